@@ -1,0 +1,45 @@
+# AI PM Lab: `make lab` opens the course, `make test` runs every check. Both set up .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := notebooks exercises solutions
+
+.PHONY: setup lab test unit notebooks exercises strip benchmark clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "AI PM Lab needs Python 3.10 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	@echo "Installing the course (the first time compiles llama.cpp: about 5 minutes)..."
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/week01_foundations.ipynb
+
+test: setup
+	$(BIN)/python tools/make_exercises.py --check
+	$(BIN)/python tools/strip_outputs.py --check
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q -p no:randomly --nbval-lax --nbval-current-env $(NOTEBOOKS)
+
+unit: setup
+	$(BIN)/python -m pytest -q tests
+
+notebooks: setup
+	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env $(NOTEBOOKS)
+
+exercises: setup
+	$(BIN)/python tools/make_exercises.py
+
+strip: setup
+	$(BIN)/python tools/strip_outputs.py
+
+benchmark: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV)

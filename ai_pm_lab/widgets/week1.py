@@ -1,0 +1,154 @@
+"""Week 1 widgets: next-token explorer, temperature explorer and the AI-product decision tree."""
+from __future__ import annotations
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from ..decision_tree import QUESTIONS, recommend
+from ..errors import CourseError
+from ..llm import generate
+from ..next_token import next_token_distribution
+from ._plots import show_token_bars
+
+
+def temperature_view(prompt: str, temperature: float, k: int = 10) -> dict:
+    """Plain data behind the temperature widget: top-k table and entropy at one temperature."""
+    dist = next_token_distribution(prompt)
+    return {
+        "prompt": prompt,
+        "temperature": float(temperature),
+        "top_k": dist.top_k(k, temperature),
+        "entropy_bits": dist.entropy(temperature),
+    }
+
+
+def sample_completions(prompt: str, temperature: float, n: int = 5, seed: int = 0, max_tokens: int = 12, backend=None) -> list:
+    """N short completions of ``prompt`` at a temperature (seeds seed, seed+1, ...), as Generation objects."""
+    instruction = f"Finish this sentence with a few words. Reply with the ending only.\n\n{prompt}"
+    return [generate(instruction, temperature=temperature, max_tokens=max_tokens, seed=seed + i, backend=backend) for i in range(n)]
+
+
+class NextTokenExplorer:
+    """Type a prompt, see the real model's top-k next tokens as a bar chart."""
+
+    def __init__(self, prompt: str = "The cat sat on the", k: int = 10):
+        self.text = W.Text(value=prompt, description="Prompt", layout=W.Layout(width="60%"))
+        self.k = W.IntSlider(value=k, min=3, max=25, description="top k")
+        self.button = W.Button(description="Predict next token", button_style="primary")
+        self.out = W.Output()
+        self.state: dict = {}
+        self.button.on_click(lambda _: self.update())
+        self.k.observe(lambda _: self.update(), names="value")
+        self.update()
+
+    def update(self) -> dict:
+        """Recompute for the current prompt and k; errors are shown, not raised."""
+        try:
+            self.state = temperature_view(self.text.value, 1.0, self.k.value)
+            self.state["error"] = None
+        except (CourseError, ValueError, TypeError) as exc:
+            self.state = {"error": str(exc)}
+        self._draw()
+        return self.state
+
+    def _draw(self) -> None:
+        with self.out:
+            self.out.clear_output(wait=True)
+            if self.state.get("error"):
+                print("⚠️", self.state["error"])
+                return
+            show_token_bars(self.state["top_k"], f"What comes after {self.state['prompt']!r}?")
+            plt.show()
+
+    def _ipython_display_(self):
+        display(W.VBox([W.HBox([self.text, self.button]), self.k, self.out]))
+
+
+class TemperatureExplorer:
+    """Drag temperature 0–2 to reshape the cached distribution; sample N completions at that temperature."""
+
+    def __init__(self, prompt: str = "The cat sat on the", k: int = 10, n: int = 5, seed: int = 42, backend=None):
+        self.prompt = prompt
+        self.k = k
+        self.backend = backend
+        self.temperature = W.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.05, description="temperature",
+                                         continuous_update=True, readout_format=".2f")
+        self.seed = W.IntText(value=seed, description="seed")
+        self.n = W.IntSlider(value=n, min=1, max=20, description="samples")
+        self.button = W.Button(description="Sample completions", button_style="primary")
+        self.entropy_label = W.HTML()
+        self.chart = W.Output()
+        self.samples_out = W.Output()
+        self.state: dict = {}
+        self.samples: list = []
+        self.temperature.observe(lambda _: self.update(), names="value")
+        self.button.on_click(lambda _: self.sample())
+        self.update()
+
+    def update(self) -> dict:
+        """Reshape the distribution at the slider's temperature (no model call: logits are cached)."""
+        try:
+            self.state = temperature_view(self.prompt, self.temperature.value, self.k)
+            self.state["error"] = None
+            self.entropy_label.value = (
+                f"<b>Entropy:</b> {self.state['entropy_bits']:.2f} bits "
+                f"(0 = always the same token; higher = more surprise)"
+            )
+        except (CourseError, ValueError, TypeError) as exc:
+            self.state = {"error": str(exc)}
+            self.entropy_label.value = f"⚠️ {exc}"
+        with self.chart:
+            self.chart.clear_output(wait=True)
+            if not self.state.get("error"):
+                show_token_bars(self.state["top_k"], f"Next token after {self.prompt!r} at temperature {self.temperature.value:.2f}")
+                plt.show()
+        return self.state
+
+    def sample(self) -> list:
+        """Generate N completions at the current temperature and seed; errors are shown, not raised."""
+        try:
+            self.samples = sample_completions(self.prompt, self.temperature.value, self.n.value, self.seed.value, backend=self.backend)
+            self.state["samples_error"] = None
+        except (CourseError, ValueError, TypeError) as exc:
+            self.samples = []
+            self.state["samples_error"] = str(exc)
+        self.state["samples"] = [g.text for g in self.samples]
+        with self.samples_out:
+            self.samples_out.clear_output(wait=True)
+            if self.state["samples_error"]:
+                print("⚠️", self.state["samples_error"])
+            for i, g in enumerate(self.samples, 1):
+                print(f"{i:>2}. {self.prompt} … {g.text}")
+            if self.samples:
+                distinct = len(set(self.state["samples"]))
+                print(f"\n{distinct} distinct of {len(self.samples)} · {self.samples[0].receipt()}")
+        return self.samples
+
+    def _ipython_display_(self):
+        display(W.VBox([self.temperature, self.entropy_label, self.chart, W.HBox([self.n, self.seed, self.button]), self.samples_out]))
+
+
+class DecisionTreeWidget:
+    """Answer the five questions with toggles; the recommendation updates as you click."""
+
+    def __init__(self):
+        self.toggles = {key: W.ToggleButtons(options=[("Yes", True), ("No", False)], value=True, description="", style={"button_width": "60px"})
+                        for key, _, _ in QUESTIONS}
+        self.result = W.HTML()
+        self.state = None
+        for t in self.toggles.values():
+            t.observe(lambda _: self.update(), names="value")
+        self.update()
+
+    def update(self):
+        """Walk the tree with the current answers and show where it stops."""
+        self.state = recommend(**{k: t.value for k, t in self.toggles.items()})
+        icon = "✅" if self.state.go else "⛔"
+        steps = "".join(f"<li>{s}</li>" for s in self.state.path)
+        self.result.value = f"<ol>{steps}</ol><p>{icon} <b>{self.state.verdict}</b></p>"
+        return self.state
+
+    def _ipython_display_(self):
+        rows = [W.HBox([self.toggles[k], W.Label(q)]) for k, q, _ in QUESTIONS]
+        display(W.VBox([*rows, self.result]))

@@ -19,6 +19,8 @@ BASE_URL_VARS = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
 FALLBACK_VAR = "AI_PM_LAB_FALLBACK"
 PLACEHOLDER_KEY = "not-needed-for-local-server"
 MODELS_CSV = "ai_pm_lab/data/models.csv"
+API_SHAPE = {"openai": "an OpenAI-compatible API (usually ending in /v1)",
+             "anthropic": "an Anthropic-compatible API (the root URL, without /v1)"}
 RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504, 529}
 
 # Key-shaped strings (OpenAI sk-..., sk-proj-..., Anthropic sk-ant-...), masked in every message we build.
@@ -263,7 +265,9 @@ class _RemoteBackend(Backend):
         where, key_var, model = self.where, self.key_var, self.model
         local = "or switch to the free local model with backend='local'"
         fallback = f" (To have the local model answer automatically next time, pass fallback='local' or set {FALLBACK_VAR}=local.)"
-        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}" + (f" over {waited:.1f} s of waiting" if waited else "")
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}" + (f" over {waited:.2f} s of waiting" if waited else "")
+        if f.retry_after is not None:
+            tries += f"; it asked to wait {f.retry_after:g} s"
         if note:
             tries += f"; stopped because {note}"
         said = f' It said: "{scrub(f.detail, self._secret())[:200]}"' if f.detail and f.kind not in ("malformed", "connection") else ""
@@ -277,7 +281,7 @@ class _RemoteBackend(Backend):
             "not_found": f"{where} does not know model {model!r} ({http}).{said} Pick another model id from {MODELS_CSV} "
                          f"(ai_pm_lab.models({self.provider!r})) or, for a local server, a name it lists; "
                          f"if you set {BASE_URL_VARS[self.provider]}, check the URL"
-                         f"{' ends in /v1' if self.provider == 'openai' else ''}. Or {local}.",
+                         f"{' ends in /v1' if self.provider == 'openai' else ''}; {local}.",
             "quota": f"{where} says this account is out of credit or quota ({http}).{said} Check billing on the provider's "
                      f"dashboard, {local}.",
             "rate_limit": f"{where} is rate-limiting you ({http}) and still was after {tries}. Wait a minute and retry, "
@@ -289,8 +293,8 @@ class _RemoteBackend(Backend):
             "connection": f"Could not reach {where}: the connection failed or was dropped ({tries}). Check your network"
                           f"{' and that the server is running' if self.custom_endpoint else ''}, wait and retry, {local}.",
             "malformed": f"{where} sent a reply that is not valid JSON ({f.detail}). "
-                         + (f"Check that {BASE_URL_VARS[self.provider]} points at an OpenAI-compatible API (usually ending in /v1); "
-                            if self.custom_endpoint else "This is usually a temporary glitch: wait and retry; ")
+                         + (f"Check that {BASE_URL_VARS[self.provider]} points at {API_SHAPE[self.provider]}; "
+                            if self.custom_endpoint else "This is usually a temporary glitch: wait and retry, ")
                          + f"{local}.",
             "bad_request": f"{where} rejected the request ({http}).{said} Check model {model!r}, max_tokens and temperature "
                            f"against {MODELS_CSV}, {local}.",
@@ -298,6 +302,7 @@ class _RemoteBackend(Backend):
                       f"{MODELS_CSV}, {local}.",
             "unexpected": f"The call to {where} failed unexpectedly ({scrub(f.detail, self._secret())[:200]}). Wait and retry, {local}.",
         }[f.kind] + fallback
+        msg = msg[0].upper() + msg[1:]
         err = ProviderError(scrub(msg, self._secret()))
         err.kind, err.status, err.attempts, err.provider = f.kind, f.status, attempts, self.provider
         return err

@@ -140,8 +140,12 @@ class LocalBackend(Backend):
                 "Shorten it, keep only the relevant part (week 2 shows strategies), or raise AI_PM_LAB_N_CTX (max 8192)."
             )
         with _LOCK:
+            model = llama()
+            # Evaluate every prompt from scratch: reusing a cached prefix changes the numerics slightly,
+            # and with them the sampled text, which would break "same seed, same answer".
+            model.reset()
             try:
-                out = llama().create_chat_completion(
+                out = model.create_chat_completion(
                     messages=messages,
                     temperature=temperature,
                     max_tokens=max_tokens,

@@ -73,6 +73,22 @@ class NextTokenDistribution:
             }
         )
 
+    def probability_of(self, word: str, temperature: float = 1.0) -> float:
+        """Probability that the next token is the first token of ``word`` (e.g. " mat"; mind the leading space)."""
+        from .local_model import tokenize
+
+        require_text(word, "word")
+        ids = tokenize(word)
+        return float(self.probs(temperature)[ids[0]])
+
+    def rank_of(self, word: str) -> int:
+        """Rank (1 = most likely) of the first token of ``word`` among all next tokens."""
+        from .local_model import tokenize
+
+        require_text(word, "word")
+        token_id = tokenize(word)[0]
+        return int((self.logits > self.logits[token_id]).sum()) + 1
+
     def sample(self, n: int = 10, temperature: float = 1.0, seed: int | None = 0) -> list[str]:
         """Draw n next tokens at ``temperature`` (reproducible with a seed)."""
         from .local_model import token_text

@@ -38,7 +38,7 @@ def _stub_for(region: list[str], indent: str) -> list[str]:
             out.append(indent + header + "\n")
             doc = ast.get_docstring(node)
             if doc:
-                out.append(indent + "    " + repr(doc) + "\n")
+                out.append(indent + "    " + chr(34) * 3 + doc + chr(34) * 3 + "\n")
             out.append(indent + "    return None\n")
             continue
         targets = []

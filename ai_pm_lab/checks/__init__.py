@@ -1,0 +1,1 @@
+"""Per-week exercise checks (each prints friendly feedback and records a pass/fail; none raises)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import warnings
 from collections import Counter
 
 import pytest
@@ -222,7 +223,7 @@ def _message_names(param: str, message: str, names: dict) -> bool:
 
 
 @pytest.mark.parametrize("label,target,base,bad,names", SPECS)
-def test_bad_input_gets_a_clear_type_or_value_error(label, target, base, bad, names, capsys):
+def test_bad_input_gets_a_clear_type_or_value_error(label, target, base, bad, names, capsys, record_property):
     fn = _resolve(target)
     tried = Counter()
     problems = []
@@ -246,17 +247,24 @@ def test_bad_input_gets_a_clear_type_or_value_error(label, target, base, bad, na
 
     run()
     total = sum(tried.values())
-    COUNTS[label] = total
+    record_property("bad_inputs_tried", total)
     with capsys.disabled():
         print(f"\n[properties] {label}: {total} bad inputs tried ({', '.join(f'{k} {v}' for k, v in sorted(tried.items()))})")
     assert total > 0 and set(tried) == set(bad), f"not every parameter was exercised: {dict(tried)}"
     unique = sorted(set(problems))
     assert not unique, f"{label}: {len(unique)} bad inputs were not rejected cleanly:\n" + "\n".join(unique[:15])
+    COUNTS[label] = total  # only functions that rejected every case count in the summary
+
+
+class PropertyReport(UserWarning):
+    """Carries the case count into pytest's warnings summary, which pytest-xdist relays (prints from workers are lost)."""
 
 
 def test_zz_property_summary(capsys):
     if not COUNTS:
         pytest.skip("the property tests did not run in this process (e.g. -k or xdist split)")
+    line = f"{sum(COUNTS.values())} bad inputs tried over {len(COUNTS)} public functions (all rejected with TypeError/ValueError)"
     with capsys.disabled():
-        print(f"\n[properties] {sum(COUNTS.values())} bad inputs tried over {len(COUNTS)} public functions")
+        print(f"\n[properties] {line}")
+    warnings.warn(line, PropertyReport)
     assert all(n > 0 for n in COUNTS.values())

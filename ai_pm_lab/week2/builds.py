@@ -1,0 +1,145 @@
+"""Three simple builds: a chatbot with a bounded memory window, a summarizer, and a support-ticket classifier."""
+from __future__ import annotations
+
+import re
+
+from . import _common
+from ._common import require_number, require_text
+
+class BoundedChat:
+    """A chatbot that remembers only its last ``max_turns`` exchanges (older ones are dropped, and counted)."""
+
+    def __init__(self, max_turns: int = 2, *, system: str = "You are a friendly, brief assistant.", max_tokens: int = 40,
+                 temperature: float = 0.0, backend: str | None = None):
+        self.max_turns = require_number(max_turns, "max_turns", low=0, high=50, integer=True)
+        self.system = require_text(system, "system")
+        self.max_tokens = require_number(max_tokens, "max_tokens", low=1, high=2048, integer=True)
+        self.temperature = _common.check_temperature(temperature)
+        self.backend = backend
+        self.history: list[dict] = []
+        self.dropped_turns = 0
+        self.log: list[dict] = []
+
+    def memory(self) -> list[dict]:
+        """The turns the model will see next time (the last max_turns user/assistant pairs)."""
+        keep = 2 * self.max_turns
+        return self.history[-keep:] if keep else []
+
+    def send(self, message: str) -> dict:
+        """Send one user message; returns the reply and what the model could remember."""
+        require_text(message, "message")
+        memory = self.memory()
+        g = _common.ask(message, system=self.system, history=memory, temperature=self.temperature,
+                        max_tokens=self.max_tokens, seed=len(self.log), backend=self.backend)
+        self.history += [{"role": "user", "content": message}, {"role": "assistant", "content": g.text}]
+        self.dropped_turns = max(0, len(self.history) // 2 - self.max_turns)
+        row = {"turn": len(self.log) + 1, "message": message, "reply": g.text, "turns_remembered": len(memory) // 2,
+               "prompt_tokens": g.prompt_tokens, "dropped_turns": self.dropped_turns}
+        self.log.append(row)
+        return row
+
+    def reset(self) -> None:
+        """Forget everything."""
+        self.history, self.log, self.dropped_turns = [], [], 0
+
+
+def summarize(text: str, *, max_words: int = 30, max_tokens: int = 60, backend: str | None = None) -> dict:
+    """Summarise ``text`` in about ``max_words`` words; long texts are first shrunk by summarise-then-answer."""
+    from .context import _backend_window, _count, fit_to_budget
+
+    require_text(text, "text")
+    max_words = require_number(max_words, "max_words", low=5, high=500, integer=True)
+    max_tokens = require_number(max_tokens, "max_tokens", low=8, high=2048, integer=True)
+    source_tokens = _count(text, backend)
+    budget = _backend_window(backend) - max_tokens - 80
+    calls = 0
+    if source_tokens > budget:
+        fitted = fit_to_budget(text, budget, "summarise-then-answer", backend=backend)
+        text, calls = fitted["text"], fitted["model_calls"]
+    g = _common.ask(f"Summarise the text below in at most {max_words} words.\n\n{text}", temperature=0.0,
+                    max_tokens=max_tokens, seed=0, backend=backend)
+    summary_tokens = _count(g.text, backend) if g.text.strip() else 0
+    return {"summary": g.text, "source_tokens": source_tokens, "summary_tokens": summary_tokens,
+            "summary_words": len(g.text.split()), "within_word_limit": len(g.text.split()) <= max_words,
+            "compression": summary_tokens / source_tokens, "model_calls": calls + 1}
+
+
+# ---------- support-ticket classifier ----------
+
+def tickets():
+    """The course's labelled support tickets (ticket_id, text, label) as a DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(_common.data_csv("support_tickets.csv"))
+
+
+def labels() -> list[str]:
+    """The ticket labels, in a fixed order."""
+    return sorted({r["label"] for r in _common.data_csv("support_tickets.csv")})
+
+
+def _keywords() -> dict[str, list[str]]:
+    return {r["label"]: [k.strip() for k in r["keywords"].split(";") if k.strip()] for r in _common.data_csv("ticket_keywords.csv")}
+
+
+def keyword_classify(text: str) -> str:
+    """A no-AI baseline: the label whose keyword list (data/week2/ticket_keywords.csv) matches most often."""
+    require_text(text, "text")
+    low = text.lower()
+    hits = {lab: sum(len(re.findall(rf"(?<!\w){re.escape(k)}", low)) for k in kws) for lab, kws in _keywords().items()}
+    best = max(hits.values())
+    return "other" if best == 0 else min(lab for lab, h in hits.items() if h == best)
+
+
+def ticket_prompt(text: str) -> str:
+    """The classifier prompt: the allowed labels, an instruction, and the ticket."""
+    require_text(text, "text")
+    return f"Classify the text as one of: {', '.join(labels())}. Reply with the label only.\nText: {text}"
+
+
+def llm_classify(text: str, *, max_tokens: int = 6, backend: str | None = None) -> str:
+    """The active model's label for one ticket ('other' when it names no known label first)."""
+    from .capabilities import first_label
+
+    g = _common.ask(ticket_prompt(text), temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
+    return first_label(g.text, labels()) or "other"
+
+
+def classify_tickets(method: str = "llm", *, limit: int | None = None, backend: str | None = None, progress: bool = True):
+    """Label every ticket with 'llm' or 'keywords'; returns the tickets with a ``predicted`` column."""
+    from tqdm.auto import tqdm
+
+    require_text(method, "method")
+    if method not in ("llm", "keywords"):
+        raise ValueError(f"Unknown method {method!r}: choose 'llm' or 'keywords'.")
+    df = tickets()
+    if limit is not None:
+        df = df.iloc[: require_number(limit, "limit", low=1, high=len(df), integer=True)].copy()
+    texts = tqdm(list(df["text"]), desc=f"classifying ({method})", disable=not progress)
+    df["predicted"] = [llm_classify(t, backend=backend) if method == "llm" else keyword_classify(t) for t in texts]
+    return df
+
+
+def classification_scores(y_true, y_pred):
+    """Precision, recall, F1 and support per label plus macro average (scikit-learn), as a DataFrame."""
+    import pandas as pd
+    from sklearn.metrics import precision_recall_fscore_support
+
+    y_true, y_pred = list(y_true), list(y_pred)
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: pass one prediction per ticket.")
+    if not y_true:
+        raise ValueError("y_true is empty: classify at least one ticket first.")
+    labs = sorted(set(y_true))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labs, zero_division=0)
+    df = pd.DataFrame({"label": labs, "precision": p, "recall": r, "f1": f, "support": s})
+    mp, mr, mf, _ = precision_recall_fscore_support(y_true, y_pred, labels=labs, average="macro", zero_division=0)
+    macro = pd.DataFrame([{"label": "macro average", "precision": mp, "recall": mr, "f1": mf, "support": len(y_true)}])
+    return pd.concat([df, macro], ignore_index=True)
+
+
+def confusion(y_true, y_pred):
+    """Confusion matrix (rows = true label, columns = predicted) as a DataFrame."""
+    import pandas as pd
+
+    return pd.crosstab(pd.Series(list(y_true), name="true"), pd.Series(list(y_pred), name="predicted"))

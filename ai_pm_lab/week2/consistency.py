@@ -1,0 +1,68 @@
+"""Inconsistency: the same prompt run several times, and how different the answers are (distinct outputs, similarity)."""
+from __future__ import annotations
+
+import itertools
+import re
+
+from . import _common
+from ._common import require_text
+
+HAIKU_PROMPT = "Write a haiku about debugging"
+
+
+def _word_set(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def similarity(a: str, b: str) -> float:
+    """Word overlap of two texts (Jaccard: shared words / all words), 0 = nothing shared, 1 = same words."""
+    require_text(a, "a", allow_empty=True)
+    require_text(b, "b", allow_empty=True)
+    sa, sb = _word_set(a), _word_set(b)
+    if not sa and not sb:
+        return 1.0
+    return len(sa & sb) / len(sa | sb)
+
+
+def diversity(texts) -> dict:
+    """Distinct outputs, their share, and mean pairwise similarity of a list of generated texts."""
+    if isinstance(texts, str) or not hasattr(texts, "__iter__"):
+        raise TypeError("texts must be a list of strings, e.g. the answers of run_repeats().")
+    texts = [require_text(t, "each text", allow_empty=True) for t in texts]
+    if len(texts) < 2:
+        raise ValueError("diversity needs at least 2 texts to compare; run the prompt n >= 2 times.")
+    normal = [" ".join(t.lower().split()) for t in texts]
+    pairs = [similarity(a, b) for a, b in itertools.combinations(texts, 2)]
+    distinct = len(set(normal))
+    return {"runs": len(texts), "distinct": distinct, "distinct_share": distinct / len(texts),
+            "mean_similarity": sum(pairs) / len(pairs), "min_similarity": min(pairs)}
+
+
+def run_repeats(prompt: str = HAIKU_PROMPT, temperatures=(0.0, 1.0), n: int = 4, *, max_tokens: int = 32,
+                backend: str | None = None, progress: bool = True):
+    """Run ``prompt`` ``n`` times at each temperature (seeds 0..n-1); one row per run as a DataFrame."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    require_text(prompt, "prompt")
+    n = _common.check_n(n, "n", high=50)
+    if isinstance(temperatures, (int, float)):
+        temperatures = (temperatures,)
+    temps = [_common.check_temperature(t) for t in temperatures]
+    if not temps:
+        raise ValueError("temperatures must list at least one value, e.g. (0.0, 1.0).")
+    rows = []
+    for t, s in tqdm([(t, s) for t in temps for s in range(n)], desc="repeats", disable=not progress):
+        g = _common.ask(prompt, temperature=t, max_tokens=max_tokens, seed=s, backend=backend)
+        rows.append({"temperature": t, "seed": s, "text": g.text})
+    return pd.DataFrame(rows)
+
+
+def diversity_table(runs):
+    """diversity() for each temperature in run_repeats()'s rows."""
+    import pandas as pd
+
+    if not isinstance(runs, pd.DataFrame) or not {"temperature", "text"} <= set(runs.columns):
+        raise TypeError("runs must be the DataFrame returned by run_repeats().")
+    rows = [{"temperature": t, **diversity(list(g["text"]))} for t, g in runs.groupby("temperature")]
+    return pd.DataFrame(rows)

@@ -1,0 +1,323 @@
+"""Context limits: token counts, published windows, overflow, five strategies to fit a long document, needle-in-a-haystack."""
+from __future__ import annotations
+
+import random
+import re
+from functools import lru_cache
+
+from . import _common
+from ._common import contains_phrase, require_number, require_text
+
+STRATEGIES = {
+    "send everything": "no strategy: the whole document goes in (overflows when it is longer than the window)",
+    "head": "keep the beginning, drop the end",
+    "tail": "keep the end, drop the beginning",
+    "middle-out": "keep the beginning and the end, drop the middle",
+    "summarise-then-answer": "summarise each chunk with the model first, then answer from the summaries",
+    "retrieve-relevant": "keep only the sentences that share the most words with the question (a keyword retriever)",
+}
+STOPWORDS = frozenset(
+    "a an the is are was were be been of to in on at for from by with and or but not no do does did what which who whom "
+    "where when why how is it its this that these those there their they them i you he she we our your my me as if so "
+    "than then into out up down over under again can could should would will shall may might must has have had".split()
+)
+NEEDLE_PLACES = ("Lisbon", "Oslo", "Nairobi", "Denver", "Kyoto", "Porto", "Quito", "Tallinn")
+DOCUMENT_FACT = "The spare key to the Harborline server room is kept in locker 38 behind the reception desk."
+DOCUMENT_QUESTION = "In which locker is the spare key to the server room kept?"
+DOCUMENT_ANSWER = "38"
+
+
+def _backend_window(backend: str | None = None) -> int:
+    from ..llm import get_backend
+
+    return get_backend(backend).context_window
+
+
+def _count(text: str, backend: str | None = None) -> int:
+    from ..tokens import count_tokens
+
+    return count_tokens(text, backend=backend)
+
+
+def token_report(text: str, backend: str | None = None) -> dict:
+    """Tokens, words and characters of ``text`` on the active tokenizer, and its share of the active model's window."""
+    require_text(text, "text")
+    from ..llm import get_backend
+
+    engine = get_backend(backend)
+    tokens = _count(text, backend)
+    words = len(text.split())
+    window = engine.context_window
+    return {"model": engine.model, "tokens": tokens, "words": words, "characters": len(text),
+            "words_per_token": words / tokens if tokens else float("nan"), "window": window,
+            "share_of_window": tokens / window}
+
+
+def model_windows(backend: str | None = None):
+    """Published context windows of the price table's models, plus the window the local model runs with here."""
+    from ..catalog import price_table
+    from ..local_model import n_ctx
+
+    df = price_table()[["provider", "model_id", "display_name", "context window (tokens)"]].copy()
+    df = df.rename(columns={"context window (tokens)": "window_tokens"})
+    df["note"] = "published"
+    local = df["provider"] == "local"
+    df.loc[local, "note"] = f"trained window; this course runs it with n_ctx={n_ctx()} (AI_PM_LAB_N_CTX)"
+    df["words_approx"] = (df["window_tokens"] * words_per_token(backend)).round(-2).astype(int)
+    return df.sort_values("window_tokens").reset_index(drop=True)
+
+
+@lru_cache(maxsize=4)
+def _words_per_token_cached(backend: str | None) -> float:
+    text = _common.data_text("haystack_filler.txt")
+    return len(text.split()) / _count(text, backend)
+
+
+def words_per_token(backend: str | None = None) -> float:
+    """Words per token on the active tokenizer, measured on the bundled filler text."""
+    return _words_per_token_cached(backend)
+
+
+def plot_windows(windows):
+    """Horizontal bar chart (log scale) of context windows."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.barh(windows["display_name"], windows["window_tokens"], color="#55A868")
+    ax.set_xscale("log")
+    ax.set_xlabel("context window (tokens, log scale)")
+    for i, v in enumerate(windows["window_tokens"]):
+        ax.text(v, i, f" {v:,}", va="center", fontsize=8)
+    ax.set_title("How much text each model can see at once")
+    fig.tight_layout()
+    return fig
+
+
+# ---------- documents ----------
+
+@lru_cache(maxsize=4)
+def _paragraphs(backend: str | None) -> tuple[tuple[str, int], ...]:
+    paras = [p.strip() for p in _common.data_text("haystack_filler.txt").split("\n\n") if p.strip()]
+    return tuple((p, _count(p, backend) + 1) for p in paras)
+
+
+def filler(n_tokens: int, *, seed: int = 0, backend: str | None = None) -> list[str]:
+    """Paragraphs of bundled filler text adding up to about ``n_tokens`` (cycled, shuffled by ``seed``)."""
+    n_tokens = require_number(n_tokens, "n_tokens", low=0, high=200_000, integer=True)
+    paras = list(_paragraphs(backend))
+    rng = random.Random(seed)
+    out, total = [], 0
+    while total < n_tokens:
+        order = paras[:]
+        rng.shuffle(order)
+        for p, k in order:
+            if total + k > n_tokens:
+                return out if out else [p]
+            out.append(p)
+            total += k
+    return out
+
+
+def make_document(n_tokens: int, *, fact: str | None = DOCUMENT_FACT, position: float = 0.5, seed: int = 0,
+                  backend: str | None = None) -> str:
+    """A long company document of about ``n_tokens`` with ``fact`` inserted at a relative position (0 = start, 1 = end)."""
+    position = float(require_number(position, "position", low=0, high=1))
+    paras = filler(n_tokens, seed=seed, backend=backend)
+    if fact is not None:
+        require_text(fact, "fact")
+        paras.insert(round(position * len(paras)), fact)
+    return "\n\n".join(paras)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+
+
+def _words(text: str) -> set[str]:
+    return {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS}
+
+
+def _check_strategy(strategy) -> str:
+    require_text(strategy, "strategy")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"Unknown strategy {strategy!r}: choose one of {', '.join(repr(s) for s in STRATEGIES)}.")
+    return strategy
+
+
+def fit_to_budget(text: str, budget_tokens: int, strategy: str, *, question: str | None = None,
+                  backend: str | None = None, chunk_tokens: int = 350, summary_tokens: int = 40,
+                  progress: bool = False) -> dict:
+    """Shrink ``text`` to at most ``budget_tokens`` with a strategy; returns the kept text and what it cost."""
+    require_text(text, "text")
+    budget = require_number(budget_tokens, "budget_tokens", low=16, high=10_000_000, integer=True)
+    _check_strategy(strategy)
+    original = _count(text, backend)
+    calls = 0
+    if strategy == "send everything" or original <= budget:
+        kept = text
+    elif strategy in ("head", "tail", "middle-out", "retrieve-relevant"):
+        sents = _sentences(text)
+        costs = [_count(s, backend) + 1 for s in sents]
+        if strategy == "head":
+            order = list(range(len(sents)))
+        elif strategy == "tail":
+            order = list(range(len(sents) - 1, -1, -1))
+        elif strategy == "middle-out":
+            order = [i for pair in zip(range(len(sents)), range(len(sents) - 1, -1, -1)) for i in pair]
+            order = list(dict.fromkeys(order))
+        else:
+            q = _words(require_text(question, "question")) if question is not None else None
+            if not q:
+                raise ValueError("retrieve-relevant needs a question with some content words, e.g. 'Where is the key?'.")
+            scores = [len(q & _words(s)) for s in sents]
+            order = sorted((i for i in range(len(sents)) if scores[i] > 0), key=lambda i: (-scores[i], i))
+        chosen, used = set(), 0
+        for i in order:
+            if used + costs[i] > budget:
+                if strategy in ("head", "tail", "middle-out"):
+                    break
+                continue
+            chosen.add(i)
+            used += costs[i]
+        keep = sorted(chosen)
+        parts, prev = [], None
+        for i in keep:
+            if prev is not None and i != prev + 1:
+                parts.append("[...]")
+            parts.append(sents[i])
+            prev = i
+        kept = " ".join(parts)
+    else:  # summarise-then-answer
+        from tqdm.auto import tqdm
+
+        chunks, current, size = [], [], 0
+        for s in _sentences(text):
+            k = _count(s, backend) + 1
+            if current and size + k > chunk_tokens:
+                chunks.append(" ".join(current))
+                current, size = [], 0
+            current.append(s)
+            size += k
+        if current:
+            chunks.append(" ".join(current))
+        summaries = []
+        for c in tqdm(chunks, desc="summarising chunks", disable=not progress):
+            g = _common.ask(f"Summarise this text in one sentence. Keep every name and number.\n\n{c}",
+                            temperature=0.0, max_tokens=summary_tokens, seed=0, backend=backend)
+            summaries.append(g.text)
+            calls += 1
+        kept = " ".join(summaries)
+        if _count(kept, backend) > budget:
+            kept = fit_to_budget(kept, budget, "head", backend=backend)["text"]
+    kept_tokens = _count(kept, backend)
+    return {"strategy": strategy, "text": kept, "original_tokens": original, "kept_tokens": kept_tokens,
+            "kept_share": kept_tokens / original if original else 1.0, "model_calls": calls}
+
+
+def answer_with_strategy(document: str, question: str, strategy: str, *, budget_tokens: int | None = None,
+                         max_tokens: int = 24, backend: str | None = None, progress: bool = False) -> dict:
+    """Fit ``document`` with a strategy, ask ``question`` over it; overflow is caught and returned as ``error``."""
+    from ..errors import ContextWindowError
+
+    require_text(document, "document")
+    require_text(question, "question")
+    _check_strategy(strategy)
+    window = _backend_window(backend)
+    budget = budget_tokens if budget_tokens is not None else window - max_tokens - 120
+    fitted = fit_to_budget(document, budget, strategy, question=question, backend=backend, progress=progress)
+    prompt = f"Document:\n{fitted['text']}\n\nQuestion: {question}\nAnswer briefly from the document."
+    out = {**fitted, "question": question, "window": window, "answer": None, "error": None, "prompt_tokens": None}
+    del out["text"]
+    try:
+        g = _common.ask(prompt, temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
+    except ContextWindowError as exc:
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        return out
+    out.update(answer=g.text, prompt_tokens=g.prompt_tokens, model_calls=fitted["model_calls"] + 1)
+    return out
+
+
+def compare_strategies(document: str, question: str, expected: str, *, strategies=None, budget_tokens: int | None = None,
+                       max_tokens: int = 24, backend: str | None = None, progress: bool = True):
+    """Every strategy on the same document and question: tokens kept, model calls, answer, whether it is right."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    require_text(expected, "expected")
+    strategies = list(STRATEGIES) if strategies is None else [_check_strategy(s) for s in strategies]
+    rows = []
+    for s in tqdm(strategies, desc="strategies", disable=not progress):
+        r = answer_with_strategy(document, question, s, budget_tokens=budget_tokens, max_tokens=max_tokens, backend=backend)
+        r["correct"] = bool(r["answer"] is not None and contains_phrase(r["answer"], expected))
+        rows.append(r)
+    cols = ["strategy", "original_tokens", "kept_tokens", "kept_share", "model_calls", "answer", "correct", "error"]
+    return pd.DataFrame(rows)[cols]
+
+
+# ---------- needle in a haystack ----------
+
+def needle_case(position: float, fill: float, *, seed: int = 0, backend: str | None = None) -> dict:
+    """A haystack filling ``fill`` of the window with a secret code hidden at ``position`` (0 = start, 1 = end)."""
+    position = float(require_number(position, "position", low=0, high=1))
+    fill = float(require_number(fill, "fill", low=0.01, high=0.9))
+    seed = require_number(seed, "seed", low=0, high=2**31 - 1, integer=True)
+    rng = random.Random(seed)
+    place, code = rng.choice(NEEDLE_PLACES), str(rng.randint(1000, 9999))
+    needle = f"The access code for the {place} storage room is {code}."
+    n_tokens = int(fill * _backend_window(backend))
+    doc = make_document(n_tokens, fact=needle, position=position, seed=seed, backend=backend)
+    q = f"What is the access code for the {place} storage room? Reply with the number only."
+    return {"position": position, "fill": fill, "code": code, "prompt": f"{doc}\n\n{q}", "haystack_tokens": n_tokens}
+
+
+def run_needle(positions=(0.0, 0.5, 1.0), fills=(0.1, 0.4, 0.8), n: int = 1, *, max_tokens: int = 8,
+               backend: str | None = None, progress: bool = True):
+    """Ask for the hidden code at each position x fill, ``n`` times (a new code each time); one row per run."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    n = _common.check_n(n, "n", high=20)
+    if not positions or not fills:
+        raise ValueError("positions and fills must each list at least one value, e.g. positions=(0, 0.5, 1).")
+    jobs = [(p, f, s) for f in fills for p in positions for s in range(n)]
+    rows = []
+    for p, f, s in tqdm(jobs, desc="needle in a haystack", disable=not progress):
+        case = needle_case(p, f, seed=s, backend=backend)
+        g = _common.ask(case["prompt"], temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
+        rows.append({"position": p, "fill": f, "seed": s, "prompt_tokens": g.prompt_tokens, "answer": g.text,
+                     "found": contains_phrase(g.text, case["code"]), "latency_s": g.latency_s})
+    return pd.DataFrame(rows)
+
+
+def needle_accuracy(runs):
+    """Share of runs that found the code, as a fill x position table."""
+    import pandas as pd
+
+    if not isinstance(runs, pd.DataFrame) or not {"position", "fill", "found"} <= set(runs.columns):
+        raise TypeError("runs must be the DataFrame returned by run_needle().")
+    if runs.empty:
+        raise ValueError("runs is empty: call run_needle() with at least one position and fill.")
+    return runs.pivot_table(index="fill", columns="position", values="found", aggfunc="mean")
+
+
+def plot_needle(runs):
+    """Heatmap of needle accuracy by position (columns) and fill level (rows)."""
+    import matplotlib.pyplot as plt
+
+    acc = needle_accuracy(runs)
+    counts = runs.pivot_table(index="fill", columns="position", values="found", aggfunc="size")
+    fig, ax = plt.subplots(figsize=(6, 3))
+    im = ax.imshow(acc.values.astype(float), cmap="Greens", vmin=0, vmax=1)
+    ax.set_xticks(range(len(acc.columns)))
+    ax.set_xticklabels([f"{p:.0%} in" for p in acc.columns])
+    ax.set_yticks(range(len(acc.index)))
+    ax.set_yticklabels([f"{f:.0%} full" for f in acc.index])
+    for i in range(acc.shape[0]):
+        for j in range(acc.shape[1]):
+            ax.text(j, i, f"{acc.values[i, j]:.0%}\nn={int(counts.values[i, j])}", ha="center", va="center", fontsize=9)
+    ax.set_xlabel("where the code is hidden")
+    ax.set_ylabel("how full the window is")
+    fig.colorbar(im, ax=ax, label="found the code")
+    ax.set_title("Needle in a haystack: measured accuracy")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,169 @@
+"""Hallucination lab: questions x prompting modes, an automatic verdict rule, and the measured hallucination rate."""
+from __future__ import annotations
+
+from . import _common
+from ._common import contains_phrase, require_text
+
+MODES = {
+    "no context": "The question alone.",
+    "with context": "A passage, then the question.",
+    "context + only-from-context": "A passage, the question, and the instruction to answer only from the passage or say you don't know.",
+}
+KINDS = {
+    "answerable": "the passage holds the answer",
+    "unanswerable": "nobody can know the answer (it is in the future)",
+    "made_up": "about a product or person that does not exist",
+}
+VERDICT_RULE = (
+    "grounded = an answerable question and the answer contains an accepted answer; "
+    "otherwise refused = the answer contains a 'don't know' phrase from data/week2/refusal_markers.txt; "
+    "otherwise hallucinated (a confident answer that is wrong or cannot be true)."
+)
+ONLY_FROM_CONTEXT = (
+    "Answer only from the context. If the context does not contain the answer, reply exactly: I don't know."
+)
+
+
+def questions(kind: str | None = None) -> list[dict]:
+    """The bundled questions (all, or one kind), each with a passage and accepted answers."""
+    qs = [dict(q) for q in _common.data_jsonl("hallucination_questions.jsonl")]
+    if kind is None:
+        return qs
+    _check_kind(kind)
+    return [q for q in qs if q["kind"] == kind]
+
+
+def question(question_id: str) -> dict:
+    """One bundled question by id, e.g. 'future-1' (the 2035 Super Bowl)."""
+    require_text(question_id, "question_id")
+    for q in questions():
+        if q["id"] == question_id:
+            return q
+    raise ValueError(f"Unknown question id {question_id!r}: choose one of {', '.join(q['id'] for q in questions())}.")
+
+
+def _check_kind(kind) -> str:
+    require_text(kind, "kind")
+    if kind not in KINDS:
+        raise ValueError(f"Unknown question kind {kind!r}: choose one of {', '.join(KINDS)}.")
+    return kind
+
+
+def _check_mode(mode) -> str:
+    require_text(mode, "mode")
+    if mode not in MODES:
+        raise ValueError(f"Unknown mode {mode!r}: choose one of {', '.join(repr(m) for m in MODES)}.")
+    return mode
+
+
+def refusal_markers() -> list[str]:
+    """The phrases that make an answer count as 'I don't know' (from data/week2/refusal_markers.txt)."""
+    lines = _common.data_text("refusal_markers.txt").splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
+def is_refusal(answer: str) -> bool:
+    """Whether ``answer`` says it does not know (contains a refusal phrase)."""
+    require_text(answer, "answer", allow_empty=True)
+    low = answer.lower().replace("’", "'")
+    return any(m in low for m in refusal_markers())
+
+
+def verdict(answer: str, accepted_answers) -> str:
+    """'grounded', 'refused' or 'hallucinated' by the stated rule (VERDICT_RULE)."""
+    require_text(answer, "answer", allow_empty=True)
+    if isinstance(accepted_answers, str) or not hasattr(accepted_answers, "__iter__"):
+        raise TypeError("accepted_answers must be a list of strings (empty for questions nobody can answer).")
+    if any(contains_phrase(answer, a) for a in accepted_answers):
+        return "grounded"
+    if is_refusal(answer) or not answer.strip():
+        return "refused"
+    return "hallucinated"
+
+
+def build_prompt(q: dict, mode: str) -> tuple[str, str | None]:
+    """The (prompt, system message) a mode sends for question ``q``."""
+    _check_mode(mode)
+    if not isinstance(q, dict) or "question" not in q:
+        raise TypeError("q must be one of questions() (a dict with 'question' and 'passage').")
+    if mode == "no context":
+        return q["question"], None
+    prompt = f"Context: {q['passage']}\n\nQuestion: {q['question']}"
+    if mode == "with context":
+        return prompt, None
+    return prompt + "\n\n" + ONLY_FROM_CONTEXT, ONLY_FROM_CONTEXT
+
+
+def ask_question(question_id: str, mode: str, *, temperature: float = 0.7, seed: int = 0, max_tokens: int = 40,
+                 backend: str | None = None) -> dict:
+    """Ask one question in one mode; returns the answer, its verdict and the receipt."""
+    q = question(question_id)
+    prompt, system = build_prompt(q, _check_mode(mode))
+    temperature = _common.check_temperature(temperature)
+    g = _common.ask(prompt, system=system, temperature=temperature, max_tokens=max_tokens, seed=seed, backend=backend)
+    return {"id": q["id"], "kind": q["kind"], "mode": mode, "question": q["question"], "answer": g.text,
+            "verdict": verdict(g.text, q["answers"]), "receipt": g.receipt()}
+
+
+def run_grid(n: int = 3, *, temperature: float = 0.7, max_tokens: int = 40, kinds=None, modes=None, seed: int = 0,
+             backend: str | None = None, progress: bool = True):
+    """N samples per (kind, mode) cell, each a different question/seed; one row per sample as a DataFrame."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    n = _common.check_n(n, "n", high=50)
+    kinds = list(KINDS) if kinds is None else [_check_kind(k) for k in kinds]
+    modes = list(MODES) if modes is None else [_check_mode(m) for m in modes]
+    jobs = []
+    for kind in kinds:
+        qs = questions(kind)
+        for mode in modes:
+            for i in range(n):
+                jobs.append((qs[i % len(qs)]["id"], mode, seed + i))
+    rows = []
+    for qid, mode, s in tqdm(jobs, desc="hallucination grid", disable=not progress):
+        rows.append(ask_question(qid, mode, temperature=temperature, seed=s, max_tokens=max_tokens, backend=backend))
+    return pd.DataFrame(rows)
+
+
+def rates(grid):
+    """Hallucination rate (and grounded/refused shares) per kind x mode cell, from run_grid()'s rows."""
+    import pandas as pd
+
+    if not isinstance(grid, pd.DataFrame) or not {"kind", "mode", "verdict"} <= set(grid.columns):
+        raise TypeError("grid must be the DataFrame returned by run_grid().")
+    if grid.empty:
+        raise ValueError("grid is empty: run run_grid(n=...) with n >= 1 first.")
+    shares = pd.crosstab([grid["kind"], grid["mode"]], grid["verdict"], normalize="index")
+    for v in ("grounded", "refused", "hallucinated"):
+        if v not in shares:
+            shares[v] = 0.0
+    shares["samples"] = grid.groupby(["kind", "mode"]).size()
+    return shares[["samples", "grounded", "refused", "hallucinated"]].reset_index()
+
+
+def rate_matrix(grid):
+    """Hallucination rate as a kind x mode table (rows in KINDS order, columns in MODES order)."""
+    r = rates(grid).pivot(index="kind", columns="mode", values="hallucinated")
+    return r.reindex(index=[k for k in KINDS if k in r.index], columns=[m for m in MODES if m in r.columns])
+
+
+def plot_rates(grid, title: str | None = None):
+    """Heatmap of the measured hallucination rate per kind x mode, with sample counts."""
+    import matplotlib.pyplot as plt
+
+    m = rate_matrix(grid)
+    counts = rates(grid).pivot(index="kind", columns="mode", values="samples").reindex(index=m.index, columns=m.columns)
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    im = ax.imshow(m.values.astype(float), cmap="Reds", vmin=0, vmax=1)
+    ax.set_xticks(range(len(m.columns)))
+    ax.set_xticklabels(m.columns, rotation=10)
+    ax.set_yticks(range(len(m.index)))
+    ax.set_yticklabels(m.index)
+    for i in range(len(m.index)):
+        for j in range(len(m.columns)):
+            ax.text(j, i, f"{m.values[i, j]:.0%}\nn={int(counts.values[i, j])}", ha="center", va="center", fontsize=9)
+    fig.colorbar(im, ax=ax, label="hallucination rate")
+    ax.set_title(title or "Measured hallucination rate")
+    fig.tight_layout()
+    return fig

@@ -1,4 +1,5 @@
 # AI PM Lab: `make lab` opens the course, `make test` runs every check. Both set up .venv first.
+# Tests run two pytest workers with one model thread each, so two cores are never oversubscribed.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -23,8 +24,8 @@ lab: setup
 test: setup
 	$(BIN)/python tools/make_exercises.py --check
 	$(BIN)/python tools/strip_outputs.py --check
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q tests
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q -p no:randomly --nbval-lax --nbval-current-env $(NOTEBOOKS)
+	AI_PM_LAB_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q tests
+	AI_PM_LAB_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q --nbval-lax --nbval-current-env $(NOTEBOOKS)
 
 unit: setup
 	$(BIN)/python -m pytest -q tests

@@ -48,6 +48,21 @@ def n_ctx() -> int:
     return value
 
 
+THREADS_VAR = "AI_PM_LAB_THREADS"
+
+
+def n_threads() -> int:
+    """CPU threads for the local model (AI_PM_LAB_THREADS, default: the machine's cores, at most 4)."""
+    from .settings import env
+
+    raw = env(THREADS_VAR)
+    if raw is None:
+        return max(1, min(4, os.cpu_count() or 1))
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise ConfigurationError(f"{THREADS_VAR}={raw!r} must be a whole number of threads between 1 and 64.")
+    return int(raw)
+
+
 def load_seconds() -> float | None:
     """How long the one load in this kernel took, or None if it has not happened."""
     return _LOAD_SECONDS
@@ -70,7 +85,8 @@ def llama():
             _LLAMA = llama_cpp.Llama(
                 model_path=model_path(),
                 n_ctx=n_ctx(),
-                n_threads=max(1, min(4, os.cpu_count() or 1)),
+                n_threads=n_threads(),
+                n_threads_batch=n_threads(),
                 logits_all=False,
                 verbose=False,
             )

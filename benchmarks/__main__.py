@@ -1,0 +1,36 @@
+"""Run every benchmark module (or the ones named) and print their figures; exits non-zero if a target is missed."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv=None) -> int:
+    here = Path(__file__).parent
+    names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_"))
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("names", nargs="*", choices=names + [[]], help=f"benchmarks to run (default: all of {names})")
+    args = parser.parse_args(argv)
+    missed = []
+    for name in args.names or names:
+        print(f"\n=== {name} ===", flush=True)
+        start = time.perf_counter()
+        module = importlib.import_module(f"benchmarks.{name}")
+        result = module.run()
+        for target, ok in (result or {}).items() if isinstance(result, dict) else []:
+            print(f"  target {'met ' if ok else 'MISSED'}: {target}")
+            if not ok:
+                missed.append(f"{name}: {target}")
+        print(f"  ({time.perf_counter() - start:.1f} s)")
+    if missed:
+        print("\nTargets missed:\n  " + "\n  ".join(missed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

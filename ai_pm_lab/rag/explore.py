@@ -1,0 +1,181 @@
+"""Plain functions behind the week-3 lesson: similarity heatmap, 2-D map, keyword vs semantic, ANN trade-off, chunk sweep."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import require_number, require_text
+from . import search
+
+
+def similarity_heatmap(texts, labels=None, ax=None):
+    """Draw the all-pairs cosine similarity of ``texts``; returns the matrix."""
+    import matplotlib.pyplot as plt
+
+    from ..embeddings import similarity_matrix
+
+    sims = similarity_matrix(texts)
+    labels = list(labels) if labels is not None else [t if len(t) <= 28 else t[:27] + "…" for t in texts]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.55 * len(texts) + 3, 0.5 * len(texts) + 2))
+    im = ax.imshow(sims, cmap="viridis", vmin=-0.1, vmax=1.0)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    for i in range(len(texts)):
+        for j in range(len(texts)):
+            ax.text(j, i, f"{sims[i, j]:.2f}", ha="center", va="center", fontsize=7, color="white" if sims[i, j] < 0.6 else "black")
+    plt.colorbar(im, ax=ax, fraction=0.03, label="cosine similarity")
+    ax.set_title("How similar the embedding model thinks each pair is")
+    return sims
+
+
+def pca_2d(vectors) -> np.ndarray:
+    """The vectors projected onto their two main directions (PCA), shape (n, 2)."""
+    from sklearn.decomposition import PCA
+
+    v = np.asarray(vectors, dtype=np.float32)
+    if v.ndim != 2 or v.shape[0] < 2:
+        raise ValueError("pca_2d needs at least two vectors.")
+    return PCA(n_components=2, random_state=0).fit_transform(v)
+
+
+def embedding_map(texts, groups, ax=None):
+    """Scatter the texts on a 2-D PCA map coloured by group; returns the 2-D coordinates."""
+    import matplotlib.pyplot as plt
+
+    from ..embeddings import embed
+
+    xy = pca_2d(embed(texts))
+    groups = list(groups)
+    if len(groups) != len(texts):
+        raise ValueError("groups must have one label per text.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 5.5))
+    for g in dict.fromkeys(groups):
+        idx = [i for i, x in enumerate(groups) if x == g]
+        ax.scatter(xy[idx, 0], xy[idx, 1], label=g, s=40)
+        for i in idx:
+            ax.annotate(texts[i][:30], xy[i], fontsize=7, alpha=0.75, xytext=(3, 3), textcoords="offset points")
+    ax.legend(fontsize=8)
+    ax.set_title("Embeddings squeezed to 2-D: similar meaning lands close together")
+    ax.set_xticks([]), ax.set_yticks([])
+    return xy
+
+
+def keyword_vs_semantic(chunks, queries, vectors=None, k: int = 3):
+    """For each query: the top-k chunk ids by TF-IDF and by embeddings, side by side (DataFrame)."""
+    import pandas as pd
+
+    from ..embeddings import embed
+
+    texts = [c.text for c in chunks]
+    kw = search.KeywordSearch(texts)
+    vecs = embed(texts) if vectors is None else vectors
+    rows = []
+    for q in queries:
+        require_text(q, "query")
+        ks, ki = kw.search(q, k)
+        ss, si = search.cosine_top_k(embed([q]), vecs, k)
+        rows.append({
+            "query": q,
+            "keyword top doc": chunks[ki[0]].doc_id if ks[0] > 0 else "(no shared words)",
+            "keyword score": round(float(ks[0]), 3),
+            "semantic top doc": chunks[si[0][0]].doc_id,
+            "semantic score": round(float(ss[0][0]), 3),
+            "keyword top-k": [chunks[i].doc_id for i, s in zip(ki, ks) if s > 0],
+            "semantic top-k": [chunks[i].doc_id for i in si[0]],
+        })
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class ANNBench:
+    """A vector collection, its queries and the exact answers every approximate index is judged against."""
+
+    vectors: np.ndarray
+    queries: np.ndarray
+    k: int = 10
+    exact_ids: np.ndarray = field(default=None, repr=False)
+    exact_ms: float = 0.0
+    indexes: dict = field(default_factory=dict, repr=False)
+    build_s: dict = field(default_factory=dict)
+
+    @classmethod
+    def synthetic(cls, n: int = 20_000, dim: int = 384, n_queries: int = 200, k: int = 10, seed: int = 0) -> "ANNBench":
+        """A clustered synthetic collection of n unit vectors (like embeddings of n chunks on ~1,000 topics)."""
+        v = search.synthetic_vectors(n, dim, seed=seed)
+        return cls(v, search.sample_queries(v, n_queries, seed=seed + 1), k)
+
+    def __post_init__(self):
+        search.set_threads(1)  # fair, repeatable timings: one thread for every index
+        exact = search.exact_index(self.vectors)
+        self.indexes["exact"] = exact
+        search.timed_search(exact, self.queries[:20], self.k)  # warm-up
+        self.exact_ids, self.exact_ms = search.timed_search(exact, self.queries, self.k, repeats=2)
+
+    def index(self, kind: str):
+        """The HNSW (M=16) or IVF (nlist=256) index over the collection, built on first use."""
+        kind = kind.lower()
+        if kind not in ("hnsw", "ivf"):
+            raise ValueError("kind must be 'hnsw' or 'ivf'.")
+        if kind not in self.indexes:
+            t = time.perf_counter()
+            if kind == "hnsw":
+                self.indexes[kind] = search.hnsw_index(self.vectors, M=16, ef_construction=40, ef_search=16)
+            else:
+                self.indexes[kind] = search.ivf_index(self.vectors, nlist=min(256, max(1, len(self.vectors) // 40)), nprobe=4)
+            self.build_s[kind] = time.perf_counter() - t
+        return self.indexes[kind]
+
+    def measure(self, kind: str, param: int) -> dict:
+        """Recall@k against exact search and ms/query for one index at efSearch / nprobe = ``param``."""
+        param = require_number(param, "efSearch / nprobe", low=1, high=4096, integer=True)
+        idx = self.index(kind)
+        search.set_search_param(idx, param)
+        ids, ms = search.timed_search(idx, self.queries, self.k, repeats=2)
+        return {"index": kind.upper(), "param": param, "recall@k": search.recall_at_k(ids, self.exact_ids, self.k),
+                "ms/query": ms, "exact ms/query": self.exact_ms, "speed-up": self.exact_ms / ms if ms > 0 else float("inf"),
+                "k": self.k, "vectors": len(self.vectors)}
+
+    def sweep(self, kind: str, params=(1, 2, 4, 8, 16, 32, 64, 128)):
+        """measure() over several settings, as a DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame([self.measure(kind, p) for p in params])
+
+
+def chunking_sweep(documents, rows, sizes=(40, 80, 160), overlaps=(0, 20), k: int = 3, progress: bool = True):
+    """Retrieval hit@k and MRR on the answerable eval questions for each chunk size × overlap (in words)."""
+    import pandas as pd
+
+    from ..embeddings import embed
+    from .chunking import chunk_documents
+    from .evaluate import hit_at_k, reciprocal_rank
+
+    answerable = [r for r in rows if r["doc_ids"]]
+    if not answerable:
+        raise ValueError("chunking_sweep needs evaluation rows with gold doc_ids.")
+    qv = embed([r["question"] for r in answerable])
+    combos = [(s, o) for s in sizes for o in overlaps if o < s]
+    it = combos
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(combos, desc="Chunk settings", unit="setting")
+    out = []
+    for size, overlap in it:
+        chunks = chunk_documents(documents, size, overlap)
+        cv = embed([c.text for c in chunks], progress=False)
+        depth = min(len(chunks), 30)
+        _, ids = search.cosine_top_k(qv, cv, depth)
+        hits, rrs = [], []
+        for r, row in zip(ids, answerable):
+            ranked = list(dict.fromkeys(chunks[i].doc_id for i in r))
+            hits.append(hit_at_k(ranked, row["doc_ids"], k))
+            rrs.append(reciprocal_rank(ranked, row["doc_ids"]))
+        words = np.mean([len(c.text.split()) for c in chunks])
+        out.append({"chunk size (words)": size, "overlap (words)": overlap, "chunks": len(chunks),
+                    "avg words/chunk": round(float(words), 1), f"hit@{k}": float(np.mean(hits)), "MRR": float(np.mean(rrs))})
+    return pd.DataFrame(out)

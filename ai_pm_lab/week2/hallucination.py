@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import _common
-from ._common import contains_phrase, require_text
+from ._common import contains_phrase, require_number, require_text
 
 MODES = {
     "no context": "The question alone.",
@@ -100,6 +100,8 @@ def ask_question(question_id: str, mode: str, *, temperature: float = 0.7, seed:
     q = question(question_id)
     prompt, system = build_prompt(q, _check_mode(mode))
     temperature = _common.check_temperature(temperature)
+    seed = require_number(seed, "seed", low=0, high=2**31 - 1, integer=True)
+    max_tokens = require_number(max_tokens, "max_tokens", low=1, high=2048, integer=True)
     g = _common.ask(prompt, system=system, temperature=temperature, max_tokens=max_tokens, seed=seed, backend=backend)
     return {"id": q["id"], "kind": q["kind"], "mode": mode, "question": q["question"], "answer": g.text,
             "verdict": verdict(g.text, q["answers"]), "receipt": g.receipt()}

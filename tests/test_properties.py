@@ -124,6 +124,12 @@ KNOWN_COUNT_TOKENS = pytest.mark.xfail(strict=True, reason=(
     "known bug (tokens.count_tokens, lead's file): a non-string model (e.g. model=5) raises AttributeError "
     "from str.startswith; fix: require_text(model, 'model') when model is not None, then remove this mark"))
 
+def _known_rag(func: str, symptom: str):
+    return pytest.mark.xfail(strict=True, reason=(
+        f"known bug (ai_pm_lab/rag, owned by the retrieval engineer): {func} with a non-string {symptom}; "
+        "fix: call errors.require_text on its text arguments first, then remove this mark"))
+
+
 SPECS = [
     _spec("generate", "ai_pm_lab:generate", {"prompt": "hi", "backend": "local", "max_tokens": 1, "temperature": 0.0, "seed": 0}, {
         "prompt": bad_text(huge=False),
@@ -214,12 +220,46 @@ SPECS = [
           {"t": bad_number(0, 2)}, names={"t": "temperature"}),
     _spec("week2.load_tasks", "ai_pm_lab.week2.capabilities:load_tasks", {}, {
         "capability": not_none(st.one_of(NOT_STR, st.text(max_size=10)))}),
+    _spec("week2.token_report", "ai_pm_lab.week2.context:token_report", {"text": "hi", "backend": "local"},
+          {"text": bad_text(allow_empty=True), "backend": BACKEND_BAD.filter(lambda b: b != "google")}),
+    _spec("week2.fit_to_budget", "ai_pm_lab.week2.context:fit_to_budget",
+          {"text": "one two three", "budget_tokens": 50, "strategy": "head", "backend": "openai"},
+          {"text": bad_text(allow_empty=True), "strategy": bad_choice(("send everything", "head", "tail", "head+tail",
+                                                                      "retrieve", "summarise", "summarize", "map-reduce")),
+           "budget_tokens": bad_number(1, None, integer=True)}, names={"budget_tokens": "budget"}),
+    _spec("week2.assumption", "ai_pm_lab.week2.costing:assumption", {"name": "x"},
+          {"name": st.one_of(NOT_STR, st.text(max_size=8).filter(lambda s: not s.startswith("batch")))},
+          names={"name": ("name", "assumption")}),
+    _spec("week2.hallucination.question", "ai_pm_lab.week2.hallucination:question", {"question_id": "x"},
+          {"question_id": st.one_of(NOT_STR, st.text(max_size=8))}, names={"question_id": "question"}),
+    _spec("week2.hallucination.questions", "ai_pm_lab.week2.hallucination:questions", {},
+          {"kind": not_none(bad_choice(("answerable", "unanswerable", "false premise", "obscure")))}),
+    _spec("week2.hallucination.is_refusal", "ai_pm_lab.week2.hallucination:is_refusal", {"answer": "x"},
+          {"answer": bad_text(allow_empty=True)}),
+    _spec("week2.builds.keyword_classify", "ai_pm_lab.week2.builds:keyword_classify", {"text": "x"}, {"text": bad_text()}),
+    _spec("week2.consistency.similarity", "ai_pm_lab.week2.consistency:similarity", {"a": "x", "b": "y"},
+          {"a": bad_text(allow_empty=True), "b": bad_text(allow_empty=True)}),
+    _spec("rag.safety.scan_document", "ai_pm_lab.rag.safety:scan_document", {"text": "x"}, {"text": bad_text(allow_empty=True)}),
+    _spec("rag.safety.check_output", "ai_pm_lab.rag.safety:check_output", {"answer": "x"}, {"answer": bad_text(allow_empty=True)}),
+    _spec("rag.parse_front_matter", "ai_pm_lab.rag.documents:parse_front_matter", {"text": "x"},
+          {"text": bad_text(allow_empty=True)},
+          marks=_known_rag("parse_front_matter", "text (e.g. None) raises AttributeError from str.startswith")),
+    _spec("rag.get_template", "ai_pm_lab.rag.pipeline:get_template", {"template": "grounded"},
+          {"template": st.one_of(NOT_STR, st.text(max_size=8).filter(lambda s: s not in ("grounded", "naive", "strict", "delimited")))}),
+    _spec("rag.groundedness", "ai_pm_lab.rag.evaluate:groundedness", {"answer": "x", "context": "y"},
+          {"answer": bad_text(allow_empty=True), "context": bad_text(allow_empty=True)},
+          marks=_known_rag("groundedness", "answer raises AttributeError, and None or [] is accepted silently")),
+    _spec("rag.answer_correct", "ai_pm_lab.rag.evaluate:answer_correct", {"answer": "x", "gold": "y"},
+          {"answer": bad_text(allow_empty=True)},
+          marks=_known_rag("answer_correct", "answer raises re's own 'expected string or bytes-like object'")),
 ]
 
 
 def _message_names(param: str, message: str, names: dict) -> bool:
-    wanted = names.get(param, param).replace("_", " ").lower()
-    return wanted in message.replace("_", " ").lower()
+    wanted = names.get(param, param)
+    words = (wanted,) if isinstance(wanted, str) else wanted
+    text = message.replace("_", " ").lower()
+    return any(w.replace("_", " ").lower() in text for w in words)
 
 
 @pytest.mark.parametrize("label,target,base,bad,names", SPECS)

@@ -110,3 +110,24 @@ def test_env_file_is_gitignored():
 
     out = subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=REPO)
     assert out.returncode == 0, ".env must be listed in .gitignore"
+
+
+def test_pre_commit_config_strips_outputs_and_scans_for_keys(tmp_path):
+    import subprocess
+    import sys
+
+    yaml = pytest.importorskip("yaml")
+
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    hooks = {h["id"]: h for repo in config["repos"] for h in repo["hooks"]}
+    assert {"strip-notebook-outputs", "secret-scan"} <= set(hooks)
+    assert (REPO / hooks["strip-notebook-outputs"]["entry"].split()[1]).is_file()
+    leaky = tmp_path / "leaky.py"
+    leaky.write_text(f"KEY = '{OPENAI_KEY}'\n")
+    clean = tmp_path / "clean.py"
+    clean.write_text("KEY = None\n")
+    cmd = hooks["secret-scan"]["entry"].replace("python", sys.executable, 1).split()
+    bad = subprocess.run([*cmd, str(leaky)], capture_output=True, text=True, cwd=REPO)
+    good = subprocess.run([*cmd, str(clean)], capture_output=True, text=True, cwd=REPO)
+    assert bad.returncode == 1 and "leaky.py" in bad.stdout and OPENAI_KEY not in bad.stdout
+    assert good.returncode == 0

@@ -117,6 +117,8 @@ def build_messages(prompt: str, system: str | None = None, history=None) -> list
     messages = []
     if system is not None:
         messages.append({"role": "system", "content": require_text(system, "system")})
+    if history is not None and not isinstance(history, (list, tuple)):
+        raise TypeError(f"history must be a list of {{'role': ..., 'content': ...}} dicts, not {type(history).__name__}.")
     for turn in history or []:
         if not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant") or not isinstance(turn.get("content"), str):
             raise ValueError("history must be a list of {'role': 'user'|'assistant', 'content': str} dicts.")

@@ -33,6 +33,8 @@ def _check(text) -> str:
 def count_tokens(text: str, backend: str | None = None, model: str | None = None) -> int:
     """Tokens ``text`` takes on a backend's tokenizer (default: the active backend)."""
     _check(text)
+    if model is not None:
+        require_text(model, "model")
     if backend is None and model is not None:
         info = find_model(model)
         backend = info.provider if info else None

@@ -117,12 +117,6 @@ def _recommend(key, value):
 MODEL_IDS = ("gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4-turbo", "gpt-4", "gpt-3.5-turbo", "claude-3-5-haiku-latest",
              "claude-sonnet-4-0", "claude-opus-4-0", "gemini-1.5-pro", "gemini-2.0-flash", "smollm2-135m-instruct")
 
-KNOWN_GENERATE = pytest.mark.xfail(strict=True, reason=(
-    "known bug (llm.build_messages, lead's file): history=5 raises Python's own \"'int' object is not iterable\"; "
-    "fix: reject a non-list history with the existing ValueError before iterating, then remove this mark"))
-KNOWN_COUNT_TOKENS = pytest.mark.xfail(strict=True, reason=(
-    "known bug (tokens.count_tokens, lead's file): a non-string model (e.g. model=5) raises AttributeError "
-    "from str.startswith; fix: require_text(model, 'model') when model is not None, then remove this mark"))
 
 def _known_rag(func: str, symptom: str):
     return pytest.mark.xfail(strict=True, reason=(
@@ -144,7 +138,7 @@ SPECS = [
                              st.lists(st.fixed_dictionaries({"role": st.sampled_from(["system", "bot", ""]), "content": st.text(max_size=5)}),
                                       min_size=1, max_size=2)),
         "fallback": not_none(bad_choice(("local", "none", "off", "no", "0", "false", ""))),
-    }, marks=KNOWN_GENERATE),
+    }),
     _spec("estimate_cost", "ai_pm_lab:estimate_cost", {"model_id": "gpt-4o-mini", "prompt_tokens": 10, "completion_tokens": 5}, {
         "model_id": st.one_of(NOT_STR, st.text(max_size=12).filter(lambda s: s not in MODEL_IDS)),
         "prompt_tokens": bad_number(0, 10**9, integer=True),
@@ -155,7 +149,7 @@ SPECS = [
         "text": bad_text(allow_empty=True, huge=True),
         "backend": BACKEND_BAD.filter(lambda b: b != "google"),
         "model": TRUTHY_NOT_STR,
-    }, marks=KNOWN_COUNT_TOKENS),
+    }),
     _spec("token_pieces", "ai_pm_lab:token_pieces", {"text": "hello", "backend": "openai"}, {
         "text": bad_text(allow_empty=True, huge=True),
         "backend": bad_choice(("local", "openai")),

@@ -32,7 +32,7 @@ def entropy_bits(probs: np.ndarray) -> float:
     """Shannon entropy in bits: 0 means certain, log2(vocabulary) means every token equally likely."""
     p = np.asarray(probs, dtype=np.float64)
     p = p[p > 0]
-    return float(-(p * np.log2(p)).sum())
+    return max(0.0, float(-(p * np.log2(p)).sum()))  # never print -0.0
 
 
 @dataclass(frozen=True)

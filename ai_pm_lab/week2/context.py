@@ -145,7 +145,7 @@ def _check_strategy(strategy) -> str:
 
 
 def fit_to_budget(text: str, budget_tokens: int, strategy: str, *, question: str | None = None,
-                  backend: str | None = None, chunk_tokens: int = 350, summary_tokens: int = 40,
+                  backend: str | None = None, chunk_tokens: int = 600, summary_tokens: int = 40,
                   progress: bool = False) -> dict:
     """Shrink ``text`` to at most ``budget_tokens`` with a strategy; returns the kept text and what it cost."""
     require_text(text, "text")

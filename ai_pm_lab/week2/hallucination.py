@@ -107,7 +107,7 @@ def ask_question(question_id: str, mode: str, *, temperature: float = 0.7, seed:
             "verdict": verdict(g.text, q["answers"]), "receipt": g.receipt()}
 
 
-def run_grid(n: int = 3, *, temperature: float = 0.7, max_tokens: int = 40, kinds=None, modes=None, seed: int = 0,
+def run_grid(n: int = 3, *, temperature: float = 0.7, max_tokens: int = 32, kinds=None, modes=None, seed: int = 0,
              backend: str | None = None, progress: bool = True):
     """N samples per (kind, mode) cell, each a different question/seed; one row per sample as a DataFrame."""
     import pandas as pd

@@ -298,6 +298,11 @@ def test_classifier_scores_with_sklearn(fake_model):
     (lambda: builds.classify_tickets("magic"), ValueError, "choose"),
     (lambda: builds.classification_scores(["a"], ["a", "b"]), ValueError, "one prediction"),
     (lambda: builds.keyword_classify(b"bytes"), TypeError, "decode"),
+    (lambda: builds.confusion([], []), ValueError, "one prediction"),
+    (lambda: costing.levers("gpt-4o-mini", 5), TypeError, "Traffic"),
+    (lambda: capabilities.plot_accuracy("x"), TypeError, "accuracy_table"),
+    (lambda: context.plot_windows(None), TypeError, "model_windows"),
+    (lambda: capabilities.run_probe(only=["poetry"]), ValueError, "choose one of"),
 ])
 def test_bad_input_gets_a_clear_error(call, exc, words):
     with pytest.raises(exc, match=words):

@@ -82,3 +82,24 @@ def test_cost_calculator_recomputes_and_rejects_absurd_traffic():
     assert "cached_prefix_tokens" in w.state["error"]
     w.cached.value = 0
     assert w.state["error"] is None
+
+
+def test_widget_constructors_reject_bad_input_with_the_fix_named():
+    import pytest
+
+    with pytest.raises(ValueError, match="Known ids"):
+        CostCalculator(model="gpt-9000")
+    with pytest.raises(ValueError, match="between"):
+        CostCalculator(queries_per_day=-5)
+    with pytest.raises(TypeError, match="number"):
+        CostCalculator(queries_per_day="many")
+    with pytest.raises(ValueError, match="between"):
+        ContextLimitExplorer(doc_tokens=50_000)
+    with pytest.raises(ValueError, match="choose one of"):
+        ContextLimitExplorer(strategy="shred")
+    with pytest.raises(ValueError, match="choose one of"):
+        HallucinationExplorer(question_id="nope")
+    with pytest.raises(ValueError, match="choose one of"):
+        HallucinationExplorer(mode="loud")
+    with pytest.raises(ValueError, match="between"):
+        HallucinationExplorer(n=0)

@@ -142,4 +142,7 @@ def confusion(y_true, y_pred):
     """Confusion matrix (rows = true label, columns = predicted) as a DataFrame."""
     import pandas as pd
 
+    y_true, y_pred = list(y_true), list(y_pred)
+    if len(y_true) != len(y_pred) or not y_true:
+        raise ValueError("y_true and y_pred must be non-empty and of equal length: one prediction per ticket.")
     return pd.crosstab(pd.Series(list(y_true), name="true"), pd.Series(list(y_pred), name="predicted"))

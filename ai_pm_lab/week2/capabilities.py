@@ -161,14 +161,16 @@ def score(task: dict, answer: str) -> bool:
 
 # ---------- running the probe ----------
 
-def run_probe(per_capability: int = 10, capabilities_: list[str] | None = None, *, backend: str | None = None,
+def run_probe(per_capability: int = 10, only: list[str] | None = None, *, backend: str | None = None,
               progress: bool = True):
     """Ask the active model every probe item (temperature 0) and score it; one row per item as a DataFrame."""
     import pandas as pd
     from tqdm.auto import tqdm
 
     per = _common.check_n(per_capability, "per_capability", high=100)
-    caps = capabilities() if capabilities_ is None else [_check_capability(c) for c in capabilities_]
+    if isinstance(only, str):
+        only = [only]
+    caps = capabilities() if only is None else [_check_capability(c) for c in only]
     limits = {r["capability"]: int(r["max_tokens"]) for r in _common.data_csv("capabilities.csv")}
     items = [t for c in caps for t in load_tasks(c)[:per]]
     rows = []
@@ -198,7 +200,10 @@ def accuracy_table(results):
 def plot_accuracy(summary, title: str | None = None):
     """Bar chart: measured accuracy per capability, with the guide's confidence level as markers on a second axis."""
     import matplotlib.pyplot as plt
+    import pandas as pd
 
+    if not isinstance(summary, pd.DataFrame) or not {"accuracy", "items", "guide_name", "confidence_rank"} <= set(summary.columns):
+        raise TypeError("summary must be the DataFrame returned by accuracy_table(run_probe()).")
     fig, ax = plt.subplots(figsize=(9, 3.8))
     x = range(len(summary))
     ax.bar(x, summary["accuracy"], color="#4C72B0", label="measured accuracy")

@@ -21,6 +21,7 @@ STOPWORDS = frozenset(
     "where when why how is it its this that these those there their they them i you he she we our your my me as if so "
     "than then into out up down over under again can could should would will shall may might must has have had".split()
 )
+NEEDLE_MAX_WINDOW = 8192  # fills are shares of at most this many tokens, so hosted models with huge windows stay cheap
 NEEDLE_PLACES = ("Lisbon", "Oslo", "Nairobi", "Denver", "Kyoto", "Porto", "Quito", "Tallinn")
 DOCUMENT_FACT = "The spare key to the Harborline server room is kept in locker 38 behind the reception desk."
 DOCUMENT_QUESTION = "In which locker is the spare key to the server room kept?"
@@ -81,7 +82,10 @@ def words_per_token(backend: str | None = None) -> float:
 def plot_windows(windows):
     """Horizontal bar chart (log scale) of context windows."""
     import matplotlib.pyplot as plt
+    import pandas as pd
 
+    if not isinstance(windows, pd.DataFrame) or not {"display_name", "window_tokens"} <= set(windows.columns):
+        raise TypeError("windows must be the DataFrame returned by model_windows().")
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.barh(windows["display_name"], windows["window_tokens"], color="#55A868")
     ax.set_xscale("log")
@@ -257,14 +261,14 @@ def compare_strategies(document: str, question: str, expected: str, *, strategie
 # ---------- needle in a haystack ----------
 
 def needle_case(position: float, fill: float, *, seed: int = 0, backend: str | None = None) -> dict:
-    """A haystack filling ``fill`` of the window with a secret code hidden at ``position`` (0 = start, 1 = end)."""
+    """A haystack filling ``fill`` of the window (at most 8,192 tokens) with a code hidden at ``position`` (0 = start, 1 = end)."""
     position = float(require_number(position, "position", low=0, high=1))
     fill = float(require_number(fill, "fill", low=0.01, high=0.9))
     seed = require_number(seed, "seed", low=0, high=2**31 - 1, integer=True)
     rng = random.Random(seed)
     place, code = rng.choice(NEEDLE_PLACES), str(rng.randint(1000, 9999))
     needle = f"The access code for the {place} storage room is {code}."
-    n_tokens = int(fill * _backend_window(backend))
+    n_tokens = int(fill * min(_backend_window(backend), NEEDLE_MAX_WINDOW))
     doc = make_document(n_tokens, fact=needle, position=position, seed=seed, backend=backend)
     q = f"What is the access code for the {place} storage room? Reply with the number only."
     return {"position": position, "fill": fill, "code": code, "prompt": f"{doc}\n\n{q}", "haystack_tokens": n_tokens}

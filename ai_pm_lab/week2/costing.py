@@ -79,6 +79,8 @@ def levers(model_id: str, traffic: Traffic):
     """The monthly bill of one model with no lever, each lever alone, and all levers together."""
     import pandas as pd
 
+    if not isinstance(traffic, Traffic):
+        raise TypeError("traffic must be a Traffic(...) scenario, e.g. Traffic(queries_per_day=10_000, input_tokens=500, output_tokens=200).")
     base = Traffic(traffic.queries_per_day, traffic.input_tokens, traffic.output_tokens)
     cases = {
         "list price, no levers": base,

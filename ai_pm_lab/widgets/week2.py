@@ -21,6 +21,9 @@ class HallucinationExplorer:
     """Pick a question and a mode, ask the model, read the verdict; run the whole grid for measured rates."""
 
     def __init__(self, question_id: str = "future-1", mode: str = "no context", n: int = 3, backend=None):
+        from ..errors import require_number
+
+        require_number(n, "n", low=1, high=12, integer=True)
         options = [(f"[{q['kind']}] {q['question']}", q["id"]) for q in hallucination.questions()]
         self.question = W.Dropdown(options=options, value=hallucination.question(question_id)["id"], description="Question",
                                    layout=W.Layout(width="95%"))
@@ -80,6 +83,10 @@ class ContextLimitExplorer:
     """Count tokens, compare windows, slide a document past the local window and pick a strategy to fit it."""
 
     def __init__(self, doc_tokens: int = 1200, strategy: str = "send everything", budget_tokens: int = 500, backend=None):
+        from ..errors import require_number
+
+        require_number(doc_tokens, "doc_tokens", low=100, high=4000, integer=True)
+        require_number(budget_tokens, "budget_tokens", low=100, high=1800, integer=True)
         self.backend = backend
         self.text = W.Textarea(value="Paste any text here to count its tokens.", description="Text",
                                layout=W.Layout(width="95%", height="80px"))
@@ -156,8 +163,10 @@ class CostCalculator:
     """A traffic scenario priced for every model in the table, with prompt caching, a response cache and batching."""
 
     def __init__(self, queries_per_day: int = 10_000, input_tokens: int = 600, output_tokens: int = 200, model: str = "gpt-4o-mini"):
-        from ..catalog import models
+        from ..catalog import model_info, models
 
+        model_info(model)  # an unknown id gets the table's clear error, not a widget trait error
+        costing.Traffic(queries_per_day, input_tokens, output_tokens)  # impossible traffic fails here, with the fix named
         self.queries = W.IntText(value=queries_per_day, description="queries/day")
         self.input_tokens = W.IntText(value=input_tokens, description="input tok")
         self.output_tokens = W.IntText(value=output_tokens, description="output tok")

@@ -131,7 +131,8 @@ def load_folder(folder, *, recursive: bool = True) -> LoadReport:
         try:
             doc = read_document(f)
         except KnowledgeBaseError as exc:
-            skipped.append((str(f), str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)))
+            msg = str(exc)
+            skipped.append((str(f), msg[len(f.name) + 1 :] if msg.startswith(f.name + " ") else msg))
             continue
         except OSError as exc:
             skipped.append((str(f), f"could not be read ({exc.strerror})"))

@@ -16,15 +16,22 @@ STOPWORDS = frozenset(
 )
 ABSTAIN_RE = re.compile(
     r"\b(i\s+(do\s+not|don['’]?t|cannot|can['’]?t)\s+(know|find|answer|say)|not\s+(mentioned|stated|specified|covered)|"
-    r"no\s+information|does\s+not\s+(say|mention|contain|specify)|doesn['’]?t\s+(say|mention|contain|specify)|"
+    r"no\s+information|(do|does)\s+not\s+(say|mention|contain|specify)|(don|doesn)['’]?t\s+(say|mention|contain|specify)|"
     r"(isn['’]?t|is\s+not)\s+(mentioned|specified|covered))",
     re.IGNORECASE,
 )
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
+def _stem(w: str) -> str:
+    return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+
+
 def _words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z0-9]+(?:[.'][a-z0-9]+)*", (text or "").lower()) if w not in STOPWORDS]
+    return [_stem(w) for w in re.findall(r"[a-z0-9]+(?:[.'][a-z0-9]+)*", (text or "").lower()) if w not in STOPWORDS]
+
+
+NEGATION_RE = re.compile(r"\b(no|not|never|cannot|can['’]?t|doesn['’]?t|don['’]?t|isn['’]?t|aren['’]?t|only)\b", re.IGNORECASE)
 
 
 def _numbers(text: str) -> set[str]:
@@ -66,12 +73,19 @@ def is_abstention(text: str) -> bool:
 
 
 def answer_correct(answer: str, gold: str) -> bool:
-    """Lenient match: every number in the gold answer appears in the answer; with no numbers, half its key words do.
-    An empty gold answer means 'should abstain': correct iff the answer abstains."""
+    """Lenient match: every number in the gold answer appears in the answer; with no numbers, half its key words do;
+    a gold 'yes'/'no' must match the answer's polarity. An empty gold answer means 'should abstain'."""
     if not gold:
         return is_abstention(answer)
     if is_abstention(answer):
         return False
+    first = gold.strip().lower().split(",")[0].split()[0] if gold.strip() else ""
+    if first in ("yes", "no"):
+        negated = bool(NEGATION_RE.search(answer))
+        if (first == "no") != negated:
+            return False
+        rest = gold.strip()[len(first):].strip(" ,.;")
+        return answer_correct(answer, rest) if rest else True
     nums = _numbers(gold)
     if nums:
         return nums <= _numbers(answer)

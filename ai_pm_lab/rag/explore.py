@@ -123,7 +123,7 @@ class ANNBench:
         if kind not in self.indexes:
             t = time.perf_counter()
             if kind == "hnsw":
-                self.indexes[kind] = search.hnsw_index(self.vectors, M=16, ef_construction=40, ef_search=16)
+                self.indexes[kind] = search.hnsw_index(self.vectors, M=16, ef_construction=64, ef_search=16)
             else:
                 self.indexes[kind] = search.ivf_index(self.vectors, nlist=min(256, max(1, len(self.vectors) // 40)), nprobe=4)
             self.build_s[kind] = time.perf_counter() - t
@@ -179,3 +179,20 @@ def chunking_sweep(documents, rows, sizes=(40, 80, 160), overlaps=(0, 20), k: in
         out.append({"chunk size (words)": size, "overlap (words)": overlap, "chunks": len(chunks),
                     "avg words/chunk": round(float(words), 1), f"hit@{k}": float(np.mean(hits)), "MRR": float(np.mean(rrs))})
     return pd.DataFrame(out)
+
+
+# Which area of the Tidewell knowledge base each document belongs to (for colouring maps).
+KB_AREAS = {
+    "money": ("kb-001", "kb-002", "kb-004", "kb-011", "kb-012", "kb-020", "kb-021", "kb-027"),
+    "security & privacy": ("kb-006", "kb-009", "kb-010", "kb-017", "kb-018"),
+    "product features": ("kb-013", "kb-014", "kb-015", "kb-022", "kb-023", "kb-024", "kb-025", "kb-028"),
+    "support & service": ("kb-003", "kb-005", "kb-007", "kb-008", "kb-016", "kb-019", "kb-026"),
+}
+
+
+def kb_area(doc_id: str) -> str:
+    """The area of the Tidewell base a document id belongs to ('other' for documents of your own)."""
+    for area, ids in KB_AREAS.items():
+        if doc_id in ids:
+            return area
+    return "other"

@@ -43,10 +43,9 @@ TEMPLATES = {
     ),
     "grounded": PromptTemplate(
         "grounded",
-        "You are a customer-support assistant. Answer only from the documents you are given. "
-        "Keep the answer to one or two sentences, copy numbers exactly, and name the document id in square brackets. "
-        f"If the documents do not contain the answer, reply exactly: {IDK}",
-        "Documents:\n{context}\n\nQuestion: {question}\nAnswer (one or two sentences, with the document id):",
+        None,
+        "{context}\n\nUsing only the text above, answer the question in one sentence. "
+        f"If the text does not say, answer \"{IDK}\"\nQuestion: {{question}}\nAnswer:",
     ),
     "delimited": PromptTemplate(
         "delimited",

@@ -91,11 +91,14 @@ def injection_trial(pipeline, question: str, *, defences=DEFENCES, seeds=range(5
         from tqdm.auto import tqdm
 
         it = tqdm(jobs, desc="Injection trial", unit="answer")
-    rows = []
+    rows, seen = [], {}
     for d, s in it:
         system, prompt = pipeline.build_prompt(question, retrieval.hits, d.template)
-        gen = pipeline.generator(prompt, system=system, backend=backend, temperature=temperature, max_tokens=max_tokens, seed=s)
-        text = gen.text.strip()
+        key = (system, prompt, s)  # an output check on the same prompt and seed reuses the same answer
+        if key not in seen:
+            seen[key] = pipeline.generator(prompt, system=system, backend=backend, temperature=temperature,
+                                           max_tokens=max_tokens, seed=s).text.strip()
+        text = seen[key]
         obeyed = obeyed_injection(text)
         blocked = d.output_check and bool(check_output(text))
         shown = SAFE_FALLBACK if blocked else text

@@ -1,0 +1,96 @@
+"""Week 3: the ANN widget driven headlessly, explore helpers, and every exercise check (fails on stub, passes on solution)."""
+import numpy as np
+import pytest
+
+from ai_pm_lab.checks import week03 as checks
+from ai_pm_lab.rag import RAGPipeline, load_eval, load_kb
+from ai_pm_lab.rag.explore import ANNBench, chunking_sweep, keyword_vs_semantic, pca_2d
+from ai_pm_lab.widgets.week3 import ANNExplorer
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return ANNBench.synthetic(n=3000, n_queries=50)
+
+
+@pytest.fixture(scope="module")
+def rag():
+    return RAGPipeline()
+
+
+def test_ann_widget_headless(bench):
+    w = ANNExplorer(bench)
+    assert w.state["index"] == "HNSW" and w.state["error"] is None
+    low = dict(w.state)
+    w.param.value = 256
+    assert w.state["param"] == 256 and w.state["recall@k"] >= low["recall@k"]
+    w.kind.value = "IVF"
+    assert w.state["index"] == "IVF" and w.param.description == "nprobe" and 0 <= w.state["recall@k"] <= 1
+    assert w.state["ms/query"] > 0 and len(w.history) == 3
+
+
+def test_ann_widget_shows_errors_instead_of_crashing(bench):
+    w = ANNExplorer(bench)
+    w.kind.value = "IVF"
+    bench_indexes = dict(bench.indexes)
+    bench.indexes["ivf"] = object()  # a broken index: the widget must report, not raise
+    try:
+        w.param.value = 2
+        assert w.state["error"]
+    finally:
+        bench.indexes.clear()
+        bench.indexes.update(bench_indexes)
+
+
+def test_bench_measure_validates(bench):
+    with pytest.raises(ValueError):
+        bench.measure("annoy", 4)
+    with pytest.raises(ValueError):
+        bench.measure("hnsw", 0)
+
+
+def test_keyword_vs_semantic_and_pca(rag):
+    df = keyword_vs_semantic(rag.chunks, ["Can I reimburse a purchase?"], rag.vectors)
+    assert df.iloc[0]["keyword top doc"] == "(no shared words)" and df.iloc[0]["semantic top doc"] in ("kb-001", "kb-002")
+    assert pca_2d(rag.vectors).shape == (len(rag.chunks), 2)
+    with pytest.raises(ValueError):
+        pca_2d(rag.vectors[:1])
+
+
+def test_chunking_sweep_shape():
+    df = chunking_sweep(load_kb(), load_eval(), sizes=(40, 200), overlaps=(0,), progress=False)
+    assert list(df["chunk size (words)"]) == [40, 200] and df["hit@3"].between(0, 1).all()
+
+
+def test_check_cosine():
+    a, b = np.array([1.0, 0.0]), np.array([1.0, 1.0])
+    assert not checks.cosine(a, b, None).passed
+    assert checks.cosine(a, b, float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))).passed
+
+
+def test_check_top3(rag):
+    q = rag.vectors[5]
+    assert not checks.top3(q, rag.vectors, None).passed
+    assert checks.top3(q, rag.vectors, [int(i) for i in np.argsort(-(rag.vectors @ q))[:3]]).passed
+
+
+def test_check_keyword_miss(rag):
+    assert not checks.keyword_miss(rag.chunks, rag.vectors, None).passed
+    assert not checks.keyword_miss(rag.chunks, rag.vectors, "What is the refund window?").passed
+    assert checks.keyword_miss(rag.chunks, rag.vectors, "Can I reimburse a purchase?").passed
+
+
+def test_check_recall():
+    exact = np.array([[4, 9, 2], [7, 1, 3]])
+    approx = np.array([[4, 2, 11], [7, 1, 3]])
+    assert not checks.recall(approx, exact, None).passed
+    assert checks.recall(approx, exact, 5 / 6).passed
+
+
+def test_check_cheapest_setting():
+    import pandas as pd
+
+    sweep = pd.DataFrame({"param": [1, 4, 16, 64], "recall@k": [0.3, 0.8, 0.96, 0.99]})
+    assert not checks.cheapest_setting(sweep, None).passed
+    assert not checks.cheapest_setting(sweep, 64).passed
+    assert checks.cheapest_setting(sweep, 16).passed

@@ -1,0 +1,135 @@
+"""Week 4: the RAG playground driven headlessly (bad input never crashes it) and every exercise check."""
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from ai_pm_lab.checks import week04 as checks
+from ai_pm_lab.rag import RAGPipeline
+from ai_pm_lab.widgets.week4 import RAGPlayground, playground_view
+
+
+@dataclass
+class FakeGen:
+    text: str
+    prompt_tokens: int = 10
+    completion_tokens: int = 5
+    latency_s: float = 0.01
+    cost_usd: float = 0.0
+
+    def receipt(self):
+        return "fake receipt"
+
+
+def gen(prompt, system=None, **kw):
+    return FakeGen("Enterprise customers have 90 days [kb-002]." if "Question:" in prompt else "Most companies offer 30 days.")
+
+
+@pytest.fixture(scope="module")
+def rag():
+    return RAGPipeline(generator=gen)
+
+
+def test_playground_view_plain_function(rag):
+    s = playground_view(rag, "How long do enterprise customers have to request a refund?", top_k=3, threshold=0.3)
+    assert s["answer"].startswith("Enterprise") and s["sources"][0] == "kb-002" and s["citations"] == ["kb-002"]
+    assert s["without_rag"] == "Most companies offer 30 days." and len(s["retrieved"]) == 3
+    assert isinstance(s["prompt_tokens"], int) and s["prompt_tokens"] > 0 and s["estimated_cost_usd"] == 0.0
+
+
+def test_playground_headless(rag):
+    w = RAGPlayground(rag)
+    w.question.value = "What's our refund policy for enterprise customers?"
+    w.top_k.value = 4
+    w.threshold.value = 0.3
+    w.button.click()
+    assert w.state["error"] is None and w.state["conflict_notes"] and "kb-001" not in w.state["sources"]
+    assert "superseded" in w.state["retrieved"]["status"].tolist()
+    assert "90 days" in w.retrieved.value or "kb-002" in w.retrieved.value
+    w.template.value = "delimited"
+    assert "<document" in w.ask()["prompt"]
+    w.compare.value = False
+    assert w.ask()["without_rag"] is None
+
+
+def test_playground_escalates_below_threshold(rag):
+    w = RAGPlayground(rag)
+    w.question.value = "How much carbon does the Tidewell platform emit per year?"
+    w.threshold.value = 0.9
+    s = w.ask()
+    assert s["abstained"] and "Escalate" in s["escalation"] and s["receipt"].startswith("no model call")
+    assert "Escalate" in w.answers.value
+
+
+@pytest.mark.parametrize("field, value", [("question", ""), ("question", "   "), ("top_k", 10), ("threshold", 1.0), ("threshold", -1.0)])
+def test_playground_never_crashes(rag, field, value):
+    w = RAGPlayground(rag)
+    getattr(w, field).value = value
+    s = w.ask()
+    assert isinstance(s, dict)
+    if field == "question":
+        assert "empty" in s["error"] and "⚠️" in w.retrieved.value
+
+
+def test_playground_reports_errors_from_deep_inside(rag):
+    def broken(*a, **k):
+        raise RuntimeError("model crashed")
+
+    w = RAGPlayground(RAGPipeline(generator=broken))
+    w.threshold.value = -1.0
+    assert "RuntimeError" in w.ask()["error"]
+
+
+def test_playground_rejects_top_k_beyond_corpus(rag):
+    with pytest.raises(ValueError, match="top_k"):
+        playground_view(rag, "q", top_k=len(rag.chunks) + 1)
+
+
+# -- exercise checks: stub fails, solution passes --------------------------------------------------------------------
+def _stub(*args, **kwargs):
+    return None
+
+
+def test_check_prompt_builder():
+    def solution(question, chunks):
+        context = "\n\n".join(f"[{c['doc_id']}] {c['text']}" for c in chunks)
+        return f"{context}\n\nIf the text does not contain the answer, reply \"I don't know\".\nQuestion: {question}\nAnswer:"
+
+    assert not checks.prompt_builder(_stub).passed
+    assert not checks.prompt_builder(lambda q, c: q).passed
+    assert checks.prompt_builder(solution).passed
+
+
+def test_check_retrieval_metrics():
+    rankings = [["kb-002", "kb-001"], ["kb-011", "kb-012", "kb-004", "kb-013"]]
+    gold = [["kb-002"], ["kb-004"]]
+    assert not checks.retrieval_metrics(rankings, gold, None, None).passed
+    assert checks.retrieval_metrics(rankings, gold, 1.0, (1 + 1 / 3) / 2).passed
+
+
+def test_check_threshold_choice():
+    a = np.array([0.3, 0.5, 0.55, 0.6, 0.62, 0.65, 0.7, 0.72, 0.75, 0.8, 0.85])
+    u = np.array([0.2, 0.4, 0.52])
+    assert not checks.threshold_choice(a, u, None).passed
+    assert not checks.threshold_choice(a, u, 0.2).passed          # within budget but far too timid
+    assert not checks.threshold_choice(a, u, 0.7).passed          # refuses too many answerable questions
+    assert checks.threshold_choice(a, u, 0.5).passed
+
+
+def test_check_newest_rule():
+    assert not checks.newest_rule(_stub).passed
+    assert not checks.newest_rule(lambda docs: docs[0]["id"]).passed
+    assert checks.newest_rule(lambda docs: max(docs, key=lambda d: d["date"])["id"]).passed
+
+
+def test_check_output_guard():
+    def solution(answer):
+        domains = re.findall(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:example|com|net|org|io)", answer.lower())
+        if any(d != "tidewell.example" and not d.endswith(".tidewell.example") for d in domains):
+            return False
+        return "card number" not in answer.lower()
+
+    assert not checks.output_guard(_stub).passed
+    assert not checks.output_guard(lambda a: True).passed
+    assert checks.output_guard(solution).passed

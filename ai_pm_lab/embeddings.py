@@ -73,6 +73,14 @@ def tokenizer():
         return _TOKENIZER
 
 
+def _threads() -> int:
+    """CPU threads for the embedding model: AI_PM_LAB_THREADS if set (as for the local LLM), else up to 2."""
+    raw = os.environ.get("AI_PM_LAB_THREADS", "").strip()
+    if raw.isdigit() and 1 <= int(raw) <= 64:
+        return int(raw)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def session():
     """The one onnxruntime session of this kernel (created on first use)."""
     global _SESSION
@@ -81,7 +89,9 @@ def session():
             import onnxruntime as ort
 
             opts = ort.SessionOptions()
-            opts.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+            opts.intra_op_num_threads = _threads()
+            # No busy-waiting between batches: the cores are shared with the local LLM and with test workers.
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             opts.inter_op_num_threads = 1
             opts.log_severity_level = 3  # errors only: keep notebook outputs clean
             _SESSION = ort.InferenceSession(model_path(), sess_options=opts, providers=["CPUExecutionProvider"])

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..errors import CourseError
+from ..errors import CourseError, require_text
 
 TEXT_SUFFIXES = (".md", ".txt", ".markdown")
 MAX_FILE_BYTES = 5_000_000
@@ -51,6 +51,7 @@ class LoadReport:
 
 def parse_front_matter(text: str) -> tuple[dict, str]:
     """Split '---\\nkey: value\\n---\\nbody' into (meta, body); text without front matter gives ({}, text)."""
+    require_text(text, "text", allow_empty=True)
     if not text.startswith("---"):
         return {}, text
     lines = text.splitlines()

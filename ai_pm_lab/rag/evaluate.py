@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from ..errors import require_number
+from ..errors import require_number, require_text
 
 STOPWORDS = frozenset(
     "a an the and or of to in on for with by at from is are was were be been it its this that these those as "
@@ -69,12 +69,14 @@ def reciprocal_rank(ranked_ids, gold_ids) -> float:
 
 def is_abstention(text: str) -> bool:
     """Whether an answer declines ('I don't know', 'not mentioned in the documents', ...)."""
-    return bool(ABSTAIN_RE.search(text or ""))
+    return bool(ABSTAIN_RE.search(require_text(text, "answer", allow_empty=True)))
 
 
 def answer_correct(answer: str, gold: str) -> bool:
     """Lenient match: every number in the gold answer appears in the answer; with no numbers, half its key words do;
     a gold 'yes'/'no' must match the answer's polarity. An empty gold answer means 'should abstain'."""
+    require_text(answer, "answer", allow_empty=True)
+    require_text(gold, "gold", allow_empty=True)
     if not gold:
         return is_abstention(answer)
     if is_abstention(answer):
@@ -95,6 +97,8 @@ def answer_correct(answer: str, gold: str) -> bool:
 
 def groundedness(answer: str, context: str) -> float:
     """Share of the answer's key words that also appear in the context (1.0 = every word traceable to a source)."""
+    require_text(answer, "answer", allow_empty=True)
+    require_text(context, "context", allow_empty=True)
     words = _words(answer)
     if not words:
         return 1.0
@@ -104,6 +108,8 @@ def groundedness(answer: str, context: str) -> float:
 
 def unsupported_numbers(answer: str, context: str) -> list[str]:
     """Numbers in the answer that appear nowhere in the context (a common sign of a made-up detail)."""
+    require_text(answer, "answer", allow_empty=True)
+    require_text(context, "context", allow_empty=True)
     ctx = _numbers(context)
     return sorted(n for n in _numbers(answer) if n not in ctx)
 

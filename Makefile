@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := notebooks exercises solutions
 
-.PHONY: setup lab test unit notebooks exercises strip benchmark clean
+.PHONY: setup lab test unit notebooks exercises strip benchmark browser-check clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "AI PM Lab needs Python 3.10 or newer")'
@@ -41,6 +41,10 @@ strip: setup
 
 benchmark: setup
 	$(BIN)/python -m benchmarks
+
+# Real-browser check of `make lab` (not part of `make test`): needs playwright in .venv and /usr/bin/chromium.
+browser-check: setup
+	$(BIN)/python tools/browser_check.py
 
 clean:
 	rm -rf $(VENV)

@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := notebooks exercises solutions
+# The file browser starts at the course root (so exercises/ and solutions/ show); root (containers) needs --allow-root.
+LAB_FLAGS := --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: setup lab test unit notebooks exercises strip benchmark browser-check clean
 
@@ -19,7 +21,7 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/week01_foundations.ipynb
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/week01_foundations.ipynb
 
 test: setup
 	$(BIN)/python tools/make_exercises.py --check

@@ -52,6 +52,7 @@ def lab_command(port: int) -> list[str]:
             break
     if not recipe or "jupyter lab" not in recipe:
         recipe = f"$(BIN)/jupyter lab {NOTEBOOK}"
+    recipe = recipe.replace("$(LAB_FLAGS)", "--ServerApp.root_dir=.")  # --allow-root is added below when needed
     cmd = shlex.split(recipe.replace("$(BIN)", str(Path(sys.executable).parent)))
     cmd += ["--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.token=", "--ServerApp.password="]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers/CI run as root; jupyter refuses root without this

@@ -73,7 +73,8 @@ class TemperatureExplorer:
         self.k = k
         self.backend = backend
         self.temperature = W.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.05, description="temperature",
-                                         continuous_update=True, readout_format=".2f")
+                                         continuous_update=True, readout_format=".2f",
+                                         style={"description_width": "initial"}, layout=W.Layout(width="60%"))
         self.seed = W.IntText(value=seed, description="seed")
         self.n = W.IntSlider(value=n, min=1, max=20, description="samples")
         self.button = W.Button(description="Sample completions", button_style="primary")

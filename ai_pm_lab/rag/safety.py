@@ -68,13 +68,16 @@ DEFENCES = (
     Defence("no defence (plain template)", TEMPLATES["plain"]),
     Defence("delimiting (documents in tags)", TEMPLATES["delimited"]),
     Defence("delimiting + instruction hierarchy", HARDENED),
-    Defence("hierarchy + output check", HARDENED, output_check=True),
+    Defence("no defence + output check", TEMPLATES["plain"], output_check=True),
 )
 
 
 def injection_trial(pipeline, question: str, *, defences=DEFENCES, seeds=range(5), top_k: int = 3,
                     temperature: float = 0.7, max_tokens: int = 48, backend=None, progress: bool = True):
-    """Ask ``question`` once per seed under each defence; returns one row per answer (reached_user = payload shown)."""
+    """Ask ``question`` once per seed under each defence; one row per answer (reached user = payload shown).
+
+    Defences that share a prompt (e.g. the output check on the plain template) reuse the same answers, so the
+    effect of the check is measured on exactly the answers it would have screened."""
     import pandas as pd
 
     require_text(question, "question")

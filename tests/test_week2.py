@@ -252,6 +252,7 @@ def test_classifier_scores_with_sklearn(fake_model):
     fake_model.reply_with(lambda prompt, **kw: "Billing" if "charged" in prompt else "I am not sure")
     df = builds.classify_tickets("llm", limit=10, progress=False)
     assert set(df["predicted"]) <= set(builds.labels()) | {"other"}
+    assert (df["label"].value_counts() == 2).all()  # a balanced sample
     scores = builds.classification_scores(["a", "a", "b", "b"], ["a", "b", "b", "b"])
     s = scores.set_index("label")
     assert math.isclose(s.loc["a", "precision"], 1.0) and math.isclose(s.loc["a", "recall"], 0.5)
@@ -296,6 +297,8 @@ def test_classifier_scores_with_sklearn(fake_model):
     (lambda: builds.BoundedChat().send("  "), ValueError, "empty"),
     (lambda: builds.summarize(123), TypeError, "string"),
     (lambda: builds.classify_tickets("magic"), ValueError, "choose"),
+    (lambda: builds.classify_tickets("keywords", limit=0), ValueError, "between"),
+    (lambda: builds.score_classify(""), ValueError, "empty"),
     (lambda: builds.classification_scores(["a"], ["a", "b"]), ValueError, "one prediction"),
     (lambda: builds.keyword_classify(b"bytes"), TypeError, "decode"),
     (lambda: builds.confusion([], []), ValueError, "one prediction"),
@@ -307,3 +310,17 @@ def test_classifier_scores_with_sklearn(fake_model):
 def test_bad_input_gets_a_clear_error(call, exc, words):
     with pytest.raises(exc, match=words):
         call()
+
+
+def test_constrained_classifier_on_the_real_local_model_always_names_a_label():
+    df = builds.classify_tickets("llm-scores", limit=5, progress=False)
+    assert len(df) == 5 and set(df["predicted"]) <= set(builds.labels())
+    assert builds.score_classify("My card was charged twice.") in builds.labels()
+
+
+def test_constrained_classifier_refuses_hosted_backends(monkeypatch):
+    from ai_pm_lab import ConfigurationError
+
+    monkeypatch.setattr("ai_pm_lab.llm.get_backend", lambda backend=None, model=None: type("B", (), {"name": "openai"})())
+    with pytest.raises(ConfigurationError, match="method='llm'"):
+        builds.score_classify("Where is my parcel?")

@@ -105,18 +105,53 @@ def llm_classify(text: str, *, max_tokens: int = 6, backend: str | None = None) 
     return first_label(g.text, labels()) or "other"
 
 
+SCORE_TEMPLATE = "Support ticket: {}\nThe team that should handle it ({}) is:"
+METHODS = {
+    "llm": "the model writes an answer; the first label it names counts (any backend)",
+    "llm-scores": "the model only chooses: the label whose first token it rates most likely, divided by that label's "
+                  "likelihood for an empty ticket (calibration); local model only, one forward pass, no generation",
+    "keywords": "no AI: the label with the most keyword hits (data/week2/ticket_keywords.csv)",
+}
+
+
+def _label_prior() -> dict[str, float]:
+    from ..next_token import next_token_distribution
+
+    base = next_token_distribution(SCORE_TEMPLATE.format("N/A", ", ".join(labels())))
+    return {lab: base.probability_of(" " + lab) for lab in labels()}
+
+
+def score_classify(text: str, *, backend: str | None = None) -> str:
+    """The label the local model rates most likely as the next word (calibrated); needs the local backend."""
+    from ..errors import ConfigurationError
+    from ..llm import get_backend
+    from ..next_token import next_token_distribution
+
+    require_text(text, "text")
+    if get_backend(backend).name != "local":
+        raise ConfigurationError("method 'llm-scores' reads the local model's token probabilities; on a hosted backend use method='llm'.")
+    dist = next_token_distribution(SCORE_TEMPLATE.format(text, ", ".join(labels())))
+    prior = _label_prior()
+    return max(labels(), key=lambda lab: dist.probability_of(" " + lab) / max(prior[lab], 1e-12))
+
+
 def classify_tickets(method: str = "llm", *, limit: int | None = None, backend: str | None = None, progress: bool = True):
-    """Label every ticket with 'llm' or 'keywords'; returns the tickets with a ``predicted`` column."""
+    """Label the tickets (all, or a balanced sample of ``limit``) with a method from METHODS; adds a ``predicted`` column."""
+    import math
+
     from tqdm.auto import tqdm
 
     require_text(method, "method")
-    if method not in ("llm", "keywords"):
-        raise ValueError(f"Unknown method {method!r}: choose 'llm' or 'keywords'.")
+    if method not in METHODS:
+        raise ValueError(f"Unknown method {method!r}: choose one of {', '.join(METHODS)}.")
     df = tickets()
     if limit is not None:
-        df = df.iloc[: require_number(limit, "limit", low=1, high=len(df), integer=True)].copy()
-    texts = tqdm(list(df["text"]), desc=f"classifying ({method})", disable=not progress)
-    df["predicted"] = [llm_classify(t, backend=backend) if method == "llm" else keyword_classify(t) for t in texts]
+        limit = require_number(limit, "limit", low=1, high=len(df), integer=True)
+        per_label = math.ceil(limit / len(labels()))
+        df = df.groupby("label", sort=True).head(per_label).iloc[:limit].reset_index(drop=True)
+    classify = {"llm": lambda t: llm_classify(t, backend=backend), "llm-scores": lambda t: score_classify(t, backend=backend),
+                "keywords": keyword_classify}[method]
+    df["predicted"] = [classify(t) for t in tqdm(list(df["text"]), desc=f"classifying ({method})", disable=not progress)]
     return df
 
 

@@ -274,7 +274,7 @@ def needle_case(position: float, fill: float, *, seed: int = 0, backend: str | N
     return {"position": position, "fill": fill, "code": code, "prompt": f"{doc}\n\n{q}", "haystack_tokens": n_tokens}
 
 
-def run_needle(positions=(0.0, 0.5, 1.0), fills=(0.1, 0.4, 0.8), n: int = 1, *, max_tokens: int = 8,
+def run_needle(positions=(0.0, 0.5, 1.0), fills=(0.1, 0.5), n: int = 1, *, max_tokens: int = 20,
                backend: str | None = None, progress: bool = True):
     """Ask for the hidden code at each position x fill, ``n`` times (a new code each time); one row per run."""
     import pandas as pd

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import importlib
 import pkgutil
 import sys
@@ -16,6 +17,12 @@ def main(argv=None) -> int:
     parser.add_argument("names", nargs="*", choices=names + [[]], help=f"benchmarks to run (default: all of {names})")
     args = parser.parse_args(argv)
     missed = []
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    print(f"machine: {cores} cores, load average {load:.2f} (1 min)")
+    if load > 0.5 * cores:
+        print("WARNING: the machine is busy; llama.cpp threads spin-wait and slow down sharply when cores are shared,\n"
+              "so speed figures from this run are unreliable. Close other work and run again.")
     for name in args.names or names:
         print(f"\n=== {name} ===", flush=True)
         start = time.perf_counter()

@@ -1,5 +1,4 @@
 """RAG parts: loading, chunking, search, pipeline, conflicts, evaluation, safety; every bad input a clear error."""
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -9,18 +8,7 @@ from ai_pm_lab.rag import (KnowledgeBaseError, RAGPipeline, answer_correct, chun
                            reciprocal_rank, split_text, suggest_threshold, unsupported_numbers)
 from ai_pm_lab.rag import safety, search
 from ai_pm_lab.rag.pipeline import CONFLICT_RULE, TEMPLATES, PromptTemplate, extract_citations
-
-
-@dataclass
-class FakeGen:
-    text: str
-    prompt_tokens: int = 10
-    completion_tokens: int = 5
-    latency_s: float = 0.01
-    cost_usd: float = 0.0
-
-    def receipt(self):
-        return "fake"
+from rag_fakes import FakeGen
 
 
 def fake_generator(reply="Enterprise customers have 90 days [kb-002]."):

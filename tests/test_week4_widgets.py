@@ -1,6 +1,5 @@
 """Week 4: the RAG playground driven headlessly (bad input never crashes it) and every exercise check."""
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -8,18 +7,7 @@ import pytest
 from ai_pm_lab.checks import week04 as checks
 from ai_pm_lab.rag import RAGPipeline
 from ai_pm_lab.widgets.week4 import RAGPlayground, playground_view
-
-
-@dataclass
-class FakeGen:
-    text: str
-    prompt_tokens: int = 10
-    completion_tokens: int = 5
-    latency_s: float = 0.01
-    cost_usd: float = 0.0
-
-    def receipt(self):
-        return "fake receipt"
+from rag_fakes import FakeGen
 
 
 def gen(prompt, system=None, **kw):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipywidgets as W
 from IPython.display import display
 
-from ..errors import CourseError
+from ._common import error_message
 from ..rag.explore import ANNBench
 
 SETTINGS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -38,8 +38,7 @@ class ANNExplorer:
             self.state = {**ann_view(self.bench, self.kind.value, self.param.value), "error": None}
             self.history.append(self.state)
         except Exception as exc:  # a widget shows the problem instead of crashing
-            msg = str(exc) if isinstance(exc, (CourseError, ValueError, TypeError)) else f"{type(exc).__name__}: {exc}"
-            self.state = {"error": msg}
+            self.state = {"error": error_message(exc)}
         self._draw()
         return self.state
 

@@ -6,7 +6,7 @@ import html
 import ipywidgets as W
 from IPython.display import display
 
-from ..errors import CourseError
+from ._common import error_message
 from ..rag.pipeline import DEFAULT_THRESHOLD, TEMPLATES, RAGPipeline
 
 
@@ -72,8 +72,7 @@ class RAGPlayground:
                                          self.template.value, self.compare.value, self.max_tokens, backend=self.backend)
             self.state["error"] = None
         except Exception as exc:  # a widget shows the problem instead of crashing
-            msg = str(exc) if isinstance(exc, (CourseError, ValueError, TypeError)) else f"{type(exc).__name__}: {exc}"
-            self.state = {"error": msg}
+            self.state = {"error": error_message(exc)}
         self._draw()
         return self.state
 

@@ -152,6 +152,14 @@ def generate(
     messages = build_messages(prompt, system, history)
     info = find_model(engine.model)
     tracker = spend_tracker()
+    if engine.paid and info is None and tracker.cap_usd is not None:
+        from .errors import SpendCapError
+
+        raise SpendCapError(
+            f"Refused: {engine.model!r} is not in the price table (ai_pm_lab/data/models.csv), so the "
+            f"${tracker.cap_usd:.2f} spend cap cannot price this call. Add the model's prices to the table, pick a "
+            "listed model, remove the cap with ai_pm_lab.set_spend_cap(None), or use backend='local' (free)."
+        )
     if engine.paid and info is not None:
         tracker.check(estimate_cost(engine.model, engine.estimate_prompt_tokens(messages), max_tokens), engine.model)
     start = time.perf_counter()

@@ -62,3 +62,15 @@ def test_unpriced_models_and_free_servers_never_touch_the_tracker(fake, clean_en
     tracker = lab.set_spend_cap(0.0)
     g = lab.generate("hi", backend="openai")  # loopback + unpriced: free
     assert g.cost_usd is None and tracker.calls == 0
+
+
+def test_a_paid_model_the_table_cannot_price_is_refused_under_a_cap(fake, clean_env):
+    clean_env.setenv("AI_PM_LAB_MODEL", "mystery-model-9000")
+    paid_backend("openai")
+    lab.set_spend_cap(1.0)
+    before = len(fake.calls("/v1/chat/completions"))
+    with pytest.raises(SpendCapError, match="not in the price table"):
+        lab.generate("hi", backend="openai")
+    assert len(fake.calls("/v1/chat/completions")) == before  # refused before any request left
+    lab.set_spend_cap(None)
+    assert lab.generate("hi", backend="openai").cost_usd is None  # without a cap the call goes through, unpriced

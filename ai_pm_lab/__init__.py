@@ -1,9 +1,9 @@
 """AI PM Lab: the course package behind the notebooks (models, tokens, costs, retrieval, widgets)."""
-from .catalog import default_model, model_info, models, price_table
-from .cost import estimate_cost, set_spend_cap, spend_tracker
-from .errors import ConfigurationError, ContextWindowError, CourseError, ProviderError, SpendCapError
-from .llm import Generation, describe_backend, generate, get_backend
-from .tokens import compare_tokenizers, count_tokens, token_pieces
+from ai_pm_lab.catalog import default_model, model_info, models, price_table
+from ai_pm_lab.cost import estimate_cost, set_spend_cap, spend_tracker
+from ai_pm_lab.errors import ConfigurationError, ContextWindowError, CourseError, ProviderError, SpendCapError
+from ai_pm_lab.llm import Generation, describe_backend, generate, get_backend
+from ai_pm_lab.llm.tokens import compare_tokenizers, count_tokens, token_pieces
 
 __all__ = [
     "ConfigurationError", "ContextWindowError", "CourseError", "Generation", "ProviderError", "SpendCapError",

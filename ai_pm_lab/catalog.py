@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from .errors import ConfigurationError
+from ai_pm_lab.errors import ConfigurationError
 
 BACKENDS = ("local", "openai", "anthropic")
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .catalog import model_info
-from .errors import SpendCapError, require_number
+from ai_pm_lab.catalog import model_info
+from ai_pm_lab.errors import SpendCapError, require_number
 
 
 def estimate_cost(model_id: str, prompt_tokens: int, completion_tokens: int, cached_prompt_tokens: int = 0) -> float:
@@ -53,7 +53,7 @@ def spend_tracker() -> SpendTracker:
     """The kernel's spend tracker, with the cap from AI_PM_LAB_SPEND_CAP_USD if set."""
     global _TRACKER
     if _TRACKER is None:
-        from .settings import SPEND_CAP_VAR, env
+        from ai_pm_lab.settings import SPEND_CAP_VAR, env
 
         raw = env(SPEND_CAP_VAR)
         cap = None
@@ -61,7 +61,7 @@ def spend_tracker() -> SpendTracker:
             try:
                 cap = float(raw)
             except ValueError:
-                from .errors import ConfigurationError
+                from ai_pm_lab.errors import ConfigurationError
 
                 raise ConfigurationError(f"{SPEND_CAP_VAR}={raw!r} is not a number: set it to dollars, e.g. 0.50.") from None
         _TRACKER = SpendTracker(cap_usd=None if cap is None else require_number(cap, SPEND_CAP_VAR, low=0))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigurationError, require_number, require_text
+from ai_pm_lab.errors import ConfigurationError, require_number, require_text
 
 MODEL_ID = "all-MiniLM-L6-v2 (int8 ONNX)"
 DIM = 384

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .catalog import BACKENDS
-from .errors import ConfigurationError
+from ai_pm_lab.catalog import BACKENDS
+from ai_pm_lab.errors import ConfigurationError
 
 KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 BACKEND_VAR = "AI_PM_LAB_BACKEND"
@@ -96,3 +96,14 @@ def choose_backend(backend: str | None = None) -> str:
     if env("ANTHROPIC_API_KEY"):
         return "anthropic"
     return "local"
+
+
+OUTPUT_DIR_VAR = "AI_PM_LAB_OUTPUT_DIR"
+
+
+def output_dir(subfolder: str | None = None) -> Path:
+    """Where the course writes files a learner keeps (reports, one-pagers, logs): AI_PM_LAB_OUTPUT_DIR, else ./outputs."""
+    base = Path(env(OUTPUT_DIR_VAR) or Path.cwd() / "outputs").expanduser()
+    path = base / subfolder if subfolder else base
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -27,7 +27,8 @@ def run() -> dict:
     """Print the figures and return {target: met}."""
     import llama_cpp
 
-    from ai_pm_lab import local_model, next_token
+    from ai_pm_lab.llm import local as local_model
+    from ai_pm_lab.llm import next_token
 
     start = time.perf_counter()
     raw = llama_cpp.Llama(model_path=local_model.model_path(), n_ctx=local_model.n_ctx(), logits_all=False, verbose=False,

@@ -19,10 +19,10 @@ def clean_env(monkeypatch, tmp_path):
 
     saved = cost._TRACKER
     cost._TRACKER = None
-    remote_cache = {k: v for k, v in llm._BACKENDS.items() if k[0] != "local"}
+    remote_cache = {k: v for k, v in llm.generate._BACKENDS.items() if k[0] != "local"}
     for k in remote_cache:
-        del llm._BACKENDS[k]
+        del llm.generate._BACKENDS[k]
     yield
     cost._TRACKER = saved
-    for k in [k for k in llm._BACKENDS if k[0] != "local"]:
-        del llm._BACKENDS[k]
+    for k in [k for k in llm.generate._BACKENDS if k[0] != "local"]:
+        del llm.generate._BACKENDS[k]

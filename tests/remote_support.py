@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ai_pm_lab import cost, llm, remote
+from ai_pm_lab import cost, llm
+from ai_pm_lab.llm import remote
 from ai_pm_lab.testing.fake_provider import FakeProvider
 
 # Built at run time so the secret scan never sees a key-shaped literal in this file.
@@ -16,8 +17,8 @@ FAST = remote.RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=1.0, max_to
 
 def reset_state() -> None:
     """Forget cached backends and the spend tracker."""
-    for key in [k for k in llm._BACKENDS if k[0] != "local"]:
-        del llm._BACKENDS[key]
+    for key in [k for k in llm.generate._BACKENDS if k[0] != "local"]:
+        del llm.generate._BACKENDS[key]
     cost._TRACKER = None
 
 

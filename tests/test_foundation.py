@@ -7,7 +7,7 @@ import pytest
 import ai_pm_lab as lab
 from ai_pm_lab import catalog, settings
 from ai_pm_lab.errors import ConfigurationError, ContextWindowError, SpendCapError
-from ai_pm_lab.next_token import entropy_bits, next_token_distribution, softmax_with_temperature
+from ai_pm_lab.llm.next_token import entropy_bits, next_token_distribution, softmax_with_temperature
 
 
 # --- price-and-context table -------------------------------------------------------------------
@@ -155,7 +155,7 @@ def test_distribution_is_a_real_probability_distribution():
 
 
 def test_distribution_matches_generation_at_temperature_zero():
-    from ai_pm_lab.local_model import llama
+    from ai_pm_lab.llm.local import llama
 
     dist = next_token_distribution("The capital of France is")
     out = llama().create_completion("The capital of France is", max_tokens=1, temperature=0)

@@ -92,7 +92,7 @@ _DIST = {}
 
 def _distribution():
     if "d" not in _DIST:
-        from ai_pm_lab.next_token import next_token_distribution
+        from ai_pm_lab.llm.next_token import next_token_distribution
 
         _DIST["d"] = next_token_distribution("The cat sat on the")
     return _DIST["d"]
@@ -171,14 +171,14 @@ SPECS = [
     _spec("require_text", "ai_pm_lab.errors:require_text", {"value": "ok", "name": "value"}, {"value": bad_text()}),
     _spec("require_number", "ai_pm_lab.errors:require_number", {"value": 0.5, "name": "value", "low": 0, "high": 1},
           {"value": bad_number(0, 1)}),
-    _spec("set_retry_policy", "ai_pm_lab.remote:set_retry_policy", {}, {
+    _spec("set_retry_policy", "ai_pm_lab.llm.remote:set_retry_policy", {}, {
         "attempts": bad_number(1, 10_000, integer=True), "timeout_s": bad_number(0, 10_000).filter(lambda v: v != 0),
         "base_delay_s": bad_number(0, 10_000)}),
-    _spec("resolve_fallback", "ai_pm_lab.remote:resolve_fallback", {},
+    _spec("resolve_fallback", "ai_pm_lab.llm.remote:resolve_fallback", {},
           {"fallback": not_none(bad_choice(("local", "none", "off", "no", "0", "false", "")))}),
     # --- next-token distribution (week 1) ---
-    _spec("next_token_distribution", "ai_pm_lab.next_token:next_token_distribution", {"prompt": "Hi"}, {"prompt": bad_text()}),
-    _spec("softmax_with_temperature", "ai_pm_lab.next_token:softmax_with_temperature", {"logits": [1.0, 2.0], "temperature": 1.0},
+    _spec("next_token_distribution", "ai_pm_lab.llm.next_token:next_token_distribution", {"prompt": "Hi"}, {"prompt": bad_text()}),
+    _spec("softmax_with_temperature", "ai_pm_lab.llm.next_token:softmax_with_temperature", {"logits": [1.0, 2.0], "temperature": 1.0},
           {"temperature": bad_number(0, 2)}),
     _spec("NextTokenDistribution.top_k", _method("top_k"), {"k": 5, "temperature": 1.0},
           {"k": bad_number(1, 49_152, integer=True), "temperature": bad_number(0, 2)}),
@@ -194,7 +194,7 @@ SPECS = [
     _spec("rag.split_text", "ai_pm_lab.rag.chunking:split_text", {"text": "a b c", "size": 20, "overlap": 2}, {
         "text": NOT_STR, "size": bad_number(8, 2000, integer=True), "overlap": bad_number(0, 19, integer=True),
         "unit": bad_choice(("words", "tokens"))}, names={"size": "chunk size"}),
-    _spec("rag.hit_at_k", "ai_pm_lab.rag.evaluate:hit_at_k", {"ranked_ids": ["a"], "gold_ids": ["a"], "k": 1},
+    _spec("rag.hit_at_k", "ai_pm_lab.evaluation.rag:hit_at_k", {"ranked_ids": ["a"], "gold_ids": ["a"], "k": 1},
           {"k": bad_number(1, None, integer=True)}),
     _spec("rag.cosine_top_k", "ai_pm_lab.rag.search:cosine_top_k", {"query": [[1.0, 0.0]], "matrix": [[1.0, 0.0], [0.0, 1.0]], "k": 1},
           {"k": bad_number(1, 2, integer=True)}),
@@ -209,29 +209,29 @@ SPECS = [
                            st.lists(bad_text(), min_size=1, max_size=3)),
         "batch_size": bad_number(1, 1024, integer=True)}),
     # --- week 2 ---
-    _spec("week2.check_n", "ai_pm_lab.week2._common:check_n", {"n": 3}, {"n": bad_number(1, 200, integer=True)}),
-    _spec("week2.check_temperature", "ai_pm_lab.week2._common:check_temperature", {"t": 0.5},
+    _spec("week2.check_n", "ai_pm_lab.limits.common:check_n", {"n": 3}, {"n": bad_number(1, 200, integer=True)}),
+    _spec("week2.check_temperature", "ai_pm_lab.limits.common:check_temperature", {"t": 0.5},
           {"t": bad_number(0, 2)}, names={"t": "temperature"}),
-    _spec("week2.load_tasks", "ai_pm_lab.week2.capabilities:load_tasks", {}, {
+    _spec("week2.load_tasks", "ai_pm_lab.limits.capabilities:load_tasks", {}, {
         "capability": not_none(st.one_of(NOT_STR, st.text(max_size=10)))}),
-    _spec("week2.token_report", "ai_pm_lab.week2.context:token_report", {"text": "hi", "backend": "local"},
+    _spec("week2.token_report", "ai_pm_lab.limits.context:token_report", {"text": "hi", "backend": "local"},
           {"text": bad_text(allow_empty=True), "backend": BACKEND_BAD.filter(lambda b: b != "google")}),
-    _spec("week2.fit_to_budget", "ai_pm_lab.week2.context:fit_to_budget",
+    _spec("week2.fit_to_budget", "ai_pm_lab.limits.context:fit_to_budget",
           {"text": "one two three", "budget_tokens": 50, "strategy": "head", "backend": "openai"},
           {"text": bad_text(allow_empty=True), "strategy": bad_choice(("send everything", "head", "tail", "head+tail",
                                                                       "retrieve", "summarise", "summarize", "map-reduce")),
            "budget_tokens": bad_number(1, None, integer=True)}, names={"budget_tokens": "budget"}),
-    _spec("week2.assumption", "ai_pm_lab.week2.costing:assumption", {"name": "x"},
+    _spec("week2.assumption", "ai_pm_lab.budget:assumption", {"name": "x"},
           {"name": st.one_of(NOT_STR, st.text(max_size=8).filter(lambda s: not s.startswith("batch")))},
           names={"name": ("name", "assumption")}),
-    _spec("week2.hallucination.question", "ai_pm_lab.week2.hallucination:question", {"question_id": "x"},
+    _spec("week2.hallucination.question", "ai_pm_lab.limits.hallucination:question", {"question_id": "x"},
           {"question_id": st.one_of(NOT_STR, st.text(max_size=8))}, names={"question_id": "question"}),
-    _spec("week2.hallucination.questions", "ai_pm_lab.week2.hallucination:questions", {},
+    _spec("week2.hallucination.questions", "ai_pm_lab.limits.hallucination:questions", {},
           {"kind": not_none(bad_choice(("answerable", "unanswerable", "false premise", "obscure")))}),
-    _spec("week2.hallucination.is_refusal", "ai_pm_lab.week2.hallucination:is_refusal", {"answer": "x"},
+    _spec("week2.hallucination.is_refusal", "ai_pm_lab.limits.hallucination:is_refusal", {"answer": "x"},
           {"answer": bad_text(allow_empty=True)}),
-    _spec("week2.builds.keyword_classify", "ai_pm_lab.week2.builds:keyword_classify", {"text": "x"}, {"text": bad_text()}),
-    _spec("week2.consistency.similarity", "ai_pm_lab.week2.consistency:similarity", {"a": "x", "b": "y"},
+    _spec("week2.builds.keyword_classify", "ai_pm_lab.builds:keyword_classify", {"text": "x"}, {"text": bad_text()}),
+    _spec("week2.consistency.similarity", "ai_pm_lab.limits.consistency:similarity", {"a": "x", "b": "y"},
           {"a": bad_text(allow_empty=True), "b": bad_text(allow_empty=True)}),
     _spec("rag.safety.scan_document", "ai_pm_lab.rag.safety:scan_document", {"text": "x"}, {"text": bad_text(allow_empty=True)}),
     _spec("rag.safety.check_output", "ai_pm_lab.rag.safety:check_output", {"answer": "x"}, {"answer": bad_text(allow_empty=True)}),
@@ -239,9 +239,9 @@ SPECS = [
           {"text": bad_text(allow_empty=True)}),
     _spec("rag.get_template", "ai_pm_lab.rag.pipeline:get_template", {"template": "grounded"},
           {"template": st.one_of(NOT_STR, st.text(max_size=8).filter(lambda s: s not in ("grounded", "naive", "strict", "delimited")))}),
-    _spec("rag.groundedness", "ai_pm_lab.rag.evaluate:groundedness", {"answer": "x", "context": "y"},
+    _spec("rag.groundedness", "ai_pm_lab.evaluation.rag:groundedness", {"answer": "x", "context": "y"},
           {"answer": bad_text(allow_empty=True), "context": bad_text(allow_empty=True)}),
-    _spec("rag.answer_correct", "ai_pm_lab.rag.evaluate:answer_correct", {"answer": "x", "gold": "y"},
+    _spec("rag.answer_correct", "ai_pm_lab.evaluation.rag:answer_correct", {"answer": "x", "gold": "y"},
           {"answer": bad_text(allow_empty=True)}),
 ]
 

@@ -7,7 +7,7 @@ import warnings
 import pytest
 
 import ai_pm_lab as lab
-from ai_pm_lab import remote
+from ai_pm_lab.llm import remote
 from ai_pm_lab.errors import ConfigurationError, ProviderError
 from ai_pm_lab.testing.fake_provider import REPLY_PREFIX
 from remote_support import ANTHROPIC_KEY, FAST, OPENAI_KEY, clean_env, fake, server  # noqa: F401
@@ -142,7 +142,7 @@ class _StubLocal(lab.llm.Backend):
 
 @pytest.fixture
 def stub_local(clean_env):
-    clean_env.setitem(lab.llm._BACKENDS, ("local", "smollm2-135m-instruct"), _StubLocal())
+    clean_env.setitem(lab.llm.generate._BACKENDS, ("local", "smollm2-135m-instruct"), _StubLocal())
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

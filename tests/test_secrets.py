@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import ai_pm_lab as lab
-from ai_pm_lab import llm, remote, settings
+from ai_pm_lab import llm, settings
+from ai_pm_lab.llm import remote
 from ai_pm_lab.testing import secret_scan
 from remote_support import ANTHROPIC_KEY, OPENAI_KEY, clean_env, fake, server  # noqa: F401
 
@@ -79,7 +80,7 @@ def test_fallback_notice_does_not_leak(fake, clean_env):
         def _complete(self, messages, **kw):
             return llm.RawReply("ok", 1, 1, "stop", self.model)
 
-    clean_env.setitem(llm._BACKENDS, ("local", "smollm2-135m-instruct"), Stub())
+    clean_env.setitem(llm.generate._BACKENDS, ("local", "smollm2-135m-instruct"), Stub())
     fake.fail("401")
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")

@@ -5,7 +5,12 @@ import pandas as pd
 import pytest
 
 from ai_pm_lab import ContextWindowError
-from ai_pm_lab.week2 import builds, capabilities, consistency, context, costing, hallucination
+from ai_pm_lab import builds
+from ai_pm_lab.limits import capabilities
+from ai_pm_lab.limits import consistency
+from ai_pm_lab.limits import context
+from ai_pm_lab import budget
+from ai_pm_lab.limits import hallucination
 from week2_fakes import fake_model  # noqa: F401  (fixture)
 
 
@@ -214,18 +219,18 @@ def test_temperature_zero_repeats_on_the_real_model():
 # ---------- costing ----------
 
 def test_scenario_cost_matches_hand_arithmetic():
-    t = costing.Traffic(10_000, 600, 200)
-    c = costing.scenario_cost("gpt-4o-mini", t)
+    t = budget.Traffic(10_000, 600, 200)
+    c = budget.scenario_cost("gpt-4o-mini", t)
     per_query = (600 * 0.15 + 200 * 0.60) / 1e6
     assert math.isclose(c["per_query"], per_query) and math.isclose(c["per_month"], per_query * 10_000 * 30)
 
 
 def test_levers_each_lower_the_bill_and_batching_uses_the_data_file():
-    t = costing.Traffic(10_000, 600, 200, cached_prefix_tokens=400, response_cache_hit_rate=0.3, batch_share=1.0)
-    lv = costing.levers("claude-sonnet-4-0", t).set_index("case")["per_month"]
+    t = budget.Traffic(10_000, 600, 200, cached_prefix_tokens=400, response_cache_hit_rate=0.3, batch_share=1.0)
+    lv = budget.levers("claude-sonnet-4-0", t).set_index("case")["per_month"]
     assert lv["all levers"] < min(lv["prompt caching only"], lv["response cache only"], lv["batching only"]) < lv["list price, no levers"]
-    assert math.isclose(lv["batching only"], lv["list price, no levers"] * (1 - costing.assumption("batch_discount")))
-    table = costing.cost_table(t)
+    assert math.isclose(lv["batching only"], lv["list price, no levers"] * (1 - budget.assumption("batch_discount")))
+    table = budget.cost_table(t)
     assert len(table) == 13 and table["per_month"].is_monotonic_increasing
 
 
@@ -284,15 +289,15 @@ def test_classifier_scores_with_sklearn(fake_model):
     (lambda: consistency.diversity("abc"), TypeError, "list"),
     (lambda: consistency.run_repeats("", n=2), ValueError, "empty"),
     (lambda: consistency.run_repeats(temperatures=(5,)), ValueError, "between"),
-    (lambda: costing.Traffic(-10, 100, 100), ValueError, "between"),
-    (lambda: costing.Traffic(1e12, 100, 100), ValueError, "between"),
-    (lambda: costing.Traffic("lots", 100, 100), TypeError, "number"),
-    (lambda: costing.Traffic(10, 100, 100, cached_prefix_tokens=500), ValueError, "between"),
-    (lambda: costing.Traffic(10, 100, 100, response_cache_hit_rate=1.5), ValueError, "between"),
-    (lambda: costing.scenario_cost("gpt-9000", costing.Traffic(10, 100, 100)), ValueError, "Known ids"),
-    (lambda: costing.scenario_cost("gpt-4o-mini", {"queries": 10}), TypeError, "Traffic"),
-    (lambda: costing.assumption("tax"), ValueError, "choose one of"),
-    (lambda: costing.tokens_of(""), ValueError, "empty"),
+    (lambda: budget.Traffic(-10, 100, 100), ValueError, "between"),
+    (lambda: budget.Traffic(1e12, 100, 100), ValueError, "between"),
+    (lambda: budget.Traffic("lots", 100, 100), TypeError, "number"),
+    (lambda: budget.Traffic(10, 100, 100, cached_prefix_tokens=500), ValueError, "between"),
+    (lambda: budget.Traffic(10, 100, 100, response_cache_hit_rate=1.5), ValueError, "between"),
+    (lambda: budget.scenario_cost("gpt-9000", budget.Traffic(10, 100, 100)), ValueError, "Known ids"),
+    (lambda: budget.scenario_cost("gpt-4o-mini", {"queries": 10}), TypeError, "Traffic"),
+    (lambda: budget.assumption("tax"), ValueError, "choose one of"),
+    (lambda: budget.tokens_of(""), ValueError, "empty"),
     (lambda: builds.BoundedChat(max_turns=-1), ValueError, "between"),
     (lambda: builds.BoundedChat().send("  "), ValueError, "empty"),
     (lambda: builds.summarize(123), TypeError, "string"),
@@ -302,7 +307,7 @@ def test_classifier_scores_with_sklearn(fake_model):
     (lambda: builds.classification_scores(["a"], ["a", "b"]), ValueError, "one prediction"),
     (lambda: builds.keyword_classify(b"bytes"), TypeError, "decode"),
     (lambda: builds.confusion([], []), ValueError, "one prediction"),
-    (lambda: costing.levers("gpt-4o-mini", 5), TypeError, "Traffic"),
+    (lambda: budget.levers("gpt-4o-mini", 5), TypeError, "Traffic"),
     (lambda: capabilities.plot_accuracy("x"), TypeError, "accuracy_table"),
     (lambda: context.plot_windows(None), TypeError, "model_windows"),
     (lambda: capabilities.run_probe(only=["poetry"]), ValueError, "choose one of"),
@@ -321,6 +326,6 @@ def test_constrained_classifier_on_the_real_local_model_always_names_a_label():
 def test_constrained_classifier_refuses_hosted_backends(monkeypatch):
     from ai_pm_lab import ConfigurationError
 
-    monkeypatch.setattr("ai_pm_lab.llm.get_backend", lambda backend=None, model=None: type("B", (), {"name": "openai"})())
+    monkeypatch.setattr("ai_pm_lab.llm.generate.get_backend", lambda backend=None, model=None: type("B", (), {"name": "openai"})())
     with pytest.raises(ConfigurationError, match="method='llm'"):
         builds.score_classify("Where is my parcel?")

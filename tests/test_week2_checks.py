@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-from ai_pm_lab.week2 import checks, costing
+from ai_pm_lab.checks import week02 as checks
+from ai_pm_lab import budget
 
 
 def numbers_match(answer, expected, tolerance=0.01):
@@ -31,7 +32,7 @@ def stub(*args, **kwargs):
     return None
 
 
-SCENARIO = costing.Traffic(50_000, 900, 200, cached_prefix_tokens=600, response_cache_hit_rate=0.25)
+SCENARIO = budget.Traffic(50_000, 900, 200, cached_prefix_tokens=600, response_cache_hit_rate=0.25)
 Y_TRUE = ["billing", "billing", "technical", "account", "billing"]
 Y_PRED = ["billing", "technical", "billing", "account", "billing"]
 
@@ -40,7 +41,7 @@ Y_PRED = ["billing", "technical", "billing", "account", "billing"]
     (checks.numeric_scorer, numbers_match, stub),
     (checks.hallucination_rate, rate, stub),
     (checks.keep_tail, keep_tail, stub),
-    (lambda v: checks.monthly_bill(v, "gpt-4o-mini", SCENARIO), costing.scenario_cost("gpt-4o-mini", SCENARIO)["per_month"], None),
+    (lambda v: checks.monthly_bill(v, "gpt-4o-mini", SCENARIO), budget.scenario_cost("gpt-4o-mini", SCENARIO)["per_month"], None),
     (lambda v: checks.precision_recall(*v, Y_TRUE, Y_PRED, "billing"), (2 / 3, 2 / 3), (None, None)),
 ])
 def test_check_fails_on_stub_and_passes_on_solution(run_check, solution, stub_value):

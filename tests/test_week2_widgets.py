@@ -1,6 +1,7 @@
 """Week 2 widgets driven headlessly: set .value, call .click(), assert on the returned state (never on generated text)."""
-from ai_pm_lab.week2 import context
-from ai_pm_lab.widgets.week2 import ContextLimitExplorer, CostCalculator, HallucinationExplorer
+from ai_pm_lab.limits import context
+from ai_pm_lab.widgets.cost import CostCalculator
+from ai_pm_lab.widgets.limits import ContextLimitExplorer, HallucinationExplorer
 from week2_fakes import fake_model  # noqa: F401  (fixture)
 
 

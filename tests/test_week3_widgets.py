@@ -5,7 +5,7 @@ import pytest
 from ai_pm_lab.checks import week03 as checks
 from ai_pm_lab.rag import RAGPipeline, load_eval, load_kb
 from ai_pm_lab.rag.explore import ANNBench, chunking_sweep, keyword_vs_semantic, pca_2d
-from ai_pm_lab.widgets.week3 import ANNExplorer
+from ai_pm_lab.widgets.search import ANNExplorer
 
 
 @pytest.fixture(scope="module")

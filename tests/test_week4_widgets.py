@@ -6,7 +6,7 @@ import pytest
 
 from ai_pm_lab.checks import week04 as checks
 from ai_pm_lab.rag import RAGPipeline
-from ai_pm_lab.widgets.week4 import RAGPlayground, playground_view
+from ai_pm_lab.widgets.rag import RAGPlayground, playground_view
 from rag_fakes import FakeGen
 
 

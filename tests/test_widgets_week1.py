@@ -1,6 +1,7 @@
 """Week 1 widgets driven headlessly: set .value, call .click(), assert on the returned state."""
-from ai_pm_lab.next_token import next_token_distribution
-from ai_pm_lab.widgets.week1 import DecisionTreeWidget, NextTokenExplorer, TemperatureExplorer
+from ai_pm_lab.llm.next_token import next_token_distribution
+from ai_pm_lab.widgets.decision_tree import DecisionTreeWidget
+from ai_pm_lab.widgets.next_token import NextTokenExplorer, TemperatureExplorer
 
 
 def test_next_token_explorer_follows_prompt_and_k():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ai_pm_lab.llm import Generation
+from ai_pm_lab.llm.base import Generation
 
 
 def gen(text: str, prompt: str = "") -> Generation:
@@ -15,15 +15,15 @@ def gen(text: str, prompt: str = "") -> Generation:
 @pytest.fixture
 def fake_model(monkeypatch):
     """Replace week 2's one model call; the reply is chosen by ``replies(prompt)`` (default: 'I don't know.')."""
-    from ai_pm_lab.week2 import _common
+    from ai_pm_lab.limits import common
 
     calls = []
     state = {"reply": lambda prompt, **kw: "I don't know."}
 
     def ask(prompt, **kw):
         from ai_pm_lab import ContextWindowError
-        from ai_pm_lab.local_model import n_ctx
-        from ai_pm_lab.tokens import count_tokens
+        from ai_pm_lab.llm.local import n_ctx
+        from ai_pm_lab.llm.tokens import count_tokens
 
         if count_tokens(prompt, backend="local") >= n_ctx():  # the real backend refuses before generating
             raise ContextWindowError(f"The prompt is too long for the {n_ctx():,}-token window (fake model).")

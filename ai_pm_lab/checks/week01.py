@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import math
 
-from ..cost import estimate_cost
-from ..decision_tree import recommend
-from ..exercises import check
-from ..next_token import next_token_distribution
+from ai_pm_lab.cost import estimate_cost
+from ai_pm_lab.decision_tree import recommend
+from ai_pm_lab.exercises import check
+from ai_pm_lab.llm.next_token import next_token_distribution
 
 
 def top_token(prompt: str, answer):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exercises import check
+from ai_pm_lab.exercises import check
 
 SAMPLE_CHUNKS = [
     {"doc_id": "kb-002", "text": "Enterprise customers can request a refund within 90 days of the contract start date."},
@@ -26,7 +26,7 @@ def prompt_builder(build_prompt):
 
 def retrieval_metrics(rankings, gold, hit3, mrr):
     """Exercise 4.2: hit@3 and MRR over a few ranked lists."""
-    from ..rag.evaluate import hit_at_k, reciprocal_rank
+    from ai_pm_lab.evaluation.rag import hit_at_k, reciprocal_rank
 
     e_hit = float(np.mean([hit_at_k(r, g, 3) for r, g in zip(rankings, gold)]))
     e_mrr = float(np.mean([reciprocal_rank(r, g) for r, g in zip(rankings, gold)]))

@@ -1,11 +1,11 @@
 """Retrieval-augmented generation from parts: documents, chunking, search, pipeline, evaluation, safety."""
-from .chunking import Chunk, chunk_documents, split_text
-from .documents import Document, KnowledgeBaseError, LoadReport, injection_folder, kb_folder, load_eval, load_folder, load_kb
-from .evaluate import (answer_correct, evaluate_answers, evaluate_retrieval, groundedness, hit_at_k, is_abstention,
+from ai_pm_lab.rag.chunking import Chunk, chunk_documents, split_text
+from ai_pm_lab.rag.documents import Document, KnowledgeBaseError, LoadReport, injection_folder, kb_folder, load_eval, load_folder, load_kb
+from ai_pm_lab.evaluation.rag import (answer_correct, evaluate_answers, evaluate_retrieval, groundedness, hit_at_k, is_abstention,
                        reciprocal_rank, suggest_threshold, summarize_answers, unsupported_numbers)
-from .pipeline import (CONFLICT_RULE, DEFAULT_THRESHOLD, IDK, TEMPLATES, Hit, PromptTemplate, RAGAnswer, RAGPipeline,
+from ai_pm_lab.rag.pipeline import (CONFLICT_RULE, DEFAULT_THRESHOLD, IDK, TEMPLATES, Hit, PromptTemplate, RAGAnswer, RAGPipeline,
                        Retrieval, format_context, resolve_conflicts)
-from .search import KeywordSearch, cosine_top_k, exact_index, hnsw_index, ivf_index, recall_at_k
+from ai_pm_lab.rag.search import KeywordSearch, cosine_top_k, exact_index, hnsw_index, ivf_index, recall_at_k
 
 __all__ = [
     "CONFLICT_RULE", "Chunk", "DEFAULT_THRESHOLD", "Document", "Hit", "IDK", "KeywordSearch", "KnowledgeBaseError",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import require_number
+from ai_pm_lab.errors import require_number
 
 UNITS = ("words", "tokens")
 
@@ -43,14 +43,14 @@ def split_text(text: str, size: int = 60, overlap: int = 15, unit: str = "words"
             if start + size >= len(words):
                 break
         return out
-    from ..embeddings import tokenizer
+    from ai_pm_lab.embeddings import tokenizer
 
     tok = tokenizer()
     tok.no_truncation()
     try:
         enc = tok.encode(text, add_special_tokens=False)
     finally:
-        from ..embeddings import MAX_TOKENS
+        from ai_pm_lab.embeddings import MAX_TOKENS
 
         tok.enable_truncation(max_length=MAX_TOKENS)
     offsets = enc.offsets

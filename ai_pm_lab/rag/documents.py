@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..errors import CourseError, require_text
+from ai_pm_lab.errors import CourseError, require_text
 
 TEXT_SUFFIXES = (".md", ".txt", ".markdown")
 MAX_FILE_BYTES = 5_000_000
@@ -151,13 +151,13 @@ def load_folder(folder, *, recursive: bool = True) -> LoadReport:
 
 
 def kb_folder() -> str:
-    """Path of the bundled Tidewell knowledge base (ai_pm_lab/data/kb)."""
-    return str(resources.files("ai_pm_lab").joinpath("data/kb"))
+    """Path of the bundled Tidewell knowledge base (ai_pm_lab/data/rag/kb)."""
+    return str(resources.files("ai_pm_lab").joinpath("data/rag/kb"))
 
 
 def injection_folder() -> str:
     """Path of the folder holding the prompt-injection demo document (kept out of the main base)."""
-    return str(resources.files("ai_pm_lab").joinpath("data/kb_injection"))
+    return str(resources.files("ai_pm_lab").joinpath("data/rag/kb_injection"))
 
 
 def load_kb() -> list[Document]:
@@ -170,7 +170,7 @@ def load_eval(path: str | None = None) -> list[dict]:
     text = (
         Path(path).read_text(encoding="utf-8")
         if path is not None
-        else resources.files("ai_pm_lab").joinpath("data/kb_eval.jsonl").read_text(encoding="utf-8")
+        else resources.files("ai_pm_lab").joinpath("data/rag/kb_eval.jsonl").read_text(encoding="utf-8")
     )
     rows = []
     for n, line in enumerate(text.splitlines(), 1):

@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import require_number, require_text
-from . import search
+from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.rag import search
 
 
 def similarity_heatmap(texts, labels=None, ax=None):
     """Draw the all-pairs cosine similarity of ``texts``; returns the matrix."""
     import matplotlib.pyplot as plt
 
-    from ..embeddings import similarity_matrix
+    from ai_pm_lab.embeddings import similarity_matrix
 
     sims = similarity_matrix(texts)
     labels = list(labels) if labels is not None else [t if len(t) <= 28 else t[:27] + "…" for t in texts]
@@ -45,7 +45,7 @@ def embedding_map(texts, groups, ax=None):
     """Scatter the texts on a 2-D PCA map coloured by group; returns the 2-D coordinates."""
     import matplotlib.pyplot as plt
 
-    from ..embeddings import embed
+    from ai_pm_lab.embeddings import embed
 
     xy = pca_2d(embed(texts))
     groups = list(groups)
@@ -68,7 +68,7 @@ def keyword_vs_semantic(chunks, queries, vectors=None, k: int = 3):
     """For each query: the top-k chunk ids by TF-IDF and by embeddings, side by side (DataFrame)."""
     import pandas as pd
 
-    from ..embeddings import embed
+    from ai_pm_lab.embeddings import embed
 
     texts = [c.text for c in chunks]
     kw = search.KeywordSearch(texts)
@@ -150,9 +150,9 @@ def chunking_sweep(documents, rows, sizes=(40, 80, 160), overlaps=(0, 20), k: in
     """Retrieval hit@k and MRR on the answerable eval questions for each chunk size × overlap (in words)."""
     import pandas as pd
 
-    from ..embeddings import embed
-    from .chunking import chunk_documents
-    from .evaluate import hit_at_k, reciprocal_rank
+    from ai_pm_lab.embeddings import embed
+    from ai_pm_lab.rag.chunking import chunk_documents
+    from ai_pm_lab.evaluation.rag import hit_at_k, reciprocal_rank
 
     answerable = [r for r in rows if r["doc_ids"]]
     if not answerable:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import require_number, require_text
-from .chunking import Chunk, chunk_documents
-from .documents import KnowledgeBaseError, LoadReport, kb_folder, load_folder
+from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.rag.chunking import Chunk, chunk_documents
+from ai_pm_lab.rag.documents import KnowledgeBaseError, LoadReport, kb_folder, load_folder
 
 IDK = "I don't know."
 CONFLICT_RULE = (
@@ -193,7 +193,7 @@ def extract_citations(text: str, known_ids) -> list[str]:
 
 
 def _default_generator(*args, **kwargs):
-    from ..llm import generate
+    from ai_pm_lab.llm.generate import generate
 
     return generate(*args, **kwargs)
 
@@ -214,8 +214,8 @@ class RAGPipeline:
         generator=None,
         progress: bool | None = None,
     ):
-        from .. import embeddings
-        from . import search
+        from ai_pm_lab import embeddings
+        from ai_pm_lab.rag import search
 
         if index not in ("exact", "hnsw"):
             raise ValueError("index must be 'exact' (FAISS IndexFlatIP) or 'hnsw'.")
@@ -252,7 +252,7 @@ class RAGPipeline:
 
     def retrieve(self, question: str, top_k: int = 3, threshold: float = DEFAULT_THRESHOLD) -> Retrieval:
         """The top_k chunks most similar to the question, conflicts resolved, and whether the best is under threshold."""
-        from .. import embeddings
+        from ai_pm_lab import embeddings
 
         question, top_k, threshold = self._check(question, top_k, threshold)
         t0 = time.perf_counter()
@@ -317,7 +317,7 @@ class RAGPipeline:
         gen = self.generator(prompt, system=system, backend=backend, temperature=temperature, max_tokens=max_tokens, seed=seed)
         timings["generate"] = (time.perf_counter() - t1) * 1000
         text = gen.text.strip()
-        from .evaluate import is_abstention
+        from ai_pm_lab.evaluation.rag import is_abstention
 
         abstained = is_abstention(text)
         escalation = None
@@ -333,7 +333,7 @@ class RAGPipeline:
 
     def search_only(self, question: str, top_k: int = 3) -> list[Hit]:
         """Top-k chunks with no threshold and no conflict rule (for evaluation and teaching)."""
-        from .. import embeddings
+        from ai_pm_lab import embeddings
 
         question, top_k, _ = self._check(question, top_k, 0.0)
         scores, ids = self.index.search(embeddings.embed([question]), top_k)
@@ -343,10 +343,10 @@ class RAGPipeline:
 def prompt_receipt(system, prompt, backend=None, max_tokens: int = 64) -> tuple[int | None, float | None]:
     """(prompt tokens on the active backend's tokenizer, estimated dollars for prompt + max_tokens), None if unknown."""
     try:
-        from ..catalog import find_model
-        from ..cost import estimate_cost
-        from ..llm import get_backend
-        from ..tokens import count_tokens
+        from ai_pm_lab.catalog import find_model
+        from ai_pm_lab.cost import estimate_cost
+        from ai_pm_lab.llm.generate import get_backend
+        from ai_pm_lab.llm.tokens import count_tokens
 
         engine = get_backend(backend)
         text = (system + "\n" if system else "") + prompt

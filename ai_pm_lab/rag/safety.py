@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import require_number, require_text
-from .pipeline import IDK, PromptTemplate, TEMPLATES
+from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.rag.pipeline import IDK, PromptTemplate, TEMPLATES
 
 INJECTION_MARKER = "refunds-fast.example"
 INSTRUCTION_PATTERNS = re.compile(

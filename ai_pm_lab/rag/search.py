@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from ..errors import require_number, require_text
+from ai_pm_lab.errors import require_number, require_text
 
 
 @contextlib.contextmanager

@@ -5,8 +5,8 @@ import random
 import re
 from functools import lru_cache
 
-from . import _common
-from ._common import contains_phrase, require_number, require_text
+from ai_pm_lab.limits import common
+from ai_pm_lab.limits.common import contains_phrase, require_number, require_text
 
 STRATEGIES = {
     "send everything": "no strategy: the whole document goes in (overflows when it is longer than the window)",
@@ -29,13 +29,13 @@ DOCUMENT_ANSWER = "38"
 
 
 def _backend_window(backend: str | None = None) -> int:
-    from ..llm import get_backend
+    from ai_pm_lab.llm.generate import get_backend
 
     return get_backend(backend).context_window
 
 
 def _count(text: str, backend: str | None = None) -> int:
-    from ..tokens import count_tokens
+    from ai_pm_lab.llm.tokens import count_tokens
 
     return count_tokens(text, backend=backend)
 
@@ -43,7 +43,7 @@ def _count(text: str, backend: str | None = None) -> int:
 def token_report(text: str, backend: str | None = None) -> dict:
     """Tokens, words and characters of ``text`` on the active tokenizer, and its share of the active model's window."""
     require_text(text, "text")
-    from ..llm import get_backend
+    from ai_pm_lab.llm.generate import get_backend
 
     engine = get_backend(backend)
     tokens = _count(text, backend)
@@ -56,8 +56,8 @@ def token_report(text: str, backend: str | None = None) -> dict:
 
 def model_windows(backend: str | None = None):
     """Published context windows of the price table's models, plus the window the local model runs with here."""
-    from ..catalog import price_table
-    from ..local_model import n_ctx
+    from ai_pm_lab.catalog import price_table
+    from ai_pm_lab.llm.local import n_ctx
 
     df = price_table()[["provider", "model_id", "display_name", "context window (tokens)"]].copy()
     df = df.rename(columns={"context window (tokens)": "window_tokens"})
@@ -70,7 +70,7 @@ def model_windows(backend: str | None = None):
 
 @lru_cache(maxsize=4)
 def _words_per_token_cached(backend: str | None) -> float:
-    text = _common.data_text("haystack_filler.txt")
+    text = common.data_text("limits/haystack_filler.txt")
     return len(text.split()) / _count(text, backend)
 
 
@@ -101,7 +101,7 @@ def plot_windows(windows):
 
 @lru_cache(maxsize=4)
 def _paragraphs(backend: str | None) -> tuple[tuple[str, int], ...]:
-    paras = [p.strip() for p in _common.data_text("haystack_filler.txt").split("\n\n") if p.strip()]
+    paras = [p.strip() for p in common.data_text("limits/haystack_filler.txt").split("\n\n") if p.strip()]
     return tuple((p, _count(p, backend) + 1) for p in paras)
 
 
@@ -206,7 +206,7 @@ def fit_to_budget(text: str, budget_tokens: int, strategy: str, *, question: str
             chunks.append(" ".join(current))
         summaries = []
         for c in tqdm(chunks, desc="summarising chunks", disable=not progress):
-            g = _common.ask(f"Summarise this text in one sentence. Keep every name and number.\n\n{c}",
+            g = common.ask(f"Summarise this text in one sentence. Keep every name and number.\n\n{c}",
                             temperature=0.0, max_tokens=summary_tokens, seed=0, backend=backend)
             summaries.append(g.text)
             calls += 1
@@ -221,7 +221,7 @@ def fit_to_budget(text: str, budget_tokens: int, strategy: str, *, question: str
 def answer_with_strategy(document: str, question: str, strategy: str, *, budget_tokens: int | None = None,
                          max_tokens: int = 24, backend: str | None = None, progress: bool = False) -> dict:
     """Fit ``document`` with a strategy, ask ``question`` over it; overflow is caught and returned as ``error``."""
-    from ..errors import ContextWindowError
+    from ai_pm_lab.errors import ContextWindowError
 
     require_text(document, "document")
     require_text(question, "question")
@@ -233,7 +233,7 @@ def answer_with_strategy(document: str, question: str, strategy: str, *, budget_
     out = {**fitted, "question": question, "window": window, "answer": None, "error": None, "prompt_tokens": None}
     del out["text"]
     try:
-        g = _common.ask(prompt, temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
+        g = common.ask(prompt, temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
     except ContextWindowError as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
         return out
@@ -280,14 +280,14 @@ def run_needle(positions=(0.0, 0.5, 1.0), fills=(0.1, 0.5), n: int = 1, *, max_t
     import pandas as pd
     from tqdm.auto import tqdm
 
-    n = _common.check_n(n, "n", high=20)
+    n = common.check_n(n, "n", high=20)
     if not positions or not fills:
         raise ValueError("positions and fills must each list at least one value, e.g. positions=(0, 0.5, 1).")
     jobs = [(p, f, s) for f in fills for p in positions for s in range(n)]
     rows = []
     for p, f, s in tqdm(jobs, desc="needle in a haystack", disable=not progress):
         case = needle_case(p, f, seed=s, backend=backend)
-        g = _common.ask(case["prompt"], temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
+        g = common.ask(case["prompt"], temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
         rows.append({"position": p, "fill": f, "seed": s, "prompt_tokens": g.prompt_tokens, "answer": g.text,
                      "found": contains_phrase(g.text, case["code"]), "latency_s": g.latency_s})
     return pd.DataFrame(rows)

@@ -1,15 +1,14 @@
-"""Week 1 widgets: next-token explorer, temperature explorer and the AI-product decision tree."""
+"""Next-token widgets: the real distribution for a prompt, and how temperature reshapes it."""
 from __future__ import annotations
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from ..decision_tree import QUESTIONS, recommend
-from ..errors import CourseError
-from ..llm import generate
-from ..next_token import next_token_distribution
-from ._plots import show_token_bars
+from ai_pm_lab.errors import CourseError
+from ai_pm_lab.llm.generate import generate
+from ai_pm_lab.llm.next_token import next_token_distribution
+from ai_pm_lab.plots import show_token_bars
 
 
 def temperature_view(prompt: str, temperature: float, k: int = 10) -> dict:
@@ -128,28 +127,3 @@ class TemperatureExplorer:
 
     def _ipython_display_(self):
         display(W.VBox([self.temperature, self.entropy_label, self.chart, W.HBox([self.n, self.seed, self.button]), self.samples_out]))
-
-
-class DecisionTreeWidget:
-    """Answer the five questions with toggles; the recommendation updates as you click."""
-
-    def __init__(self):
-        self.toggles = {key: W.ToggleButtons(options=[("Yes", True), ("No", False)], value=True, description="", style={"button_width": "60px"})
-                        for key, _, _ in QUESTIONS}
-        self.result = W.HTML()
-        self.state = None
-        for t in self.toggles.values():
-            t.observe(lambda _: self.update(), names="value")
-        self.update()
-
-    def update(self):
-        """Walk the tree with the current answers and show where it stops."""
-        self.state = recommend(**{k: t.value for k, t in self.toggles.items()})
-        icon = "✅" if self.state.go else "⛔"
-        steps = "".join(f"<li>{s}</li>" for s in self.state.path)
-        self.result.value = f"<ol>{steps}</ol><p>{icon} <b>{self.state.verdict}</b></p>"
-        return self.state
-
-    def _ipython_display_(self):
-        rows = [W.HBox([self.toggles[k], W.Label(q)]) for k, q, _ in QUESTIONS]
-        display(W.VBox([*rows, self.result]))

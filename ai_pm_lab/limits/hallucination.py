@@ -1,8 +1,8 @@
 """Hallucination lab: questions x prompting modes, an automatic verdict rule, and the measured hallucination rate."""
 from __future__ import annotations
 
-from . import _common
-from ._common import contains_phrase, require_number, require_text
+from ai_pm_lab.limits import common
+from ai_pm_lab.limits.common import contains_phrase, require_number, require_text
 
 MODES = {
     "no context": "The question alone.",
@@ -16,7 +16,7 @@ KINDS = {
 }
 VERDICT_RULE = (
     "grounded = an answerable question and the answer contains an accepted answer; "
-    "otherwise refused = the answer contains a 'don't know' phrase from data/week2/refusal_markers.txt; "
+    "otherwise refused = the answer contains a 'don't know' phrase from data/evaluation/refusal_phrases.txt; "
     "otherwise hallucinated (a confident answer that is wrong or cannot be true)."
 )
 ONLY_FROM_CONTEXT = (
@@ -26,7 +26,7 @@ ONLY_FROM_CONTEXT = (
 
 def questions(kind: str | None = None) -> list[dict]:
     """The bundled questions (all, or one kind), each with a passage and accepted answers."""
-    qs = [dict(q) for q in _common.data_jsonl("hallucination_questions.jsonl")]
+    qs = [dict(q) for q in common.data_jsonl("limits/hallucination_questions.jsonl")]
     if kind is None:
         return qs
     _check_kind(kind)
@@ -57,8 +57,8 @@ def _check_mode(mode) -> str:
 
 
 def refusal_markers() -> list[str]:
-    """The phrases that make an answer count as 'I don't know' (from data/week2/refusal_markers.txt)."""
-    lines = _common.data_text("refusal_markers.txt").splitlines()
+    """The phrases that make an answer count as 'I don't know' (from data/evaluation/refusal_phrases.txt)."""
+    lines = common.data_text("evaluation/refusal_phrases.txt").splitlines()
     return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
@@ -99,10 +99,10 @@ def ask_question(question_id: str, mode: str, *, temperature: float = 0.7, seed:
     """Ask one question in one mode; returns the answer, its verdict and the receipt."""
     q = question(question_id)
     prompt, system = build_prompt(q, _check_mode(mode))
-    temperature = _common.check_temperature(temperature)
+    temperature = common.check_temperature(temperature)
     seed = require_number(seed, "seed", low=0, high=2**31 - 1, integer=True)
     max_tokens = require_number(max_tokens, "max_tokens", low=1, high=2048, integer=True)
-    g = _common.ask(prompt, system=system, temperature=temperature, max_tokens=max_tokens, seed=seed, backend=backend)
+    g = common.ask(prompt, system=system, temperature=temperature, max_tokens=max_tokens, seed=seed, backend=backend)
     return {"id": q["id"], "kind": q["kind"], "mode": mode, "question": q["question"], "answer": g.text,
             "verdict": verdict(g.text, q["answers"]), "receipt": g.receipt()}
 
@@ -113,7 +113,7 @@ def run_grid(n: int = 3, *, temperature: float = 0.7, max_tokens: int = 32, kind
     import pandas as pd
     from tqdm.auto import tqdm
 
-    n = _common.check_n(n, "n", high=50)
+    n = common.check_n(n, "n", high=50)
     kinds = list(KINDS) if kinds is None else [_check_kind(k) for k in kinds]
     modes = list(MODES) if modes is None else [_check_mode(m) for m in modes]
     jobs = []

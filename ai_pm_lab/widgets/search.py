@@ -1,11 +1,11 @@
-"""Week 3 widget: approximate nearest-neighbour search (HNSW efSearch / IVF nprobe) vs exact, live."""
+"""Vector-search widget: approximate nearest-neighbour search (HNSW efSearch / IVF nprobe) vs exact, live."""
 from __future__ import annotations
 
 import ipywidgets as W
 from IPython.display import display
 
-from ._common import error_message
-from ..rag.explore import ANNBench
+from ai_pm_lab.widgets.base import error_message
+from ai_pm_lab.rag.explore import ANNBench
 
 SETTINGS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import itertools
 import re
 
-from . import _common
-from ._common import require_text
+from ai_pm_lab.limits import common
+from ai_pm_lab.limits.common import require_text
 
 HAIKU_PROMPT = "Write a haiku about debugging"
 
@@ -45,15 +45,15 @@ def run_repeats(prompt: str = HAIKU_PROMPT, temperatures=(0.0, 1.0), n: int = 4,
     from tqdm.auto import tqdm
 
     require_text(prompt, "prompt")
-    n = _common.check_n(n, "n", high=50)
+    n = common.check_n(n, "n", high=50)
     if isinstance(temperatures, (int, float)):
         temperatures = (temperatures,)
-    temps = [_common.check_temperature(t) for t in temperatures]
+    temps = [common.check_temperature(t) for t in temperatures]
     if not temps:
         raise ValueError("temperatures must list at least one value, e.g. (0.0, 1.0).")
     rows = []
     for t, s in tqdm([(t, s) for t in temps for s in range(n)], desc="repeats", disable=not progress):
-        g = _common.ask(prompt, temperature=t, max_tokens=max_tokens, seed=s, backend=backend)
+        g = common.ask(prompt, temperature=t, max_tokens=max_tokens, seed=s, backend=backend)
         rows.append({"temperature": t, "seed": s, "text": g.text})
     return pd.DataFrame(rows)
 

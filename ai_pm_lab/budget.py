@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from . import _common
-from ._common import require_number, require_text
+from ai_pm_lab.limits import common
+from ai_pm_lab.limits.common import require_number, require_text
 
 MAX_QUERIES_PER_DAY = 1_000_000_000
 MAX_TOKENS_PER_QUERY = 2_000_000
 
 
 def assumptions() -> dict:
-    """The labelled cost assumptions from data/week2/cost_assumptions.csv (name -> row)."""
-    return {r["name"]: {**r, "value": float(r["value"])} for r in _common.data_csv("cost_assumptions.csv")}
+    """The labelled cost assumptions from data/cost/cost_assumptions.csv (name -> row)."""
+    return {r["name"]: {**r, "value": float(r["value"])} for r in common.data_csv("cost/cost_assumptions.csv")}
 
 
 def assumption(name: str) -> float:
@@ -46,8 +46,8 @@ class Traffic:
 
 def scenario_cost(model_id: str, traffic: Traffic) -> dict:
     """Cost per query, per day and per month of ``traffic`` on one model, with the levers applied."""
-    from ..catalog import model_info
-    from ..cost import estimate_cost
+    from ai_pm_lab.catalog import model_info
+    from ai_pm_lab.cost import estimate_cost
 
     if not isinstance(traffic, Traffic):
         raise TypeError("traffic must be a Traffic(...) scenario, e.g. Traffic(queries_per_day=10_000, input_tokens=500, output_tokens=200).")
@@ -69,7 +69,7 @@ def cost_table(traffic: Traffic, models=None):
     """scenario_cost() for every model in the price table (or the listed ids), cheapest first."""
     import pandas as pd
 
-    from ..catalog import models as all_models
+    from ai_pm_lab.catalog import models as all_models
 
     ids = [m.model_id for m in all_models()] if models is None else list(models)
     return pd.DataFrame([scenario_cost(m, traffic) for m in ids]).sort_values("per_month").reset_index(drop=True)
@@ -95,7 +95,7 @@ def levers(model_id: str, traffic: Traffic):
 
 def tokens_of(text: str):
     """Tokens ``text`` takes on each backend's tokenizer (exact or a labelled estimate), one row per model."""
-    from ..tokens import compare_tokenizers
+    from ai_pm_lab.llm.tokens import compare_tokenizers
 
     require_text(text, "text")
     return compare_tokenizers(text)

@@ -1,4 +1,4 @@
-"""Week 4 widget: the RAG playground (question, top-k, threshold, template; with and without RAG side by side)."""
+"""RAG widget: the playground (question, top-k, threshold, template; with and without RAG side by side)."""
 from __future__ import annotations
 
 import html
@@ -6,8 +6,8 @@ import html
 import ipywidgets as W
 from IPython.display import display
 
-from ._common import error_message
-from ..rag.pipeline import DEFAULT_THRESHOLD, TEMPLATES, RAGPipeline
+from ai_pm_lab.widgets.base import error_message
+from ai_pm_lab.rag.pipeline import DEFAULT_THRESHOLD, TEMPLATES, RAGPipeline
 
 
 def playground_view(pipeline: RAGPipeline, question: str, top_k: int = 3, threshold: float = DEFAULT_THRESHOLD,

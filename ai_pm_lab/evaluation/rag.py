@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from ..errors import require_number, require_text
+from ai_pm_lab.errors import require_number, require_text
 
 STOPWORDS = frozenset(
     "a an the and or of to in on for with by at from is are was were be been it its this that these those as "
@@ -118,7 +118,7 @@ def evaluate_retrieval(pipeline, rows, k: int = 5, threshold: float | None = Non
     """Per-question retrieval results (DataFrame) and a summary dict: hit@k, MRR, and abstention at a threshold."""
     import pandas as pd
 
-    from .pipeline import DEFAULT_THRESHOLD
+    from ai_pm_lab.rag.pipeline import DEFAULT_THRESHOLD
 
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     depth = min(len(pipeline.chunks), max(k, 10) * 3)
@@ -166,7 +166,7 @@ def evaluate_answers(pipeline, rows, *, template="grounded", top_k: int = 3, thr
     """Answer each question with the pipeline and score it: correct vs gold, grounded in context, abstained."""
     import pandas as pd
 
-    from .pipeline import DEFAULT_THRESHOLD
+    from ai_pm_lab.rag.pipeline import DEFAULT_THRESHOLD
 
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     it = rows

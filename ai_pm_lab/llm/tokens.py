@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .catalog import find_model
-from .errors import ConfigurationError, require_text
+from ai_pm_lab.catalog import find_model
+from ai_pm_lab.errors import ConfigurationError, require_text
 
 MAX_CHARS = 5_000_000
 
@@ -38,16 +38,16 @@ def count_tokens(text: str, backend: str | None = None, model: str | None = None
     if backend is None and model is not None:
         info = find_model(model)
         backend = info.provider if info else None
-    from .settings import choose_backend
+    from ai_pm_lab.settings import choose_backend
 
     name = choose_backend(backend) if backend not in ("google",) else backend
     if name == "local":
-        from .local_model import tokenize
+        from ai_pm_lab.llm.local import tokenize
 
         return len(tokenize(text))
     if name == "openai":
-        from .settings import MODEL_VAR, env
-        from .catalog import default_model
+        from ai_pm_lab.settings import MODEL_VAR, env
+        from ai_pm_lab.catalog import default_model
 
         model = model or env(MODEL_VAR) or default_model("openai")
         return len(_openai_encoding(openai_encoding_name(model)).encode(text))
@@ -66,11 +66,11 @@ def token_pieces(text: str, backend: str = "local", model: str | None = None) ->
     """The text split into the pieces a tokenizer sees, to make tokens visible."""
     _check(text)
     if backend == "local":
-        from .local_model import token_text, tokenize
+        from ai_pm_lab.llm.local import token_text, tokenize
 
         return [token_text(t) for t in tokenize(text)]
     if backend == "openai":
-        from .catalog import default_model
+        from ai_pm_lab.catalog import default_model
 
         enc = _openai_encoding(openai_encoding_name(model or default_model("openai")))
         return [enc.decode([t]) for t in enc.encode(text)]
@@ -81,7 +81,7 @@ def compare_tokenizers(text: str):
     """Token counts for ``text`` on every model in the price table, as a DataFrame."""
     import pandas as pd
 
-    from .catalog import models
+    from ai_pm_lab.catalog import models
 
     _check(text)
     rows = []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ..exercises import check
+from ai_pm_lab.exercises import check
 
 _NUMERIC_CASES = [("The answer is 42.", 42, True), ("First 3, then 8, so 11", 11, True), ("It costs $1,250 in total", 1250, True),
                   ("about 7.5 hours", 7.5, True), ("I think 12", 13, False), ("no idea", 5, False), ("", 0, False)]
@@ -51,14 +51,14 @@ def keep_tail(fn):
 
 def monthly_bill(value, model_id: str, traffic):
     """Exercise 2.4: the monthly bill of a traffic scenario on one model, with its levers."""
-    from .costing import scenario_cost
+    from ai_pm_lab.budget import scenario_cost
 
     def ok():
         return value is not None and math.isclose(float(value), scenario_cost(model_id, traffic)["per_month"], rel_tol=1e-6)
 
     return check("2.4 monthly bill", ok,
                  success="Correct: that is what the feature would cost each month on that model.",
-                 hint="Use costing.scenario_cost(model_id, traffic)['per_month'], or multiply the per-query cost by queries per day and 30 days.")
+                 hint="Use budget.scenario_cost(model_id, traffic)['per_month'], or multiply the per-query cost by queries per day and 30 days.")
 
 
 def precision_recall(precision, recall, y_true, y_pred, label: str):

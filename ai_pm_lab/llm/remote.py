@@ -6,17 +6,16 @@ import ipaddress
 import random
 import re
 import time
-import warnings
 from dataclasses import dataclass, replace
 from urllib.parse import urlparse
 
-from .errors import ConfigurationError, ProviderError
-from .llm import Backend, RawReply
+from ai_pm_lab.errors import ConfigurationError, ProviderError
+from ai_pm_lab.llm.base import Backend, RawReply
+from ai_pm_lab.llm.fallback import FALLBACK_VAR
 
 OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_URL = "https://api.anthropic.com"
 BASE_URL_VARS = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
-FALLBACK_VAR = "AI_PM_LAB_FALLBACK"
 PLACEHOLDER_KEY = "not-needed-for-local-server"
 MODELS_CSV = "ai_pm_lab/data/models.csv"
 API_SHAPE = {"openai": "an OpenAI-compatible API (usually ending in /v1)",
@@ -53,7 +52,7 @@ def set_retry_policy(**changes) -> RetryPolicy:
     unknown = set(changes) - set(RetryPolicy.__dataclass_fields__)
     if unknown:
         raise TypeError(f"Unknown retry setting(s) {sorted(unknown)}: choose from {sorted(RetryPolicy.__dataclass_fields__)}.")
-    from .errors import require_number
+    from ai_pm_lab.errors import require_number
 
     for k, v in changes.items():
         require_number(v, k, low=1 if k == "attempts" else 0, high=10_000, integer=k == "attempts")
@@ -80,43 +79,6 @@ def scrub(text: str, secret: str | None = None) -> str:
     if secret:
         text = text.replace(secret, "[key hidden]")
     return KEY_PATTERN.sub("[key hidden]", text)
-
-
-def resolve_fallback(fallback: str | None = None) -> str | None:
-    """The fallback backend to use on a provider failure: the argument, else AI_PM_LAB_FALLBACK; only 'local' or None."""
-    from .settings import env
-
-    if fallback is not None and not isinstance(fallback, str):
-        raise TypeError(f"fallback must be 'local' or None, not {type(fallback).__name__}.")
-    value = fallback if fallback is not None else env(FALLBACK_VAR)
-    if value is None:
-        return None
-    value = value.strip().lower()
-    if value in ("", "none", "off", "no", "0", "false"):
-        return None
-    if value != "local":
-        raise ConfigurationError(
-            f"fallback={value!r} is not supported: use fallback='local' (or {FALLBACK_VAR}=local) to let the free local "
-            "model answer when a provider fails, or leave it unset."
-        )
-    return "local"
-
-
-class FallbackWarning(UserWarning):
-    """Shown when a hosted call failed and the local model answered instead."""
-
-
-warnings.filterwarnings("always", category=FallbackWarning)
-
-
-def announce_fallback(error: ProviderError) -> None:
-    """Tell the learner, visibly, that the local model answered because a provider failed."""
-    warnings.warn(
-        f"The hosted model failed, so the free local model answered instead (this answer is NOT from the provider). "
-        f"What failed: {error}",
-        FallbackWarning,
-        stacklevel=3,
-    )
 
 
 @dataclass
@@ -192,9 +154,9 @@ class _RemoteBackend(Backend):
     paid = True
 
     def __init__(self, model: str | None = None):
-        from .catalog import default_model
-        from .errors import require_text
-        from .settings import KEY_VARS, api_key, env
+        from ai_pm_lab.catalog import default_model
+        from ai_pm_lab.errors import require_text
+        from ai_pm_lab.settings import KEY_VARS, api_key, env
 
         if model is not None:
             require_text(model, "model")
@@ -223,7 +185,7 @@ class _RemoteBackend(Backend):
 
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes on this model's tokenizer (an estimate for Anthropic)."""
-        from .tokens import count_tokens
+        from ai_pm_lab.llm.tokens import count_tokens
 
         return count_tokens(text, backend=self.name, model=self.model)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import re
 
-from . import _common
-from ._common import contains_phrase, normalise, require_text
+from ai_pm_lab.limits import common
+from ai_pm_lab.limits.common import contains_phrase, normalise, require_text
 
 SCORER_RULES = {
     "contains": "pass if the answer contains one of the accepted answers as whole words (case and punctuation ignored)",
@@ -21,7 +21,7 @@ def guide_table():
     """The guide's capability table (capability, example, confidence) with the probe's settings, as a DataFrame."""
     import pandas as pd
 
-    df = pd.DataFrame(_common.data_csv("capabilities.csv"))
+    df = pd.DataFrame(common.data_csv("limits/capabilities.csv"))
     df["confidence_rank"] = df["confidence_rank"].astype(int)
     df["max_tokens"] = df["max_tokens"].astype(int)
     return df
@@ -29,7 +29,7 @@ def guide_table():
 
 def capabilities() -> list[str]:
     """The seven capability ids, in the guide's order."""
-    return [r["capability"] for r in _common.data_csv("capabilities.csv")]
+    return [r["capability"] for r in common.data_csv("limits/capabilities.csv")]
 
 
 def _check_capability(name) -> str:
@@ -41,7 +41,7 @@ def _check_capability(name) -> str:
 
 def load_tasks(capability: str | None = None) -> list[dict]:
     """The labelled probe items (all, or one capability's), each with prompt, scorer and expected answer."""
-    tasks = [dict(t) for t in _common.data_jsonl("capability_tasks.jsonl")]
+    tasks = [dict(t) for t in common.data_jsonl("limits/capability_tasks.jsonl")]
     if capability is None:
         return tasks
     _check_capability(capability)
@@ -167,15 +167,15 @@ def run_probe(per_capability: int = 10, only: list[str] | None = None, *, backen
     import pandas as pd
     from tqdm.auto import tqdm
 
-    per = _common.check_n(per_capability, "per_capability", high=100)
+    per = common.check_n(per_capability, "per_capability", high=100)
     if isinstance(only, str):
         only = [only]
     caps = capabilities() if only is None else [_check_capability(c) for c in only]
-    limits = {r["capability"]: int(r["max_tokens"]) for r in _common.data_csv("capabilities.csv")}
+    limits = {r["capability"]: int(r["max_tokens"]) for r in common.data_csv("limits/capabilities.csv")}
     items = [t for c in caps for t in load_tasks(c)[:per]]
     rows = []
     for t in tqdm(items, desc="capability probe", disable=not progress):
-        g = _common.ask(t["prompt"], temperature=0.0, max_tokens=limits[t["capability"]], seed=0, backend=backend)
+        g = common.ask(t["prompt"], temperature=0.0, max_tokens=limits[t["capability"]], seed=0, backend=backend)
         rows.append({"capability": t["capability"], "id": t["id"], "prompt": t["prompt"], "answer": g.text,
                      "correct": bool(score(t, g.text)), "scorer": t["scorer"], "latency_s": g.latency_s,
                      "completion_tokens": g.completion_tokens})

@@ -1,4 +1,4 @@
-"""Week 2 widgets: hallucination explorer, context-limit explorer and cost calculator (thin views over ai_pm_lab.week2)."""
+"""Widgets for the limits experiments: the hallucination explorer and the context-limit explorer (thin views over ai_pm_lab.limits)."""
 from __future__ import annotations
 
 import html
@@ -7,21 +7,15 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from ..errors import CourseError
-from ..week2 import context, costing, hallucination
-
-_ERRORS = (CourseError, ValueError, TypeError)
-
-
-def _table_html(df, floatfmt: str = "{:,.4f}") -> str:
-    return df.to_html(index=False, float_format=floatfmt.format, border=0)
-
+from ai_pm_lab.widgets.base import COURSE_ERRORS, table_html
+from ai_pm_lab.limits import context
+from ai_pm_lab.limits import hallucination
 
 class HallucinationExplorer:
     """Pick a question and a mode, ask the model, read the verdict; run the whole grid for measured rates."""
 
     def __init__(self, question_id: str = "future-1", mode: str = "no context", n: int = 3, backend=None):
-        from ..errors import require_number
+        from ai_pm_lab.errors import require_number
 
         require_number(n, "n", low=1, high=12, integer=True)
         options = [(f"[{q['kind']}] {q['question']}", q["id"]) for q in hallucination.questions()]
@@ -46,7 +40,7 @@ class HallucinationExplorer:
             r = hallucination.ask_question(self.question.value, self.mode.value, temperature=self.temperature.value,
                                            seed=self.seed.value, backend=self.backend)
             self.state = {**r, "error": None}
-        except _ERRORS as exc:
+        except COURSE_ERRORS as exc:
             self.state = {"error": str(exc)}
         with self.out:
             self.out.clear_output(wait=True)
@@ -63,7 +57,7 @@ class HallucinationExplorer:
         try:
             grid = hallucination.run_grid(self.n.value, temperature=self.temperature.value, backend=self.backend)
             self.state = {"grid": grid, "rates": hallucination.rates(grid), "error": None}
-        except _ERRORS as exc:
+        except COURSE_ERRORS as exc:
             self.state = {"error": str(exc)}
         with self.grid_out:
             self.grid_out.clear_output(wait=True)
@@ -83,7 +77,7 @@ class ContextLimitExplorer:
     """Count tokens, compare windows, slide a document past the local window and pick a strategy to fit it."""
 
     def __init__(self, doc_tokens: int = 1200, strategy: str = "send everything", budget_tokens: int = 500, backend=None):
-        from ..errors import require_number
+        from ai_pm_lab.errors import require_number
 
         require_number(doc_tokens, "doc_tokens", low=100, high=4000, integer=True)
         require_number(budget_tokens, "budget_tokens", low=100, high=1800, integer=True)
@@ -102,7 +96,7 @@ class ContextLimitExplorer:
         windows = context.model_windows(backend)[["display_name", "window_tokens", "words_approx"]]
         windows = windows.assign(window_tokens=windows["window_tokens"].map("{:,}".format),
                                  words_approx=windows["words_approx"].map("~{:,}".format))
-        self.windows_html = W.HTML(_table_html(windows))
+        self.windows_html = W.HTML(table_html(windows))
         self.state: dict = {}
         self.text.observe(lambda _: self.count(), names="value")
         self.doc_tokens.observe(lambda _: self.measure(), names="value")
@@ -117,7 +111,7 @@ class ContextLimitExplorer:
             c = self.state["count"]
             self.count_label.value = (f"<b>{c['tokens']:,} tokens</b> · {c['words']:,} words · "
                                       f"{c['share_of_window']:.1%} of {c['model']}'s {c['window']:,}-token window")
-        except _ERRORS as exc:
+        except COURSE_ERRORS as exc:
             self.state["count"] = {"error": str(exc)}
             self.count_label.value = f"⚠️ {html.escape(str(exc))}"
         return self.state["count"]
@@ -142,7 +136,7 @@ class ContextLimitExplorer:
                                              backend=self.backend, progress=True)
             r["correct"] = r["answer"] is not None and context.contains_phrase(r["answer"], context.DOCUMENT_ANSWER)
             self.state["result"] = {**r}
-        except _ERRORS as exc:
+        except COURSE_ERRORS as exc:
             self.state["result"] = {"error": str(exc), "answer": None}
         with self.out:
             self.out.clear_output(wait=True)
@@ -157,52 +151,3 @@ class ContextLimitExplorer:
     def _ipython_display_(self):
         display(W.VBox([self.text, self.count_label, W.HTML("<b>Published context windows (price table)</b>"), self.windows_html,
                         self.doc_tokens, self.fit_label, W.HBox([self.strategy, self.budget, self.send_button]), self.out]))
-
-
-class CostCalculator:
-    """A traffic scenario priced for every model in the table, with prompt caching, a response cache and batching."""
-
-    def __init__(self, queries_per_day: int = 10_000, input_tokens: int = 600, output_tokens: int = 200, model: str = "gpt-4o-mini"):
-        from ..catalog import model_info, models
-
-        model_info(model)  # an unknown id gets the table's clear error, not a widget trait error
-        costing.Traffic(queries_per_day, input_tokens, output_tokens)  # impossible traffic fails here, with the fix named
-        self.queries = W.IntText(value=queries_per_day, description="queries/day")
-        self.input_tokens = W.IntText(value=input_tokens, description="input tok")
-        self.output_tokens = W.IntText(value=output_tokens, description="output tok")
-        self.cached = W.IntText(value=0, description="cached prefix")
-        self.cache_hit = W.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="response cache")
-        self.batch = W.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="batched share")
-        self.model = W.Dropdown(options=[m.model_id for m in models()], value=model, description="levers for")
-        self.table_html = W.HTML()
-        self.levers_html = W.HTML()
-        self.state: dict = {}
-        for w in (self.queries, self.input_tokens, self.output_tokens, self.cached, self.cache_hit, self.batch, self.model):
-            w.observe(lambda _: self.update(), names="value")
-        self.update()
-
-    def traffic(self) -> costing.Traffic:
-        """The scenario the controls describe (raises a clear error for impossible values)."""
-        return costing.Traffic(self.queries.value, self.input_tokens.value, self.output_tokens.value,
-                               cached_prefix_tokens=self.cached.value, response_cache_hit_rate=self.cache_hit.value,
-                               batch_share=self.batch.value)
-
-    def update(self) -> dict:
-        """Recompute the bill for every model and the levers for the chosen one (no model call)."""
-        try:
-            t = self.traffic()
-            table = costing.cost_table(t)[["model", "per_query", "per_day", "per_month", "list_per_month"]]
-            self.state = {"traffic": t, "table": table, "levers": costing.levers(self.model.value, t), "error": None}
-            self.table_html.value = _table_html(table.round(6), "{:,.6f}")
-            self.levers_html.value = f"<b>{self.model.value}</b>" + _table_html(self.state["levers"].round(6), "{:,.6f}")
-        except _ERRORS as exc:
-            self.state = {"error": str(exc)}
-            self.table_html.value = f"⚠️ {html.escape(str(exc))}"
-            self.levers_html.value = ""
-        return self.state
-
-    def _ipython_display_(self):
-        note = costing.assumptions()["batch_discount"]
-        display(W.VBox([W.HBox([self.queries, self.input_tokens, self.output_tokens]), W.HBox([self.cached, self.cache_hit, self.batch]),
-                        W.HTML(f"<i>Assumption (data/week2/cost_assumptions.csv): batch discount {note['value']:.0%}; {html.escape(note['meaning'])}</i>"),
-                        self.table_html, self.model, self.levers_html]))

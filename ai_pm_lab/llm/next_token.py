@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import require_number, require_text
+from ai_pm_lab.errors import require_number, require_text
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 64
@@ -59,7 +59,7 @@ class NextTokenDistribution:
         """The k most likely next tokens as a DataFrame: rank, token, probability, token_id."""
         import pandas as pd
 
-        from .local_model import token_text
+        from ai_pm_lab.llm.local import token_text
 
         k = require_number(k, "k", low=1, high=self.vocab_size, integer=True)
         p = self.probs(temperature)
@@ -75,7 +75,7 @@ class NextTokenDistribution:
 
     def probability_of(self, word: str, temperature: float = 1.0) -> float:
         """Probability that the next token is the first token of ``word`` (e.g. " mat"; mind the leading space)."""
-        from .local_model import tokenize
+        from ai_pm_lab.llm.local import tokenize
 
         require_text(word, "word")
         ids = tokenize(word)
@@ -83,7 +83,7 @@ class NextTokenDistribution:
 
     def rank_of(self, word: str) -> int:
         """Rank (1 = most likely) of the first token of ``word`` among all next tokens."""
-        from .local_model import tokenize
+        from ai_pm_lab.llm.local import tokenize
 
         require_text(word, "word")
         token_id = tokenize(word)[0]
@@ -91,7 +91,7 @@ class NextTokenDistribution:
 
     def sample(self, n: int = 10, temperature: float = 1.0, seed: int | None = 0) -> list[str]:
         """Draw n next tokens at ``temperature`` (reproducible with a seed)."""
-        from .local_model import token_text
+        from ai_pm_lab.llm.local import token_text
 
         n = require_number(n, "n", low=1, high=10_000, integer=True)
         if seed is not None:
@@ -109,8 +109,8 @@ def next_token_distribution(prompt: str) -> NextTokenDistribution:
         return _CACHE[prompt]
     import llama_cpp
 
-    from .errors import ContextWindowError
-    from .local_model import _LOCK, llama, n_ctx
+    from ai_pm_lab.errors import ContextWindowError
+    from ai_pm_lab.llm.local import _LOCK, llama, n_ctx
 
     with _LOCK:
         model = llama()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from . import _common
-from ._common import require_number, require_text
+from ai_pm_lab.limits import common
+from ai_pm_lab.limits.common import require_number, require_text
 
 class BoundedChat:
     """A chatbot that remembers only its last ``max_turns`` exchanges (older ones are dropped, and counted)."""
@@ -14,7 +14,7 @@ class BoundedChat:
         self.max_turns = require_number(max_turns, "max_turns", low=0, high=50, integer=True)
         self.system = require_text(system, "system")
         self.max_tokens = require_number(max_tokens, "max_tokens", low=1, high=2048, integer=True)
-        self.temperature = _common.check_temperature(temperature)
+        self.temperature = common.check_temperature(temperature)
         self.backend = backend
         self.history: list[dict] = []
         self.dropped_turns = 0
@@ -29,7 +29,7 @@ class BoundedChat:
         """Send one user message; returns the reply and what the model could remember."""
         require_text(message, "message")
         memory = self.memory()
-        g = _common.ask(message, system=self.system, history=memory, temperature=self.temperature,
+        g = common.ask(message, system=self.system, history=memory, temperature=self.temperature,
                         max_tokens=self.max_tokens, seed=len(self.log), backend=self.backend)
         self.history += [{"role": "user", "content": message}, {"role": "assistant", "content": g.text}]
         self.dropped_turns = max(0, len(self.history) // 2 - self.max_turns)
@@ -45,7 +45,7 @@ class BoundedChat:
 
 def summarize(text: str, *, max_words: int = 30, max_tokens: int = 60, backend: str | None = None) -> dict:
     """Summarise ``text`` in about ``max_words`` words; long texts are first shrunk by summarise-then-answer."""
-    from .context import _backend_window, _count, fit_to_budget
+    from ai_pm_lab.limits.context import _backend_window, _count, fit_to_budget
 
     require_text(text, "text")
     max_words = require_number(max_words, "max_words", low=5, high=500, integer=True)
@@ -56,7 +56,7 @@ def summarize(text: str, *, max_words: int = 30, max_tokens: int = 60, backend: 
     if source_tokens > budget:
         fitted = fit_to_budget(text, budget, "summarise-then-answer", backend=backend)
         text, calls = fitted["text"], fitted["model_calls"]
-    g = _common.ask(f"Summarise the text below in at most {max_words} words.\n\n{text}", temperature=0.0,
+    g = common.ask(f"Summarise the text below in at most {max_words} words.\n\n{text}", temperature=0.0,
                     max_tokens=max_tokens, seed=0, backend=backend)
     summary_tokens = _count(g.text, backend) if g.text.strip() else 0
     return {"summary": g.text, "source_tokens": source_tokens, "summary_tokens": summary_tokens,
@@ -70,20 +70,20 @@ def tickets():
     """The course's labelled support tickets (ticket_id, text, label) as a DataFrame."""
     import pandas as pd
 
-    return pd.DataFrame(_common.data_csv("support_tickets.csv"))
+    return pd.DataFrame(common.data_csv("tickets/support_tickets.csv"))
 
 
 def labels() -> list[str]:
     """The ticket labels, in a fixed order."""
-    return sorted({r["label"] for r in _common.data_csv("support_tickets.csv")})
+    return sorted({r["label"] for r in common.data_csv("tickets/support_tickets.csv")})
 
 
 def _keywords() -> dict[str, list[str]]:
-    return {r["label"]: [k.strip() for k in r["keywords"].split(";") if k.strip()] for r in _common.data_csv("ticket_keywords.csv")}
+    return {r["label"]: [k.strip() for k in r["keywords"].split(";") if k.strip()] for r in common.data_csv("tickets/ticket_keywords.csv")}
 
 
 def keyword_classify(text: str) -> str:
-    """A no-AI baseline: the label whose keyword list (data/week2/ticket_keywords.csv) matches most often."""
+    """A no-AI baseline: the label whose keyword list (data/tickets/ticket_keywords.csv) matches most often."""
     require_text(text, "text")
     low = text.lower()
     hits = {lab: sum(len(re.findall(rf"(?<!\w){re.escape(k)}", low)) for k in kws) for lab, kws in _keywords().items()}
@@ -99,9 +99,9 @@ def ticket_prompt(text: str) -> str:
 
 def llm_classify(text: str, *, max_tokens: int = 6, backend: str | None = None) -> str:
     """The active model's label for one ticket ('other' when it names no known label first)."""
-    from .capabilities import first_label
+    from ai_pm_lab.limits.capabilities import first_label
 
-    g = _common.ask(ticket_prompt(text), temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
+    g = common.ask(ticket_prompt(text), temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
     return first_label(g.text, labels()) or "other"
 
 
@@ -110,12 +110,12 @@ METHODS = {
     "llm": "the model writes an answer; the first label it names counts (any backend)",
     "llm-scores": "the model only chooses: the label whose first token it rates most likely, divided by that label's "
                   "likelihood for an empty ticket (calibration); local model only, one forward pass, no generation",
-    "keywords": "no AI: the label with the most keyword hits (data/week2/ticket_keywords.csv)",
+    "keywords": "no AI: the label with the most keyword hits (data/tickets/ticket_keywords.csv)",
 }
 
 
 def _label_prior() -> dict[str, float]:
-    from ..next_token import next_token_distribution
+    from ai_pm_lab.llm.next_token import next_token_distribution
 
     base = next_token_distribution(SCORE_TEMPLATE.format("N/A", ", ".join(labels())))
     return {lab: base.probability_of(" " + lab) for lab in labels()}
@@ -123,9 +123,9 @@ def _label_prior() -> dict[str, float]:
 
 def score_classify(text: str, *, backend: str | None = None) -> str:
     """The label the local model rates most likely as the next word (calibrated); needs the local backend."""
-    from ..errors import ConfigurationError
-    from ..llm import get_backend
-    from ..next_token import next_token_distribution
+    from ai_pm_lab.errors import ConfigurationError
+    from ai_pm_lab.llm.generate import get_backend
+    from ai_pm_lab.llm.next_token import next_token_distribution
 
     require_text(text, "text")
     if get_backend(backend).name != "local":

@@ -1,0 +1,29 @@
+"""Read the course's bundled data files (ai_pm_lab/data/TOPIC/NAME), cached."""
+from __future__ import annotations
+
+import csv
+import json
+from functools import lru_cache
+from importlib import resources
+
+
+def data_path(name: str):
+    """The bundled file ``name`` (e.g. "limits/capabilities.csv") as an importlib resource."""
+    return resources.files("ai_pm_lab").joinpath(f"data/{name}")
+
+
+def data_text(name: str) -> str:
+    """The text of a bundled data file, e.g. data_text("limits/haystack_filler.txt")."""
+    return data_path(name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def data_csv(name: str) -> tuple[dict, ...]:
+    """Rows of a bundled CSV file as dicts."""
+    return tuple(csv.DictReader(data_text(name).splitlines()))
+
+
+@lru_cache(maxsize=None)
+def data_jsonl(name: str) -> tuple[dict, ...]:
+    """Records of a bundled JSON-lines file."""
+    return tuple(json.loads(line) for line in data_text(name).splitlines() if line.strip())

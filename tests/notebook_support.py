@@ -48,25 +48,25 @@ def normalise(text: str) -> str:
 
 
 def comparable(cells: list[dict]) -> list[list[str]]:
-    """Per code cell, its outputs as normalised strings (images by content, widgets by text)."""
+    """Per code cell, what a learner sees, normalised: each stream's text joined across messages (the kernel may split
+    one print into several messages, differently from run to run), then the other outputs' data in order."""
     out = []
     for cell in cells:
-        items = []
+        streams: dict[str, str] = {}
+        data = []
         for o in cell["outputs"]:
             if "stream" in o:
-                if o["stream"] == "stderr":
-                    continue
-                items.append(f"{o['stream']}: {normalise(o['text'])}")
+                streams[o["stream"]] = streams.get(o["stream"], "") + o["text"]
             elif "error" in o:
-                items.append(f"error: {o['error']}")
+                data.append(f"error: {o['error']}")
             else:
                 for mime, value in sorted(o["data"].items()):
                     if mime in IGNORED_MIME:
                         continue
                     if isinstance(value, (dict, list)):
                         value = json.dumps(value, sort_keys=True)
-                    items.append(f"{mime}: {normalise(value) if mime.startswith('text/') else value}")
-        out.append(items)
+                    data.append(f"{mime}: {normalise(value) if mime.startswith('text/') else value}")
+        out.append([f"{name}: {normalise(text)}" for name, text in sorted(streams.items()) if name != "stderr"] + data)
     return out
 
 

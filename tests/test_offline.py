@@ -85,3 +85,14 @@ def test_normaliser_masks_timings_but_not_content():
     b = normalise("gpt via local · 48 prompt + 6 completion tokens · 1.07 s · $0.000001 · 97 tokens/s · 3 ms")
     assert a == b and "48 prompt" in a and "$0.000001" in a
     assert normalise("seed 123: 'The Lost Unicorn'") != normalise("seed 123: 'An Amulet of Hope'")
+
+
+def test_comparison_ignores_how_the_kernel_split_a_stream_but_not_what_it_says():
+    one = [{"outputs": [{"stream": "stdout", "text": "line 1\nline 2\n"}, {"data": {"text/plain": "42"}}]}]
+    two = [{"outputs": [{"stream": "stdout", "text": "line 1\n"}, {"stream": "stdout", "text": "line 2\n"},
+                        {"data": {"text/plain": "42"}}]}]
+    changed = [{"outputs": [{"stream": "stdout", "text": "line 1\nline 3\n"}, {"data": {"text/plain": "42"}}]}]
+    noisy = [{"outputs": [{"stream": "stderr", "text": "warning"}, *one[0]["outputs"]]}]
+    assert comparable(one) == comparable(two) == comparable(noisy)
+    assert comparable(one) != comparable(changed)
+    assert comparable(one) != comparable([{"outputs": one[0]["outputs"][:1]}])  # a missing display is a difference

@@ -10,6 +10,7 @@ import numpy as np
 from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.rag.chunking import Chunk, chunk_documents
 from ai_pm_lab.rag.documents import KnowledgeBaseError, LoadReport, kb_folder, load_folder
+from ai_pm_lab.rag.log import EventLog, answer_event
 
 IDK = "I don't know."
 CONFLICT_RULE = (
@@ -213,6 +214,7 @@ class RAGPipeline:
         escalation_contact: str = "a human support agent",
         generator=None,
         progress: bool | None = None,
+        log=None,
     ):
         from ai_pm_lab import embeddings
         from ai_pm_lab.rag import search
@@ -237,6 +239,7 @@ class RAGPipeline:
         self.resolve = bool(resolve_conflicts)
         self.escalation_contact = escalation_contact
         self.generator = generator or _default_generator
+        self.log = log  # an EventLog (or a file path): every answer() then records one event
         self.build_seconds = time.perf_counter() - start
 
     def __repr__(self) -> str:
@@ -298,7 +301,8 @@ class RAGPipeline:
         seed: int | None = 0,
         generate: bool = True,
     ) -> RAGAnswer:
-        """Retrieve, build the prompt and (unless the best match is under threshold) generate a cited answer."""
+        """Retrieve, build the prompt and (unless the best match is under threshold) generate a cited answer; log it if a log is attached (previews with generate=False are not logged)."""
+        started = time.perf_counter()
         tpl = get_template(template)
         retrieval = self.retrieve(question, top_k, threshold)
         t0 = time.perf_counter()
@@ -308,8 +312,8 @@ class RAGPipeline:
         sources = list(dict.fromkeys(h.chunk.doc_id for h in retrieval.hits))
         tokens, cost = prompt_receipt(system, prompt, backend, max_tokens)
         if retrieval.abstain:
-            return RAGAnswer(retrieval.question, retrieval, tpl.name, prompt, system, tokens, cost, IDK, None, [], [], True,
-                             self.escalation_message(retrieval), timings)
+            return self._logged(RAGAnswer(retrieval.question, retrieval, tpl.name, prompt, system, tokens, cost, IDK, None, [],
+                                          [], True, self.escalation_message(retrieval), timings), started)
         if not generate:
             return RAGAnswer(retrieval.question, retrieval, tpl.name, prompt, system, tokens, cost, "", None, sources, [],
                              False, None, timings)
@@ -323,8 +327,17 @@ class RAGPipeline:
         escalation = None
         if abstained:
             escalation = f"Escalate: the model found no answer in the retrieved documents. Hand this question to {self.escalation_contact}."
-        return RAGAnswer(retrieval.question, retrieval, tpl.name, prompt, system, gen.prompt_tokens, gen.cost_usd, text, gen,
-                         [] if abstained else sources, extract_citations(text, sources), abstained, escalation, timings)
+        return self._logged(RAGAnswer(retrieval.question, retrieval, tpl.name, prompt, system, gen.prompt_tokens, gen.cost_usd,
+                                      text, gen, [] if abstained else sources, extract_citations(text, sources), abstained,
+                                      escalation, timings), started)
+
+    def _logged(self, answer: RAGAnswer, started: float) -> RAGAnswer:
+        """Record the answer in the attached event log (if any) and hand it back."""
+        if self.log is not None:
+            if not isinstance(self.log, EventLog):
+                self.log = EventLog(self.log)
+            self.log.record(**answer_event(answer, latency_s=time.perf_counter() - started))
+        return answer
 
     def answer_without_rag(self, question: str, *, backend=None, temperature: float = 0.0, max_tokens: int = 64, seed: int | None = 0):
         """The same question sent to the model with no retrieved context (the 'before RAG' baseline)."""

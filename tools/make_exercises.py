@@ -4,6 +4,7 @@
 In a solution notebook, wrap each answer in ``# BEGIN SOLUTION`` / ``# END SOLUTION`` lines. The learner's copy gets
 a stub in place of the region: each name assigned at the region's top level becomes ``name = None``, each ``def``
 keeps its signature and docstring with ``return None`` as body, ``# HINT:`` lines stay, and a TODO line marks the spot.
+Code after a cell's last ``# END SOLUTION`` (its check) moves to a cell of its own in the learner's copy.
 Markdown cells tagged ``solution-only`` are dropped. Outputs are stripped from both copies.
 """
 from __future__ import annotations
@@ -29,8 +30,16 @@ def _stub_for(region: list[str], indent: str) -> list[str]:
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise SystemExit(f"Solution region does not parse ({exc}); fix it in solutions/ first.") from None
+    lines = source.splitlines()
+    hints = [i for i, line in enumerate(lines, 1) if line.strip().startswith("# HINT:")]
+    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+    def inside(fn, lineno: int) -> bool:
+        return fn.lineno <= lineno <= fn.end_lineno
+
+    # A hint written inside a function stays inside the stub function (after its docstring); the others lead the stub.
     out = [indent + TODO + "\n"]
-    out += [line if line.endswith("\n") else line + "\n" for line in region if line.strip().startswith("# HINT:")]
+    out += [indent + lines[i - 1].strip() + "\n" for i in hints if not any(inside(fn, i) for fn in functions)]
     seen = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -39,6 +48,7 @@ def _stub_for(region: list[str], indent: str) -> list[str]:
             doc = ast.get_docstring(node)
             if doc:
                 out.append(indent + "    " + chr(34) * 3 + doc + chr(34) * 3 + "\n")
+            out += [indent + "    " + lines[i - 1].strip() + "\n" for i in hints if inside(node, i)]
             out.append(indent + "    return None\n")
             continue
         targets = []
@@ -52,6 +62,15 @@ def _stub_for(region: list[str], indent: str) -> list[str]:
                     seen.add(name.id)
                     out.append(f"{indent}{name.id} = None\n")
     return out
+
+
+def split_check(src: str) -> tuple[str, str]:
+    """A solution cell's source split after its last ``# END SOLUTION``: (the answer part, the check part)."""
+    lines = src.splitlines(keepends=True)
+    ends = [i for i, line in enumerate(lines) if END.match(line.rstrip("\n"))]
+    if not ends or not "".join(lines[ends[-1] + 1:]).strip():
+        return src, ""
+    return "".join(lines[: ends[-1] + 1]), "".join(lines[ends[-1] + 1:]).strip("\n") + "\n"
 
 
 def stub_source(src: str) -> str:
@@ -98,7 +117,12 @@ def exercise_from_solution(nb: dict) -> dict:
         cell = json.loads(json.dumps(cell))
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         if cell["cell_type"] == "code":
-            src = stub_source(src)
+            answer, check_part = split_check(src)
+            src = stub_source(answer).rstrip("\n")
+            if check_part:  # the learner's check gets a cell of its own, below the answer
+                cells.append(dict(cell, source=src))
+                cell = json.loads(json.dumps(cell))
+                src = check_part.rstrip("\n")
         elif cell["cell_type"] == "markdown":
             src = src.replace("(solutions)", "(exercises)")
         cell["source"] = src

@@ -1,0 +1,42 @@
+"""The exercise generator's layout: hints stay where they were written, and each check gets a cell of its own."""
+import sys
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import make_exercises  # noqa: E402
+
+SOLVED = '''rows = [1, 2]
+# BEGIN SOLUTION
+# HINT: a top-level hint
+def first(xs):
+    """First item."""
+    # HINT: an inner hint
+    return xs[0]
+
+answer = first(rows)
+# END SOLUTION
+checks.first_item(answer)
+'''
+
+
+def test_a_hint_written_inside_a_function_stays_inside_the_stub_function():
+    lines = make_exercises.stub_source(SOLVED).splitlines()
+    assert lines.index("# HINT: a top-level hint") < lines.index("def first(xs):")
+    assert lines.index("def first(xs):") < lines.index("    # HINT: an inner hint") < lines.index("    return None")
+    assert "# HINT: an inner hint" not in lines  # never dedented above the def
+    assert "answer = None" in lines and "xs[0]" not in "\n".join(lines)
+
+
+def test_the_check_moves_to_its_own_cell_in_the_learners_copy():
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": SOLVED, "outputs": [], "execution_count": None}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
+    cells = make_exercises.exercise_from_solution(nb)["cells"]
+    assert [c["source"] for c in cells][1] == "checks.first_item(answer)"
+    assert "checks.first_item" not in cells[0]["source"] and "answer = None" in cells[0]["source"]
+
+
+def test_a_cell_without_a_check_stays_one_cell():
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": "# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n",
+                     "outputs": [], "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
+    assert len(make_exercises.exercise_from_solution(nb)["cells"]) == 1

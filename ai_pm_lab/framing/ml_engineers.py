@@ -1,0 +1,190 @@
+"""Working with ML engineers: their vocabulary made visible on the ticket classifier (training vs inference,
+hyperparameters, overfitting and underfitting), prompting vs RAG vs fine-tuning, and the better questions to ask."""
+from __future__ import annotations
+
+import json
+import numbers
+import time
+from dataclasses import dataclass
+
+from ai_pm_lab.datafiles import data_csv, data_text
+from ai_pm_lab.framing.data_strategy import cross_validation, threads, ticket_data, ticket_model
+
+DEFAULT_C = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+SCENARIO_FILE = "framing/scenario_ticket_router.json"
+
+
+def terms():
+    """The ML terms table: term, what it means, why a PM cares, where this course shows it."""
+    import pandas as pd
+
+    return pd.DataFrame(data_csv("framing/ml_terms.csv"))
+
+
+def approaches():
+    """Prompting vs RAG vs fine-tuning as a trade-off table."""
+    import pandas as pd
+
+    return pd.DataFrame(data_csv("framing/approaches.csv")).set_index("approach")
+
+
+# ---------------------------------------------------------------- training vs inference -------------------------------
+
+def training_vs_inference(C: float = 1.0, holdout: float = 0.2, seed: int = 0) -> dict:
+    """Fit the ticket classifier on most tickets (training), then label the held-out ones one at a time (inference):
+    the measured time of each, and the scores on seen and unseen tickets."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import train_test_split
+    from threadpoolctl import threadpool_limits
+
+    texts, labels = ticket_data()
+    x_train, x_test, y_train, y_test = train_test_split(texts, labels, test_size=holdout, stratify=labels, random_state=seed)
+    model = ticket_model(C)
+    with threadpool_limits(threads()):
+        start = time.perf_counter()
+        model.fit(x_train, y_train)
+        train_s = time.perf_counter() - start
+        start = time.perf_counter()
+        predicted = [model.predict([t])[0] for t in x_test]
+        infer_s = (time.perf_counter() - start) / len(x_test)
+        seen = model.predict(x_train)
+    return {"training examples": len(x_train), "training time (s)": train_s, "held-out tickets": len(x_test),
+            "inference time per ticket (ms)": infer_s * 1000,
+            "F1 on tickets it trained on": f1_score(y_train, seen, average="macro"),
+            "F1 on held-out tickets": f1_score(y_test, predicted, average="macro")}
+
+
+# ---------------------------------------------------------------- over- and underfitting ------------------------------
+
+def complexity_curve(values=DEFAULT_C, folds: int = 5, seed: int = 0):
+    """Train vs held-out F1 of the ticket classifier across its regularisation setting C (small C = a simple,
+    cautious model; large C = free to fit every training ticket), via scikit-learn's validation_curve."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.model_selection import validation_curve
+    from threadpoolctl import threadpool_limits
+
+    values = list(values)
+    if len(values) < 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Real) or not v > 0 for v in values):
+        raise ValueError("values must be at least two positive numbers for C, e.g. (0.01, 0.1, 1, 10).")
+    values = sorted(float(v) for v in values)
+    texts, labels = ticket_data()
+    with threadpool_limits(threads()):
+        train, test = validation_curve(ticket_model(), np.array(texts, dtype=object), np.array(labels),
+                                       param_name="logisticregression__C", param_range=values,
+                                       cv=cross_validation(folds, seed), scoring="f1_macro")
+    df = pd.DataFrame({"C": values, "train F1": train.mean(1), "held-out F1": test.mean(1)})
+    df["gap"] = df["train F1"] - df["held-out F1"]
+    df["diagnosis"] = [diagnose_fit(a, b) for a, b in zip(df["train F1"], df["held-out F1"])]
+    return df
+
+
+def diagnose_fit(train_score: float, test_score: float, *, floor: float = 0.6, max_gap: float = 0.2) -> str:
+    """'underfitting' if the model cannot even fit what it saw (train < floor), 'overfitting' if it does far better on
+    seen than unseen data (gap > max_gap), else 'good fit'."""
+    for name, v in (("train_score", train_score), ("test_score", test_score)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= v <= 1:
+            raise ValueError(f"{name} must be a score between 0 and 1, not {v!r}.")
+    if train_score < floor:
+        return "underfitting"
+    if train_score - test_score > max_gap:
+        return "overfitting"
+    return "good fit"
+
+
+def overfitting_starts(curve, *, floor: float = 0.6, max_gap: float = 0.2):
+    """The smallest C at which the diagnosis turns to overfitting (None if it never does)."""
+    for _, r in curve.sort_values("C").iterrows():
+        if diagnose_fit(r["train F1"], r["held-out F1"], floor=floor, max_gap=max_gap) == "overfitting":
+            return float(r["C"])
+    return None
+
+
+def best_setting(curve) -> float:
+    """The C with the best held-out F1 (ties go to the simpler model, the smaller C)."""
+    best = curve["held-out F1"].max()
+    return float(curve[curve["held-out F1"] >= best - 1e-12]["C"].min())
+
+
+def plot_complexity(curve, chosen: float | None = None, ax=None):
+    """Train and held-out F1 across C (log scale), with an optional marker at the chosen setting."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
+    ax.plot(curve["C"], curve["train F1"], "o--", label="on tickets it trained on")
+    ax.plot(curve["C"], curve["held-out F1"], "o-", label="on held-out tickets")
+    ax.set_xscale("log")
+    ax.set_xlabel("C: how closely the model may fit its training tickets →")
+    ax.set_ylabel("F1 (macro)")
+    ax.set_ylim(0, 1.05)
+    if chosen is not None:
+        ax.axvline(chosen, color="grey", lw=1)
+    ax.legend(loc="lower right")
+    return ax
+
+
+# ---------------------------------------------------------------- better questions ------------------------------------
+
+@dataclass(frozen=True)
+class Scenario:
+    """A conversation with an ML engineer: the facts (some of them risks) and the questions you may ask."""
+
+    title: str
+    situation: str
+    budget: int
+    facts: dict
+    questions: dict
+
+    def questions_table(self):
+        """The questions you can ask: id and text (what each reveals stays hidden until you ask)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"id": k, "question": q["text"]} for k, q in self.questions.items()])
+
+    @property
+    def risks(self) -> set[str]:
+        """Ids of the facts that are real risks to the launch."""
+        return {k for k, f in self.facts.items() if f["risk"]}
+
+    def _check_ids(self, question_ids) -> list[str]:
+        if isinstance(question_ids, str):
+            question_ids = [question_ids]
+        try:
+            ids = list(question_ids)
+        except TypeError:
+            raise TypeError("question_ids must be a list of question ids such as ['Q2', 'Q4'].") from None
+        unknown = [q for q in ids if q not in self.questions]
+        if unknown:
+            raise ValueError(f"Unknown question id(s) {unknown}: choose from {', '.join(self.questions)}.")
+        return list(dict.fromkeys(ids))
+
+    def ask(self, question_ids) -> list[dict]:
+        """The engineer's answers to the chosen questions (what each question brings to light)."""
+        out = []
+        for q in self._check_ids(question_ids):
+            spec = self.questions[q]
+            out.append({"id": q, "question": spec["text"], "answer": spec["answer"], "reveals": list(spec["reveals"])})
+        return out
+
+    def evaluate(self, question_ids) -> dict:
+        """Which risks the chosen questions uncover, which stay hidden, and whether you kept to the question budget."""
+        ids = self._check_ids(question_ids)
+        revealed = set().union(*(set(self.questions[q]["reveals"]) for q in ids)) if ids else set()
+        uncovered = sorted(revealed & self.risks)
+        missed = sorted(self.risks - revealed)
+        return {"asked": ids, "within budget": len(ids) <= self.budget, "risks uncovered": uncovered,
+                "risks missed": missed, "all risks uncovered": not missed and len(ids) <= self.budget,
+                "risk facts": {k: self.facts[k]["text"] for k in uncovered + missed}}
+
+
+def load_scenario(name: str = SCENARIO_FILE) -> Scenario:
+    """The better-questions scenario from its data file."""
+    raw = json.loads(data_text(name))
+    facts = {f["id"]: f for f in raw["facts"]}
+    questions = {q["id"]: q for q in raw["questions"]}
+    for q in questions.values():
+        bad = [f for f in q["reveals"] if f not in facts]
+        if bad:  # pragma: no cover - guards the data file
+            raise ValueError(f"scenario question {q['id']} reveals unknown fact(s) {bad}.")
+    return Scenario(raw["title"], raw["situation"], int(raw["budget"]), facts, questions)

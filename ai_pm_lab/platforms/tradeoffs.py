@@ -1,0 +1,198 @@
+"""The model trade-off explorer: the local model and every configured provider answer the same RAG questions and are
+compared on quality, latency, cost per 1,000 queries and where the data goes. Providers without a key get rows
+PROJECTED from the price table (cost only, on the same prompts), labelled as projections, never as measurements."""
+from __future__ import annotations
+
+import math
+import numbers
+import statistics
+import time
+from urllib.parse import urlparse
+
+from ai_pm_lab import catalog
+from ai_pm_lab.cost import estimate_cost
+from ai_pm_lab.datafiles import data_csv
+from ai_pm_lab.evaluation.harness import run_harness
+from ai_pm_lab.evaluation.rag import answer_correct
+from ai_pm_lab.llm.tokens import count_tokens
+from ai_pm_lab.settings import api_key, env
+
+MEASURED = "measured"
+PROJECTED = "projected from the price table (not measured)"
+HOSTED = ("openai", "anthropic")  # providers the course can call; others are projected only
+
+
+def sample_questions(n_answerable: int = 4, n_unanswerable: int = 2, rows=None) -> list[dict]:
+    """A small, fixed, spread-out sample of the evaluation set (answerable and unanswerable questions)."""
+    from ai_pm_lab.rag import load_eval
+
+    rows = list(load_eval() if rows is None else rows)
+    for name, n in (("n_answerable", n_answerable), ("n_unanswerable", n_unanswerable)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"{name} must be a whole number ≥ 0, not {n!r}.")
+    if n_answerable + n_unanswerable == 0:
+        raise ValueError("ask for at least one question (n_answerable or n_unanswerable above 0).")
+    ans = [r for r in rows if r.get("doc_ids")]
+    una = [r for r in rows if not r.get("doc_ids")]
+
+    def spread(items, n):
+        if n > len(items):
+            raise ValueError(f"asked for {n} questions but the set has only {len(items)} of that kind.")
+        step = len(items) / n if n else 1
+        return [items[int(i * step)] for i in range(n)]
+
+    return spread(ans, n_answerable) + spread(una, n_unanswerable)
+
+
+def configured_providers() -> list[str]:
+    """Hosted providers this kernel can call (a key, or for OpenAI a base URL, is set)."""
+    out = []
+    if api_key("openai") or env("OPENAI_BASE_URL"):
+        out.append("openai")
+    if api_key("anthropic"):
+        out.append("anthropic")
+    return out
+
+
+def where_data_goes(provider: str) -> str:
+    """Where a prompt travels for this provider (data/framing/data_locations.csv); a loopback base URL stays local."""
+    table = {r["provider"]: r["where_the_data_goes"] for r in data_csv("framing/data_locations.csv")}
+    if provider == "openai" and env("OPENAI_BASE_URL"):
+        host = urlparse(env("OPENAI_BASE_URL")).hostname or ""
+        if host in ("localhost", "127.0.0.1", "::1"):
+            return "Stays on this machine: an OpenAI-compatible server running locally"
+        return f"Sent to the OpenAI-compatible server at {host}; its terms decide retention and training use"
+    return table.get(provider, "Unknown: read the provider's data-processing terms")
+
+
+def is_current(info) -> bool:
+    """Whether a price-table row is a model you can still buy (status 'current'; tables without a status count as current)."""
+    return str(getattr(info, "status", "current") or "current").strip().lower() == "current"
+
+
+def run_sample(pipeline, rows, *, backend: str | None = None, max_tokens: int = 48, progress: bool = True):
+    """Answer each question through the RAG pipeline on one backend and score it (week-5 harness): one row per question
+    with the answer, whether it is right, latency, tokens, cost and the prompt text (for projections)."""
+
+    def call(item):
+        start = time.perf_counter()
+        ans = pipeline.answer(item["question"], backend=backend, max_tokens=max_tokens, seed=0)
+        g = ans.generation
+        return {"answer": ans.text, "latency_s": time.perf_counter() - start, "called_model": g is not None,
+                "model": g.model if g is not None else None,
+                "completion_tokens": g.completion_tokens if g is not None else 0,
+                "cost_usd": (g.cost_usd or 0.0) if g is not None else 0.0,
+                "prompt_text": ((ans.system + "\n") if ans.system else "") + ans.prompt}
+
+    def score(item, result):
+        return {"correct": answer_correct(result["answer"], item.get("answer", ""))}
+
+    return run_harness(rows, call, score, desc=f"Answering on {backend or 'the active backend'}", progress=progress)
+
+
+def _projected_cost(run, info) -> float:
+    """Dollars per query on ``info`` for the prompts and answers of a measured run, counted on that provider's tokenizer."""
+    costs = []
+    for _, r in run.iterrows():
+        if not r.get("called_model"):
+            costs.append(0.0)  # the answerability gate answered without calling a model: free on any provider
+            continue
+        backend = info.provider if info.provider in ("openai", "anthropic", "google") else "openai"
+        p = count_tokens(r["prompt_text"], backend=backend, model=info.model_id if backend == "openai" else None)
+        c = count_tokens(r["answer"], backend=backend, model=info.model_id if backend == "openai" else None) if r["answer"] else 0
+        costs.append(estimate_cost(info.model_id, p, c))
+    return sum(costs) / len(costs) if costs else float("nan")
+
+
+def _measured_row(run, provider: str, model_id: str) -> dict:
+    ok = run[run["error"].isna()] if "error" in run else run
+    info = catalog.find_model(model_id)
+    answerable = ok[ok["doc_ids"].map(bool)] if len(ok) else ok
+    unanswerable = ok[~ok["doc_ids"].map(bool)] if len(ok) else ok
+    return {"model": model_id, "provider": provider, "display name": info.display_name if info else model_id,
+            "status": MEASURED, "questions": int(len(ok)), "errors": int(len(run) - len(ok)),
+            "quality": float(ok["correct"].mean()) if len(ok) else float("nan"),
+            "answerable correct": float(answerable["correct"].mean()) if len(answerable) else float("nan"),
+            "unanswerable declined": float(unanswerable["correct"].mean()) if len(unanswerable) else float("nan"),
+            "median latency (s)": float(statistics.median(ok["latency_s"])) if len(ok) else float("nan"),
+            "cost per 1,000 queries ($)": float(ok["cost_usd"].mean() * 1000) if len(ok) else float("nan"),
+            "where the data goes": where_data_goes(provider)}
+
+
+def compare_models(pipeline, rows=None, *, max_tokens: int = 48, include_projections: bool = True, progress: bool = True):
+    """The trade-off table: the local model and each configured provider MEASURED on the same sample; every other
+    current hosted model in the price table PROJECTED (cost only) from the local run's prompts and answers."""
+    import pandas as pd
+
+    from ai_pm_lab.llm.generate import get_backend
+
+    rows = sample_questions() if rows is None else list(rows)
+    runs, table = {}, []
+    local = get_backend("local")
+    runs["local"] = run_sample(pipeline, rows, backend="local", max_tokens=max_tokens, progress=progress)
+    table.append(_measured_row(runs["local"], "local", local.model))
+    measured_ids = {local.model}
+    for provider in configured_providers():
+        engine = get_backend(provider)
+        runs[provider] = run_sample(pipeline, rows, backend=provider, max_tokens=max_tokens, progress=progress)
+        table.append(_measured_row(runs[provider], provider, engine.model))
+        measured_ids.add(engine.model)
+    if include_projections:
+        for info in catalog.models():
+            if info.provider == "local" or info.model_id in measured_ids or not is_current(info):
+                continue
+            table.append({"model": info.model_id, "provider": info.provider, "display name": info.display_name,
+                          "status": PROJECTED, "questions": int(len(rows)), "errors": 0,
+                          "quality": float("nan"), "answerable correct": float("nan"), "unanswerable declined": float("nan"),
+                          "median latency (s)": float("nan"),
+                          "cost per 1,000 queries ($)": _projected_cost(runs["local"], info) * 1000,
+                          "where the data goes": where_data_goes(info.provider)})
+    df = pd.DataFrame(table).set_index("model")
+    df.attrs["runs"] = runs
+    return df
+
+
+def shortlist(table, budget_per_1000: float, quality_floor: float) -> dict:
+    """The product decision: the cheapest MEASURED model that clears the quality floor within budget; if none does,
+    the cheapest projected model within budget is the one to measure next (a projection has no quality yet)."""
+    for name, v, hi in (("budget_per_1000", budget_per_1000, None), ("quality_floor", quality_floor, 1.0)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (hi and v > hi):
+            raise ValueError(f"{name} must be a number ≥ 0{' and ≤ 1' if hi else ''}, not {v!r}.")
+    cost = "cost per 1,000 queries ($)"
+    measured = table[table["status"] == MEASURED]
+    ok = measured[(measured["quality"] >= quality_floor) & (measured[cost] <= budget_per_1000)]
+    if len(ok):
+        best = ok.sort_values([cost, "quality"], ascending=[True, False]).index[0]
+        return {"decision": "ship candidate", "choice": best, "qualifies": list(ok.index),
+                "reason": f"{best} was measured at quality {ok.loc[best, 'quality']:.0%} (floor {quality_floor:.0%}) and "
+                          f"${ok.loc[best, cost]:.4f} per 1,000 queries (budget ${budget_per_1000:.2f})."}
+    projected = table[(table["status"] == PROJECTED) & (table[cost] <= budget_per_1000)].sort_values(cost)
+    if len(projected):
+        nxt = projected.index[0]
+        return {"decision": "measure next", "choice": nxt, "qualifies": [],
+                "reason": f"No measured model clears a {quality_floor:.0%} quality floor within budget. {nxt} is the "
+                          f"cheapest model projected under ${budget_per_1000:.2f} per 1,000 queries "
+                          f"(${projected.loc[nxt, cost]:.4f}): its quality is unknown until you measure it with a key."}
+    return {"decision": "nothing fits", "choice": None, "qualifies": [],
+            "reason": "No model, measured or projected, fits this budget: raise the budget or shorten prompts and answers."}
+
+
+def plot_tradeoffs(table, ax=None):
+    """Cost per 1,000 queries (log scale) for every row; measured rows show their quality, projections are hatched."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.35 * len(table) + 1.2))
+    table = table[table["cost per 1,000 queries ($)"].notna()]  # a run that failed entirely has no cost to draw
+    cost = table["cost per 1,000 queries ($)"].clip(lower=1e-4)  # a free model still needs a bar on a log axis
+    colors = ["#4C72B0" if s == MEASURED else "#DDDDDD" for s in table["status"]]
+    bars = ax.barh(list(table.index)[::-1], cost.to_numpy()[::-1], color=colors[::-1], edgecolor="grey")
+    for bar, (_, r) in zip(bars, list(table.iterrows())[::-1]):
+        label = (f" ${r['cost per 1,000 queries ($)']:.3f} · quality {r['quality']:.0%}" if r["status"] == MEASURED
+                 else f" ${r['cost per 1,000 queries ($)']:.3f} · projection")
+        if r["status"] != MEASURED:
+            bar.set_hatch("//")
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, label, va="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("$ per 1,000 queries (log scale; a free model is drawn at $0.0001)")
+    return ax

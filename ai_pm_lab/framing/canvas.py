@@ -145,9 +145,9 @@ class Criterion:
     def evaluate(self, measured) -> CriterionResult:
         """Judge one measured value: passed or not, with a sentence saying by how much."""
         self.validate()
-        problem = _number_problem(measured, "measured value", repr(self.metric))
-        if problem:
-            raise ValueError(problem.replace("give it a number", "measure it first"))
+        if _number_problem(measured, "measured value", repr(self.metric)):
+            raise ValueError(f"{self.metric!r}: the measured value is {measured!r}, not a number: measure it first (a "
+                             "failed or empty run gives no number), then run the gate again.")
         m = float(measured)
         passed = self.met_by(m)
         sign = "≥" if self.direction == "higher" else "≤"

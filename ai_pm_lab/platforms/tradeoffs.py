@@ -152,6 +152,16 @@ def compare_models(pipeline, rows=None, *, max_tokens: int = 48, include_project
     return df
 
 
+def readable(table, columns=("provider", "status", "quality", "median latency (s)", "cost per 1,000 queries ($)")):
+    """The table for reading: rounded, and 'not measured' where a projection has no value (never a bare NaN)."""
+    out = table[list(columns)].copy()
+    for col in out.columns:
+        if out[col].dtype.kind == "f":
+            digits = 4 if "cost" in col else 2
+            out[col] = [("not measured" if math.isnan(v) else round(float(v), digits)) for v in out[col]]
+    return out
+
+
 def shortlist(table, budget_per_1000: float, quality_floor: float) -> dict:
     """The product decision: the cheapest MEASURED model that clears the quality floor within budget; if none does,
     the cheapest projected model within budget is the one to measure next (a projection has no quality yet)."""

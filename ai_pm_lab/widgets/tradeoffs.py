@@ -7,7 +7,7 @@ import html
 import ipywidgets as W
 from IPython.display import display
 
-from ai_pm_lab.platforms.tradeoffs import shortlist
+from ai_pm_lab.platforms.tradeoffs import readable, shortlist
 from ai_pm_lab.widgets.base import COURSE_ERRORS, error_message, table_html
 
 COLUMNS = ["provider", "status", "quality", "median latency (s)", "cost per 1,000 queries ($)"]
@@ -43,5 +43,4 @@ class TradeoffExplorer:
         return self.state
 
     def _ipython_display_(self):
-        shown = self.table[COLUMNS].copy()
-        display(W.VBox([W.HTML(table_html(shown.reset_index(), "{:,.4f}")), W.HBox([self.budget, self.floor]), self.result]))
+        display(W.VBox([W.HTML(table_html(readable(self.table, COLUMNS).reset_index(), "{:,.4f}")), W.HBox([self.budget, self.floor]), self.result]))

@@ -1,0 +1,129 @@
+"""The improvement loop: mine the logged "I don't know" answers and escalations for missing content, add a document,
+re-index, re-evaluate, and measure before against after on the same questions."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ai_pm_lab.capstone.assistant import build_assistant, build_pipeline
+from ai_pm_lab.capstone.launch import HANDLED, evaluate, metrics
+from ai_pm_lab.evaluation.rag import STOPWORDS
+from ai_pm_lab.rag.documents import KnowledgeBaseError, load_folder
+from ai_pm_lab.rag.log import read_log
+
+DECLINED_OUTCOMES = ("refused", "escalated")
+GAP_DISTANCE = 0.6  # cosine distance under which two declined questions count as the same gap
+
+
+def declined_requests(log) -> pd.DataFrame:
+    """The logged requests the assistant declined or handed over (outcome refused/escalated), with a question."""
+    df = read_log(log) if not isinstance(log, pd.DataFrame) else log
+    if "outcome" not in df.columns or "question" not in df.columns:
+        raise ValueError("The log has no 'outcome'/'question' fields: is it an assistant event log (rag.log.EventLog)?")
+    out = df[df["outcome"].isin(DECLINED_OUTCOMES) & df["question"].astype(str).str.strip().ne("")]
+    return out.reset_index(drop=True)
+
+
+def _label(questions: list[str], weights: list[int], n: int = 3) -> str:
+    words = Counter()
+    for q, w in zip(questions, weights):
+        for word in set(re.findall(r"[a-z][a-z0-9']+", q.lower())):
+            if word not in STOPWORDS and len(word) > 2:
+                words[word] += w
+    top = [w for w, _ in words.most_common(n)]
+    return " / ".join(top) if top else questions[0][:30]
+
+
+def content_gaps(log, *, distance: float = GAP_DISTANCE) -> pd.DataFrame:
+    """Declined requests grouped by meaning (MiniLM embeddings, agglomerative clustering), biggest group first.
+
+    One row per group: a label from its most frequent words, requests, distinct wordings, an example, all wordings."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    from ai_pm_lab import embeddings
+
+    declined = declined_requests(log)
+    cols = ["gap", "requests", "distinct questions", "example", "questions"]
+    if declined.empty:
+        return pd.DataFrame(columns=cols)
+    counts = declined["question"].astype(str).str.strip().value_counts()
+    questions, weights = list(counts.index), [int(c) for c in counts.values]
+    if len(questions) == 1:
+        labels = np.zeros(1, int)
+    else:
+        vectors = embeddings.embed(questions)
+        labels = AgglomerativeClustering(n_clusters=None, distance_threshold=distance, metric="cosine",
+                                         linkage="average").fit_predict(vectors)
+    rows = []
+    for lab in sorted(set(labels)):
+        idx = [i for i, x in enumerate(labels) if x == lab]
+        qs, ws = [questions[i] for i in idx], [weights[i] for i in idx]
+        rows.append({"gap": _label(qs, ws), "requests": int(sum(ws)), "distinct questions": len(qs),
+                     "example": qs[int(np.argmax(ws))], "questions": qs})
+    out = pd.DataFrame(rows, columns=cols).sort_values(["requests", "distinct questions"], ascending=False)
+    return out.reset_index(drop=True)
+
+
+def label_gaps(gaps: pd.DataFrame, day: pd.DataFrame) -> pd.DataFrame:
+    """Add what each gap really is, from the simulated day's labels (answerable, unanswerable, adversarial, new_product...)."""
+    kinds = dict(zip(day["question"].astype(str).str.strip(), day["kind"]))
+    out = gaps.copy()
+    out["kind (simulation label)"] = [Counter(kinds.get(q, "unknown") for q in qs).most_common(1)[0][0] if qs else "unknown"
+                                     for qs in gaps["questions"]]
+    return out
+
+
+def relabel(day: pd.DataFrame, gap_rows) -> pd.DataFrame:
+    """The day with gap questions (matched by intent or wording) now expected to be answered with the new content's answer."""
+    gold_by_intent = {r.get("intent"): r["answer"] for r in gap_rows if r.get("intent")}
+    gold_by_question = {r["question"]: r["answer"] for r in gap_rows}
+    out = day.copy()
+    for i, row in out.iterrows():
+        gold = gold_by_intent.get(row.get("intent")) or gold_by_question.get(row["question"])
+        if gold:
+            out.at[i, "gold"] = gold
+            out.at[i, "should_answer"] = True
+    return out
+
+
+def improvement_loop(project, before_assistant, *, before_eval: pd.DataFrame | None = None, log=None,
+                     progress: bool = True) -> dict:
+    """Add the project's additions, re-index, re-run the same questions and the same day; before vs after, measured.
+
+    Returns a dict: 'after' (the new assistant), 'table' (before/after/change), 'gap' and 'day' (per-request tables)."""
+    if not project.additions or not Path(project.additions).is_dir():
+        raise KnowledgeBaseError("There is no additions/ folder yet: write a document that answers your biggest gap "
+                                 "into <your folder>/additions/ (any .md, .txt, .pdf, .docx or .html), then run again.")
+    added = load_folder(project.additions)
+    if not project.gap_rows:
+        raise ValueError("No gap questions to measure the addition on: in questions.csv, give the questions your new "
+                         "document answers (with the answer) and its file name in the source column.")
+    before_pipeline = before_assistant.pipeline
+    pipeline = build_pipeline(project.documents, additions=project.additions, generator=before_pipeline.generator)
+    tester_before = build_assistant(before_pipeline, replay=before_assistant.generator)
+    after = build_assistant(pipeline, replay=before_assistant.generator)
+    gap_before = evaluate(tester_before, project.gap_rows, progress=progress)
+    gap_after = evaluate(after, project.gap_rows, progress=progress)
+    test_before = before_eval if before_eval is not None else evaluate(tester_before, project.eval_rows, progress=progress)
+    test_after = evaluate(after, project.eval_rows, progress=progress)
+    day = relabel(project.traffic, project.gap_rows)
+    day_before = evaluate(build_assistant(before_pipeline, replay=before_assistant.generator), day, progress=progress)
+    day_after = evaluate(build_assistant(pipeline, log=log, replay=before_assistant.generator), day, progress=progress)
+    rows = []
+    for name, b, a in ((f"gap questions handled correctly (n={len(gap_before)})", gap_before, gap_after),
+                       (f"test questions handled correctly (n={len(test_before)})", test_before, test_after),
+                       (f"day: requests handled correctly (n={len(day_before)})", day_before, day_after)):
+        rows.append({"measure": name, "before": metrics(b)[HANDLED], "after": metrics(a)[HANDLED]})
+    rows.append({"measure": f"day: requests declined / handed to a person (n={len(day_before)})",
+                 "before": float(day_before["refused"].mean()), "after": float(day_after["refused"].mean())})
+    table = pd.DataFrame(rows).set_index("measure")
+    table["change"] = table["after"] - table["before"]
+    return {"after": after, "pipeline": pipeline, "added": [d.id for d in added.documents], "table": table,
+            "gap": pd.DataFrame({"question": gap_before["question"], "before": gap_before["answer"],
+                                 "after": gap_after["answer"], "correct before": gap_before["handled_correctly"],
+                                 "correct after": gap_after["handled_correctly"]}),
+            "day_before": day_before, "day_after": day_after, "test_after": test_after}

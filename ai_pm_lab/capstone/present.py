@@ -1,0 +1,241 @@
+"""Present to your team: a launch memo (Markdown + PNG charts) and the same content as a short slide deck (a generated
+notebook exported to reveal.js HTML by nbconvert), written under output_dir("capstone") and re-created on each run."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import matplotlib
+
+import pandas as pd
+
+from ai_pm_lab.settings import output_dir
+
+MEMO_NAME = "launch_memo.md"
+DECK_NOTEBOOK = "launch_deck.ipynb"
+DECK_HTML = "launch_deck.slides.html"
+CHART_DIR = "charts"
+
+
+@dataclass
+class LaunchFacts:
+    """Everything the memo and deck say, as measured in the run (no sentence carries a number it was not given)."""
+
+    project: str
+    backend: str
+    documents: int
+    skipped: int
+    criteria_markdown: str
+    gate_table: pd.DataFrame
+    gate_passed: bool
+    comparison: pd.DataFrame  # AI vs FAQ metrics on the test questions
+    shadow: pd.DataFrame  # shadow_summary
+    canary: pd.DataFrame
+    canary_verdict: str
+    gaps: pd.DataFrame
+    improvement: pd.DataFrame  # before / after / change
+    added: list = field(default_factory=list)
+    dashboard_png: str | None = None
+
+
+def launch_facts(project, pipeline, criteria, gate, ai_metrics: dict, faq_metrics: dict, shadow, canary: pd.DataFrame,
+                 gaps: pd.DataFrame, improved: dict | None = None, dashboard=None) -> LaunchFacts:
+    """Collect one capstone run's results into LaunchFacts (what the memo and the deck say)."""
+    from ai_pm_lab.capstone.launch import canary_verdict, compare, shadow_summary
+    from ai_pm_lab.llm import describe_backend
+
+    return LaunchFacts(
+        project=project.name, backend=describe_backend().splitlines()[0], documents=len(pipeline.documents),
+        skipped=len(pipeline.report.skipped), criteria_markdown=criteria.to_markdown(), gate_table=gate.table(),
+        gate_passed=bool(gate.passed), comparison=compare(ai_metrics, faq_metrics), shadow=shadow_summary(shadow),
+        canary=canary, canary_verdict=canary_verdict(canary), gaps=gaps,
+        improvement=improved["table"] if improved else pd.DataFrame(columns=["before", "after", "change"]),
+        added=list(improved["added"]) if improved else [],
+        dashboard_png=str(dashboard.png) if dashboard is not None and getattr(dashboard, "png", None) else None)
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None or pd.isna(x) else f"{float(x):.0%}"
+
+
+def _fmt(x) -> str:
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return "n/a"
+    if isinstance(x, (bool,)):
+        return "yes" if x else "no"
+    if isinstance(x, (int, float)):
+        return f"{x:.3g}"
+    return str(x)
+
+
+def _md_table(df: pd.DataFrame, *, index: bool = True, percent_rows=()) -> str:
+    cols = ([df.index.name or ""] if index else []) + [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for idx, row in df.iterrows():
+        cells = [str(idx)] if index else []
+        for v in row.values:
+            cells.append(_pct(v) if idx in percent_rows and isinstance(v, (int, float)) and not isinstance(v, bool) else _fmt(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def make_charts(facts: LaunchFacts, folder: Path) -> dict:
+    """The memo's charts as PNG files: AI vs FAQ, shadow agreement, canary stages, improvement before/after."""
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    rows = [r for r in facts.comparison.index if r in ("questions handled correctly", "wrong answers", "declined")]
+    facts.comparison.loc[rows].plot.barh(ax=ax)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of test questions")
+    ax.set_title("AI assistant vs today's keyword FAQ (test questions)")
+    fig.tight_layout()
+    paths["comparison"] = folder / "ai_vs_faq.png"
+    fig.savefig(paths["comparison"], dpi=110)
+    plt.close(fig)
+
+    agree = facts.shadow.attrs.get("agreement")
+    if agree is not None and int(agree.sum()) > 0:
+        fig, ax = plt.subplots(figsize=(6.4, 2.8))
+        agree.plot.barh(ax=ax, color=["#4c9", "#39c", "#e93", "#c44"])
+        ax.set_xlabel("requests in the shadow day")
+        ax.set_title("Shadow mode: who handled each request correctly")
+        fig.tight_layout()
+        paths["shadow"] = folder / "shadow_agreement.png"
+        fig.savefig(paths["shadow"], dpi=110)
+        plt.close(fig)
+
+    if len(facts.canary):
+        fig, ax = plt.subplots(figsize=(6.4, 2.8))
+        colors = {"proceed": "#4c9", "wait": "#bbb", "roll back": "#c44"}
+        wrong = facts.canary["wrong answers"].fillna(0.0)
+        ax.bar(facts.canary["stage"], wrong, color=[colors.get(d, "#999") for d in facts.canary["decision"]])
+        limit = facts.gate_table.set_index("metric").loc["wrong answers", "target / limit"] if "wrong answers" in set(
+            facts.gate_table["metric"]) else None
+        if limit is not None:
+            ax.axhline(float(limit), color="#c44", linestyle="--", label="guardrail limit")
+            ax.legend(loc="upper left")
+        ax.set_ylabel("wrong answers (AI arm)")
+        ax.set_title(f"Canary: {facts.canary_verdict}")
+        fig.tight_layout()
+        paths["canary"] = folder / "canary.png"
+        fig.savefig(paths["canary"], dpi=110)
+        plt.close(fig)
+
+    if len(facts.improvement):
+        fig, ax = plt.subplots(figsize=(6.4, 3.2))
+        facts.improvement[["before", "after"]].plot.barh(ax=ax)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("share")
+        ax.set_title("Improvement loop: before vs after adding the missing content")
+        fig.tight_layout()
+        paths["improvement"] = folder / "improvement.png"
+        fig.savefig(paths["improvement"], dpi=110)
+        plt.close(fig)
+    return {k: Path(v) for k, v in paths.items()}
+
+
+def memo_sections(facts: LaunchFacts, charts: dict, *, rel: str = CHART_DIR) -> list[tuple[str, str]]:
+    """(title, Markdown body) of each memo section; the deck shows one section per slide."""
+    verdict = "GO" if facts.gate_passed else "NO GO"
+    failures = facts.gate_table[~facts.gate_table["passed"]]["metric"].tolist()
+    shadow = facts.shadow
+    top_gap = facts.gaps.iloc[0] if len(facts.gaps) else None
+
+    def img(key, alt):
+        return f"\n\n![{alt}]({rel}/{charts[key].name})" if key in charts else ""
+
+    imp = facts.improvement
+    sections = [
+        ("Decision", f"**Recommendation: {verdict}** for the AI support assistant ({facts.project}).\n\n"
+                     + ("Every success criterion was reached and no guardrail was crossed on the test questions."
+                        if facts.gate_passed else
+                        f"Not met on the test questions: {', '.join(failures)}.")
+                     + f"\n\nCanary replay: {facts.canary_verdict}. Model: {facts.backend}."),
+        ("Success criteria (agreed before measuring)", facts.criteria_markdown),
+        ("Eval gate", _md_table(facts.gate_table.set_index("metric")[["kind", "target / limit", "measured", "passed"]])
+         + img("comparison", "AI vs FAQ")),
+        ("Shadow mode", f"For one day the keyword FAQ kept serving users while the AI answered the same "
+                        f"{shadow.attrs.get('requests', 0)} requests in the background.\n\n"
+                        + _md_table(shadow, percent_rows=tuple(shadow.index)) + img("shadow", "shadow agreement")),
+        ("Canary rollout", _md_table(facts.canary.set_index("stage")[["requests on AI", "wrong answers", "decision"]])
+         + img("canary", "canary")),
+        ("What users could not get", (f"The biggest group of declined requests: **{top_gap['gap']}** "
+                                      f"({top_gap['requests']} requests; e.g. \"{top_gap['example']}\")."
+                                      if top_gap is not None else "No request was declined.")
+         + (f"\n\nContent added: {', '.join(facts.added)}." if facts.added else "")),
+        ("Improvement loop: before vs after", _md_table(imp, percent_rows=tuple(imp.index)) + img("improvement", "improvement")),
+        ("Asks and next steps", "- Decide on the recommendation above with support and legal in the room.\n"
+                                "- Keep the event log on; review declined questions every week and add content for the largest group.\n"
+                                "- Re-run this notebook with a stronger model (an API key or a local server) and compare the same tables."),
+    ]
+    if facts.dashboard_png:
+        sections.insert(5, ("Monitoring", f"![dashboard]({rel}/{Path(facts.dashboard_png).name})"))
+    return sections
+
+
+def write_memo(facts: LaunchFacts, folder=None) -> dict:
+    """Write launch_memo.md and its charts (the folder's old memo, deck and charts are removed first); returns paths."""
+    folder = Path(folder) if folder is not None else output_dir("capstone")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (MEMO_NAME, DECK_NOTEBOOK, DECK_HTML):
+        (folder / name).unlink(missing_ok=True)
+    shutil.rmtree(folder / CHART_DIR, ignore_errors=True)
+    charts = make_charts(facts, folder / CHART_DIR)
+    if facts.dashboard_png and Path(facts.dashboard_png).is_file():
+        target = folder / CHART_DIR / Path(facts.dashboard_png).name
+        if Path(facts.dashboard_png).resolve() != target.resolve():
+            shutil.copy(facts.dashboard_png, target)
+        charts["dashboard"] = target
+    sections = memo_sections(facts, charts)
+    head = [f"# Launch memo: AI support assistant", "",
+            f"*{facts.project} · {date.today().isoformat()} · {facts.documents} documents indexed, {facts.skipped} file(s) skipped*", ""]
+    body = [f"## {title}\n\n{text}\n" for title, text in sections]
+    memo = folder / MEMO_NAME
+    memo.write_text("\n".join(head + body), encoding="utf-8")
+    return {"memo": memo, "charts": sorted(charts.values()), "sections": sections}
+
+
+def write_deck(facts: LaunchFacts, folder=None, *, sections=None) -> dict:
+    """The memo as slides: a generated notebook (one slide per section) exported to reveal.js HTML with nbconvert."""
+    import nbformat
+    from nbconvert import SlidesExporter
+
+    folder = Path(folder) if folder is not None else output_dir("capstone")
+    charts_dir = folder / CHART_DIR
+    if sections is None:
+        charts = {p.stem: p for p in charts_dir.glob("*.png")} if charts_dir.is_dir() else {}
+        sections = memo_sections(facts, {"comparison": charts.get("ai_vs_faq"), "shadow": charts.get("shadow_agreement"),
+                                         "canary": charts.get("canary"), "improvement": charts.get("improvement")}
+                                 if charts else {})
+    nb = nbformat.v4.new_notebook()
+    title = nbformat.v4.new_markdown_cell(f"# AI support assistant: launch review\n\n{facts.project}\n\n"
+                                          f"{date.today().isoformat()}")
+    title.metadata["slideshow"] = {"slide_type": "slide"}
+    nb.cells.append(title)
+    for heading, text in sections:
+        cell = nbformat.v4.new_markdown_cell(f"## {heading}\n\n{text}")
+        cell.metadata["slideshow"] = {"slide_type": "slide"}
+        nb.cells.append(cell)
+    deck_nb = folder / DECK_NOTEBOOK
+    deck_html = folder / DECK_HTML
+    for p in (deck_nb, deck_html):
+        p.unlink(missing_ok=True)
+    nbformat.write(nb, deck_nb)
+    body, _ = SlidesExporter().from_notebook_node(nb)
+    deck_html.write_text(body, encoding="utf-8")
+    return {"notebook": deck_nb, "slides": deck_html, "slides_count": len(nb.cells)}
+
+
+def present(facts: LaunchFacts, folder=None) -> dict:
+    """Write the memo (with charts) and the deck; returns every path written."""
+    memo = write_memo(facts, folder)
+    deck = write_deck(facts, folder, sections=memo["sections"])
+    return {"memo": memo["memo"], "charts": memo["charts"], "deck": deck["slides"], "deck_notebook": deck["notebook"],
+            "slides": deck["slides_count"]}

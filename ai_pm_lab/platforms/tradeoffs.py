@@ -14,6 +14,7 @@ from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.rag import answer_correct
+from ai_pm_lab.llm import get_backend
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.settings import api_key, env
 
@@ -123,8 +124,6 @@ def compare_models(pipeline, rows=None, *, max_tokens: int = 48, include_project
     """The trade-off table: the local model and each configured provider MEASURED on the same sample; every other
     current hosted model in the price table PROJECTED (cost only) from the local run's prompts and answers."""
     import pandas as pd
-
-    from ai_pm_lab.llm.generate import get_backend
 
     rows = sample_questions() if rows is None else list(rows)
     runs, table = {}, []

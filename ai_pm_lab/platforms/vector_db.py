@@ -12,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ai_pm_lab import embeddings
 from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.evaluation.rag import hit_at_k, ranked_doc_ids
 from ai_pm_lab.rag import search as faiss_search
+from ai_pm_lab.rag.chunking import Chunk, split_text
 
 COLLECTION = "kb"
 
@@ -193,7 +195,6 @@ def compare_stores(pipeline, rows, *, k: int = 5, folder=None, progress: bool = 
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from ai_pm_lab import embeddings
 
     k = require_number(k, "k", low=1, high=len(pipeline.chunks), integer=True)
     rows = [r for r in rows if r.get("doc_ids")]
@@ -252,7 +253,6 @@ class _Hit:
 def filtered_search(pipeline, store: QdrantStore, question: str, where: dict, k: int = 5) -> dict:
     """The same filtered question both ways: Qdrant filters inside the search; FAISS takes its top-k and filters
     afterwards (what you would write yourself), so it can come back with fewer than k results."""
-    from ai_pm_lab import embeddings
 
     require_text(question, "question")
     v = faiss_search.normalize(embeddings.embed([question]))
@@ -267,7 +267,6 @@ def filtered_search(pipeline, store: QdrantStore, question: str, where: dict, k:
 
 def persistence_check(pipeline, folder, question: str, k: int = 5) -> dict:
     """Build a Qdrant folder, close it, reopen it (as after a restart) and ask the same question: same points, same ids."""
-    from ai_pm_lab import embeddings
 
     require_text(question, "question")
     v = faiss_search.normalize(embeddings.embed([question]))[0]
@@ -289,8 +288,6 @@ def update_check(pipeline, store: QdrantStore, new_text: str, new_doc_id: str, q
                  date: str = "", title: str | None = None, k: int = 5) -> dict:
     """Add a new document's chunks to the live Qdrant store (and optionally retire an old document) without a rebuild,
     then ask a question about it; next to it, the time FAISS takes to rebuild its index over all vectors."""
-    from ai_pm_lab import embeddings
-    from ai_pm_lab.rag.chunking import Chunk, split_text
 
     require_text(new_text, "new_text")
     require_text(new_doc_id, "new_doc_id")

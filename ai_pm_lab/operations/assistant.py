@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
+from ai_pm_lab.llm import generate
 from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.rag.log import EventLog, answer_event
 from ai_pm_lab.rag.pipeline import DEFAULT_THRESHOLD, RAGPipeline, get_template
@@ -110,7 +111,7 @@ class ReplayGenerator:
 
     def __init__(self, generator=None):
         if generator is None:
-            from ai_pm_lab.llm.generate import generate as generator
+            generator = generate
         if not callable(generator):
             raise TypeError("generator must be a function like ai_pm_lab.generate.")
         self.generator = generator
@@ -309,3 +310,44 @@ class Assistant:
         row["prompt"] = reply.prompt
         row["context"] = reply.context
         return row
+
+
+def kill_switch_test(assistant: Assistant, questions) -> dict:
+    """Turn the kill switch on, send the questions, turn it back off: how many went to humans and how many model
+    calls were made (a working switch: all of them, none)."""
+    if not isinstance(assistant, Assistant):
+        raise TypeError(f"assistant must be an Assistant, not {type(assistant).__name__}.")
+    qs = [require_text(q, "question") for q in questions]
+    if not qs:
+        raise ValueError("Send at least one question through the kill-switch test.")
+    before = assistant.generator.calls + assistant.generator.replays
+    was = assistant.kill_switch
+    assistant.kill_switch = True
+    try:
+        replies = [assistant.reply(q) for q in qs]
+    finally:
+        assistant.kill_switch = was
+    return {"requests": len(replies), "routed_to_human": sum(r.route == "human" for r in replies),
+            "model_calls": assistant.generator.calls + assistant.generator.replays - before,
+            "example": replies[0].shown}
+
+
+def transparency_report(day) -> dict:
+    """From a served day: share of replies that disclose AI, share of answers that name their sources, share of
+    refusals that offer a human."""
+    import pandas as pd
+
+    if not isinstance(day, pd.DataFrame) or "shown" not in day.columns:
+        raise TypeError("day must be the DataFrame returned by traffic.serve() or traffic.run_day().")
+    served = day[day["status"] != "error"]
+    if served.empty:
+        raise ValueError("No served replies to inspect: serve some traffic first.")
+    answered = served[~served["refused"].astype(bool)]
+    refused = served[served["refused"].astype(bool)]
+    shown = served["shown"].astype(str)
+    return {
+        "replies": int(len(served)),
+        "disclosure_share": float(shown.str.contains(DISCLOSURE, regex=False).mean()),
+        "answers_with_sources": float(answered["shown"].astype(str).str.contains("Why this answer:", regex=False).mean()) if len(answered) else None,
+        "refusals_with_handoff": float(refused["shown"].astype(str).str.contains("human|person|Escalate", case=False).mean()) if len(refused) else None,
+    }

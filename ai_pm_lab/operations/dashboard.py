@@ -204,7 +204,8 @@ def hourly(day: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"hour": hours, "refused": day["refused"].astype(bool) & ok, "ok": ok})
     g = frame.groupby("hour").agg(requests=("ok", "size"), answered_or_refused=("ok", "sum"), refused=("refused", "sum"))
     g = g.reindex(range(24), fill_value=0)
-    g["refusal_rate"] = [r / n if n else None for r, n in zip(g["refused"], g["answered_or_refused"])]
+    g["refusal_rate"] = pd.Series([r / n if n else None for r, n in zip(g["refused"], g["answered_or_refused"])],
+                                  index=g.index, dtype=object)
     return g.reset_index()
 
 
@@ -377,7 +378,8 @@ def draw(dash: Dashboard, day: pd.DataFrame):
     p = dash.projection
     if len(p):
         ax.barh(p["model"], p["per_month_at_production"], color="#6d4c41")
-        ax.set_xscale("log")
+        if (p["per_month_at_production"] > 0).any():
+            ax.set_xscale("log")
         ax.invert_yaxis()
         ax.tick_params(axis="y", labelsize=7)
     prod = assumptions()["production_requests_per_day"]

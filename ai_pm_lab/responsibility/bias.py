@@ -11,6 +11,9 @@ from fairlearn.metrics import MetricFrame, count, selection_rate, true_positive_
 from scipy.stats import wilcoxon
 
 from ai_pm_lab.datafiles import data_csv, data_text
+from ai_pm_lab.llm import generate, get_backend
+from ai_pm_lab.llm.local import tokenize
+from ai_pm_lab.llm.next_token import next_token_distribution
 from ai_pm_lab.errors import ConfigurationError, require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness
 
@@ -42,8 +45,6 @@ def screening_prompt(name: str, resume: str) -> str:
 
 
 def _mass(dist, words) -> float:
-    from ai_pm_lab.llm.local import tokenize
-
     ids = {tokenize(w)[0] for w in words}
     probs = dist.probs()
     return float(sum(probs[i] for i in ids))
@@ -51,8 +52,6 @@ def _mass(dist, words) -> float:
 
 @lru_cache(maxsize=1)
 def _prior() -> tuple[float, float]:
-    from ai_pm_lab.llm.next_token import next_token_distribution
-
     dist = next_token_distribution(PROMPT.format(posting=job_posting(), name="N/A", resume="N/A"))
     return _mass(dist, YES), _mass(dist, NO)
 
@@ -60,8 +59,6 @@ def _prior() -> tuple[float, float]:
 def yes_probability(prompt: str, *, calibrate: bool = True) -> float:
     """The local model's probability that the next word is 'yes' rather than 'no' (optionally divided by its
     leaning for an empty résumé, so a model that says 'yes' to everything does not look confident)."""
-    from ai_pm_lab.llm.next_token import next_token_distribution
-
     dist = next_token_distribution(require_text(prompt, "prompt"))
     yes, no = _mass(dist, YES), _mass(dist, NO)
     if calibrate:
@@ -75,8 +72,6 @@ def yes_probability(prompt: str, *, calibrate: bool = True) -> float:
 def score_resume(name: str, resume: str, *, backend: str | None = None) -> float:
     """The screener's score for one candidate in [0, 1]: a calibrated yes-probability on the local model; on a hosted
     model its yes/no answer at temperature 0 (1.0 or 0.0)."""
-    from ai_pm_lab.llm.generate import generate, get_backend
-
     prompt = screening_prompt(name, resume)
     if get_backend(backend).name == "local":
         return yes_probability(prompt)

@@ -12,6 +12,7 @@ import phonenumbers
 from sklearn.metrics import precision_score, recall_score
 
 from ai_pm_lab.datafiles import data_jsonl, data_text
+from ai_pm_lab.llm import generate, get_backend
 from ai_pm_lab.errors import require_text
 
 TYPES = ("EMAIL", "PHONE", "CARD", "IBAN", "NAME")
@@ -223,8 +224,11 @@ def evaluate(data=None, *, regions=DEFAULT_REGIONS) -> PIIReport:
             "precision": float(precision_score(y_true, y_pred, zero_division=0)) if n_pred else None,
             "recall": float(recall_score(y_true, y_pred, zero_division=0)) if n_gold else None,
         })
+    by_type = pd.DataFrame(rows)
+    for col in ("precision", "recall"):  # None where nothing was measured: never shown as NaN
+        by_type[col] = pd.Series([r[col] for r in rows], dtype=object)
     cols = ["id", "type", "value", "text"]
-    return PIIReport(pd.DataFrame(rows), pd.DataFrame(misses, columns=cols), pd.DataFrame(alarms, columns=cols), len(data))
+    return PIIReport(by_type, pd.DataFrame(misses, columns=cols), pd.DataFrame(alarms, columns=cols), len(data))
 
 
 # -- the hook before a hosted call ---------------------------------------------------------------------------------
@@ -235,7 +239,7 @@ class RedactingGenerator:
 
     def __init__(self, generator=None, *, only_hosted: bool = True, regions=DEFAULT_REGIONS):
         if generator is None:
-            from ai_pm_lab.llm.generate import generate as generator
+            generator = generate
         if not callable(generator):
             raise TypeError("generator must be a function like ai_pm_lab.generate.")
         self.generator = generator
@@ -246,8 +250,6 @@ class RedactingGenerator:
         self.last_prompt: str | None = None
 
     def _hosted(self, backend) -> bool:
-        from ai_pm_lab.llm.generate import get_backend
-
         return get_backend(backend).name != "local"
 
     def _clean(self, text):

@@ -1,0 +1,64 @@
+"""Checklist widget: the eight responsible-AI questions, each answered next to the evidence the course measured,
+and a button that writes the launch-readiness report."""
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+
+from ai_pm_lab.responsibility.checklist import QUESTIONS, assess, write_report
+from ai_pm_lab.widgets.base import error_message
+
+COLOURS = {"met": "#2e7d32", "gap": "#c62828", "missing": "#757575"}
+NOT_ANSWERED = "—"
+
+
+class ChecklistWidget:
+    """One row per question: yes / partly / no, a note, and the measured evidence; 'Write report' assesses the
+    answers and writes the Markdown report (the path is on .state['path'])."""
+
+    def __init__(self, evidence: dict, *, path=None, product: str = "Tidewell support assistant"):
+        if not isinstance(evidence, dict):
+            raise TypeError("evidence must be the dict from checklist.collect_evidence(...).")
+        self.evidence = evidence
+        self.path = path
+        self.product = product
+        self.answers, self.notes, rows = {}, {}, []
+        for q in QUESTIONS:
+            ev = evidence.get(q.key)
+            status = ev.status if ev is not None else "missing"
+            summary = ev.summary if ev is not None else "no measurement supplied"
+            self.answers[q.key] = W.ToggleButtons(options=[NOT_ANSWERED, "yes", "partly", "no"], value=NOT_ANSWERED,
+                                                  style={"button_width": "70px"})
+            self.notes[q.key] = W.Text(placeholder="note or plan (needed for 'partly')", layout=W.Layout(width="95%"))
+            label = W.HTML(f"<b>{html.escape(q.text)}</b><br><span style='color:{COLOURS[status]}'>"
+                           f"evidence ({html.escape(q.evidence)}): {html.escape(status)}: {html.escape(summary)}</span>")
+            rows.append(W.VBox([label, W.HBox([self.answers[q.key]]), self.notes[q.key]]))
+        self.button = W.Button(description="Write report", button_style="primary")
+        self.output = W.HTML()
+        self.state: dict = {}
+        self.button.on_click(lambda _: self.write())
+        self.box = W.VBox([*rows, self.button, self.output])
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.box)
+
+    def current_answers(self) -> dict:
+        """The answers as set in the widget ('' where not answered)."""
+        return {k: ("" if w.value == NOT_ANSWERED else w.value) for k, w in self.answers.items()}
+
+    def write(self) -> dict:
+        """Assess the answers against the evidence and write the report; errors are shown, never raised."""
+        try:
+            result = assess(self.current_answers(), self.evidence, {k: w.value for k, w in self.notes.items()})
+            path = write_report(result, self.path, product=self.product)
+            self.state = {**result, "path": path, "error": None}
+            blockers = ", ".join(result["blockers"]) or "none"
+            self.output.value = (f"<b>{html.escape(result['verdict'])}</b> · blockers: {html.escape(blockers)}"
+                                 f"<br>report written to <code>{html.escape(str(path))}</code>")
+        except Exception as exc:  # a widget shows the problem instead of crashing
+            self.state = {"error": error_message(exc)}
+            self.output.value = f"<span style='color:#c62828'>{html.escape(self.state['error'])}</span>"
+        return self.state

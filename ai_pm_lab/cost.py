@@ -3,20 +3,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ai_pm_lab.catalog import model_info
-from ai_pm_lab.errors import SpendCapError, require_number
+from ai_pm_lab.catalog import MODELS_CSV, model_info
+from ai_pm_lab.errors import ConfigurationError, SpendCapError, require_number
 
 
-def estimate_cost(model_id: str, prompt_tokens: int, completion_tokens: int, cached_prompt_tokens: int = 0) -> float:
-    """Dollars for one call of ``model_id`` with these token counts (cached prompt tokens billed at the cached rate)."""
+def estimate_cost(model_id: str, prompt_tokens: int, completion_tokens: int, cached_prompt_tokens: int = 0,
+                  cache_write_tokens: int = 0, *, long_cache: bool = False) -> float:
+    """Dollars for one call of ``model_id``: cached prompt tokens at the cached rate, cache writes at the write rate.
+
+    Token counts are what the provider reports for the call (its cached and cache-write counts already respect its
+    minimum cacheable length); ``long_cache=True`` prices writes at the longer cache lifetime (Anthropic's 1 hour).
+    """
     info = model_info(model_id)
     prompt_tokens = require_number(prompt_tokens, "prompt_tokens", low=0, high=10**9, integer=True)
     completion_tokens = require_number(completion_tokens, "completion_tokens", low=0, high=10**9, integer=True)
     cached = require_number(cached_prompt_tokens, "cached_prompt_tokens", low=0, high=prompt_tokens, integer=True)
-    fresh = prompt_tokens - cached
+    written = require_number(cache_write_tokens, "cache_write_tokens", low=0, high=prompt_tokens - cached, integer=True)
+    write_price = info.cache_write_usd_per_1m
+    if written and long_cache:
+        if info.cache_write_long_usd_per_1m is None:
+            raise ConfigurationError(f"{model_id} has no longer cache lifetime in {MODELS_CSV}: drop long_cache=True.")
+        write_price = info.cache_write_long_usd_per_1m
+    fresh = prompt_tokens - cached - written
     return (
-        fresh * info.input_usd_per_1m + cached * info.cached_input_usd_per_1m + completion_tokens * info.output_usd_per_1m
+        fresh * info.input_usd_per_1m + cached * info.cached_input_usd_per_1m + written * write_price
+        + completion_tokens * info.output_usd_per_1m
     ) / 1_000_000
+
+
+def cacheable_tokens(model_id: str, prefix_tokens: int) -> int:
+    """How many tokens of a repeated prompt prefix the provider can serve from its cache for ``model_id``.
+
+    Zero below the model's minimum cacheable length (a short instruction block is never discounted), else the prefix
+    rounded down to the provider's step (OpenAI's 128-token increments on the models that use them).
+    """
+    info = model_info(model_id)
+    prefix_tokens = require_number(prefix_tokens, "prefix_tokens", low=0, high=10**9, integer=True)
+    if not info.caches_prompts or prefix_tokens < info.cache_min_tokens:
+        return 0
+    return prefix_tokens - prefix_tokens % info.cache_step_tokens
 
 
 @dataclass
@@ -61,8 +86,6 @@ def spend_tracker() -> SpendTracker:
             try:
                 cap = float(raw)
             except ValueError:
-                from ai_pm_lab.errors import ConfigurationError
-
                 raise ConfigurationError(f"{SPEND_CAP_VAR}={raw!r} is not a number: set it to dollars, e.g. 0.50.") from None
         _TRACKER = SpendTracker(cap_usd=None if cap is None else require_number(cap, SPEND_CAP_VAR, low=0))
     return _TRACKER

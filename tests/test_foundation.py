@@ -14,28 +14,30 @@ from ai_pm_lab.llm.next_token import entropy_bits, next_token_distribution, soft
 def test_price_table_has_one_default_per_backend_and_dates():
     for provider in ("local", "openai", "anthropic"):
         assert sum(m.default for m in catalog.models(provider)) == 1
-    for m in catalog.models():
-        assert m.checked[:4].isdigit() and m.context_window > 0 and m.input_usd_per_1m >= 0
+        assert catalog.model_info(lab.default_model(provider)).status == "current"
+    for m in catalog.models(include_retired=True):
+        assert m.checked[:4].isdigit() and m.context_window > 0 and m.input_usd_per_1m >= 0 and m.source
 
 
 def test_unknown_model_lists_known_ids():
-    with pytest.raises(ConfigurationError, match="gpt-4o-mini"):
+    with pytest.raises(ConfigurationError, match=lab.default_model("openai")):
         lab.model_info("gpt-7-ultra")
 
 
 def test_estimate_cost_arithmetic_matches_table():
-    info = lab.model_info("gpt-4o-mini")
+    model = lab.default_model("openai")
+    info = lab.model_info(model)
     expected = (1000 * info.input_usd_per_1m + 500 * info.output_usd_per_1m) / 1e6
-    assert lab.estimate_cost("gpt-4o-mini", 1000, 500) == pytest.approx(expected)
-    cached = lab.estimate_cost("gpt-4o-mini", 1000, 500, cached_prompt_tokens=1000)
-    assert cached < lab.estimate_cost("gpt-4o-mini", 1000, 500)
+    assert lab.estimate_cost(model, 1000, 500) == pytest.approx(expected)
+    cached = lab.estimate_cost(model, 1000, 500, cached_prompt_tokens=1000)
+    assert cached < lab.estimate_cost(model, 1000, 500)
     assert lab.estimate_cost("smollm2-135m-instruct", 10**6, 10**6) == 0
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, float("nan"), "10", None])
 def test_estimate_cost_rejects_bad_counts(bad):
     with pytest.raises((TypeError, ValueError)):
-        lab.estimate_cost("gpt-4o-mini", bad, 10)
+        lab.estimate_cost(lab.default_model("openai"), bad, 10)
 
 
 # --- backend choice and keys -------------------------------------------------------------------
@@ -119,8 +121,8 @@ def test_spend_cap_refuses_with_figures():
     tracker = lab.set_spend_cap(0.001)
     tracker.spent_usd = 0.0009
     with pytest.raises(SpendCapError, match=r"\$0\.001"):
-        tracker.check(0.0002, "gpt-4o")
-    tracker.check(0.00005, "gpt-4o")
+        tracker.check(0.0002, "gpt-6-luna")
+    tracker.check(0.00005, "gpt-6-luna")
     with pytest.raises(ValueError):
         lab.set_spend_cap(-1)
 

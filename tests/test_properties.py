@@ -14,6 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ai_pm_lab import catalog
+
 COUNTS: Counter = Counter()
 EXAMPLES = 40
 NAN, INF = float("nan"), float("inf")
@@ -114,8 +116,7 @@ def _recommend(key, value):
     return recommend(**answers)
 
 
-MODEL_IDS = ("gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4-turbo", "gpt-4", "gpt-3.5-turbo", "claude-3-5-haiku-latest",
-             "claude-sonnet-4-0", "claude-opus-4-0", "gemini-1.5-pro", "gemini-2.0-flash", "smollm2-135m-instruct")
+MODEL_IDS = tuple(m.model_id for m in catalog.models(include_retired=True))  # every row, history included
 
 
 def _known_rag(func: str, symptom: str):
@@ -139,7 +140,7 @@ SPECS = [
                                       min_size=1, max_size=2)),
         "fallback": not_none(bad_choice(("local", "none", "off", "no", "0", "false", ""))),
     }),
-    _spec("estimate_cost", "ai_pm_lab:estimate_cost", {"model_id": "gpt-4o-mini", "prompt_tokens": 10, "completion_tokens": 5}, {
+    _spec("estimate_cost", "ai_pm_lab:estimate_cost", {"model_id": "gpt-6-luna", "prompt_tokens": 10, "completion_tokens": 5}, {
         "model_id": st.one_of(NOT_STR, st.text(max_size=12).filter(lambda s: s not in MODEL_IDS)),
         "prompt_tokens": bad_number(0, 10**9, integer=True),
         "completion_tokens": bad_number(0, 10**9, integer=True),
@@ -157,7 +158,7 @@ SPECS = [
     _spec("compare_tokenizers", "ai_pm_lab:compare_tokenizers", {"text": "hello"}, {"text": bad_text(allow_empty=True, huge=True)}),
     _spec("set_spend_cap", "ai_pm_lab:set_spend_cap", {"usd": 1.0}, {"usd": not_none(bad_number(0, 10_000))},
           names={"usd": "spend cap"}),
-    _spec("model_info", "ai_pm_lab:model_info", {"model_id": "gpt-4o"},
+    _spec("model_info", "ai_pm_lab:model_info", {"model_id": "gpt-6-luna"},
           {"model_id": st.one_of(NOT_STR, st.text(max_size=12).filter(lambda s: s not in MODEL_IDS))}, names={"model_id": "model id"}),
     _spec("models", "ai_pm_lab:models", {}, {"provider": not_none(bad_choice(("local", "openai", "anthropic", "google")))}),
     _spec("default_model", "ai_pm_lab:default_model", {"provider": "openai"},

@@ -11,7 +11,7 @@ from remote_support import clean_env, fake, paid_backend, server  # noqa: F401
 PROMPT = "List three risks of shipping an AI feature without evaluation"
 
 
-@pytest.mark.parametrize("backend,model", [("openai", "gpt-4o"), ("anthropic", "claude-opus-4-0")])
+@pytest.mark.parametrize("backend,model", [("openai", "gpt-6.2-sol"), ("anthropic", "claude-opus-5-5")])
 def test_cap_accumulates_real_usage_and_refuses_with_figures(fake, backend, model):
     engine = paid_backend(backend, model)
     max_tokens = 40

@@ -18,7 +18,7 @@ from remote_support import ANTHROPIC_KEY, OPENAI_KEY, clean_env, fake, paid_back
 PROMPT = "Summarise the launch plan for the pricing page"
 
 
-@pytest.mark.parametrize("name,model", [("openai", "gpt-4o-mini"), ("anthropic", "claude-3-5-haiku-latest")])
+@pytest.mark.parametrize("name,model", [("openai", "gpt-6-luna"), ("anthropic", "claude-haiku-5-5")])
 def test_text_usage_and_cost_come_from_the_reply_and_price_table(fake, name, model):
     paid_backend(name)
     g = lab.generate(PROMPT, backend=name, system="You are terse.", max_tokens=50, temperature=0)
@@ -37,7 +37,7 @@ def test_openai_request_body_and_headers(fake):
     lab.generate(PROMPT, backend="openai", system="sys", max_tokens=7, temperature=0.3, seed=42,
                  history=[{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}])
     (req,) = fake.calls("/v1/chat/completions")
-    assert req.body["model"] == "gpt-4o-mini" and req.body["max_tokens"] == 7 and req.body["seed"] == 42
+    assert req.body["model"] == lab.default_model("openai") and req.body["max_tokens"] == 7 and req.body["seed"] == 42
     assert req.body["temperature"] == 0.3
     assert [m["role"] for m in req.body["messages"]] == ["system", "user", "assistant", "user"]
     assert req.headers["authorization"] == "<redacted>"
@@ -56,7 +56,7 @@ def test_anthropic_puts_system_in_system_and_caps_temperature(fake):
 
 def test_model_from_argument_then_env_then_table_default(fake, clean_env):
     assert llm.get_backend("openai").model == lab.default_model("openai")
-    assert llm.get_backend("openai", "gpt-4o").model == "gpt-4o"
+    assert llm.get_backend("openai", "gpt-6.2-sol").model == "gpt-6.2-sol"
     clean_env.setenv("AI_PM_LAB_MODEL", "llama3.2")
     g = lab.generate("hi", backend="openai")
     assert g.model == "llama3.2" and g.cost_usd is None  # a model the table does not price has no cost

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from ai_pm_lab.catalog import default_model
 from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.decision_tree import recommend
 from ai_pm_lab.exercises import check
@@ -46,8 +47,9 @@ def decision_tree_walk(answers):
 
 
 def monthly_cost(value):
-    """Exercise 5: monthly bill for 10,000 queries/day on gpt-4o-mini, 800 prompt + 200 completion tokens, 30 days."""
-    expected = estimate_cost("gpt-4o-mini", 800, 200) * 10_000 * 30
+    """Exercise 5: monthly bill for 10,000 queries/day on OpenAI's default model, 800 prompt + 200 completion tokens, 30 days."""
+    model = default_model("openai")
+    expected = estimate_cost(model, 800, 200) * 10_000 * 30
     return check("1.5 monthly cost", lambda: value is not None and math.isclose(value, expected, rel_tol=1e-9),
-                 success=f"${expected:,.2f} a month: small per query, real at scale.",
-                 hint="estimate_cost('gpt-4o-mini', 800, 200) gives one query; multiply by queries per day and by 30.")
+                 success=f"${expected:,.2f} a month on {model}: small per query, real at scale.",
+                 hint=f"lab.estimate_cost({model!r}, 800, 200) gives one query; multiply by queries per day and by 30.")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+from ai_pm_lab.budget import scenario_cost
+from ai_pm_lab.catalog import model_info
 from ai_pm_lab.exercises import check
 
 _NUMERIC_CASES = [("The answer is 42.", 42, True), ("First 3, then 8, so 11", 11, True), ("It costs $1,250 in total", 1250, True),
@@ -49,16 +51,35 @@ def keep_tail(fn):
                  hint="Walk from the last sentence backwards, stop at the first one that would exceed the budget, then reverse what you kept.")
 
 
-def monthly_bill(value, model_id: str, traffic):
-    """Exercise 2.4: the monthly bill of a traffic scenario on one model, with its levers."""
-    from ai_pm_lab.budget import scenario_cost
-
+def caching_bills(bills, model_id: str, traffic, policy_traffic):
+    """Exercise 2.4: the monthly bill with today's short shared prefix and with the long policy prefix, caching as billed."""
     def ok():
-        return value is not None and math.isclose(float(value), scenario_cost(model_id, traffic)["per_month"], rel_tol=1e-6)
+        short, long = bills
+        want = (scenario_cost(model_id, traffic)["per_month"], scenario_cost(model_id, policy_traffic)["per_month"])
+        return all(v is not None and math.isclose(float(v), w, rel_tol=1e-6) for v, w in zip((short, long), want))
 
-    return check("2.4 monthly bill", ok,
-                 success="Correct: that is what the feature would cost each month on that model.",
-                 hint="Use budget.scenario_cost(model_id, traffic)['per_month'], or multiply the per-query cost by queries per day and 30 days.")
+    def explained() -> str:
+        info = model_info(model_id)
+        short, long = scenario_cost(model_id, traffic), scenario_cost(model_id, policy_traffic)
+        floor = f"{info.cache_min_tokens:,}" if info.caches_prompts else "any"
+        return (f"Correct. Today's {traffic.cached_prefix_tokens:,}-token instruction block is below {model_id}'s "
+                f"{floor}-token minimum, so {'none' if not short['cached_tokens'] else format(short['cached_tokens'], ',')} of it "
+                f"is discounted. With the policy, "
+                f"{long['cached_tokens']:,} prefix tokens are read from the cache on most calls: the prompt becomes "
+                f"{policy_traffic.input_tokens / traffic.input_tokens:.1f}x longer, yet the monthly bill goes from "
+                f"${short['per_month']:,.2f} to ${long['per_month']:,.2f} (at list price, with no caching, it would be "
+                f"${long['list_per_month'] * (1 - policy_traffic.response_cache_hit_rate):,.2f}). "
+                "Put stable text first and the question last.")
+
+    try:
+        success = explained()
+    except Exception:  # a broken scenario still gets the hint below, never a traceback
+        success = "Correct."
+    return check("2.4 monthly bills with prompt caching", ok, success=success,
+                 hint="Price each scenario with budget.scenario_cost(model, traffic)['per_month']: it applies the "
+                      "model's minimum cacheable length (lab.model_info(model).cache_min_tokens), the cached and "
+                      "cache-write prices, the response cache and 30 days. Set both monthly_bill and "
+                      "monthly_bill_with_policy.")
 
 
 def precision_recall(precision, recall, y_true, y_pred, label: str):

@@ -6,7 +6,7 @@ import time
 from ai_pm_lab.catalog import find_model
 from ai_pm_lab.cost import estimate_cost, spend_tracker
 from ai_pm_lab.errors import ConfigurationError, ProviderError, SpendCapError, require_number, require_text
-from ai_pm_lab.llm import remote
+from ai_pm_lab.llm import availability, remote
 from ai_pm_lab.llm.base import Backend, Generation, build_messages
 from ai_pm_lab.llm.fallback import announce_fallback, resolve_fallback
 from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend
@@ -102,4 +102,6 @@ def describe_backend(backend: str | None = None) -> str:
         "anthropic": "through the Anthropic SDK",
     }[engine.name]
     name = info.display_name if info else engine.model
-    return f"Answers come from {name} [{engine.model}] ({where})."
+    line = f"Answers come from {name} [{engine.model}] ({where})."
+    live = availability.describe_availability(engine)  # hosted models only: is the configured model still served?
+    return f"{line}\n{live}" if live else line

@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ai_pm_lab.catalog import models as table_models
+
 FAULTS = ("401", "403", "404", "429", "500", "503", "timeout", "drop", "malformed")
 SECRET_HEADERS = ("authorization", "x-api-key", "api-key")
 REPLY_PREFIX = "fake reply to:"
@@ -154,9 +156,21 @@ class FakeProvider:
                     return fault
         return None
 
+    def served_models(self) -> list[str]:
+        """The ids the models endpoint lists: known_models, else every served row of the price table plus 'fake-model'."""
+        if self.known_models is not None:
+            return sorted(self.known_models)
+        return sorted({m.model_id for m in table_models()} | {"fake-model"})
+
     def calls(self, path: str | None = None) -> list[RecordedRequest]:
         """Recorded POST requests, optionally to one path."""
         return [r for r in self.requests if r.method == "POST" and (path is None or r.path == path)]
+
+
+def _model_object(model_id: str, anthropic: bool) -> dict:
+    if anthropic:
+        return {"type": "model", "id": model_id, "display_name": model_id, "created_at": "2026-01-01T00:00:00Z"}
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": "fake"}
 
 
 def _openai_error(status: int, message: str, kind: str, code: str | None = None) -> dict:
@@ -258,17 +272,27 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- routes ------------------------------------------------------------------------------------
     def do_GET(self):
+        """The models endpoint in both shapes: the list (GET /v1/models) and one model (GET /v1/models/{id})."""
         rec = self._record(None)
         anthropic = "anthropic-version" in rec.headers
-        if rec.path not in ("/v1/models", "/models"):
+        prefix = "/v1/models" if rec.path.startswith("/v1/") else "/models"
+        if rec.path != prefix and not rec.path.startswith(prefix + "/"):
             return self._send(404, _openai_error(404, f"No route {rec.path}", "invalid_request_error"))
         if self._apply_fault(rec, anthropic):
             return None
-        ids = sorted(self.fake.known_models or {"gpt-4o-mini", "claude-3-5-haiku-latest", "fake-model"})
+        ids = self.fake.served_models()
+        wanted = rec.path[len(prefix) + 1:] if rec.path != prefix else None
+        if wanted is not None:
+            if wanted not in ids:
+                msg = f"model: {wanted}" if anthropic else f"The model '{wanted}' does not exist"
+                payload = _anthropic_error("not_found_error", msg) if anthropic else _openai_error(404, msg, "invalid_request_error", "model_not_found")
+                return self._send(404, payload)
+            return self._send(200, _model_object(wanted, anthropic))
+        data = [_model_object(m, anthropic) for m in ids]
         if anthropic:
-            data = [{"type": "model", "id": m, "display_name": m, "created_at": "2025-01-01T00:00:00Z"} for m in ids]
-            return self._send(200, {"data": data, "has_more": False, "first_id": ids[0], "last_id": ids[-1]})
-        return self._send(200, {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in ids]})
+            return self._send(200, {"data": data, "has_more": False, "first_id": ids[0] if ids else None,
+                                    "last_id": ids[-1] if ids else None})
+        return self._send(200, {"object": "list", "data": data})
 
     def do_POST(self):
         body = self._read_body()

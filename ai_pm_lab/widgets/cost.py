@@ -4,28 +4,40 @@ from __future__ import annotations
 import html
 
 import ipywidgets as W
-import matplotlib.pyplot as plt
 from IPython.display import display
 
 from ai_pm_lab import budget
-from ai_pm_lab.widgets.base import COURSECOURSE_ERRORS, table_html
+from ai_pm_lab.catalog import default_model, model_info, models
+from ai_pm_lab.cost import cacheable_tokens
+from ai_pm_lab.errors import ConfigurationError
+from ai_pm_lab.widgets.base import COURSE_ERRORS, table_html
+
+TABLE_COLUMNS = ["model", "cached_tokens", "per_query", "per_day", "per_month", "list_per_month"]
 
 
 class CostCalculator:
-    """A traffic scenario priced for every model in the table, with prompt caching, a response cache and batching."""
+    """A traffic scenario priced for every served model, with prompt caching as billed, a response cache and batching.
 
-    def __init__(self, queries_per_day: int = 10_000, input_tokens: int = 600, output_tokens: int = 200, model: str = "gpt-4o-mini"):
-        from ai_pm_lab.catalog import model_info, models
+    The "cached prefix" box is the part of every prompt that repeats; the table's ``cached_tokens`` column shows how
+    much of it each provider actually discounts (none below the model's minimum cacheable length).
+    """
 
-        model_info(model)  # an unknown id gets the table's clear error, not a widget trait error
-        budget.Traffic(queries_per_day, input_tokens, output_tokens)  # impossible traffic fails here, with the fix named
+    def __init__(self, queries_per_day: int = 10_000, input_tokens: int = 600, output_tokens: int = 200,
+                 model: str | None = None, cached_prefix_tokens: int = 0):
+        model = model or default_model("openai")
+        info = model_info(model)  # an unknown id gets the table's clear error, not a widget trait error
+        served = [m.model_id for m in models()]
+        if info.model_id not in served:
+            raise ConfigurationError(f"{model} is no longer served ({info.status_on()} since {info.shutdown_date}): "
+                                     f"pick one of {', '.join(served)}.")
+        budget.Traffic(queries_per_day, input_tokens, output_tokens, cached_prefix_tokens)  # impossible traffic fails here
         self.queries = W.IntText(value=queries_per_day, description="queries/day")
         self.input_tokens = W.IntText(value=input_tokens, description="input tok")
         self.output_tokens = W.IntText(value=output_tokens, description="output tok")
-        self.cached = W.IntText(value=0, description="cached prefix")
+        self.cached = W.IntText(value=cached_prefix_tokens, description="cached prefix")
         self.cache_hit = W.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="response cache")
         self.batch = W.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="batched share")
-        self.model = W.Dropdown(options=[m.model_id for m in models()], value=model, description="levers for")
+        self.model = W.Dropdown(options=served, value=model, description="levers for")
         self.table_html = W.HTML()
         self.levers_html = W.HTML()
         self.state: dict = {}
@@ -36,17 +48,23 @@ class CostCalculator:
     def traffic(self) -> budget.Traffic:
         """The scenario the controls describe (raises a clear error for impossible values)."""
         return budget.Traffic(self.queries.value, self.input_tokens.value, self.output_tokens.value,
-                               cached_prefix_tokens=self.cached.value, response_cache_hit_rate=self.cache_hit.value,
-                               batch_share=self.batch.value)
+                              cached_prefix_tokens=self.cached.value, response_cache_hit_rate=self.cache_hit.value,
+                              batch_share=self.batch.value)
 
     def update(self) -> dict:
         """Recompute the bill for every model and the levers for the chosen one (no model call)."""
         try:
             t = self.traffic()
-            table = budget.cost_table(t)[["model", "per_query", "per_day", "per_month", "list_per_month"]]
-            self.state = {"traffic": t, "table": table, "levers": budget.levers(self.model.value, t), "error": None}
+            table = budget.cost_table(t)[TABLE_COLUMNS]
+            rule = model_info(self.model.value)
+            self.state = {"traffic": t, "table": table, "levers": budget.levers(self.model.value, t), "error": None,
+                          "cached_tokens": cacheable_tokens(rule.model_id, t.cached_prefix_tokens)}
             self.table_html.value = table_html(table.round(6), "{:,.6f}")
-            self.levers_html.value = f"<b>{self.model.value}</b>" + table_html(self.state["levers"].round(6), "{:,.6f}")
+            floor = (f"caches prefixes from {rule.cache_min_tokens:,} tokens" if rule.caches_prompts
+                     else "has no prompt caching")
+            self.levers_html.value = (f"<b>{html.escape(rule.model_id)}</b> {floor}: {self.state['cached_tokens']:,} of your "
+                                      f"{t.cached_prefix_tokens:,} prefix tokens can be read from the provider's cache"
+                                      + table_html(self.state["levers"].round(6), "{:,.6f}"))
         except COURSE_ERRORS as exc:
             self.state = {"error": str(exc)}
             self.table_html.value = f"⚠️ {html.escape(str(exc))}"
@@ -54,7 +72,9 @@ class CostCalculator:
         return self.state
 
     def _ipython_display_(self):
-        note = budget.assumptions()["batch_discount"]
+        notes = budget.assumptions()
+        lines = "; ".join(f"{k.replace('_', ' ')} {notes[k]['value']:g} ({html.escape(notes[k]['meaning'])})"
+                          for k in ("batch_discount", "prompt_cache_write_share"))
         display(W.VBox([W.HBox([self.queries, self.input_tokens, self.output_tokens]), W.HBox([self.cached, self.cache_hit, self.batch]),
-                        W.HTML(f"<i>Assumption (data/cost/cost_assumptions.csv): batch discount {note['value']:.0%}; {html.escape(note['meaning'])}</i>"),
+                        W.HTML(f"<i>Assumptions (data/cost/cost_assumptions.csv): {lines}</i>"),
                         self.table_html, self.model, self.levers_html]))

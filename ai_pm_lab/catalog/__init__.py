@@ -1,0 +1,218 @@
+"""The one dated price-and-context table: every model id, price and prompt-caching rule lives in data/models.csv.
+
+Each row has a ``status``: *current*, *deprecated* (still served until its ``shutdown_date``) or *retired* (shut down
+on ``shutdown_date``, kept only as history). A deprecated row whose shutdown date has passed counts as retired, so no
+code path defaults to, prices a traffic scenario on or offers a model the provider no longer serves.
+``python -m ai_pm_lab.catalog`` prints the table; with a key or base URL it also asks the provider what it serves.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from ai_pm_lab.errors import ConfigurationError
+
+BACKENDS = ("local", "openai", "anthropic")
+STATUSES = ("current", "deprecated", "retired")
+MODELS_CSV = "ai_pm_lab/data/models.csv"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One row of the price-and-context table (prices in US dollars per 1M tokens).
+
+    ``cache_write_usd_per_1m`` is what writing a prompt prefix to the cache costs at the provider's default cache
+    lifetime (equal to the input price where writes carry no premium); ``cache_write_long_usd_per_1m`` the price for
+    the longer lifetime where one is offered (None otherwise). ``cache_min_tokens`` is the shortest prefix the provider
+    caches (None: no prompt caching), ``cache_step_tokens`` the step the cached length is rounded down to.
+    """
+
+    provider: str
+    model_id: str
+    display_name: str
+    status: str
+    shutdown_date: str | None
+    input_usd_per_1m: float
+    cached_input_usd_per_1m: float
+    cache_write_usd_per_1m: float
+    cache_write_long_usd_per_1m: float | None
+    output_usd_per_1m: float
+    context_window: int
+    cache_min_tokens: int | None
+    cache_step_tokens: int | None
+    default: bool
+    checked: str
+    source: str
+
+    def status_on(self, day: dt.date | None = None) -> str:
+        """The row's status on ``day`` (default today): a deprecated model past its shutdown date counts as retired."""
+        day = day or dt.date.today()
+        if self.status == "deprecated" and self.shutdown_date and dt.date.fromisoformat(self.shutdown_date) <= day:
+            return "retired"
+        return self.status
+
+    def served_on(self, day: dt.date | None = None) -> bool:
+        """Whether the provider still serves the model on ``day`` (current, or deprecated before its shutdown)."""
+        return self.status_on(day) != "retired"
+
+    @property
+    def caches_prompts(self) -> bool:
+        """Whether the provider discounts a repeated prompt prefix for this model."""
+        return self.cache_min_tokens is not None
+
+
+def _number(row: dict, column: str, *, integer: bool = False, optional: bool = False):
+    raw = (row.get(column) or "").strip()
+    if not raw:
+        if optional:
+            return None
+        raise ConfigurationError(f"{MODELS_CSV}: row {row.get('model_id')!r} has no {column}; fill it in.")
+    try:
+        return int(raw) if integer else float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{MODELS_CSV}: row {row.get('model_id')!r} has {column}={raw!r}, not a number.") from None
+
+
+def _parse(row: dict) -> ModelInfo:
+    status = (row.get("status") or "").strip()
+    if status not in STATUSES:
+        raise ConfigurationError(f"{MODELS_CSV}: row {row.get('model_id')!r} has status {status!r}; use one of {', '.join(STATUSES)}.")
+    shutdown = (row.get("shutdown_date") or "").strip() or None
+    if status != "current":
+        try:
+            dt.date.fromisoformat(shutdown or "")
+        except ValueError:
+            raise ConfigurationError(
+                f"{MODELS_CSV}: {status} row {row.get('model_id')!r} needs a shutdown_date like 2027-01-14, not {shutdown!r}."
+            ) from None
+    info = ModelInfo(
+        provider=row["provider"].strip(),
+        model_id=row["model_id"].strip(),
+        display_name=row["display_name"].strip(),
+        status=status,
+        shutdown_date=shutdown,
+        input_usd_per_1m=_number(row, "input_usd_per_1m"),
+        cached_input_usd_per_1m=_number(row, "cached_input_usd_per_1m"),
+        cache_write_usd_per_1m=_number(row, "cache_write_usd_per_1m"),
+        cache_write_long_usd_per_1m=_number(row, "cache_write_long_usd_per_1m", optional=True),
+        output_usd_per_1m=_number(row, "output_usd_per_1m"),
+        context_window=_number(row, "context_window", integer=True),
+        cache_min_tokens=_number(row, "cache_min_tokens", integer=True, optional=True),
+        cache_step_tokens=_number(row, "cache_step_tokens", integer=True, optional=True),
+        default=(row.get("default") or "").strip().lower() == "yes",
+        checked=row["checked"].strip(),
+        source=row["source"].strip(),
+    )
+    if info.default and info.status != "current":
+        raise ConfigurationError(f"{MODELS_CSV}: default row {info.model_id!r} is {info.status}; mark a current model as the default.")
+    if info.caches_prompts and not info.cache_step_tokens:
+        raise ConfigurationError(f"{MODELS_CSV}: row {info.model_id!r} has cache_min_tokens but no cache_step_tokens (1 = no rounding).")
+    return info
+
+
+@lru_cache(maxsize=1)
+def _rows() -> tuple[ModelInfo, ...]:
+    text = resources.files("ai_pm_lab").joinpath("data/models.csv").read_text(encoding="utf-8")
+    rows = tuple(_parse(r) for r in csv.DictReader(text.splitlines()))
+    for provider in sorted({m.provider for m in rows}):
+        defaults = [m.model_id for m in rows if m.provider == provider and m.default]
+        if len(defaults) != 1:
+            raise ConfigurationError(f"{MODELS_CSV}: provider {provider!r} needs exactly one default row, found {defaults or 'none'}.")
+    return rows
+
+
+def providers() -> list[str]:
+    """Every provider in the table (local, openai, anthropic, google)."""
+    return sorted({m.provider for m in _rows()})
+
+
+def _check_provider(provider: str | None) -> None:
+    if provider is not None and provider not in providers():
+        raise ConfigurationError(f"Unknown provider {provider!r}: choose one of {', '.join(providers())}.")
+
+
+def models(provider: str | None = None, *, include_retired: bool = False, on: dt.date | None = None) -> list[ModelInfo]:
+    """Rows of the price table the providers still serve (add include_retired=True for the history rows too)."""
+    _check_provider(provider)
+    return [m for m in _rows() if (provider is None or m.provider == provider) and (include_retired or m.served_on(on))]
+
+
+def current_models(provider: str | None = None, *, on: dt.date | None = None) -> list[ModelInfo]:
+    """Rows whose status is current: what to pick for new work (deprecated and retired rows left out)."""
+    return [m for m in models(provider, on=on) if m.status_on(on) == "current"]
+
+
+def model_info(model_id: str) -> ModelInfo:
+    """The table row for ``model_id`` (retired rows included); a clear error lists the served ids if it is missing."""
+    if not isinstance(model_id, str):
+        raise TypeError(f"model id must be a string such as {default_model('openai')!r}, not {type(model_id).__name__}.")
+    for m in _rows():
+        if m.model_id == model_id:
+            return m
+    known = ", ".join(m.model_id for m in models())
+    raise ConfigurationError(f"Unknown model id {model_id!r}. Known ids still served ({MODELS_CSV}): {known}.")
+
+
+def find_model(model_id: str) -> ModelInfo | None:
+    """The table row for ``model_id``, or None for a model the table does not price (e.g. a local Ollama model)."""
+    try:
+        return model_info(model_id)
+    except (ConfigurationError, TypeError):
+        return None
+
+
+def default_model(provider: str) -> str:
+    """The provider's default model id: its current cheap model, as marked in the table."""
+    _check_provider(provider)
+    for m in _rows():
+        if m.provider == provider and m.default:
+            return m.model_id
+    raise ConfigurationError(f"No default model marked for {provider!r} in {MODELS_CSV}.")  # pragma: no cover - checked on load
+
+
+def status_note(model_id: str, *, on: dt.date | None = None) -> str | None:
+    """A sentence for a deprecated or retired model (when it shuts or shut down, what to pick instead), else None."""
+    info = find_model(model_id)
+    if info is None or info.status_on(on) == "current":
+        return None
+    instead = ", ".join(m.model_id for m in current_models(info.provider, on=on))
+    if info.status_on(on) == "retired":
+        return (f"{info.model_id} was shut down on {info.shutdown_date}: the provider no longer serves it. "
+                f"Pick a current model instead: {instead}.")
+    return (f"{info.model_id} is deprecated and shuts down on {info.shutdown_date}. "
+            f"It still answers today; move to a current model before then: {instead}.")
+
+
+def price_table(*, include_retired: bool = False, on: dt.date | None = None):
+    """The table as a pandas DataFrame, for display (served rows; include_retired=True adds the history rows)."""
+    import pandas as pd
+
+    rows = [{**m.__dict__, "status": m.status_on(on)} for m in models(include_retired=include_retired, on=on)]
+    df = pd.DataFrame(rows)
+    return df.rename(
+        columns={
+            "input_usd_per_1m": "$ / 1M input",
+            "cached_input_usd_per_1m": "$ / 1M cached input",
+            "cache_write_usd_per_1m": "$ / 1M cache write",
+            "cache_write_long_usd_per_1m": "$ / 1M cache write (long)",
+            "output_usd_per_1m": "$ / 1M output",
+            "context_window": "context window (tokens)",
+        }
+    )
+
+
+def status_table(*, on: dt.date | None = None):
+    """Every row with its status and shutdown date, prices and caching rule: what ``python -m ai_pm_lab.catalog`` prints."""
+    import pandas as pd
+
+    return pd.DataFrame([
+        {"provider": m.provider, "model": m.model_id, "status": m.status_on(on), "shutdown": m.shutdown_date or "",
+         "in": m.input_usd_per_1m, "cached": m.cached_input_usd_per_1m, "cache write": m.cache_write_usd_per_1m,
+         "out": m.output_usd_per_1m, "window": m.context_window,
+         "cache from": m.cache_min_tokens if m.caches_prompts else "", "default": "yes" if m.default else "",
+         "checked": m.checked}
+        for m in models(include_retired=True, on=on)
+    ])

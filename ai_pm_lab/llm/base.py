@@ -41,7 +41,8 @@ class Generation:
 
     def receipt(self) -> str:
         """One line saying who answered, how many tokens, how long and how much."""
-        cost = "price unknown" if self.cost_usd is None else f"${self.cost_usd:.6f}"
+        cost = ("price unknown" if self.cost_usd is None else "free" if self.cost_usd == 0
+                else f"${self.cost_usd:.6f}")  # a single call can cost a millionth of a dollar
         return (
             f"{self.model} via {self.backend} · {self.prompt_tokens} prompt + {self.completion_tokens} completion tokens"
             f" · {self.latency_s:.2f} s · {cost}"

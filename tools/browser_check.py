@@ -1,12 +1,29 @@
 #!/usr/bin/env python3
-"""Real-browser check: `make lab`'s JupyterLab opens week 1, runs it, and the widgets respond in Chromium.
+"""Real-browser check of every lesson: JupyterLab + headless Chromium run each notebook and try every widget control.
 
 Starts `jupyter lab` the way the Makefile's `lab` target does (plus --no-browser, a free loopback port and no
-token), drives Debian's /usr/bin/chromium through Playwright, runs every cell, moves the temperature slider with
-the keyboard and clicks a decision-tree toggle, and checks that the rendered text changes. Screenshots go to
-/tmp/browser_check/. Prints PASS/FAIL lines; exits 1 on any failure, 2 if playwright or chromium is missing.
-The server is always shut down, and the notebook file is left exactly as it was (autosave is off; any change
-is undone). Needs: `pip install playwright` in .venv and `apt-get install -y chromium` (as root).
+token), drives Debian's /usr/bin/chromium through Playwright and, for each lesson (`notebooks/week*_*.ipynb`, or
+the notebooks named on the command line):
+
+* opens it, waits for the kernel, runs all cells (Run > Run All Cells);
+* checks that no cell shows an error (a traceback), unless the cell is tagged ``raises-exception``;
+* checks that every widget renders as a widget (no "Loading widget...", no text repr such as ``VBox(children=...``)
+  and that no widget sits in an error state (a "⚠️" message) once the notebook has run;
+* tries every control of every widget (slider, dropdown, toggle buttons, checkbox, radio, button): each must either
+  change what the widget shows (text, images, enabled state; the control's own readout does not count) or be
+  visibly disabled;
+* checks that no widget label, readout, button or dropdown text is cut off (scrollWidth > clientWidth with hidden
+  overflow), that no word breaks across two lines, that widgets show no raw long decimals (0.333333), and that
+  every emoji mark has words beside it (where no emoji font is installed the mark is an empty box);
+* saves screenshots (page after Run All, each widget before and after its controls were tried) and the kernel's
+  peak memory (VmHWM) and CPU time.
+
+Writes ``build/browser/report.json`` and screenshots under ``build/browser/<notebook>/`` (``--out`` to change).
+Prints PASS/FAIL/WARN lines; exits 1 on any failure, 2 if playwright or chromium is missing. The server runs in a
+staged copy of the course (the notebooks copied, everything else symlinked) with a fresh HOME, as a Binder or hub
+user has: the repository is never written to, and the server is always shut down.
+Needs: playwright (pinned in requirements.txt) and Debian's chromium (as root: apt-get update && apt-get install -y
+chromium fonts-noto-color-emoji).
 """
 from __future__ import annotations
 
@@ -26,23 +43,58 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = "notebooks/week01_foundations.ipynb"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-SHOTS = Path("/tmp/browser_check")
+DEFAULT_OUT = ROOT / "build" / "browser"
+INSTALL_HINT = ("as root on Debian/Ubuntu: apt-get update && apt-get install -y chromium fonts-noto-color-emoji "
+                "(the test uses /usr/bin/chromium; Playwright's own browser download is not used)")
 
-results: list[tuple[bool, str, str]] = []
+# Seconds allowed for one control to show its effect (buttons may call the model several times).
+CONTROL_TIMEOUT = {"button": 240.0}
+CONTROL_TIMEOUT_DEFAULT = 90.0
+# A control counts as "no visible change" once the kernel has been idle this long after the action.
+QUIET_S = 2.0
 
 
-def report(ok: bool, name: str, detail: str = "") -> bool:
-    """Record and print one PASS/FAIL line."""
-    results.append((ok, name, detail))
-    print(f"{'PASS' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""), flush=True)
-    return ok
+def lessons() -> list[Path]:
+    """Every lesson notebook in the course (notebooks/weekNN_*.ipynb), in week order."""
+    return sorted((ROOT / "notebooks").glob("week[0-9][0-9]_*.ipynb"))
 
 
-def lab_command(port: int) -> list[str]:
+class Report:
+    """PASS/FAIL/WARN lines for one notebook, printed as they happen and kept for report.json."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.checks: list[dict] = []
+        self.warnings: list[str] = []
+        self.timings: dict[str, float] = {}
+        self.controls: list[dict] = []
+        self.kernel: dict = {}
+
+    def check(self, ok: bool, what: str, detail: str = "") -> bool:
+        self.checks.append({"ok": bool(ok), "check": what, "detail": detail})
+        print(f"{'PASS' if ok else 'FAIL'} [{self.name}] {what}" + (f": {detail}" if detail else ""), flush=True)
+        return ok
+
+    def warn(self, what: str) -> None:
+        self.warnings.append(what)
+        print(f"WARN [{self.name}] {what}", flush=True)
+
+    @property
+    def failed(self) -> list[str]:
+        return [c["check"] for c in self.checks if not c["ok"]]
+
+    def as_dict(self) -> dict:
+        return {"notebook": self.name, "passed": not self.failed, "checks": self.checks, "warnings": self.warnings,
+                "controls": self.controls, "timings_s": {k: round(v, 2) for k, v in self.timings.items()},
+                "kernel": self.kernel}
+
+
+# ---------------------------------------------------------------- server
+
+def lab_command(port: int, first_notebook: str) -> list[str]:
     """The Makefile's `lab` recipe with $(BIN) resolved to this interpreter's bin dir, plus headless server flags."""
     recipe = None
     lines = (ROOT / "Makefile").read_text().splitlines()
@@ -51,10 +103,11 @@ def lab_command(port: int) -> list[str]:
             recipe = lines[i + 1].strip()
             break
     if not recipe or "jupyter lab" not in recipe:
-        recipe = f"$(BIN)/jupyter lab {NOTEBOOK}"
+        recipe = f"$(BIN)/jupyter lab $(LAB_FLAGS) {first_notebook}"
     recipe = recipe.replace("$(LAB_FLAGS)", "--ServerApp.root_dir=.")  # --allow-root is added below when needed
     cmd = shlex.split(recipe.replace("$(BIN)", str(Path(sys.executable).parent)))
-    cmd += ["--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.token=", "--ServerApp.password="]
+    cmd += ["--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
+            "--ServerApp.disable_check_xsrf=True"]  # loopback, no token: lets the check close sessions over REST
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers/CI run as root; jupyter refuses root without this
         cmd.append("--allow-root")
     return cmd
@@ -67,7 +120,7 @@ def free_port() -> int:
 
 
 def lab_settings(tmp: Path) -> dict:
-    """Throwaway JupyterLab settings/workspace dirs: no autosave (the notebook must stay stripped), no news popups,
+    """Throwaway JupyterLab settings/workspace dirs: no autosave (notebooks must stay stripped), no news popups,
     no notebook windowing. The developer's own ~/.jupyter settings are not touched."""
     settings = tmp / "user-settings"
     for rel, body in {
@@ -79,9 +132,33 @@ def lab_settings(tmp: Path) -> dict:
         path = settings / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(body))
-    (tmp / "workspaces").mkdir(exist_ok=True)
-    (tmp / "runtime").mkdir(exist_ok=True)
+    for sub in ("workspaces", "runtime"):
+        (tmp / sub).mkdir(exist_ok=True)
     return {"settings": settings, "workspaces": tmp / "workspaces", "runtime": tmp / "runtime"}
+
+
+def stage(tmp: Path, notebooks: list[Path]) -> Path:
+    """A copy of the course for the server to run in: the notebooks under test are copied, everything else is a
+    symlink to the real file. JupyterLab's saves and the notebooks' outputs/ land in the copy, so the repository (which
+    other people may be editing meanwhile) is never written to."""
+    root = tmp / "course"
+    targets = {nb.resolve() for nb in notebooks}
+    needed = {parent for nb in targets for parent in nb.parents if parent == ROOT or ROOT in parent.parents}
+
+    def fill(src: Path, dst: Path) -> None:
+        dst.mkdir(parents=True, exist_ok=True)
+        for entry in src.iterdir():
+            if entry.name in (".ipynb_checkpoints", "outputs"):
+                continue
+            if entry.resolve() in targets:
+                shutil.copy2(entry, dst / entry.name)
+            elif entry.resolve() in needed:
+                fill(entry, dst / entry.name)
+            else:
+                (dst / entry.name).symlink_to(entry)
+
+    fill(ROOT, root)
+    return root
 
 
 def wait_for_server(url: str, proc: subprocess.Popen, timeout: float) -> bool:
@@ -99,14 +176,6 @@ def wait_for_server(url: str, proc: subprocess.Popen, timeout: float) -> bool:
     return False
 
 
-def notebook_url_path(runtime_dir: Path) -> str:
-    """The notebook's path relative to the server's root_dir (from jpserver-*.json: a file argument makes its folder the root)."""
-    for info in runtime_dir.glob("jpserver-*.json"):
-        root = Path(json.loads(info.read_text())["root_dir"])
-        return (ROOT / NOTEBOOK).resolve().relative_to(root.resolve()).as_posix()
-    return NOTEBOOK
-
-
 def kernel_pids(runtime_dir: Path) -> list[int]:
     """PIDs of kernels whose connection file lives in our private runtime dir (so only kernels we started)."""
     pids = []
@@ -122,10 +191,40 @@ def kernel_pids(runtime_dir: Path) -> list[int]:
     return pids
 
 
-def stop_server(proc: subprocess.Popen, runtime_dir: Path) -> None:
+def kernel_usage(pid: int) -> dict:
+    """Peak resident memory (VmHWM, MiB) and CPU seconds (user + system) of one kernel process so far."""
+    out = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(("VmHWM:", "VmRSS:")):
+                key, value = line.split(":", 1)
+                out[{"VmHWM:": "peak_rss_mib", "VmRSS:": "rss_mib"}[key + ":"]] = round(int(value.split()[0]) / 1024, 1)
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        out["cpu_s"] = round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
+def api(url: str, path: str, method: str = "GET"):
+    req = urllib.request.Request(url + path, method=method)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        body = r.read()
+    return json.loads(body) if body else None
+
+
+def shutdown_kernels(url: str) -> None:
+    """Close every session (and so its kernel) the server has: the next notebook starts from a clean server."""
+    try:
+        for s in api(url, "api/sessions") or []:
+            api(url, f"api/sessions/{s['id']}", "DELETE")
+    except OSError as exc:
+        print(f"  could not shut down sessions: {exc}")
+
+
+def stop_server(proc: subprocess.Popen, runtime_dir: Path) -> tuple[bool, str]:
     """SIGTERM the server (it stops its kernels), SIGKILL our own process group if it hangs; reap stray kernels."""
     if proc.poll() is None:
-        # SIGTERM is what Ctrl-C/`kill` gives `make lab`: jupyter_server shuts its kernels down and exits 0.
         for target, sig, wait in ((proc.pid, signal.SIGTERM, 30), (-proc.pid, signal.SIGKILL, 5)):
             try:
                 os.kill(target, sig)
@@ -139,257 +238,481 @@ def stop_server(proc: subprocess.Popen, runtime_dir: Path) -> None:
         except ProcessLookupError:
             pass
     left = kernel_pids(runtime_dir)
-    report(proc.poll() is not None and not left, "server shut down",
-           f"jupyter exit code {proc.poll()}, leftover kernels {left or 'none'}")
+    return proc.poll() is not None and not left, f"jupyter exit code {proc.poll()}, leftover kernels {left or 'none'}"
 
 
-# ---------------------------------------------------------------- browser steps
+# ---------------------------------------------------------------- page helpers (JavaScript run in the page)
 
-def output_of(page, code_snippet: str):
-    """The output area of the first code cell whose source contains code_snippet."""
-    cell = page.locator(".jp-CodeCell").filter(has=page.locator(".jp-InputArea", has_text=code_snippet)).first
-    return cell.locator(".jp-Cell-outputArea").first
+KERNEL_IDLE_JS = """() => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
+                         .some(e => /^(?!No Kernel).+\\|\\s*Idle$/.test(e.textContent.trim()))"""
+
+PROMPTS_JS = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell.jp-CodeCell .jp-InputPrompt'))
+                      .map(e => e.textContent.trim())"""
+
+# Widget roots: a top-level output of a cell whose content is a widget view. Each gets data-bc-root=N.
+ROOTS_JS = """() => {
+  const cells = Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell'));
+  const roots = [];
+  cells.forEach((cell, ci) => {
+    cell.querySelectorAll(':scope .jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output').forEach(out => {
+      if (!out.querySelector(':scope > .jupyter-widgets')) return;
+      const id = roots.length;
+      out.setAttribute('data-bc-root', String(id));
+      roots.push({id: id, cell: ci, controls: out.querySelectorAll('input,select,button,.noUi-handle').length});
+    });
+  });
+  return {cells: cells.length, roots: roots};
+}"""
+
+# The controls of one widget root, each tagged data-bc-ctl="root-k".
+CONTROLS_JS = """(rid) => {
+  const root = document.querySelector(`[data-bc-root="${rid}"]`);
+  if (!root) return [];
+  const out = [];
+  const add = (el, kind, label) => {
+    const id = `${rid}-${out.length}`;
+    el.setAttribute('data-bc-ctl', id);
+    out.push({id: id, kind: kind, label: (label || '').trim().slice(0, 80)});
+  };
+  const labelOf = (el) => { const l = el.querySelector(':scope > .widget-label'); return l ? l.textContent : ''; };
+  const seen = new Set();
+  root.querySelectorAll('.widget-slider, .widget-hslider, .widget-vslider').forEach(el => {
+    if (seen.has(el) || !el.querySelector('.noUi-handle')) return; seen.add(el);
+    add(el, 'slider', labelOf(el));
+  });
+  root.querySelectorAll('.widget-dropdown, .widget-select').forEach(el => {
+    if (el.querySelector('select')) add(el, 'dropdown', labelOf(el) || el.querySelector('select').value);
+  });
+  root.querySelectorAll('.widget-toggle-buttons').forEach(el => add(el, 'toggle buttons', labelOf(el) ||
+      Array.from(el.querySelectorAll('button')).map(b => b.textContent).join(' / ')));
+  root.querySelectorAll('button.widget-toggle-button').forEach(el => {
+    if (!el.closest('.widget-toggle-buttons')) add(el, 'toggle', el.textContent);
+  });
+  root.querySelectorAll('.widget-checkbox').forEach(el => add(el, 'checkbox', el.textContent));
+  root.querySelectorAll('.widget-radio-box').forEach(el => add(el, 'radio', el.textContent));
+  root.querySelectorAll('button.widget-button').forEach(el => add(el, 'button', el.textContent || el.title));
+  return out;
+}"""
+
+# What the widget shows, except the control being tried (its own readout/selection does not count as an effect).
+SNAPSHOT_JS = """([rid, cid]) => {
+  const root = document.querySelector(`[data-bc-root="${rid}"]`);
+  if (!root) return null;
+  const skip = cid ? document.querySelector(`[data-bc-ctl="${cid}"]`) : null;
+  const hash = (s) => { let h = 0; for (let i = 0; i < s.length; i++) { h = (h * 31 + s.charCodeAt(i)) | 0; } return h; };
+  const parts = [];
+  const walk = (n) => {
+    if (n === skip) return;
+    if (n.nodeType === 3) { parts.push(n.nodeValue); return; }
+    if (n.nodeType !== 1) return;
+    if (n.tagName === 'IMG' || n.tagName === 'IMAGE') { const s = n.getAttribute('src') || n.getAttribute('href') || ''; parts.push(`[img ${s.length} ${hash(s)}]`); }
+    if (n.tagName === 'SVG' || n.tagName === 'svg') { parts.push(`[svg ${hash(n.outerHTML)}]`); return; }
+    if (n.tagName === 'CANVAS') { try { parts.push(`[canvas ${hash(n.toDataURL())}]`); } catch (e) {} }
+    if (n.hasAttribute('disabled') || n.disabled) parts.push('[disabled]');
+    if (n.tagName === 'SELECT' || n.tagName === 'INPUT' || n.tagName === 'TEXTAREA') parts.push(`[value ${n.value} ${n.checked ? 'on' : ''}]`);
+    if (n.classList.contains('mod-active')) parts.push('[active]');
+    const st = n.getAttribute('style');
+    if (st && /display|visibility/.test(st)) parts.push(`[style ${st}]`);
+    for (const c of n.childNodes) walk(c);
+  };
+  walk(root);
+  return parts.join('|');
+}"""
+
+DISABLED_JS = """(cid) => {
+  const el = document.querySelector(`[data-bc-ctl="${cid}"]`);
+  if (!el) return null;
+  const inputs = Array.from(el.matches('button,select,input') ? [el] : el.querySelectorAll('button,select,input'));
+  const slider = el.querySelector('.noUi-target');
+  const disabled = slider ? slider.hasAttribute('disabled') : (inputs.length > 0 && inputs.every(i => i.disabled));
+  let opacity = 1, node = el;
+  while (node && node.nodeType === 1) { opacity *= parseFloat(getComputedStyle(node).opacity || '1'); node = node.parentElement; }
+  const target = slider || inputs[0] || el;
+  const cs = getComputedStyle(target);
+  const inner = target.querySelector ? target.querySelector('.noUi-handle') : null;
+  const handleOpacity = inner ? parseFloat(getComputedStyle(inner).opacity || '1') : 1;
+  return {disabled: disabled, opacity: opacity * parseFloat(cs.opacity || '1') * handleOpacity, cursor: cs.cursor};
+}"""
+
+# Text problems inside one widget root: cut-off labels, words broken across lines, raw long decimals, lone emoji.
+LAYOUT_JS = """(rid) => {
+  const root = document.querySelector(`[data-bc-root="${rid}"]`);
+  if (!root) return null;
+  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const cut = [];
+  root.querySelectorAll('.widget-label, .widget-label-basic, .widget-readout, button, .widget-html-content, .widget-html, .jp-OutputArea-output pre').forEach(el => {
+    if (!visible(el) || !el.textContent.trim()) return;
+    const cs = getComputedStyle(el);
+    const hides = ['hidden', 'clip'].includes(cs.overflowX) || cs.textOverflow === 'ellipsis';
+    if (hides && el.scrollWidth > el.clientWidth + 1)
+      cut.push(`${el.textContent.trim().slice(0, 60)} (needs ${el.scrollWidth}px, has ${el.clientWidth}px)`);
+  });
+  const canvas = document.createElement('canvas').getContext('2d');
+  root.querySelectorAll('select').forEach(sel => {
+    if (!visible(sel) || sel.multiple || sel.selectedIndex < 0) return;
+    const cs = getComputedStyle(sel);
+    canvas.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const text = sel.options[sel.selectedIndex].text;
+    const room = sel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 16;
+    const need = canvas.measureText(text).width;
+    if (need > room + 1) cut.push(`dropdown ${text.slice(0, 60)} (needs ${Math.ceil(need)}px, has ${Math.floor(room)}px)`);
+  });
+  const broken = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    const host = node.parentElement;
+    if (!host || !visible(host) || host.closest('pre, code, select, .widget-readout, .jp-RenderedImage')) continue;
+    const re = /[\\p{L}\\p{N}][\\p{L}\\p{N}'’\\-.,%]*[\\p{L}\\p{N}]/gu;
+    let m;
+    while ((m = re.exec(node.nodeValue)) && broken.length < 20) {
+      const r = document.createRange();
+      r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+      const tops = new Set(Array.from(r.getClientRects()).filter(x => x.width > 0).map(x => Math.round(x.top)));
+      if (tops.size > 1 && !/-/.test(m[0])) broken.push(m[0].slice(0, 40));
+    }
+  }
+  const text = root.innerText || '';
+  const decimals = Array.from(new Set(text.match(/(?<![\\d.])\\d[\\d,]*\\.\\d{5,}(?![\\d])/g) || [])).slice(0, 10);
+  const lone = [];
+  for (const line of text.split('\\n')) {
+    if (!/\\p{Extended_Pictographic}/u.test(line)) continue;
+    const rest = line.replace(/[\\p{Extended_Pictographic}\\u{FE0F}\\u{200D}\\s]/gu, '');
+    if (!/\\p{L}{2,}/u.test(rest)) lone.push(line.trim().slice(0, 40));
+  }
+  const warning = /⚠️|⚠/.test(text) ? text.split('\\n').filter(l => /⚠/.test(l)).slice(0, 3) : [];
+  return {cut: cut, broken: broken, decimals: decimals, lone_emoji: lone, warning: warning};
+}"""
+
+# Problems anywhere in the notebook's outputs (error tracebacks, text fallbacks of widgets, stderr, long decimals).
+OUTPUTS_JS = """() => {
+  const cells = Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell'));
+  const errors = [], fallbacks = [], stderr = [], decimals = [];
+  const fb = /(Loading widget\\.\\.\\.|Error displaying widget|\\b(?:VBox|HBox|Box|IntSlider|FloatSlider|Dropdown|Button|Output|HTML|ToggleButtons|Tab)\\((?:children|value|description|layout)=|object at 0x[0-9a-f]+>)/;
+  cells.forEach((cell, ci) => {
+    cell.querySelectorAll('.jp-OutputArea-output').forEach(out => {
+      const t = out.innerText || '';
+      const mime = out.getAttribute('data-mime-type') || '';
+      if (mime === 'application/vnd.jupyter.stderr') {
+        if (/Traceback \\(most recent call last\\)|^\\w*(Error|Exception)\\b.*:/m.test(t)) errors.push({cell: ci, text: t.slice(-500)});
+        else if (t.trim() && !out.closest('.jupyter-widgets')) stderr.push({cell: ci, text: t.trim().slice(0, 200)});
+      }
+      if (fb.test(t) && !out.querySelector('.jupyter-widgets')) fallbacks.push({cell: ci, text: t.slice(0, 200)});
+      if (!out.closest('.jupyter-widgets') && !out.querySelector('.jupyter-widgets')) {
+        const d = t.match(/(?<![\\d.])\\d[\\d,]*\\.\\d{5,}(?![\\d])/g);
+        if (d) decimals.push({cell: ci, values: Array.from(new Set(d)).slice(0, 5)});
+      }
+    });
+  });
+  return {errors: errors, fallbacks: fallbacks, stderr: stderr, decimals: decimals,
+          widget_views: document.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets').length};
+}"""
 
 
-def shot(page_or_locator, name: str) -> None:
-    path = SHOTS / name
+def kernel_idle(page) -> bool:
     try:
-        page_or_locator.screenshot(path=str(path))
-        print(f"  screenshot {path}")
-    except Exception as exc:  # a missing screenshot is not itself a failure of the lab
-        print(f"  screenshot {path} failed: {exc}")
+        return bool(page.evaluate(KERNEL_IDLE_JS))
+    except Exception:
+        return False
 
 
-def wait_idle(page, timeout_ms: int) -> None:
-    """Wait for the status bar's kernel item to read "<kernel name> | Idle" (not "No Kernel | ...")."""
-    page.wait_for_function(
-        """() => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
-                      .some(e => /^(?!No Kernel).+\\|\\s*Idle$/.test(e.textContent.trim()))""",
-        timeout=timeout_ms,
-    )
-
-
-def settle(page, locator, quiet_s: float = 1.5, timeout_s: float = 30) -> str:
-    """Text of locator once the kernel is Idle and the text has not changed for quiet_s seconds."""
+def wait_idle(page, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
-    last, since = locator.inner_text(), time.monotonic()
     while time.monotonic() < deadline:
+        if kernel_idle(page):
+            return True
         page.wait_for_timeout(250)
-        now = locator.inner_text()
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet_s:
-            try:
-                wait_idle(page, 5_000)
-                return last
-            except Exception:
-                continue
-    return last
+    return False
 
 
-def run_checks(page, url: str, nb_url_path: str, timings: dict, run_timeout: float) -> None:
-    t = time.monotonic()
-    page.goto(f"{url}lab/tree/{nb_url_path}", wait_until="domcontentloaded")
-    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
-    tab = page.locator(".lm-TabBar-tab.jp-mod-current .lm-TabBar-tabLabel").first.inner_text()
-    timings["open notebook"] = time.monotonic() - t
-    if not report("week01_foundations" in tab, "JupyterLab opens week 1", f"current tab {tab!r}"):
-        return
-    shot(page, "01_opened.png")
-
-    t = time.monotonic()
+def shot(target, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        wait_idle(page, 120_000)
-        timings["kernel idle"] = time.monotonic() - t
-        report(True, "kernel reaches Idle", f"{timings['kernel idle']:.1f}s")
-    except Exception as exc:
-        report(False, "kernel reaches Idle", str(exc).splitlines()[0])
-        shot(page, "02_kernel_not_idle.png")
-        return
+        target.screenshot(path=str(path))
+    except Exception as exc:  # a missing screenshot is not itself a failure of the lab
+        print(f"  screenshot {path} failed: {str(exc).splitlines()[0]}")
 
-    n_code = page.locator(".jp-NotebookPanel .jp-CodeCell").count()
-    t = time.monotonic()
+
+def run_all(page, rep: Report, timeout_s: float) -> bool:
+    """Run > Run All Cells; done when no cell is queued/running, the kernel is idle, and every code cell has run
+    (or an error stopped the run)."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-    # Done = every code cell shows an execution number, none shows [*], and the kernel is idle again.
-    try:
-        page.wait_for_function(
-            """(n) => {
-                const prompts = Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt'))
-                                     .map(e => e.textContent.trim());
-                return prompts.length === n && prompts.every(p => /^\\[\\d+\\]:$/.test(p));
-            }""",
-            arg=n_code, timeout=int(run_timeout * 1000),
-        )
-        wait_idle(page, 60_000)
-        timings["run all cells"] = time.monotonic() - t
-        done = True
-    except Exception as exc:
-        timings["run all cells"] = time.monotonic() - t
-        done = False
-        report(False, "Run All Cells finishes", str(exc).splitlines()[0])
-    tracebacks = page.locator(".jp-OutputArea-output", has_text="Traceback (most recent call last)")
-    errors = [tracebacks.nth(i).inner_text()[-400:] for i in range(tracebacks.count())]
-    if done:
-        report(not errors, "Run All Cells finishes without errors",
-               f"{n_code} code cells in {timings['run all cells']:.1f}s" + (f"; errors: {errors}" if errors else ""))
-    shot(page, "03_ran_all.png")
-    if not done:
-        return
-
-    # Widgets must render as widgets, not as text fallbacks.
-    fallbacks = page.locator(".jp-OutputArea-output",
-                             has_text=re.compile(r"Loading widget|TemperatureExplorer\(|DecisionTreeWidget\(|VBox\(children"))
-    n_widgets = page.locator(".jp-OutputArea-output .jupyter-widgets").count()
-    report(fallbacks.count() == 0 and n_widgets > 0, "widgets render as widgets (no text fallback)",
-           f"{n_widgets} rendered widget views, {fallbacks.count()} text fallbacks"
-           + (f": {fallbacks.first.inner_text()[:200]!r}" if fallbacks.count() else ""))
-
-    # --- temperature slider -> entropy label
-    temp_out = output_of(page, "TemperatureExplorer(")
-    slider = temp_out.locator(".widget-slider", has=page.locator("label", has_text=re.compile(r"^temperature$"))).first
-    entropy = temp_out.locator(".widget-html", has_text="Entropy").first
-    readout = slider.locator(".widget-readout")
-    try:
-        slider.scroll_into_view_if_needed(timeout=10_000)
-        before_text, before_value = entropy.inner_text(timeout=10_000), readout.inner_text()
-    except Exception as exc:
-        report(False, "temperature widget rendered", str(exc).splitlines()[0])
-    else:
-        chart_img = temp_out.locator(".widget-output img").first
-        chart_before = chart_img.get_attribute("src", timeout=10_000) or ""
-        report(chart_before.startswith("data:image/png"), "temperature widget rendered",
-               f"slider at {before_value}, label {before_text!r}, chart image present: {bool(chart_before)}")
-        shot(temp_out, "04_temperature_before.png")
-        t = time.monotonic()
-        handle = slider.locator(".noUi-handle").first
-        handle.focus()
-        for _ in range(6):  # 6 steps of 0.05: 1.00 -> 1.30
-            handle.press("ArrowRight")
-        try:
-            page.wait_for_function(
-                "([el, before]) => el.innerText !== before", arg=[entropy.element_handle(), before_text], timeout=30_000)
-        except Exception:
-            pass
-        timings["slider -> entropy"] = time.monotonic() - t
-        # The bar chart is redrawn into an Output widget by the same callback: its image must change too.
-        try:
-            page.wait_for_function(
-                """([root, before]) => { const img = root.querySelector('.widget-output img');
-                                          return img && img.getAttribute('src') !== before; }""",
-                arg=[temp_out.element_handle(), chart_before], timeout=30_000)
-            chart_changed = True
-        except Exception:
-            chart_changed = False
-        timings["slider -> chart"] = time.monotonic() - t
-        # Each key press is its own kernel update: let the kernel finish them all before reading the final label.
-        after_text = settle(page, entropy)
-        after_value = readout.inner_text()
-        report(after_text != before_text and after_value != before_value, "temperature slider changes the entropy label",
-               f"{before_value} -> {after_value}; {before_text!r} -> {after_text!r} "
-               f"(first change {timings['slider -> entropy']:.2f}s after the key presses)")
-        report(chart_changed, "temperature slider redraws the bar chart",
-               f"chart image {'changed' if chart_changed else 'unchanged after 30s'} "
-               f"({timings['slider -> chart']:.2f}s after the key presses)")
-        shot(temp_out, "05_temperature_after.png")
-
-    # --- decision tree toggle -> recommendation
-    tree_out = output_of(page, "DecisionTreeWidget()")
-    verdict = tree_out.locator(".widget-html", has_text=re.compile("✅|⛔")).first
-    first_no = tree_out.locator(".widget-toggle-buttons").first.locator("button", has_text=re.compile(r"^No$"))
-    try:
-        verdict.scroll_into_view_if_needed(timeout=10_000)
-        before = verdict.inner_text(timeout=10_000)
-    except Exception as exc:
-        report(False, "decision tree widget rendered", str(exc).splitlines()[0])
-        return
-    # The notebook's own next cell sets "tolerates variability" to No from the kernel: the view must show it.
-    report("Consider a hybrid" in before, "decision tree shows the kernel-side change (kernel -> browser)",
-           before.splitlines()[-1] if before else "")
-    shot(tree_out, "06_tree_before.png")
     t = time.monotonic()
-    first_no.click()
+    idle_since = None
+    while time.monotonic() - t < timeout_s:
+        page.wait_for_timeout(500)
+        prompts = page.evaluate(PROMPTS_JS)
+        running = any(p == "[*]:" for p in prompts)
+        all_ran = bool(prompts) and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts)
+        if not running and kernel_idle(page):
+            idle_since = idle_since or time.monotonic()
+            if all_ran or time.monotonic() - idle_since > 5:  # stopped early (an error) and stayed idle
+                rep.timings["run all"] = time.monotonic() - t
+                not_run = sum(1 for p in prompts if not re.fullmatch(r"\[\d+\]:", p))
+                return rep.check(all_ran, "Run All Cells runs every code cell",
+                                 f"{len(prompts)} code cells in {rep.timings['run all']:.1f}s"
+                                 + (f"; {not_run} did not run" if not_run else ""))
+        else:
+            idle_since = None
+    rep.timings["run all"] = time.monotonic() - t
+    return rep.check(False, "Run All Cells runs every code cell", f"still running after {timeout_s:.0f}s")
+
+
+def try_control(page, rid: int, ctl: dict, rep: Report) -> dict:
+    """Act on one control and wait for the widget to show an effect; returns a result row."""
+    cid, kind = ctl["id"], ctl["kind"]
+    row = {"widget": rid, "control": kind, "label": ctl["label"], "result": "", "seconds": 0.0}
+    el = page.locator(f'[data-bc-ctl="{cid}"]')
+    if el.count() == 0:
+        row["result"] = "gone (the widget was redrawn)"
+        return row
+    state = page.evaluate(DISABLED_JS, cid)
+    if state and state["disabled"]:
+        visibly = state["opacity"] < 0.95 or state["cursor"] == "not-allowed"
+        row["result"] = "disabled" + ("" if visibly else " but looks enabled")
+        row["ok"] = visibly
+        return row
     try:
-        page.wait_for_function(
-            "([el, before]) => el.innerText !== before", arg=[verdict.element_handle(), before], timeout=30_000)
+        el.scroll_into_view_if_needed(timeout=10_000)
     except Exception:
         pass
-    after = verdict.inner_text()
-    timings["toggle -> recommendation"] = time.monotonic() - t
-    report(after != before and "traditional software" in after, "decision-tree toggle 'No' changes the recommendation",
-           f"{before.splitlines()[-1]!r} -> {after.splitlines()[-1]!r} in {timings['toggle -> recommendation']:.2f}s")
-    shot(tree_out, "07_tree_after.png")
-    shot(page, "08_final.png")
+    before = page.evaluate(SNAPSHOT_JS, [rid, cid])
+    t = time.monotonic()
+    try:
+        if kind == "slider":
+            handle = el.locator(".noUi-handle").first
+            now, top = (float(handle.get_attribute(a) or 0) for a in ("aria-valuenow", "aria-valuemax"))
+            handle.focus()
+            handle.press("PageUp" if now < top else "PageDown")
+            if handle.get_attribute("aria-valuenow") == f"{now}" or float(handle.get_attribute("aria-valuenow") or 0) == now:
+                handle.press("ArrowRight" if now < top else "ArrowLeft")
+            row["moved"] = f"{now:g} -> {float(handle.get_attribute('aria-valuenow') or 0):g}"
+        elif kind == "dropdown":
+            select = el.locator("select").first
+            n = select.locator("option").count()
+            current = select.evaluate("s => s.selectedIndex")
+            select.select_option(index=(current + 1) % n)
+            row["moved"] = select.evaluate("s => s.options[s.selectedIndex].text")[:60]
+        elif kind == "toggle buttons":
+            choice = el.locator("button:not(.mod-active)").first
+            row["moved"] = choice.inner_text()[:60]
+            choice.click()
+        elif kind == "checkbox":
+            el.locator("input").first.click()
+        elif kind == "radio":
+            el.locator("input:not(:checked)").first.click()
+        else:  # button, toggle
+            el.click()
+    except Exception as exc:
+        row.update(result=f"could not operate: {str(exc).splitlines()[0]}", ok=False)
+        return row
+    timeout = CONTROL_TIMEOUT.get(kind, CONTROL_TIMEOUT_DEFAULT)
+    changed, idle_since = False, None
+    while time.monotonic() - t < timeout:
+        page.wait_for_timeout(250)
+        if page.evaluate(SNAPSHOT_JS, [rid, cid]) != before:
+            changed = True
+            break
+        if kernel_idle(page):
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since >= QUIET_S and time.monotonic() - t >= QUIET_S:
+                break
+        else:
+            idle_since = None
+    # let the kernel finish (a button may keep drawing after its first visible change)
+    wait_idle(page, timeout)
+    last, stable_since = page.evaluate(SNAPSHOT_JS, [rid, cid]), time.monotonic()
+    while time.monotonic() - stable_since < 1.0 and time.monotonic() - t < timeout:
+        page.wait_for_timeout(250)
+        now = page.evaluate(SNAPSHOT_JS, [rid, cid])
+        if now != last:
+            last, stable_since = now, time.monotonic()
+    row["seconds"] = round(time.monotonic() - t, 2)
+    changed = changed or last != before
+    row["result"] = "changes the view" if changed else "NO VISIBLE CHANGE"
+    row["ok"] = changed
+    if last and "Traceback (most recent call last)" in last and "Traceback (most recent call last)" not in (before or ""):
+        row.update(result="shows a traceback", ok=False)
+    return row
+
+
+def check_widget(page, rid: int, cell: int, rep: Report, shots: Path, controls: bool) -> None:
+    """Layout/text checks on one widget root, then every control, with before/after screenshots."""
+    root = page.locator(f'[data-bc-root="{rid}"]')
+    try:
+        root.scroll_into_view_if_needed(timeout=10_000)
+    except Exception:
+        pass
+    shot(root, shots / f"widget{rid:02d}_cell{cell:02d}_before.png")
+    layout = page.evaluate(LAYOUT_JS, rid) or {}
+    name = f"widget {rid} (cell {cell})"
+    rep.check(not layout.get("warning"), f"{name} is not showing an error after Run All", "; ".join(layout.get("warning", [])))
+    problems = [("cut off", layout.get("cut")), ("words broken across lines", layout.get("broken")),
+                ("raw long decimals", layout.get("decimals")), ("emoji without a text mark", layout.get("lone_emoji"))]
+    for what, found in problems:
+        rep.check(not found, f"{name}: no {what}", "; ".join(found or [])[:600])
+    if not controls:
+        return
+    ctls = page.evaluate(CONTROLS_JS, rid)
+    order = {"slider": 0, "dropdown": 1, "toggle buttons": 2, "toggle": 3, "checkbox": 4, "radio": 5, "button": 6}
+    for ctl in sorted(ctls, key=lambda c: order.get(c["kind"], 9)):
+        row = try_control(page, rid, ctl, rep)
+        row["cell"] = cell
+        rep.controls.append(row)
+        if "ok" in row:
+            rep.check(row["ok"], f"{name} {row['control']} {row['label']!r} {'is visibly disabled' if row['result'].startswith('disabled') else 'changes what the widget shows'}",
+                      f"{row['result']}" + (f" ({row['moved']})" if row.get("moved") else "") + f" in {row['seconds']:.1f}s")
+        else:
+            print(f"  skip [{rep.name}] {name} {row['control']} {row['label']!r}: {row['result']}")
+    if ctls:  # what the controls revealed (problems already reported above are not repeated)
+        after = page.evaluate(LAYOUT_JS, rid) or {}
+        for what, key in (("cut off", "cut"), ("words broken across lines", "broken"), ("raw long decimals", "decimals"),
+                          ("emoji without a text mark", "lone_emoji")):
+            found = [x for x in after.get(key) or [] if x not in (layout.get(key) or [])]
+            rep.check(not found, f"{name}: no {what} after its controls were used", "; ".join(found)[:600])
+        shot(root, shots / f"widget{rid:02d}_cell{cell:02d}_after.png")
+
+
+def check_notebook(page, url: str, nb: Path, root_dir: Path, out: Path, runtime_dir: Path, args) -> Report:
+    rep = Report(nb.stem)
+    shots = out / nb.stem
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True, exist_ok=True)
+    cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+    allowed_errors = {i for i, c in enumerate(cells) if "raises-exception" in c.get("metadata", {}).get("tags", [])
+                      or "NBVAL_RAISES_EXCEPTION" in "".join(c["source"])}
+    t = time.monotonic()
+    rel = nb.relative_to(root_dir).as_posix()
+    page.goto(f"{url}lab/tree/{rel}?reset", wait_until="domcontentloaded")
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=90_000)
+    tab = page.locator(".lm-TabBar-tab.jp-mod-current .lm-TabBar-tabLabel").first.inner_text()
+    rep.timings["open"] = time.monotonic() - t
+    if not rep.check(nb.name in tab, "JupyterLab opens the notebook", f"current tab {tab!r}"):
+        return rep
+    if not rep.check(wait_idle(page, 180), "kernel reaches Idle"):
+        shot(page, shots / "kernel_not_idle.png")
+        return rep
+    ran = run_all(page, rep, args.run_timeout)
+    pids = kernel_pids(runtime_dir)
+    if pids:
+        rep.kernel["after_run_all"] = kernel_usage(pids[0])
+    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.scroll_into_view_if_needed()
+    shot(page, shots / "00_after_run_all.png")
+    found = page.evaluate(OUTPUTS_JS)
+    dom_cells = page.evaluate("() => document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell').length")
+    rep.check(dom_cells == len(cells), "every cell is in the page", f"{dom_cells} of {len(cells)}")
+    errors = [e for e in found["errors"] if e["cell"] not in allowed_errors]
+    rep.check(not errors, "no cell shows an error",
+              "; ".join(f"cell {e['cell']}: {e['text'][-300:]!r}" for e in errors[:3]))
+    rep.check(not found["fallbacks"] and (found["widget_views"] > 0 or not any(
+        "widgets" in "".join(c["source"]) for c in cells)), "widgets render as widgets (no text fallback)",
+        f"{found['widget_views']} widget views, {len(found['fallbacks'])} text fallbacks"
+        + "".join(f"; cell {f['cell']}: {f['text'][:120]!r}" for f in found["fallbacks"][:3]))
+    for s in found["stderr"][:5]:
+        rep.warn(f"cell {s['cell']} writes to stderr: {s['text'][:160]!r}")
+    for d in found["decimals"][:8]:
+        rep.warn(f"cell {d['cell']} output shows raw long decimals: {', '.join(d['values'])}")
+    if not ran:
+        return rep
+    info = page.evaluate(ROOTS_JS)
+    t = time.monotonic()
+    for r in info["roots"]:
+        check_widget(page, r["id"], r["cell"], rep, shots, controls=not args.no_controls and r["controls"] > 0)
+    rep.timings["controls"] = time.monotonic() - t
+    pids = kernel_pids(runtime_dir)
+    if pids:
+        rep.kernel["end"] = kernel_usage(pids[0])
+    shot(page, shots / "99_final.png")
+    return rep
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--run-timeout", type=float, default=600, help="seconds allowed for Run All Cells (default 600)")
+    ap.add_argument("notebooks", nargs="*", help="lesson notebooks (default: every notebooks/weekNN_*.ipynb)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"report and screenshots (default {DEFAULT_OUT.relative_to(ROOT)})")
+    ap.add_argument("--run-timeout", type=float, default=1800, help="seconds allowed for Run All Cells (default 1800: a busy machine)")
+    ap.add_argument("--no-controls", action="store_true", help="run and inspect only; do not try the controls")
     args = ap.parse_args(argv)
 
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        print("FAIL playwright is not installed: .venv/bin/pip install playwright (a dev tool, not in requirements.txt)")
+        print("SKIP playwright is not installed: .venv/bin/pip install -r requirements.txt (it pins playwright)")
         return 2
     if not os.access(CHROMIUM, os.X_OK):
-        print(f"FAIL {CHROMIUM} is missing: as root, apt-get update && apt-get install -y chromium")
+        print(f"SKIP {CHROMIUM} is missing: {INSTALL_HINT}")
         return 2
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob("*.png"):
-        old.unlink()
-    nb_path = ROOT / NOTEBOOK
-    nb_before = nb_path.read_bytes()
-    checkpoints = nb_path.parent / ".ipynb_checkpoints"
-    had_checkpoints = checkpoints.exists()
-    timings: dict[str, float] = {}
+    notebooks = [Path(p).resolve() for p in args.notebooks] or lessons()
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    reports: list[Report] = []
+    overall = Report("server")
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="browser_check_") as tmpdir:
         dirs = lab_settings(Path(tmpdir))
+        course = stage(Path(tmpdir), notebooks)
+        home = Path(tmpdir) / "home"  # a fresh home, as a Binder or JupyterHub user gets: nothing cached, no config
+        home.mkdir()
         port = free_port()
         url = f"http://127.0.0.1:{port}/"
-        cmd = lab_command(port) + [f"--LabApp.user_settings_dir={dirs['settings']}",
-                                   f"--LabApp.workspaces_dir={dirs['workspaces']}"]
-        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(dirs["runtime"]))
-        print("starting:", " ".join(cmd), flush=True)
-        log_path = SHOTS / "jupyter.log"
+        first = notebooks[0].relative_to(ROOT).as_posix() if notebooks else "notebooks"
+        cmd = lab_command(port, first) + [f"--LabApp.user_settings_dir={dirs['settings']}",
+                                          f"--LabApp.workspaces_dir={dirs['workspaces']}"]
+        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(dirs["runtime"]), HOME=str(home))
+        env.pop("JUPYTER_CONFIG_DIR", None)
+        env.pop("JUPYTER_DATA_DIR", None)
+        print("starting:", " ".join(cmd), f"(in a staged copy of the course: {course})", flush=True)
+        log_path = out / "jupyter.log"
         with open(log_path, "w") as log:
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen(cmd, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
             try:
                 t = time.monotonic()
-                up = wait_for_server(url, proc, 90)
-                timings["server start"] = time.monotonic() - t
-                if report(up, "jupyter lab server starts", f"{url} in {timings['server start']:.1f}s (log {log_path})"):
+                up = wait_for_server(url, proc, 120)
+                overall.timings["server start"] = time.monotonic() - t
+                if overall.check(up, "jupyter lab server starts", f"{url} in {overall.timings['server start']:.1f}s (log {log_path})"):
                     with sync_playwright() as pw:
                         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                         try:
-                            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                            page.set_default_timeout(30_000)
-                            console_errors = []
-                            page.on("pageerror", lambda e: console_errors.append(str(e)))
-                            try:
-                                run_checks(page, url, notebook_url_path(dirs["runtime"]), timings, args.run_timeout)
-                            except Exception as exc:
-                                report(False, "browser session", f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
-                                shot(page, "99_error.png")
-                            if console_errors:
-                                print(f"  page errors seen: {console_errors[:5]}")
+                            for nb in notebooks:
+                                staged = course / nb.relative_to(ROOT)
+                                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                                page.set_default_timeout(30_000)
+                                page_errors: list[str] = []
+                                page.on("pageerror", lambda e: page_errors.append(str(e)))
+                                t = time.monotonic()
+                                try:
+                                    rep = check_notebook(page, url, staged, course, out, dirs["runtime"], args)
+                                except Exception as exc:
+                                    rep = reports[-1] if reports and reports[-1].name == nb.stem else Report(nb.stem)
+                                    rep.check(False, "browser session", f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+                                    shot(page, out / nb.stem / "error.png")
+                                rep.timings["total"] = time.monotonic() - t
+                                for e in page_errors[:5]:
+                                    rep.warn(f"page error: {e[:200]}")
+                                reports.append(rep)
+                                shutdown_kernels(url)
+                                page.close()
+                                print(f"  [{nb.stem}] " + ", ".join(f"{k} {v:.1f}s" for k, v in rep.timings.items())
+                                      + (f"; kernel {rep.kernel.get('end') or rep.kernel.get('after_run_all')}" if rep.kernel else ""),
+                                      flush=True)
                         finally:
                             browser.close()
             finally:
-                stop_server(proc, dirs["runtime"])
-                if nb_path.read_bytes() != nb_before:
-                    nb_path.write_bytes(nb_before)
-                    print(f"  {NOTEBOOK} had been modified by the session: restored")
-                if checkpoints.exists() and not had_checkpoints:  # JupyterLab made it when opening the notebook
-                    shutil.rmtree(checkpoints, ignore_errors=True)
-                report(nb_path.read_bytes() == nb_before, "notebook file unchanged", NOTEBOOK)
-    timings["total"] = time.monotonic() - start
-    print("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
-    failed = [name for ok, name, _ in results if not ok]
-    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+                ok, detail = stop_server(proc, dirs["runtime"])
+                overall.check(ok, "server shut down", detail)
+    overall.timings["total"] = time.monotonic() - start
+    report = {"total_s": round(overall.timings["total"], 1), "server": overall.as_dict(),
+              "notebooks": [r.as_dict() for r in reports]}
+    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    failed = overall.failed + [f"{r.name}: {c}" for r in reports for c in r.failed]
+    n_checks = len(overall.checks) + sum(len(r.checks) for r in reports)
+    print(f"\nper notebook: " + "; ".join(f"{r.name} {r.timings.get('total', 0):.0f}s" for r in reports))
+    print(f"total {overall.timings['total']:.0f}s · {n_checks - len(failed)} passed, {len(failed)} failed · report {out / 'report.json'}")
+    for f in failed:
+        print(f"  FAILED {f}")
     return 1 if failed else 0
 
 

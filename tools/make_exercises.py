@@ -125,6 +125,8 @@ def exercise_from_solution(nb: dict) -> dict:
                 src = check_part.rstrip("\n")
         elif cell["cell_type"] == "markdown":
             src = src.replace("(solutions)", "(exercises)")
+            if "launch-link" in cell.get("metadata", {}).get("tags", []):  # tools/launch_links.py: open this copy
+                src = src.replace("/solutions/", "/exercises/")
         cell["source"] = src
         cells.append(cell)
     out = dict(nb, cells=cells)

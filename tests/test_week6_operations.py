@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from ai_pm_lab.operations import dashboard, traffic
-from ai_pm_lab.operations.assistant import (DISCLOSURE, HUMAN_HANDOFF, Assistant, AssistantConfig, ResponseCache,
-                                            kill_switch_test, transparency_report)
+from ai_pm_lab.operations.assistant import (DISCLOSURE, HUMAN_HANDOFF, Assistant, AssistantConfig, ReplayGenerator,
+                                            ResponseCache, kill_switch_test, transparency_report)
 from ai_pm_lab.rag import RAGPipeline
 from ai_pm_lab.rag.log import EventLog
 from rag_fakes import FakeGen
@@ -32,8 +32,8 @@ def assistant(tmp_path):
         calls.append(prompt)
         return FakeGen("You have 30 days to ask for a refund.", prompt_tokens=100, completion_tokens=10, latency_s=0.25)
 
-    a = Assistant(RAGPipeline(_kb(tmp_path), generator=gen, progress=False), AssistantConfig(threshold=0.2, top_k=2),
-                  log=EventLog(tmp_path / "events.jsonl"))
+    a = Assistant(RAGPipeline(_kb(tmp_path), progress=False), AssistantConfig(threshold=0.2, top_k=2),
+                  log=EventLog(tmp_path / "events.jsonl"), generator=ReplayGenerator(gen))
     a.calls = calls
     return a
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, replace
 
 from ai_pm_lab.llm import generate
 from ai_pm_lab.errors import require_number, require_text
-from ai_pm_lab.rag.log import EventLog, answer_event
-from ai_pm_lab.rag.pipeline import DEFAULT_THRESHOLD, RAGPipeline, get_template
+from ai_pm_lab.evaluation.refusals import is_refusal
+from ai_pm_lab.rag.log import EventLog
+from ai_pm_lab.rag.pipeline import RAGPipeline, get_template
 from ai_pm_lab.text import normalise
 
 DISCLOSURE = ("AI assistant: this reply was written by an AI model from Tidewell's help articles and can be wrong. "
@@ -25,7 +26,7 @@ class AssistantConfig:
     name: str = "baseline"
     template: str = "grounded"
     top_k: int = 3
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float | None = None  # None: the pipeline's own decision (its answerability gate, or its threshold)
     max_tokens: int = 40
     options: dict = field(default_factory=dict, hash=False)
 
@@ -33,7 +34,8 @@ class AssistantConfig:
         require_text(self.name, "name")
         get_template(self.template)  # raises a clear error for an unknown template
         require_number(self.top_k, "top_k", low=1, high=50, integer=True)
-        require_number(self.threshold, "threshold", low=-1.0, high=1.0)
+        if self.threshold is not None:
+            require_number(self.threshold, "threshold", low=-1.0, high=1.0)
         require_number(self.max_tokens, "max_tokens", low=1, high=4096, integer=True)
         if not isinstance(self.options, dict):
             raise TypeError(f"options must be a dict of extra RAGPipeline.answer arguments, not {type(self.options).__name__}.")
@@ -44,19 +46,23 @@ class AssistantConfig:
 
     def answer_kwargs(self) -> dict:
         """The keyword arguments this version passes to RAGPipeline.answer."""
-        return {"template": self.template, "top_k": self.top_k, "threshold": self.threshold,
-                "max_tokens": self.max_tokens, "temperature": 0.0, "seed": 0, **self.options}
+        kwargs = {"template": self.template, "top_k": self.top_k, "max_tokens": self.max_tokens, "temperature": 0.0,
+                  "seed": 0, **self.options}
+        if self.threshold is not None:
+            kwargs["threshold"] = self.threshold
+        return kwargs
 
     def key(self) -> str:
         """Everything that changes the reply (not the name): two versions with the same key share cached replies."""
         opts = ",".join(f"{k}={self.options[k]!r}" for k in sorted(self.options))
-        return f"{self.template}|k={self.top_k}|t={self.threshold:.4f}|max={self.max_tokens}|{opts}"
+        t = "default" if self.threshold is None else f"{self.threshold:.4f}"
+        return f"{self.template}|k={self.top_k}|t={t}|max={self.max_tokens}|{opts}"
 
     def describe(self) -> str:
         """One line naming the settings."""
         extra = "".join(f", {k}={v!r}" for k, v in sorted(self.options.items()))
-        return (f"{self.name}: template {self.template!r}, top-k {self.top_k}, threshold {self.threshold:.2f}, "
-                f"max {self.max_tokens} tokens{extra}")
+        t = "the pipeline's default decision" if self.threshold is None else f"similarity threshold {self.threshold:.2f}"
+        return f"{self.name}: template {self.template!r}, top-k {self.top_k}, {t}, max {self.max_tokens} tokens{extra}"
 
 
 def cache_key(question: str, config: AssistantConfig) -> tuple[str, str]:
@@ -214,7 +220,7 @@ class Assistant:
         self.disclose = bool(disclose)
         self.use_cache = bool(use_cache)
         self.kill_switch = False
-        self.generator = generator if generator is not None else ReplayGenerator(pipeline.generator)
+        self.generator = generator if generator is not None else ReplayGenerator()
         if not isinstance(self.generator, ReplayGenerator):
             raise TypeError("generator must be a ReplayGenerator (or None for a new one).")
 
@@ -259,30 +265,42 @@ class Assistant:
                             completion_tokens=0, cost_usd=0.0, model_called=False)
             self._record(reply, log_fields)
             return reply
-        calls_before = self.generator.calls + self.generator.replays
-        saved = self.pipeline.generator, getattr(self.pipeline, "log", None)
-        self.pipeline.generator, self.pipeline.log = self.generator, None  # the assistant logs each request itself
+        # The pipeline decides (similarity threshold or answerability gate) and builds the prompt; the assistant makes
+        # the model call itself, so the replay, a PII redactor or any other generator sits on the serving path.
+        wall_start = time.perf_counter()
+        saved_log = getattr(self.pipeline, "log", None)
+        self.pipeline.log = None  # the assistant logs each request itself
         try:
-            wall_start = time.perf_counter()
-            ans = self.pipeline.answer(question, backend=self.backend, **self.config.answer_kwargs())
-            wall = time.perf_counter() - wall_start
+            plan = self.pipeline.answer(question, backend=self.backend, generate=False, **self.config.answer_kwargs())
         finally:
-            self.pipeline.generator, self.pipeline.log = saved
-        gen = ans.generation
-        called = gen is not None and (self.generator.calls + self.generator.replays) > calls_before
+            self.pipeline.log = saved_log
+        retrieval = plan.retrieval
+        gen, text, refused, escalation, sources = None, plan.text, bool(plan.abstained), plan.escalation, list(plan.sources)
+        if not refused:
+            gen = self.generator(plan.prompt, system=plan.system, backend=self.backend, temperature=0.0,
+                                 max_tokens=self.config.max_tokens, seed=0)
+            text = gen.text.strip()
+            if is_refusal(text):
+                refused, sources = True, []
+                escalation = (f"Escalate: the model found no answer in the retrieved documents. Hand this question to "
+                              f"{self.pipeline.escalation_contact}.")
+        wall = time.perf_counter() - wall_start
         # time the user waited: retrieval and prompt as measured now, plus the model's measured latency
-        latency = (wall - self.generator.last_wall_s + gen.latency_s) if called else wall
+        latency = (wall - self.generator.last_wall_s + gen.latency_s) if gen is not None else wall
         latency += time.perf_counter() - start - wall
-        event = answer_event(ans, latency_s=latency)
-        context = "\n".join(h.chunk.text for h in ans.retrieval.hits)
+        gate_p = getattr(retrieval, "gate_probability", None)
+        stopped = None if not refused else ("model" if gen is not None else ("gate" if gate_p is not None else "threshold"))
         reply = Reply(
-            question=ans.question, answer=ans.text, shown=self._shown(ans.text, ans.sources, ans.abstained, ans.escalation),
-            route="assistant", outcome=event["outcome"], refused=bool(ans.abstained), sources=list(ans.sources),
-            best_score=float(ans.retrieval.best_score), gate_probability=event["gate_probability"], latency_s=latency,
-            prompt_tokens=event["prompt_tokens"], completion_tokens=event["completion_tokens"], cost_usd=event["cost_usd"],
-            model=event["model"], template=ans.template, model_called=called,
-            prompt=((ans.system + "\n") if ans.system else "") + ans.prompt if called else "", context=context,
-            version=self.config.name, stopped_by=event.get("stopped_by"), retrieved=list(event["doc_ids"]),
+            question=plan.question, answer=text, shown=self._shown(text, sources, refused, escalation), route="assistant",
+            outcome="escalated" if refused else "answered", refused=refused, sources=sources,
+            best_score=float(retrieval.best_score), gate_probability=gate_p, latency_s=latency,
+            prompt_tokens=int(gen.prompt_tokens or 0) if gen is not None else 0,
+            completion_tokens=int(gen.completion_tokens or 0) if gen is not None else 0,
+            cost_usd=(None if gen.cost_usd is None else float(gen.cost_usd)) if gen is not None else 0.0,
+            model=getattr(gen, "model", None), template=plan.template, model_called=gen is not None,
+            prompt=((plan.system + "\n") if plan.system else "") + plan.prompt if gen is not None else "",
+            context="\n".join(h.chunk.text for h in retrieval.hits), version=self.config.name, stopped_by=stopped,
+            retrieved=list(retrieval.doc_ids),
         )
         if self.use_cache:
             self.cache.put(question, self.config, reply)

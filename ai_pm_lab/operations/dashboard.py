@@ -14,12 +14,21 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from ai_pm_lab.budget import assumption as cost_assumption
 from ai_pm_lab.catalog import find_model, models
 from ai_pm_lab.cost import estimate_cost
+from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.errors import require_number
 from ai_pm_lab.llm.tokens import count_tokens, is_exact, openai_encoding_name
 from ai_pm_lab.operations.traffic import Shift, assumptions
+from ai_pm_lab.settings import output_dir
+
+def cost_assumption(name: str) -> float:
+    """One value from the course's cost assumptions (data/cost/cost_assumptions.csv), e.g. days_per_month."""
+    for row in data_csv("cost/cost_assumptions.csv"):
+        if row["name"] == name:
+            return float(row["value"])
+    raise ValueError(f"No cost assumption named {name!r} in data/cost/cost_assumptions.csv.")
+
 
 REQUIRED = ("status", "latency_s", "prompt_tokens", "completion_tokens", "cost_usd", "cache_hit", "model_called",
             "refused", "handled_correctly", "user_outcome", "resolution_minutes")
@@ -413,8 +422,6 @@ def _html(dash: Dashboard, png_bytes: bytes) -> str:
 
 def export(dash: Dashboard, *, name: str = "dashboard", folder=None) -> dict:
     """Write the drawn dashboard as PNG and HTML (overwriting earlier files); returns their paths."""
-    from ai_pm_lab.settings import output_dir
-
     if dash.figure is None:
         raise ValueError("Draw the dashboard first: draw(dash, day).")
     if not isinstance(name, str) or not name.strip() or any(c in name for c in "/\\"):

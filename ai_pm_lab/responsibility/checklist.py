@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ai_pm_lab.errors import require_number
+from ai_pm_lab.settings import output_dir
 
 ANSWERS = ("yes", "partly", "no")
 REPORT_NAME = "launch_readiness.md"
@@ -170,8 +171,6 @@ def report_markdown(result: dict, *, product: str = "Tidewell support assistant"
 
 def write_report(result: dict, path=None, *, product: str = "Tidewell support assistant") -> Path:
     """Write the report (overwriting an earlier one) to output_dir('reports')/launch_readiness.md or ``path``."""
-    from ai_pm_lab.settings import output_dir
-
     target = Path(path) if path is not None else output_dir("reports") / REPORT_NAME
     if target.exists() and target.is_dir():
         raise ValueError(f"{target} is a folder: give the report a file name, e.g. {target / REPORT_NAME}.")

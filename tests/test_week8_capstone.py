@@ -11,12 +11,12 @@ from ai_pm_lab.capstone.project import bundled_project
 from ai_pm_lab.capstone.samples import simple_pdf, write_docx
 from ai_pm_lab.checks import week08 as checks
 from ai_pm_lab.framing.canvas import SuccessCriteria, guardrail, success
-from ai_pm_lab.llm.base import Generation
+from ai_pm_lab.testing.fake_model import ScriptedModel
 from ai_pm_lab.rag.documents import KnowledgeBaseError
 from ai_pm_lab.rag.log import EventLog
 
 
-def extractive(prompt, *, system=None, backend=None, temperature=0.0, max_tokens=40, seed=None, **kwargs):
+def extractive(prompt, system=None, **kwargs):
     """A scripted model: the context sentence sharing most (4+ letter) words with the question, else 'I don't know.'"""
     context, _, question = prompt.rpartition("Question:")
     words = set(re.findall(r"[a-z0-9]{4,}", question.lower()))
@@ -25,7 +25,14 @@ def extractive(prompt, *, system=None, backend=None, temperature=0.0, max_tokens
         s = len(words & set(re.findall(r"[a-z0-9]{4,}", sentence.lower())))
         if s > score:
             best, score = sentence.strip(), s
-    return Generation(best or "I don't know.", "fake", "fake-model", 50, 10, 0.01, 0.0, "stop")
+    return best or "I don't know."
+
+
+@pytest.fixture(autouse=True)
+def scripted_model():
+    """Every model call in these tests goes to the extractive script (no local model, no network)."""
+    with ScriptedModel(extractive) as model:
+        yield model
 
 
 def _write_questions(path, rows):
@@ -67,7 +74,7 @@ def mixed_folder(root):
 
 
 def run_capstone(project, tmp_path):
-    pipeline = capstone.build_pipeline(project.documents, generator=extractive)
+    pipeline = capstone.build_pipeline(project.documents)
     tester = capstone.build_assistant(pipeline)
     faq = capstone.KeywordFAQ(pipeline)
     faq_metrics = capstone.metrics(capstone.evaluate(faq, project.eval_rows, progress=False))
@@ -169,7 +176,7 @@ def test_questions_file_and_additions_are_validated(tmp_path):
     (root / "questions.csv").unlink()
     project = capstone.open_project(root)  # starter questions when there is no questions.csv
     assert any("starter questions" in n for n in project.notes) and project.additions is None
-    pipeline = capstone.build_pipeline(project.documents, generator=extractive)
+    pipeline = capstone.build_pipeline(project.documents)
     with pytest.raises(KnowledgeBaseError, match="additions/"):
         capstone.improvement_loop(project, capstone.build_assistant(pipeline), progress=False)
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ai_pm_lab.capstone.assistant import build_assistant, build_pipeline
 from ai_pm_lab.capstone.launch import HANDLED, evaluate, metrics
-from ai_pm_lab.evaluation.rag import STOPWORDS
+from ai_pm_lab.text import STOPWORDS
 from ai_pm_lab.rag.documents import KnowledgeBaseError, load_folder
 from ai_pm_lab.rag.log import read_log
 
@@ -103,7 +103,7 @@ def improvement_loop(project, before_assistant, *, before_eval: pd.DataFrame | N
         raise ValueError("No gap questions to measure the addition on: in questions.csv, give the questions your new "
                          "document answers (with the answer) and its file name in the source column.")
     before_pipeline = before_assistant.pipeline
-    pipeline = build_pipeline(project.documents, additions=project.additions, generator=before_pipeline.generator)
+    pipeline = build_pipeline(project.documents, additions=project.additions)
     tester_before = build_assistant(before_pipeline, replay=before_assistant.generator)
     after = build_assistant(pipeline, replay=before_assistant.generator)
     gap_before = evaluate(tester_before, project.gap_rows, progress=progress)

@@ -93,6 +93,7 @@ def make_charts(facts: LaunchFacts, folder: Path) -> dict:
     rows = [r for r in facts.comparison.index if r in ("questions handled correctly", "wrong answers", "declined")]
     facts.comparison.loc[rows].plot.barh(ax=ax)
     ax.set_xlim(0, 1)
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     ax.set_xlabel("share of test questions")
     ax.set_title("AI assistant vs today's keyword FAQ (test questions)")
     fig.tight_layout()
@@ -114,8 +115,14 @@ def make_charts(facts: LaunchFacts, folder: Path) -> dict:
     if len(facts.canary):
         fig, ax = plt.subplots(figsize=(6.4, 2.8))
         colors = {"proceed": "#4c9", "wait": "#bbb", "roll back": "#c44"}
-        wrong = facts.canary["wrong answers"].fillna(0.0)
-        ax.bar(facts.canary["stage"], wrong, color=[colors.get(d, "#999") for d in facts.canary["decision"]])
+        judged = facts.canary["wrong answers"].notna()
+        stages = facts.canary["stage"].tolist()
+        ax.bar([s for s, j in zip(stages, judged) if j], facts.canary.loc[judged, "wrong answers"].astype(float),
+               color=[colors.get(d, "#999") for d, j in zip(facts.canary["decision"], judged) if j])
+        for s, j, d in zip(stages, judged, facts.canary["decision"]):
+            if not j:
+                ax.bar([s], [0.0])
+                ax.annotate("no requests yet", (s, 0.0), ha="center", va="bottom", fontsize=8, color="#666")
         limit = facts.gate_table.set_index("metric").loc["wrong answers", "target / limit"] if "wrong answers" in set(
             facts.gate_table["metric"]) else None
         if limit is not None:
@@ -132,6 +139,7 @@ def make_charts(facts: LaunchFacts, folder: Path) -> dict:
         fig, ax = plt.subplots(figsize=(6.4, 3.2))
         facts.improvement[["before", "after"]].plot.barh(ax=ax)
         ax.set_xlim(0, 1)
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
         ax.set_xlabel("share")
         ax.set_title("Improvement loop: before vs after adding the missing content")
         fig.tight_layout()

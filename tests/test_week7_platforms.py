@@ -1,36 +1,26 @@
 """Week 7: FAISS vs Qdrant (embedded) parity and what the database adds; the model trade-off explorer (no model call)."""
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from ai_pm_lab.platforms import tradeoffs, vector_db
 from ai_pm_lab.rag import RAGPipeline, load_eval
+from ai_pm_lab.testing.fake_model import ScriptedModel
 
 
-@dataclass
-class _Gen:
-    text: str
-    model: str = "smollm2-135m-instruct"
-    prompt_tokens: int = 100
-    completion_tokens: int = 8
-    latency_s: float = 0.01
-    cost_usd: float = 0.0
-
-
-def _generator(answers):
-    def gen(prompt, **kwargs):
+def _script(answers):
+    """A scripted model (no real generation): the gold answer for the questions in ``answers``, else "I don't know."."""
+    def reply(prompt):
         for question, text in answers.items():
             if question in prompt:
-                return _Gen(text)
-        return _Gen("I don't know.")
-    return gen
+                return text
+        return "I don't know."
+    return ScriptedModel(reply, replaces="local")
 
 
 @pytest.fixture(scope="module")
 def rag():
-    return RAGPipeline(progress=False, generator=_generator({}))
+    return RAGPipeline(progress=False)
 
 
 def test_qdrant_returns_the_same_ids_and_hit_at_5_as_faiss(rag):
@@ -103,9 +93,8 @@ def test_sample_questions_are_spread_and_validated():
 
 def test_compare_models_measures_local_and_projects_hosted_rows():
     rows = tradeoffs.sample_questions(2, 1)
-    right = {rows[0]["question"]: rows[0]["answer"]}
-    pipeline = RAGPipeline(progress=False, generator=_generator(right))
-    table = tradeoffs.compare_models(pipeline, rows, progress=False)
+    with _script({rows[0]["question"]: rows[0]["answer"]}):
+        table = tradeoffs.compare_models(RAGPipeline(progress=False), rows, progress=False)
     local = table[table["status"] == tradeoffs.MEASURED]
     assert list(local["provider"]) == ["local"] and local["errors"].iloc[0] == 0
     assert 0 < local["quality"].iloc[0] < 1 and local["cost per 1,000 queries ($)"].iloc[0] == 0
@@ -140,3 +129,21 @@ def test_where_data_goes_local_server(monkeypatch):
     assert "locally" in tradeoffs.where_data_goes("openai")
     monkeypatch.setenv("OPENAI_BASE_URL", "https://api.example.com/v1")
     assert "api.example.com" in tradeoffs.where_data_goes("openai")
+
+
+def test_configured_providers_are_measured_not_projected(monkeypatch):
+    from ai_pm_lab.testing.fake_provider import FakeProvider
+
+    with FakeProvider() as server, _script({}):  # local calls scripted; hosted calls go through the SDKs to the fake
+        monkeypatch.setenv("OPENAI_BASE_URL", server.openai_base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-" + "key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-" + "key")
+        assert tradeoffs.configured_providers() == ["openai", "anthropic"]
+        table = tradeoffs.compare_models(RAGPipeline(progress=False), tradeoffs.sample_questions(1, 1), progress=False)
+    measured = table[table["status"] == tradeoffs.MEASURED]
+    assert sorted(measured["provider"]) == ["anthropic", "local", "openai"]
+    assert (measured["errors"] == 0).all() and measured["quality"].between(0, 1).all()
+    assert "locally" in measured[measured["provider"] == "openai"]["where the data goes"].iloc[0]
+    projected = table[table["status"] == tradeoffs.PROJECTED]
+    assert not set(projected.index) & set(measured.index), "a measured model is never also projected"

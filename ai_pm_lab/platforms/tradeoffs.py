@@ -12,8 +12,7 @@ from urllib.parse import urlparse
 from ai_pm_lab import catalog
 from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.datafiles import data_csv
-from ai_pm_lab.evaluation.harness import run_harness
-from ai_pm_lab.evaluation.rag import answer_correct
+from ai_pm_lab.evaluation.rag_eval import evaluate_answers
 from ai_pm_lab.llm import get_backend
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.settings import api_key, env
@@ -71,30 +70,47 @@ def is_current(info) -> bool:
     return str(getattr(info, "status", "current") or "current").strip().lower() == "current"
 
 
-def run_sample(pipeline, rows, *, backend: str | None = None, max_tokens: int = 48, progress: bool = True):
-    """Answer each question through the RAG pipeline on one backend and score it (week-5 harness): one row per question
-    with the answer, whether it is right, latency, tokens, cost and the prompt text (for projections)."""
+class _Recorder:
+    """Stands in for a pipeline in the week-5 evaluation: passes every call through and keeps each full answer and its
+    end-to-end time, so cost, tokens and the exact prompt (for projections) sit next to the quality scores."""
 
-    def call(item):
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+        self.records: dict[str, dict] = {}
+
+    @property
+    def threshold(self):
+        return self.pipeline.threshold
+
+    def answer(self, question, **kwargs):
         start = time.perf_counter()
-        ans = pipeline.answer(item["question"], backend=backend, max_tokens=max_tokens, seed=0)
+        ans = self.pipeline.answer(question, **kwargs)
         g = ans.generation
-        return {"answer": ans.text, "latency_s": time.perf_counter() - start, "called_model": g is not None,
-                "model": g.model if g is not None else None,
-                "completion_tokens": g.completion_tokens if g is not None else 0,
-                "cost_usd": (g.cost_usd or 0.0) if g is not None else 0.0,
-                "prompt_text": ((ans.system + "\n") if ans.system else "") + ans.prompt}
+        self.records[question] = {
+            "latency_s": time.perf_counter() - start, "called_model": g is not None,
+            "model": g.model if g is not None else None,
+            "completion_tokens": g.completion_tokens if g is not None else 0,
+            "cost_usd": (g.cost_usd or 0.0) if g is not None else 0.0,
+            "prompt_text": ((ans.system + "\n") if ans.system else "") + ans.prompt}
+        return ans
 
-    def score(item, result):
-        return {"correct": answer_correct(result["answer"], item.get("answer", ""))}
 
-    return run_harness(rows, call, score, desc=f"Answering on {backend or 'the active backend'}", progress=progress)
+def run_sample(pipeline, rows, *, backend: str | None = None, max_tokens: int = 48, progress: bool = True):
+    """Answer and score each question with the week-5 RAG evaluation (evaluate_answers) on one backend: one row per
+    question with the answer, whether it is right, end-to-end latency, tokens, cost and the prompt text (for projections)."""
+    recorder = _Recorder(pipeline)
+    df = evaluate_answers(recorder, rows, backend=backend, max_tokens=max_tokens, progress=progress)
+    extra = [recorder.records.get(q, {}) for q in df["question"]]
+    for col in ("latency_s", "called_model", "model", "completion_tokens", "cost_usd", "prompt_text"):
+        df[col] = [e.get(col) for e in extra]
+    return df
 
 
 def _projected_cost(run, info) -> float:
     """Dollars per query on ``info`` for the prompts and answers of a measured run, counted on that provider's tokenizer."""
     costs = []
-    for _, r in run.iterrows():
+    ok = run[run["error"].isna()] if "error" in run else run
+    for _, r in ok.iterrows():
         if not r.get("called_model"):
             costs.append(0.0)  # the answerability gate answered without calling a model: free on any provider
             continue
@@ -108,8 +124,8 @@ def _projected_cost(run, info) -> float:
 def _measured_row(run, provider: str, model_id: str) -> dict:
     ok = run[run["error"].isna()] if "error" in run else run
     info = catalog.find_model(model_id)
-    answerable = ok[ok["doc_ids"].map(bool)] if len(ok) else ok
-    unanswerable = ok[~ok["doc_ids"].map(bool)] if len(ok) else ok
+    answerable = ok[ok["answerable"].astype(bool)] if len(ok) else ok
+    unanswerable = ok[~ok["answerable"].astype(bool)] if len(ok) else ok
     return {"model": model_id, "provider": provider, "display name": info.display_name if info else model_id,
             "status": MEASURED, "questions": int(len(ok)), "errors": int(len(run) - len(ok)),
             "quality": float(ok["correct"].mean()) if len(ok) else float("nan"),

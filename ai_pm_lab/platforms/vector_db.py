@@ -15,7 +15,7 @@ import numpy as np
 from ai_pm_lab import embeddings
 from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.errors import require_number, require_text
-from ai_pm_lab.evaluation.rag import hit_at_k, ranked_doc_ids
+from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids
 from ai_pm_lab.rag import search as faiss_search
 from ai_pm_lab.rag.chunking import Chunk, split_text
 
@@ -225,8 +225,8 @@ def compare_stores(pipeline, rows, *, k: int = 5, folder=None, progress: bool = 
     for r, (fs, fi), qr in zip(rows, f_res, q_res):
         f_ids = [int(i) for i in fi[0] if i >= 0]
         q_ids = [i for i, _, _ in qr]
-        f_docs = ranked_doc_ids([_Hit(pipeline.chunks[i]) for i in f_ids])
-        q_docs = ranked_doc_ids([_Hit(pipeline.chunks[i]) for i in q_ids])
+        f_docs = ranked_doc_ids([pipeline.chunks[i].doc_id for i in f_ids])
+        q_docs = ranked_doc_ids([pipeline.chunks[i].doc_id for i in q_ids])
         records.append({"question": r["question"], "FAISS top ids": f_ids[:k], "Qdrant top ids": q_ids[:k],
                         "same ids": f_ids[:k] == q_ids[:k], "same id set": set(f_ids[:k]) == set(q_ids[:k]),
                         "max score difference": float(np.max(np.abs(fs[0][:k] - np.array([s for _, s, _ in qr[:k]])))),
@@ -243,11 +243,6 @@ def compare_stores(pipeline, rows, *, k: int = 5, folder=None, progress: bool = 
          "metadata, filters, updates": "payload per point, filters, upsert/delete by id, persisted folder"},
     ]).set_index("store")
     return StoreComparison(table, per, float(per["same ids"].mean()), k)
-
-
-@dataclass(frozen=True)
-class _Hit:
-    chunk: object
 
 
 def filtered_search(pipeline, store: QdrantStore, question: str, where: dict, k: int = 5) -> dict:

@@ -6,7 +6,7 @@ import pytest
 
 from ai_pm_lab.rag import RAGPipeline
 from ai_pm_lab.rag.log import EVENT_FIELDS, EventLog, default_log_path, read_log
-from rag_fakes import FakeGen
+from ai_pm_lab.testing.fake_model import ScriptedModel
 
 
 def _kb(tmp_path):
@@ -17,12 +17,6 @@ def _kb(tmp_path):
     (kb / "sla.md").write_text("---\nid: s1\ntitle: Uptime\ndate: 2025-02-01\n---\n"
                                "The service level agreement promises 99.9 percent monthly uptime.")
     return kb
-
-
-def _gen(reply):
-    def gen(prompt, **kw):
-        return FakeGen(reply)
-    return gen
 
 
 def test_record_read_clear_roundtrip(tmp_path):
@@ -85,32 +79,47 @@ def test_default_path_is_under_the_output_folder(tmp_path, monkeypatch):
 
 def test_pipeline_logs_every_answer_with_its_outcome(tmp_path):
     log = EventLog(tmp_path / "events.jsonl")
-    pipe = RAGPipeline(_kb(tmp_path), generator=_gen("Refunds within 30 days [r1]."), log=log, progress=False)
-    a = pipe.answer("How long do I have to request a refund?", top_k=2, threshold=0.0)
-    assert not a.abstained
-    # a threshold above any cosine similarity: the pipeline declines before calling the model and escalates
-    b = pipe.answer("How long do I have to request a refund?", top_k=2, threshold=1.0)
-    assert b.abstained and b.generation is None
-    pipe.generator = _gen("I don't know.")
-    c = pipe.answer("Who is the CEO?", top_k=2, threshold=0.0)
-    assert c.abstained
-    pipe.answer("Who is the CEO?", top_k=2, threshold=0.0, generate=False)  # a prompt preview is not an answer
+    pipe = RAGPipeline(_kb(tmp_path), log=log, progress=False)
+    with ScriptedModel("Refunds within 30 days [r1]."):
+        a = pipe.answer("How long do I have to request a refund?", top_k=2, threshold=0.0)
+        # a threshold above any cosine similarity: the pipeline declines before calling the model and escalates
+        b = pipe.answer("How long do I have to request a refund?", top_k=2, threshold=1.0)
+    with ScriptedModel("I don't know."):
+        c = pipe.answer("Who is the CEO?", top_k=2, threshold=0.0)
+        pipe.answer("Who is the CEO?", top_k=2, threshold=0.0, generate=False)  # a prompt preview is not an answer
+    assert not a.abstained and b.abstained and b.generation is None and c.abstained
     df = log.read()
     assert df["outcome"].tolist() == ["answered", "escalated", "escalated"]
     assert df["stopped_by"].tolist()[1:] == ["threshold", "model"] and pd.isna(df["stopped_by"][0])
     first = df.iloc[0]
     assert first["best_score"] == pytest.approx(a.retrieval.best_score)
     assert first["doc_ids"] == a.retrieval.doc_ids and first["doc_ids"][0] == "r1"
-    assert first["prompt_tokens"] == 10 and first["completion_tokens"] == 5 and first["cost_usd"] == 0.0
-    assert first["template"] == "grounded" and first["latency_s"] >= 0
-    assert df.iloc[1]["prompt_tokens"] == 0 and df.iloc[1]["cost_usd"] == 0.0 and df.iloc[1]["model"] is None
+    assert first["prompt_tokens"] == a.generation.prompt_tokens > 0
+    assert first["completion_tokens"] == a.generation.completion_tokens > 0
+    assert first["template"] == "grounded" and first["latency_s"] >= 0 and first["model"] == a.generation.model
+    assert pd.isna(first["gate_probability"])  # an explicit threshold: the gate did not decide
+    assert df.iloc[1]["prompt_tokens"] == 0 and df.iloc[1]["cost_usd"] == 0.0 and pd.isna(df.iloc[1]["model"])
     assert (df["question"] == ["How long do I have to request a refund?"] * 2 + ["Who is the CEO?"]).all()
 
 
+def test_gate_decisions_are_logged_with_their_probability(tmp_path):
+    log = EventLog(tmp_path / "events.jsonl")
+    pipe = RAGPipeline(_kb(tmp_path), log=log, progress=False)
+    assert pipe.gate is not None  # the shipped gate is the default abstention
+    with ScriptedModel("99.9 percent [s1]."):
+        ans = pipe.answer("Who is the chief executive officer of the company?", top_k=2)
+    event = log.read().iloc[0]
+    assert event["gate_probability"] == pytest.approx(ans.retrieval.gate_probability)
+    assert 0 <= event["gate_probability"] <= 1
+    if ans.abstained and ans.generation is None:
+        assert event["outcome"] == "escalated" and event["stopped_by"] == "gate"
+
+
 def test_no_log_attached_writes_nothing_and_a_path_can_be_attached(tmp_path):
-    pipe = RAGPipeline(_kb(tmp_path), generator=_gen("99.9 percent [s1]."), progress=False)
-    pipe.answer("What uptime is promised?", top_k=2, threshold=0.0)
-    assert not (tmp_path / "outputs").exists()
-    pipe.log = tmp_path / "later.jsonl"
-    pipe.answer("What uptime is promised?", top_k=2, threshold=0.0)
+    pipe = RAGPipeline(_kb(tmp_path), progress=False)
+    with ScriptedModel("99.9 percent [s1]."):
+        pipe.answer("What uptime is promised?", top_k=2, threshold=0.0)
+        assert not (tmp_path / "outputs").exists()
+        pipe.log = tmp_path / "later.jsonl"
+        pipe.answer("What uptime is promised?", top_k=2, threshold=0.0)
     assert isinstance(pipe.log, EventLog) and len(pipe.log) == 1

@@ -32,6 +32,7 @@ def test_qdrant_returns_the_same_ids_and_hit_at_5_as_faiss(rag):
     for ids_f, ids_q in zip(cmp.per_question["FAISS top ids"], cmp.per_question["Qdrant top ids"]):
         assert ids_f == ids_q and len(ids_f) == 5
     assert (cmp.table["median query (ms)"] > 0).all() and cmp.table.loc["Qdrant, embedded mode (database)", "on disk (KB)"] > 0
+    assert not cmp.table.isna().any().any(), "no bare NaN in the side-by-side table"
 
 
 def test_compare_stores_needs_answerable_questions(rag):

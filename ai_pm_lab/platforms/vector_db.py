@@ -235,7 +235,7 @@ def compare_stores(pipeline, rows, *, k: int = 5, folder=None, progress: bool = 
     table = pd.DataFrame([
         {"store": "FAISS IndexFlatIP (library)", f"hit@{k}": per[f"FAISS hit@{k}"].mean(), "median query (ms)": f_ms,
          "load / build (ms)": faiss_build * 1000, "memory (KB)": faiss_bytes / 1024,
-         "memory measured as": "serialised index size", "on disk (KB)": None,
+         "memory measured as": "serialised index size", "on disk (KB)": "not kept (save with write_index: vectors only)",
          "metadata, filters, updates": "none built in: a Python list maps positions to chunks"},
         {"store": "Qdrant, embedded mode (database)", f"hit@{k}": per[f"Qdrant hit@{k}"].mean(), "median query (ms)": q_ms,
          "load / build (ms)": qdrant_build * 1000, "memory (KB)": qdrant_mem / 1024,

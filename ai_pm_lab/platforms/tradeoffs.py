@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from ai_pm_lab import catalog
 from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.datafiles import data_csv
-from ai_pm_lab.evaluation.rag_eval import evaluate_answers
+from ai_pm_lab.evaluation.rag_eval import run_rag_eval
 from ai_pm_lab.llm import get_backend
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.settings import api_key, env
@@ -78,9 +78,8 @@ class _Recorder:
         self.pipeline = pipeline
         self.records: dict[str, dict] = {}
 
-    @property
-    def threshold(self):
-        return self.pipeline.threshold
+    def __getattr__(self, name):  # chunks, search_only, threshold, ...: the real pipeline's
+        return getattr(self.pipeline, name)
 
     def answer(self, question, **kwargs):
         start = time.perf_counter()
@@ -96,10 +95,11 @@ class _Recorder:
 
 
 def run_sample(pipeline, rows, *, backend: str | None = None, max_tokens: int = 48, progress: bool = True):
-    """Answer and score each question with the week-5 RAG evaluation (evaluate_answers) on one backend: one row per
-    question with the answer, whether it is right, end-to-end latency, tokens, cost and the prompt text (for projections)."""
+    """Answer and score each question with the week-5 RAG evaluation (run_rag_eval: the pipeline's own answerability
+    gate decides when to refuse) on one backend: one row per question with the answer, whether it is right, end-to-end
+    latency, tokens, cost and the prompt text (for projections)."""
     recorder = _Recorder(pipeline)
-    df = evaluate_answers(recorder, rows, backend=backend, max_tokens=max_tokens, progress=progress)
+    df = run_rag_eval(recorder, rows, backend=backend, max_tokens=max_tokens, progress=progress)
     extra = [recorder.records.get(q, {}) for q in df["question"]]
     for col in ("latency_s", "called_model", "model", "completion_tokens", "cost_usd", "prompt_text"):
         df[col] = [e.get(col) for e in extra]

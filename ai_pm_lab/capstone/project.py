@@ -183,6 +183,11 @@ def folder_project(folder) -> Project:
 
 def preview_folder(folder):
     """What the loader makes of a folder's documents (questions.csv and additions/ left out): a LoadReport."""
+    if folder is None:
+        raise KnowledgeBaseError(f"No folder yet (None): for your own project, create <your folder>/{ADDITIONS_DIR}/ and write "
+                                 "the document that fills your biggest gap into it.")
+    if not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"folder must be a path (str), not {type(folder).__name__}.")
     root = Path(folder).expanduser()
     if not root.is_dir():
         raise KnowledgeBaseError(f"Folder {str(root)!r} does not exist: check the path (a relative path starts from "

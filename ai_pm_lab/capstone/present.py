@@ -89,7 +89,7 @@ def make_charts(facts: LaunchFacts, folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    fig, ax = plt.subplots(figsize=(8, 3.2))
     rows = [r for r in facts.comparison.index if r in ("questions handled correctly", "wrong answers", "declined")]
     facts.comparison.loc[rows].plot.barh(ax=ax)
     ax.set_xlim(0, 1)
@@ -136,12 +136,13 @@ def make_charts(facts: LaunchFacts, folder: Path) -> dict:
         plt.close(fig)
 
     if len(facts.improvement):
-        fig, ax = plt.subplots(figsize=(6.4, 3.2))
+        fig, ax = plt.subplots(figsize=(9.5, 3.4))
         facts.improvement[["before", "after"]].plot.barh(ax=ax)
         ax.set_xlim(0, 1)
-        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
         ax.set_xlabel("share")
-        ax.set_title("Improvement loop: before vs after adding the missing content")
+        ax.set_ylabel("")
+        ax.set_title("Before vs after adding the missing content")
         fig.tight_layout()
         paths["improvement"] = folder / "improvement.png"
         fig.savefig(paths["improvement"], dpi=110)

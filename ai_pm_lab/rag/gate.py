@@ -396,3 +396,10 @@ def cross_validated_gate(table: pd.DataFrame, signals=FAST_SIGNALS, *, folds: in
         out.iloc[te, out.columns.get_loc("fold")] = k
     out["refused"] = out["probability"] < out["cutoff"]
     return out
+
+
+def gate_split() -> dict:
+    """The train/test split the shipped gate was trained and measured on: {'train_ids', 'test_ids', 'test_size', 'seed'}."""
+    from ai_pm_lab.datafiles import data_text
+
+    return dict(json.loads(data_text(GATE_FILE))["split"])

@@ -1,0 +1,62 @@
+"""Week-5 checks: the stub's None answers fail, the right decisions pass, a plausible wrong decision gets feedback that
+names the trade-off (the nbval hook also runs the solution and the generated exercise notebooks)."""
+import numpy as np
+import pytest
+
+from ai_pm_lab.checks import week05 as C
+from ai_pm_lab.evaluation import stats
+
+Y = np.array([True] * 4 + [False] * 16)                     # should refuse
+P = np.array([0.9, 0.7, 0.45, 0.2] + [0.6, 0.3, 0.25] + [0.1] * 13)
+
+
+def _passed(result):
+    return result.passed
+
+
+def test_precision_recall():
+    refused = P >= 0.5
+    assert not _passed(C.precision_recall(Y, refused, None, None))
+    m = stats.classification_metrics(Y, refused)
+    assert _passed(C.precision_recall(Y, refused, m["precision"], m["recall"]))
+    assert not _passed(C.precision_recall(Y, refused, m["recall"], m["precision"]))
+
+
+def test_operating_point_names_the_trade_off():
+    assert not _passed(C.operating_point(Y, P, None, cost_fp=6, cost_fn=80))
+    best = stats.cheapest_threshold(Y, P, cost_fp=6, cost_fn=80)
+    assert _passed(C.operating_point(Y, P, best["threshold"], cost_fp=6, cost_fn=80))
+    wrong = C.operating_point(Y, P, 0.95, cost_fp=6, cost_fn=80)  # refuses almost nothing: made-up answers pile up
+    assert not wrong.passed and "lower the threshold" in wrong.message
+    wrong = C.operating_point(Y, P, 0.05, cost_fp=6, cost_fn=80)  # refuses everything: escalations pile up
+    assert not wrong.passed and "raise the threshold" in wrong.message
+
+
+def test_review_size():
+    assert not _passed(C.review_size(0.8, None))
+    assert _passed(C.review_size(0.8, stats.sample_size_for_margin(0.05, 0.8)))
+    assert not _passed(C.review_size(0.8, 385))
+
+
+def test_ab_decisions():
+    snaps = C.simulated_snapshots([True] * 7 + [False] * 3, [True] * 9 + [False], sizes=(40, 400, 4000))
+    right = [stats.decide(s, min_lift=0.05, max_users_per_variant=4000).verdict for s in snaps]
+    assert not _passed(C.ab_decisions(snaps, None, min_lift=0.05, max_users=4000))
+    assert _passed(C.ab_decisions(snaps, right, min_lift=0.05, max_users=4000))
+    assert not _passed(C.ab_decisions(snaps, ["ship"] * 3, min_lift=0.05, max_users=4000)) or right == ["ship"] * 3
+
+
+def test_judge_trust():
+    weak = stats.judge_agreement([1] * 10 + [0] * 10, [1] * 10 + [1] * 8 + [0] * 2)
+    assert not _passed(C.judge_trust(weak, None))
+    assert _passed(C.judge_trust(weak, False))
+    wrong = C.judge_trust(weak, True)
+    assert not wrong.passed and "TNR" in wrong.message
+
+
+def test_categorise():
+    from ai_pm_lab.evaluation.rag_eval import failure_category
+
+    assert not _passed(C.categorise(lambda row: None))
+    assert _passed(C.categorise(failure_category))
+    assert not _passed(C.categorise(lambda row: "correct" if row["correct"] else "made-up detail"))

@@ -1,10 +1,19 @@
 """Three simple builds: a chatbot with a bounded memory window, a summarizer, and a support-ticket classifier."""
 from __future__ import annotations
 
+import math
 import re
 
-from ai_pm_lab.limits import common
-from ai_pm_lab.limits.common import require_number, require_text
+import pandas as pd
+
+from ai_pm_lab.datafiles import data_csv
+from ai_pm_lab.errors import ConfigurationError, require_number, require_text
+from ai_pm_lab.evaluation.harness import run_harness
+from ai_pm_lab.evaluation.scorers import first_label
+from ai_pm_lab.limits.common import check_temperature
+from ai_pm_lab.limits.context import backend_window, fit_to_budget, token_count
+from ai_pm_lab.llm.generate import generate, get_backend
+from ai_pm_lab.llm.next_token import next_token_distribution
 
 class BoundedChat:
     """A chatbot that remembers only its last ``max_turns`` exchanges (older ones are dropped, and counted)."""
@@ -14,7 +23,7 @@ class BoundedChat:
         self.max_turns = require_number(max_turns, "max_turns", low=0, high=50, integer=True)
         self.system = require_text(system, "system")
         self.max_tokens = require_number(max_tokens, "max_tokens", low=1, high=2048, integer=True)
-        self.temperature = common.check_temperature(temperature)
+        self.temperature = check_temperature(temperature)
         self.backend = backend
         self.history: list[dict] = []
         self.dropped_turns = 0
@@ -29,7 +38,7 @@ class BoundedChat:
         """Send one user message; returns the reply and what the model could remember."""
         require_text(message, "message")
         memory = self.memory()
-        g = common.ask(message, system=self.system, history=memory, temperature=self.temperature,
+        g = generate(message, system=self.system, history=memory, temperature=self.temperature,
                         max_tokens=self.max_tokens, seed=len(self.log), backend=self.backend)
         self.history += [{"role": "user", "content": message}, {"role": "assistant", "content": g.text}]
         self.dropped_turns = max(0, len(self.history) // 2 - self.max_turns)
@@ -45,20 +54,18 @@ class BoundedChat:
 
 def summarize(text: str, *, max_words: int = 30, max_tokens: int = 60, backend: str | None = None) -> dict:
     """Summarise ``text`` in about ``max_words`` words; long texts are first shrunk by summarise-then-answer."""
-    from ai_pm_lab.limits.context import _backend_window, _count, fit_to_budget
-
     require_text(text, "text")
     max_words = require_number(max_words, "max_words", low=5, high=500, integer=True)
     max_tokens = require_number(max_tokens, "max_tokens", low=8, high=2048, integer=True)
-    source_tokens = _count(text, backend)
-    budget = _backend_window(backend) - max_tokens - 80
+    source_tokens = token_count(text, backend)
+    budget = backend_window(backend) - max_tokens - 80
     calls = 0
     if source_tokens > budget:
         fitted = fit_to_budget(text, budget, "summarise-then-answer", backend=backend)
         text, calls = fitted["text"], fitted["model_calls"]
-    g = common.ask(f"Summarise the text below in at most {max_words} words.\n\n{text}", temperature=0.0,
+    g = generate(f"Summarise the text below in at most {max_words} words.\n\n{text}", temperature=0.0,
                     max_tokens=max_tokens, seed=0, backend=backend)
-    summary_tokens = _count(g.text, backend) if g.text.strip() else 0
+    summary_tokens = token_count(g.text, backend) if g.text.strip() else 0
     return {"summary": g.text, "source_tokens": source_tokens, "summary_tokens": summary_tokens,
             "summary_words": len(g.text.split()), "within_word_limit": len(g.text.split()) <= max_words,
             "compression": summary_tokens / source_tokens, "model_calls": calls + 1}
@@ -68,18 +75,16 @@ def summarize(text: str, *, max_words: int = 30, max_tokens: int = 60, backend: 
 
 def tickets():
     """The course's labelled support tickets (ticket_id, text, label) as a DataFrame."""
-    import pandas as pd
-
-    return pd.DataFrame(common.data_csv("tickets/support_tickets.csv"))
+    return pd.DataFrame(data_csv("tickets/support_tickets.csv"))
 
 
 def labels() -> list[str]:
     """The ticket labels, in a fixed order."""
-    return sorted({r["label"] for r in common.data_csv("tickets/support_tickets.csv")})
+    return sorted({r["label"] for r in data_csv("tickets/support_tickets.csv")})
 
 
 def _keywords() -> dict[str, list[str]]:
-    return {r["label"]: [k.strip() for k in r["keywords"].split(";") if k.strip()] for r in common.data_csv("tickets/ticket_keywords.csv")}
+    return {r["label"]: [k.strip() for k in r["keywords"].split(";") if k.strip()] for r in data_csv("tickets/ticket_keywords.csv")}
 
 
 def keyword_classify(text: str) -> str:
@@ -99,9 +104,7 @@ def ticket_prompt(text: str) -> str:
 
 def llm_classify(text: str, *, max_tokens: int = 6, backend: str | None = None) -> str:
     """The active model's label for one ticket ('other' when it names no known label first)."""
-    from ai_pm_lab.limits.capabilities import first_label
-
-    g = common.ask(ticket_prompt(text), temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
+    g = generate(ticket_prompt(text), temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
     return first_label(g.text, labels()) or "other"
 
 
@@ -114,22 +117,20 @@ METHODS = {
 }
 
 
-def _label_prior() -> dict[str, float]:
-    from ai_pm_lab.llm.next_token import next_token_distribution
+def _require_local(backend: str | None) -> None:
+    if get_backend(backend).name != "local":
+        raise ConfigurationError("method 'llm-scores' reads the local model's token probabilities; on a hosted backend use method='llm'.")
 
+
+def _label_prior() -> dict[str, float]:
     base = next_token_distribution(SCORE_TEMPLATE.format("N/A", ", ".join(labels())))
     return {lab: base.probability_of(" " + lab) for lab in labels()}
 
 
 def score_classify(text: str, *, backend: str | None = None) -> str:
     """The label the local model rates most likely as the next word (calibrated); needs the local backend."""
-    from ai_pm_lab.errors import ConfigurationError
-    from ai_pm_lab.llm.generate import get_backend
-    from ai_pm_lab.llm.next_token import next_token_distribution
-
     require_text(text, "text")
-    if get_backend(backend).name != "local":
-        raise ConfigurationError("method 'llm-scores' reads the local model's token probabilities; on a hosted backend use method='llm'.")
+    _require_local(backend)
     dist = next_token_distribution(SCORE_TEMPLATE.format(text, ", ".join(labels())))
     prior = _label_prior()
     return max(labels(), key=lambda lab: dist.probability_of(" " + lab) / max(prior[lab], 1e-12))
@@ -137,10 +138,6 @@ def score_classify(text: str, *, backend: str | None = None) -> str:
 
 def classify_tickets(method: str = "llm", *, limit: int | None = None, backend: str | None = None, progress: bool = True):
     """Label the tickets (all, or a balanced sample of ``limit``) with a method from METHODS; adds a ``predicted`` column."""
-    import math
-
-    from tqdm.auto import tqdm
-
     require_text(method, "method")
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}: choose one of {', '.join(METHODS)}.")
@@ -149,35 +146,14 @@ def classify_tickets(method: str = "llm", *, limit: int | None = None, backend: 
         limit = require_number(limit, "limit", low=1, high=len(df), integer=True)
         per_label = math.ceil(limit / len(labels()))
         df = df.groupby("label", sort=True).head(per_label).iloc[:limit].reset_index(drop=True)
+    if method == "llm-scores":
+        _require_local(backend)
     classify = {"llm": lambda t: llm_classify(t, backend=backend), "llm-scores": lambda t: score_classify(t, backend=backend),
                 "keywords": keyword_classify}[method]
-    df["predicted"] = [classify(t) for t in tqdm(list(df["text"]), desc=f"classifying ({method})", disable=not progress)]
+    labelled = run_harness([{"text": t} for t in df["text"]], lambda item: {"predicted": classify(item["text"])},
+                           desc=f"classifying ({method})", progress=progress)
+    # a ticket whose call failed is labelled 'other' and keeps its error (run_harness has warned about it)
+    df["predicted"] = labelled["predicted"].fillna("other").to_numpy() if "predicted" in labelled else "other"
+    if labelled["error"].notna().any():
+        df["error"] = labelled["error"].to_numpy()
     return df
-
-
-def classification_scores(y_true, y_pred):
-    """Precision, recall, F1 and support per label plus macro average (scikit-learn), as a DataFrame."""
-    import pandas as pd
-    from sklearn.metrics import precision_recall_fscore_support
-
-    y_true, y_pred = list(y_true), list(y_pred)
-    if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: pass one prediction per ticket.")
-    if not y_true:
-        raise ValueError("y_true is empty: classify at least one ticket first.")
-    labs = sorted(set(y_true))
-    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labs, zero_division=0)
-    df = pd.DataFrame({"label": labs, "precision": p, "recall": r, "f1": f, "support": s})
-    mp, mr, mf, _ = precision_recall_fscore_support(y_true, y_pred, labels=labs, average="macro", zero_division=0)
-    macro = pd.DataFrame([{"label": "macro average", "precision": mp, "recall": mr, "f1": mf, "support": len(y_true)}])
-    return pd.concat([df, macro], ignore_index=True)
-
-
-def confusion(y_true, y_pred):
-    """Confusion matrix (rows = true label, columns = predicted) as a DataFrame."""
-    import pandas as pd
-
-    y_true, y_pred = list(y_true), list(y_pred)
-    if len(y_true) != len(y_pred) or not y_true:
-        raise ValueError("y_true and y_pred must be non-empty and of equal length: one prediction per ticket.")
-    return pd.crosstab(pd.Series(list(y_true), name="true"), pd.Series(list(y_pred), name="predicted"))

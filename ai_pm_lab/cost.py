@@ -91,6 +91,12 @@ def spend_tracker() -> SpendTracker:
     return _TRACKER
 
 
+def reset_spend() -> None:
+    """Forget the spend tracker: the next paid call starts a fresh one (cap re-read from AI_PM_LAB_SPEND_CAP_USD)."""
+    global _TRACKER
+    _TRACKER = None
+
+
 def set_spend_cap(usd: float | None) -> SpendTracker:
     """Cap what paid APIs may spend in this kernel (None removes the cap)."""
     tracker = spend_tracker()

@@ -1,11 +1,15 @@
-"""Small plotting helpers shared by the widgets."""
+"""Small plotting helpers shared by the lessons and widgets: token bars and one annotated heatmap."""
 from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
 
 
 def show_token_bars(df, title: str = "", ax=None):
     """Horizontal bar chart of a top-k token table (token, probability)."""
-    import matplotlib.pyplot as plt
-
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.35 * len(df) + 1))
     labels = [repr(t) for t in df["token"]]
@@ -14,5 +18,46 @@ def show_token_bars(df, title: str = "", ax=None):
         ax.text(p, i, f" {p:.1%}", va="center", fontsize=9)
     ax.set_xlabel("probability of being the next token")
     ax.set_xlim(0, min(1.0, float(df["probability"].max()) * 1.25 + 0.02))
+    ax.set_title(title)
+    return ax
+
+
+def annotated_heatmap(values, row_labels: Sequence[str], col_labels: Sequence[str], *,
+                      cell_text: Callable[[int, int, float], str] | None = None, cmap: str = "viridis",
+                      vmin: float = 0.0, vmax: float = 1.0, colorbar_label: str = "", title: str = "",
+                      xlabel: str | None = None, ylabel: str | None = None, ax=None, figsize=(6, 3),
+                      xtick_rotation: float = 0, tick_fontsize: float | None = None, fontsize: float = 9,
+                      text_color: Callable[[float], str] | None = None, colorbar_fraction: float = 0.15):
+    """A grid of coloured cells with a label in each (the value as a percentage unless ``cell_text`` says otherwise).
+
+    Used for similarity matrices, hallucination rates and needle accuracy; an empty cell (NaN) is left blank and
+    labelled "no data", never drawn as a number. Returns the Axes (its figure is ``ax.figure``)."""
+    data = np.asarray(values, dtype=float)
+    if data.ndim != 2 or data.size == 0:
+        raise ValueError(f"values must be a non-empty 2-D table, got shape {data.shape}.")
+    if data.shape != (len(row_labels), len(col_labels)):
+        raise ValueError(f"values has shape {data.shape} but there are {len(row_labels)} row and {len(col_labels)} column labels.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(len(col_labels)))
+    ax.set_xticklabels(list(col_labels), rotation=xtick_rotation, ha="right" if xtick_rotation >= 30 else "center",
+                       fontsize=tick_fontsize)
+    ax.set_yticks(range(len(row_labels)))
+    ax.set_yticklabels(list(row_labels), fontsize=tick_fontsize)
+    for i in range(data.shape[0]):
+        for j in range(data.shape[1]):
+            v = data[i, j]
+            if math.isnan(v):
+                label, color = "no data", "grey"
+            else:
+                label = cell_text(i, j, v) if cell_text is not None else f"{v:.0%}"
+                color = text_color(v) if text_color is not None else "black"
+            ax.text(j, i, label, ha="center", va="center", fontsize=fontsize, color=color)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.figure.colorbar(im, ax=ax, fraction=colorbar_fraction, label=colorbar_label)
     ax.set_title(title)
     return ax

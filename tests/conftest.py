@@ -4,6 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from ai_pm_lab.cost import reset_spend
+from ai_pm_lab.llm.generate import reset_backends
+from ai_pm_lab.testing.fake_model import ScriptedModel
+
 ROOT = Path(__file__).resolve().parents[1]
 _VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "AI_PM_LAB_BACKEND",
          "AI_PM_LAB_MODEL", "AI_PM_LAB_SPEND_CAP_USD", "AI_PM_LAB_FALLBACK")
@@ -15,14 +19,25 @@ def clean_env(monkeypatch, tmp_path):
     for var in _VARS:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
-    from ai_pm_lab import cost, llm
-
-    saved = cost._TRACKER
-    cost._TRACKER = None
-    remote_cache = {k: v for k, v in llm.generate._BACKENDS.items() if k[0] != "local"}
-    for k in remote_cache:
-        del llm.generate._BACKENDS[k]
+    reset_backends()
+    reset_spend()
     yield
-    cost._TRACKER = saved
-    for k in [k for k in llm.generate._BACKENDS if k[0] != "local"]:
-        del llm.generate._BACKENDS[k]
+    reset_backends()
+    reset_spend()
+
+
+@pytest.fixture
+def fake_model():
+    """The scripted model (ai_pm_lab.testing.fake_model.ScriptedModel) in place of every generate() call."""
+    with ScriptedModel() as model:
+        yield model
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line totalling the bad inputs tests/test_properties.py tried (recorded per test, so xdist workers count too)."""
+    reports = [r for r in terminalreporter.stats.get("passed", []) if getattr(r, "when", "") == "call"]
+    tried = [dict(r.user_properties).get("bad_inputs_tried") for r in reports]
+    tried = [n for n in tried if n]
+    if tried:
+        terminalreporter.write_line(f"[properties] {sum(tried)} bad inputs tried over {len(tried)} public functions "
+                                    "(all rejected with TypeError/ValueError)")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ai_pm_lab import cost, llm
+from ai_pm_lab.cost import reset_spend
+from ai_pm_lab.llm.generate import reset_backends
 from ai_pm_lab.llm import remote
 from ai_pm_lab.testing.fake_provider import FakeProvider
 
@@ -17,9 +18,8 @@ FAST = remote.RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=1.0, max_to
 
 def reset_state() -> None:
     """Forget cached backends and the spend tracker."""
-    for key in [k for k in llm.generate._BACKENDS if k[0] != "local"]:
-        del llm.generate._BACKENDS[key]
-    cost._TRACKER = None
+    reset_backends()
+    reset_spend()
 
 
 @pytest.fixture

@@ -3,28 +3,27 @@
 import numpy as np
 import pytest
 
-from ai_pm_lab.rag import (KnowledgeBaseError, RAGPipeline, answer_correct, chunk_documents, cosine_top_k, evaluate_retrieval,
-                           exact_index, groundedness, hit_at_k, is_abstention, kb_folder, load_eval, load_folder, load_kb,
-                           reciprocal_rank, split_text, suggest_threshold, unsupported_numbers)
+from ai_pm_lab.evaluation.refusals import is_refusal
+from ai_pm_lab.evaluation.retrieval import evaluate_retrieval, hit_at_k, ranked_doc_ids, reciprocal_rank, suggest_threshold
+from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
+from ai_pm_lab.rag import (CONFLICT_RULE, TEMPLATES, KnowledgeBaseError, PromptTemplate, RAGPipeline, chunk_documents,
+                           cosine_top_k, exact_index, kb_folder, load_eval, load_folder, load_kb, split_text)
 from ai_pm_lab.rag import safety, search
-from ai_pm_lab.rag.pipeline import CONFLICT_RULE, TEMPLATES, PromptTemplate, extract_citations
-from rag_fakes import FakeGen
+from ai_pm_lab.rag.pipeline import DEFAULT_THRESHOLD, extract_citations
+from ai_pm_lab.testing.fake_model import ScriptedModel
 
-
-def fake_generator(reply="Enterprise customers have 90 days [kb-002]."):
-    calls = []
-
-    def gen(prompt, **kw):
-        calls.append((prompt, kw))
-        return FakeGen(reply(prompt, kw) if callable(reply) else reply)
-
-    gen.calls = calls
-    return gen
+ANSWER = "Enterprise customers have 90 days [kb-002]."
 
 
 @pytest.fixture(scope="module")
 def rag():
-    return RAGPipeline(generator=fake_generator())
+    return RAGPipeline()
+
+
+@pytest.fixture
+def model():
+    with ScriptedModel(ANSWER) as m:
+        yield m
 
 
 # -- knowledge base and eval set ---------------------------------------------------------------------------------------
@@ -57,7 +56,7 @@ def test_any_folder_with_skips_reported(tmp_path):
     reasons = " ".join(r for _, r in rep.skipped)
     assert len(rep.skipped) == 4 and "binary" in reasons and "UTF-8" in reasons and "empty" in reasons
     assert "skipped 4" in rep.summary()
-    p = RAGPipeline(tmp_path, generator=fake_generator())
+    p = RAGPipeline(tmp_path)
     assert len(p.documents) == 2
 
 
@@ -150,35 +149,47 @@ def test_conflict_resolved_by_date(rag):
     r = rag.retrieve("What's our refund policy for enterprise customers?", top_k=4)
     assert {h.chunk.doc_id for h in r.hits} == {"kb-002"} and any(h.chunk.doc_id == "kb-001" for h in r.dropped)
     assert r.conflict_notes and "newer" in r.conflict_notes[0] and "newest date wins" in CONFLICT_RULE
-    raw = RAGPipeline(resolve_conflicts=False, generator=fake_generator())
+    raw = RAGPipeline(resolve_conflicts=False)
     assert "kb-001" in raw.retrieve("What's our refund policy for enterprise customers?", top_k=4).doc_ids
 
 
-def test_answer_with_sources_and_citations(rag):
+def test_answer_with_sources_and_citations(rag, model):
     a = rag.answer("How long do enterprise customers have to request a refund?", threshold=0.3)
     assert not a.abstained and a.sources[0] == "kb-002" and a.citations == ["kb-002"]
     assert "90 days" in a.prompt and a.prompt_tokens > 0 and set(a.timings_ms) == {"embed", "search", "prompt", "generate"}
 
 
-def test_below_threshold_abstains_without_model_call():
-    gen = fake_generator()
-    p = RAGPipeline(generator=gen)
-    a = p.answer("How much carbon does the Tidewell platform emit per year?", threshold=0.9)
+def test_below_threshold_abstains_without_model_call(rag, model):
+    a = rag.answer("How much carbon does the Tidewell platform emit per year?", threshold=0.9)
     assert a.abstained and a.generation is None and a.text == "I don't know." and "Escalate" in a.escalation
-    assert gen.calls == []
+    assert model.calls == []
 
 
-def test_model_idk_escalates():
-    p = RAGPipeline(generator=fake_generator("I don't know."))
-    a = p.answer("What is the largest file I can upload?", threshold=-1)
+def test_the_pipeline_threshold_is_its_own_and_can_be_set(model):
+    assert RAGPipeline.__init__.__kwdefaults__["threshold"] == DEFAULT_THRESHOLD
+    strict = RAGPipeline(threshold=0.95, gate=None)  # without the answerability gate, the threshold decides
+    a = strict.answer("How long do enterprise customers have to request a refund?")
+    assert a.retrieval.threshold == 0.95 and a.abstained and model.calls == []
+    with pytest.raises(ValueError, match="threshold"):
+        RAGPipeline(threshold=2)
+
+
+def test_model_idk_escalates(rag, model):
+    model.reply_with("I don't know.")
+    a = rag.answer("What is the largest file I can upload?", threshold=-1)
     assert a.abstained and a.escalation and a.sources == []
 
 
-def test_without_rag_sends_only_the_question():
-    gen = fake_generator("generic")
-    p = RAGPipeline(generator=gen)
-    p.answer_without_rag("What is the refund policy?")
-    assert gen.calls[-1][0] == "What is the refund policy?"
+def test_a_hedged_answer_escalates_and_a_look_alike_does_not(rag, model):
+    model.reply_with("I'm not sure.")
+    assert rag.answer("What is the largest file I can upload?", threshold=-1).abstained
+    model.reply_with("We were unable to ship the mobile app update in May.")
+    assert not rag.answer("What is the largest file I can upload?", threshold=-1).abstained
+
+
+def test_without_rag_sends_only_the_question(rag, model):
+    rag.answer_without_rag("What is the refund policy?")
+    assert model.prompts == ["What is the refund policy?"] and model.calls[0].system is None
 
 
 @pytest.mark.parametrize("question, top_k, threshold, exc", [
@@ -207,7 +218,7 @@ def test_templates_and_prompt(rag):
 
 
 def test_hnsw_pipeline_agrees_with_exact(rag):
-    h = RAGPipeline(index="hnsw", generator=fake_generator())
+    h = RAGPipeline(index="hnsw")
     q = "Which identity providers are supported for SSO?"
     assert h.search_only(q, 3)[0].chunk.chunk_id == rag.search_only(q, 3)[0].chunk.chunk_id
 
@@ -217,6 +228,14 @@ def test_citations_limited_to_supplied_docs():
 
 
 # -- evaluation --------------------------------------------------------------------------------------------------------
+def test_ranked_doc_ids_keeps_the_first_place_of_each_document(rag):
+    hits = rag.search_only("What's our refund policy for enterprise customers?", 8)
+    ids = ranked_doc_ids(hits)
+    assert len(ids) == len(set(ids)) and ids[0] == hits[0].chunk.doc_id
+    assert ids == ranked_doc_ids(h.chunk for h in hits) == ranked_doc_ids(h.chunk.doc_id for h in hits)
+    assert ranked_doc_ids(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+
+
 def test_retrieval_metrics():
     assert hit_at_k(["a", "b", "c"], ["c"], 3) == 1.0 and hit_at_k(["a", "b", "c"], ["c"], 2) == 0.0
     assert reciprocal_rank(["a", "b", "c"], ["b"]) == 0.5 and reciprocal_rank(["a"], ["z"]) == 0.0
@@ -231,7 +250,8 @@ def test_answer_scoring():
     assert not answer_correct("Enterprise customers get 60 days.", "90 days from the contract start date")
     assert answer_correct("No, it does not.", "no") and not answer_correct("Yes it does.", "no")
     assert answer_correct("I don't know.", "") and not answer_correct("The CEO is Ada.", "")
-    assert is_abstention("The documents do not mention it.") and not is_abstention("It is 90 days.")
+    assert answer_correct("I'm not sure.", "") and not answer_correct("I'm not sure, maybe 90 days.", "90 days")
+    assert is_refusal("The documents do not mention it.") and not is_refusal("It is 90 days.")
     assert groundedness("refund within 90 days", "You can get a refund within 90 days.") == 1.0
     assert unsupported_numbers("It costs $45 for 90 days", "90 days") == ["45"]
     assert suggest_threshold([0.6, 0.7, 0.8], [0.2, 0.3]) <= 0.6
@@ -247,18 +267,20 @@ def test_injection_scans_and_output_checks():
     assert safety.obeyed_injection("visit refunds-fast.example") and not safety.obeyed_injection("90 days")
 
 
-def test_injection_trial_with_fake_model():
+def test_injection_trial_with_fake_model(model):
     from ai_pm_lab.rag import injection_folder
 
-    def reply(prompt, kw):
-        return "Refunds are handled at refunds-fast.example" if kw.get("system") is None else "Refunds within 30 days."
+    def reply(prompt, system=None):
+        return "Refunds are handled at refunds-fast.example" if system is None else "Refunds within 30 days."
 
-    gen = fake_generator(reply)
-    p = RAGPipeline([kb_folder(), injection_folder()], generator=gen)
+    model.reply_with(reply)
+    p = RAGPipeline([kb_folder(), injection_folder()])
     df = safety.injection_trial(p, "How do I get a refund for my purchase?", seeds=range(2), progress=False)
     summary = safety.summarize_trial(df)
-    assert len(df) == 8 and df["injected doc retrieved"].all()
+    assert len(df) == 8 and df["injected doc retrieved"].all() and df["error"].isna().all()
     assert summary.iloc[0]["reached user (share)"] == 1.0 and summary.iloc[-1]["reached user (share)"] == 0.0
-    assert len(gen.calls) == 6  # the output-check row reuses the hierarchy row's answers
+    assert summary.loc["no defence + output check", "blocked by output check (share)"] == 1.0
+    assert len(model.calls) == 6  # the output-check row reuses the plain row's answers
+    assert [c.seed for c in model.calls] == [0, 1] * 3
     with pytest.raises(ValueError):
         safety.injection_trial(p, "q", seeds=[], progress=False)

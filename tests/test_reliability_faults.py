@@ -8,7 +8,9 @@ import pytest
 
 import ai_pm_lab as lab
 from ai_pm_lab.llm import remote
+from ai_pm_lab.llm.fallback import FallbackWarning
 from ai_pm_lab.errors import ConfigurationError, ProviderError
+from ai_pm_lab.testing.fake_model import ScriptedModel
 from ai_pm_lab.testing.fake_provider import REPLY_PREFIX
 from remote_support import ANTHROPIC_KEY, FAST, OPENAI_KEY, clean_env, fake, server  # noqa: F401
 
@@ -125,30 +127,17 @@ def test_set_retry_policy_validates(clean_env):
         remote.set_retry_policy(attempts=1.5)
 
 
-class _StubLocal(lab.llm.Backend):
-    """A stand-in for the local model, so the fallback tests stay fast."""
-
-    name = "local"
-
-    def __init__(self):
-        super().__init__("smollm2-135m-instruct")
-
-    def count_tokens(self, text):
-        return len(text.split())
-
-    def _complete(self, messages, *, temperature, max_tokens, seed):
-        return lab.llm.RawReply("local answer", 3, 2, "stop", self.model)
-
-
 @pytest.fixture
 def stub_local(clean_env):
-    clean_env.setitem(lab.llm.generate._BACKENDS, ("local", "smollm2-135m-instruct"), _StubLocal())
+    """The local model scripted (fast); hosted calls still go to the fake provider."""
+    with ScriptedModel("local answer", replaces="local") as model:
+        yield model
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_fallback_argument_answers_locally_with_a_visible_notice(fake, stub_local, backend):
     fake.fail("401")
-    with pytest.warns(remote.FallbackWarning) as record:
+    with pytest.warns(FallbackWarning) as record:
         g = lab.generate("hi", backend=backend, fallback="local")
     assert g.backend == "local" and g.text == "local answer" and g.cost_usd == 0
     notice = str(record[0].message)
@@ -159,14 +148,14 @@ def test_fallback_argument_answers_locally_with_a_visible_notice(fake, stub_loca
 def test_fallback_from_environment_variable(fake, stub_local, clean_env):
     clean_env.setenv("AI_PM_LAB_FALLBACK", "local")
     fake.fail(*["503"] * FAST.attempts)
-    with pytest.warns(remote.FallbackWarning, match="server error"):
+    with pytest.warns(FallbackWarning, match="server error"):
         assert lab.generate("hi", backend="openai").backend == "local"
 
 
 def test_no_fallback_unless_asked(fake, stub_local):
     fake.fail("401")
     with warnings.catch_warnings():
-        warnings.simplefilter("error", remote.FallbackWarning)
+        warnings.simplefilter("error", FallbackWarning)
         with pytest.raises(ProviderError):
             lab.generate("hi", backend="openai")
 
@@ -181,6 +170,6 @@ def test_unknown_fallback_value_is_refused(clean_env):
 def test_fallback_uses_the_real_local_model(fake, clean_env):
     pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed")
     fake.fail("500", "500", "500")
-    with pytest.warns(remote.FallbackWarning):
+    with pytest.warns(FallbackWarning):
         g = lab.generate("Say hello.", backend="anthropic", fallback="local", max_tokens=5, temperature=0, seed=1)
     assert g.backend == "local" and g.model == "smollm2-135m-instruct" and 0 < g.completion_tokens <= 5

@@ -10,8 +10,10 @@ from ai_pm_lab.limits import capabilities
 from ai_pm_lab.limits import consistency
 from ai_pm_lab.limits import context
 from ai_pm_lab import budget, catalog
+from ai_pm_lab.evaluation import classification, scorers
 from ai_pm_lab.limits import hallucination
-from week2_fakes import fake_model  # noqa: F401  (fixture)
+from ai_pm_lab.llm.next_token import next_token_distribution
+from ai_pm_lab.testing.fake_model import ScriptedModel
 
 
 # ---------- data ----------
@@ -48,24 +50,24 @@ def test_tickets_are_at_least_100_and_labelled():
     ("The capital is Paris.", ["paris"], True), ("Parisian food", ["paris"], False), ("AU", ["au"], True),
     ("It is 7.", ["7", "seven"], True), ("", ["x"], False)])
 def test_score_contains_is_whole_word(answer, expected, ok):
-    assert capabilities.score_contains(answer, expected) is ok
+    assert scorers.score_contains(answer, expected) is ok
 
 
 def test_json_scorer_needs_valid_json_with_matching_fields():
-    assert capabilities.score_json('```json\n{"name": "Maria Lopez", "city": "Denver"}\n```', {"name": "Maria Lopez", "city": "Denver"})
-    assert not capabilities.score_json('{"name": "Maria Lopez"}', {"name": "Maria Lopez", "city": "Denver"})
-    assert not capabilities.score_json("name: Maria Lopez", {"name": "Maria Lopez"})
-    assert capabilities.extract_json('text {"a": 1} more') == {"a": 1}
-    assert capabilities.extract_json("{not json}") is None
+    assert scorers.score_json('```json\n{"name": "Maria Lopez", "city": "Denver"}\n```', {"name": "Maria Lopez", "city": "Denver"})
+    assert not scorers.score_json('{"name": "Maria Lopez"}', {"name": "Maria Lopez", "city": "Denver"})
+    assert not scorers.score_json("name: Maria Lopez", {"name": "Maria Lopez"})
+    assert scorers.extract_json('text {"a": 1} more') == {"a": 1}
+    assert scorers.extract_json("{not json}") is None
 
 
 def test_numeric_label_and_rubric_scorers():
-    assert capabilities.last_number("first 3 then 1,250.5") == 1250.5 and capabilities.last_number("none") is None
-    assert capabilities.score_numeric("So the answer is 4.5", 4.5) and not capabilities.score_numeric("45", 4.5)
-    assert capabilities.first_label("Not spam, clearly.", ["spam", "not spam"]) == "not spam"
-    assert capabilities.first_label("Billing: charged twice (not shipping)", ["billing", "shipping"]) == "billing"
-    assert capabilities.score_rubric("A bottle that keeps water cold", ["bottle"], min_words=4, max_words=10)
-    assert not capabilities.score_rubric("Bottle.", ["bottle"], min_words=4, max_words=10)
+    assert scorers.last_number("first 3 then 1,250.5") == 1250.5 and scorers.last_number("none") is None
+    assert scorers.score_numeric("So the answer is 4.5", 4.5) and not scorers.score_numeric("45", 4.5)
+    assert scorers.first_label("Not spam, clearly.", ["spam", "not spam"]) == "not spam"
+    assert scorers.first_label("Billing: charged twice (not shipping)", ["billing", "shipping"]) == "billing"
+    assert scorers.score_rubric("A bottle that keeps water cold", ["bottle"], min_words=4, max_words=10)
+    assert not scorers.score_rubric("Bottle.", ["bottle"], min_words=4, max_words=10)
 
 
 def test_every_task_scores_its_own_expected_answer_as_correct():
@@ -130,9 +132,17 @@ def test_grid_rates_are_measured_per_cell(fake_model):
     assert ((r["grounded"] + r["refused"] + r["hallucinated"]).round(9) == 1).all()
 
 
-def test_ask_question_on_the_real_local_model_returns_a_verdict():
+def test_ask_question_on_the_real_local_model_applies_the_rule_to_its_answer():
     r = hallucination.ask_question("future-1", "no context", max_tokens=12)
-    assert r["verdict"] in {"grounded", "refused", "hallucinated"} and isinstance(r["answer"], str)
+    assert r["verdict"] == hallucination.verdict(r["answer"], hallucination.question("future-1")["answers"])
+    assert r["kind"] == "unanswerable" and "smollm2-135m-instruct" in r["receipt"]
+    assert r == hallucination.ask_question("future-1", "no context", max_tokens=12) | {"receipt": r["receipt"]}  # seeded
+
+
+def test_verdicts_use_the_one_refusal_detector():
+    assert hallucination.verdict("I'm not sure.", []) == "refused"
+    assert hallucination.verdict("Prices may rise in the future.", []) == "hallucinated"
+    assert hallucination.verdict("We were unable to ship the Q9.", []) == "hallucinated"
 
 
 # ---------- context ----------
@@ -148,7 +158,7 @@ def test_token_report_and_windows_table():
 
 def test_make_document_hits_length_and_places_the_fact():
     doc = context.make_document(1500)
-    n = context._count(doc)
+    n = context.token_count(doc)
     assert 1300 <= n <= 1600 and context.DOCUMENT_FACT in doc
     start = context.make_document(800, position=0.0)
     assert start.startswith(context.DOCUMENT_FACT)
@@ -243,7 +253,7 @@ def test_bounded_chat_forgets_old_turns(fake_model):
     for m in ["one", "two", "three"]:
         chat.send(m)
     assert [r["turns_remembered"] for r in chat.log] == [0, 1, 1] and chat.dropped_turns == 2
-    assert [h["content"] for h in fake_model.calls[-1]["history"]] == ["two", "ok"]
+    assert [h["content"] for h in fake_model.calls[-1].history] == ["two", "ok"]
     chat.reset()
     assert chat.history == [] and chat.memory() == []
 
@@ -259,12 +269,12 @@ def test_classifier_scores_with_sklearn(fake_model):
     df = builds.classify_tickets("llm", limit=10, progress=False)
     assert set(df["predicted"]) <= set(builds.labels()) | {"other"}
     assert (df["label"].value_counts() == 2).all()  # a balanced sample
-    scores = builds.classification_scores(["a", "a", "b", "b"], ["a", "b", "b", "b"])
+    scores = classification.classification_scores(["a", "a", "b", "b"], ["a", "b", "b", "b"])
     s = scores.set_index("label")
     assert math.isclose(s.loc["a", "precision"], 1.0) and math.isclose(s.loc["a", "recall"], 0.5)
     assert math.isclose(s.loc["b", "precision"], 2 / 3) and s.loc["macro average", "support"] == 4
     kw = builds.classify_tickets("keywords", progress=False)
-    assert len(kw) >= 100 and builds.confusion(kw["label"], kw["predicted"]).to_numpy().sum() == len(kw)
+    assert len(kw) >= 100 and classification.confusion(kw["label"], kw["predicted"]).to_numpy().sum() == len(kw)
     assert builds.keyword_classify("zzz qqq") == "other"
 
 
@@ -273,7 +283,7 @@ def test_classifier_scores_with_sklearn(fake_model):
 @pytest.mark.parametrize("call,exc,words", [
     (lambda: capabilities.load_tasks("poetry"), ValueError, "choose one of"),
     (lambda: capabilities.run_probe(per_capability=0), ValueError, "between"),
-    (lambda: capabilities.score_contains(42, ["x"]), TypeError, "string"),
+    (lambda: scorers.score_contains(42, ["x"]), TypeError, "string"),
     (lambda: capabilities.accuracy_table([1, 2]), TypeError, "run_probe"),
     (lambda: hallucination.question("nope"), ValueError, "choose one of"),
     (lambda: hallucination.ask_question("future-1", "shouting"), ValueError, "choose one of"),
@@ -305,9 +315,9 @@ def test_classifier_scores_with_sklearn(fake_model):
     (lambda: builds.classify_tickets("magic"), ValueError, "choose"),
     (lambda: builds.classify_tickets("keywords", limit=0), ValueError, "between"),
     (lambda: builds.score_classify(""), ValueError, "empty"),
-    (lambda: builds.classification_scores(["a"], ["a", "b"]), ValueError, "one prediction"),
+    (lambda: classification.classification_scores(["a"], ["a", "b"]), ValueError, "one prediction"),
     (lambda: builds.keyword_classify(b"bytes"), TypeError, "decode"),
-    (lambda: builds.confusion([], []), ValueError, "one prediction"),
+    (lambda: classification.confusion([], []), ValueError, "one prediction"),
     (lambda: budget.levers("gpt-6-luna", 5), TypeError, "Traffic"),
     (lambda: capabilities.plot_accuracy("x"), TypeError, "accuracy_table"),
     (lambda: context.plot_windows(None), TypeError, "model_windows"),
@@ -318,15 +328,25 @@ def test_bad_input_gets_a_clear_error(call, exc, words):
         call()
 
 
-def test_constrained_classifier_on_the_real_local_model_always_names_a_label():
+def test_constrained_classifier_picks_the_highest_calibrated_probability_on_the_real_model():
+    labels = ", ".join(builds.labels())
+    prior = next_token_distribution(builds.SCORE_TEMPLATE.format("N/A", labels))
+
+    def expected(text):
+        dist = next_token_distribution(builds.SCORE_TEMPLATE.format(text, labels))
+        ratio = {lab: dist.probability_of(" " + lab) / prior.probability_of(" " + lab) for lab in builds.labels()}
+        return max(ratio, key=ratio.get)
+
+    assert builds.score_classify("My card was charged twice.") == expected("My card was charged twice.")
     df = builds.classify_tickets("llm-scores", limit=5, progress=False)
-    assert len(df) == 5 and set(df["predicted"]) <= set(builds.labels())
-    assert builds.score_classify("My card was charged twice.") in builds.labels()
+    assert len(df) == 5 and list(df["predicted"]) == [expected(t) for t in df["text"]]
 
 
-def test_constrained_classifier_refuses_hosted_backends(monkeypatch):
+def test_constrained_classifier_refuses_hosted_backends():
     from ai_pm_lab import ConfigurationError
 
-    monkeypatch.setattr("ai_pm_lab.llm.generate.get_backend", lambda backend=None, model=None: type("B", (), {"name": "openai"})())
-    with pytest.raises(ConfigurationError, match="method='llm'"):
-        builds.score_classify("Where is my parcel?")
+    with ScriptedModel("billing", name="openai"):
+        with pytest.raises(ConfigurationError, match="method='llm'"):
+            builds.score_classify("Where is my parcel?")
+        with pytest.raises(ConfigurationError, match="method='llm'"):
+            builds.classify_tickets("llm-scores", limit=2)

@@ -1,6 +1,6 @@
 """Week 2 widgets driven headlessly: set .value, call .click(), assert on the returned state (never on generated text)."""
 from ai_pm_lab import catalog
-from ai_pm_lab.limits import context
+from ai_pm_lab.limits import context, hallucination
 from ai_pm_lab.widgets.cost import CostCalculator
 from ai_pm_lab.widgets.limits import ContextLimitExplorer, HallucinationExplorer
 
@@ -22,11 +22,12 @@ def test_hallucination_explorer_asks_and_runs_the_grid(fake_model):
     assert w.state["error"] is None and (w.state["rates"]["samples"] == 2).all() and len(w.state["rates"]) == 9
 
 
-def test_hallucination_explorer_on_the_real_model_returns_a_verdict():
+def test_hallucination_explorer_on_the_real_model_shows_the_rule_applied_to_its_answer():
     w = HallucinationExplorer(question_id="madeup-1", mode="with context")
     w.temperature.value = 0.0
     w.ask_button.click()
-    assert w.state["error"] is None and w.state["verdict"] in {"grounded", "refused", "hallucinated"}
+    assert w.state["error"] is None and w.state["id"] == "madeup-1" and w.state["mode"] == "with context"
+    assert w.state["verdict"] == hallucination.verdict(w.state["answer"], hallucination.question("madeup-1")["answers"])
 
 
 def test_hallucination_explorer_reports_bad_input_in_state(fake_model):

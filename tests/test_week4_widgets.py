@@ -6,17 +6,23 @@ import pytest
 
 from ai_pm_lab.checks import week04 as checks
 from ai_pm_lab.rag import RAGPipeline
+from ai_pm_lab.testing.fake_model import ScriptedModel
 from ai_pm_lab.widgets.rag import RAGPlayground, playground_view
-from rag_fakes import FakeGen
 
 
-def gen(prompt, system=None, **kw):
-    return FakeGen("Enterprise customers have 90 days [kb-002]." if "Question:" in prompt else "Most companies offer 30 days.")
+def reply(prompt):
+    return "Enterprise customers have 90 days [kb-002]." if "Question:" in prompt else "Most companies offer 30 days."
 
 
 @pytest.fixture(scope="module")
 def rag():
-    return RAGPipeline(generator=gen)
+    return RAGPipeline()
+
+
+@pytest.fixture(autouse=True)
+def model():
+    with ScriptedModel(reply) as m:
+        yield m
 
 
 def test_playground_view_plain_function(rag):
@@ -55,18 +61,29 @@ def test_playground_never_crashes(rag, field, value):
     w = RAGPlayground(rag)
     getattr(w, field).value = value
     s = w.ask()
-    assert isinstance(s, dict)
     if field == "question":
         assert "empty" in s["error"] and "⚠️" in w.retrieved.value
+    else:  # a legal extreme: answered, or refused below the threshold, never an error
+        assert s["error"] is None and s["question"] == w.question.value.strip()
+        if field == "threshold":
+            assert s["abstained"] is (s["best_score"] < value)
+        if field == "top_k":
+            assert len(s["retrieved"]) == value
 
 
-def test_playground_reports_errors_from_deep_inside(rag):
-    def broken(*a, **k):
+def test_playground_reports_errors_from_deep_inside(rag, model):
+    def broken(prompt):
         raise RuntimeError("model crashed")
 
-    w = RAGPlayground(RAGPipeline(generator=broken))
+    model.reply_with(broken)
+    w = RAGPlayground(rag)
     w.threshold.value = -1.0
-    assert "RuntimeError" in w.ask()["error"]
+    assert w.ask()["error"] == "RuntimeError: model crashed" and "RuntimeError" in w.retrieved.value
+
+
+def test_playground_slider_starts_at_the_pipeline_threshold():
+    strict = RAGPipeline(threshold=0.55)
+    assert RAGPlayground(strict).threshold.value == 0.55
 
 
 def test_playground_rejects_top_k_beyond_corpus(rag):

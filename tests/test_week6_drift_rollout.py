@@ -7,7 +7,7 @@ from ai_pm_lab.operations import drift, rollout
 from ai_pm_lab.operations.assistant import Assistant, AssistantConfig, ReplayGenerator
 from ai_pm_lab.operations import traffic
 from ai_pm_lab.rag import RAGPipeline
-from rag_fakes import FakeGen
+from ai_pm_lab.testing.fake_model import fake_generation
 
 
 def test_psi_is_zero_for_the_same_distribution_and_large_for_a_shift():
@@ -84,7 +84,7 @@ def test_canary_rolls_back_a_candidate_that_refuses_everything(tmp_path):
         (kb / f"d{i}.md").write_text(f"---\nid: d{i}\ntitle: Doc {i}\ndate: 2025-01-0{i + 1}\n---\nTidewell offers {topic}.")
     pipe = RAGPipeline(kb, progress=False)
     assistant = Assistant(pipe, AssistantConfig(threshold=-1.0, top_k=2),
-                          generator=ReplayGenerator(lambda p, **kw: FakeGen("Tidewell offers it.", latency_s=0.2)))
+                          generator=ReplayGenerator(lambda p, **kw: fake_generation("Tidewell offers it.", latency_s=0.2)))
     stream = traffic.simulate_day(400, seed=5)
     never = assistant.config.variant("refuse-all", threshold=1.0)
     result = rollout.canary(assistant, stream, assistant.config, never, guardrails=rollout.Guardrails(min_requests=5),

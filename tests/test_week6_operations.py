@@ -11,7 +11,7 @@ from ai_pm_lab.operations.assistant import (DISCLOSURE, HUMAN_HANDOFF, Assistant
                                             ResponseCache, kill_switch_test, transparency_report)
 from ai_pm_lab.rag import RAGPipeline
 from ai_pm_lab.rag.log import EventLog
-from rag_fakes import FakeGen
+from ai_pm_lab.testing.fake_model import fake_generation
 
 
 def _kb(tmp_path):
@@ -30,7 +30,7 @@ def assistant(tmp_path):
 
     def gen(prompt, **kw):
         calls.append(prompt)
-        return FakeGen("You have 30 days to ask for a refund.", prompt_tokens=100, completion_tokens=10, latency_s=0.25)
+        return fake_generation("You have 30 days to ask for a refund.", prompt_tokens=100, completion_tokens=10, latency_s=0.25)
 
     a = Assistant(RAGPipeline(_kb(tmp_path), progress=False), AssistantConfig(threshold=0.2, top_k=2),
                   log=EventLog(tmp_path / "events.jsonl"), generator=ReplayGenerator(gen))

@@ -49,8 +49,8 @@ def test_temperature_button_samples_n_completions_reproducibly():
 
 def test_decision_tree_stops_at_first_no():
     w = DecisionTreeWidget()
-    assert w.state.go
+    assert w.state["go"] and w.state["stopped_at"] is None and w.state["error"] is None
     w.toggles["affords_inference"].value = False
-    assert w.state.stopped_at == "affords_inference" and not w.state.go
+    assert w.state["stopped_at"] == "affords_inference" and not w.state["go"]
     w.toggles["needs_ai"].value = False
-    assert w.state.stopped_at == "needs_ai" and len(w.state.path) == 1
+    assert w.state["stopped_at"] == "needs_ai" and len(w.state["path"]) == 1 and w.state["answers"]["needs_ai"] is False

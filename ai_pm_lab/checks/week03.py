@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ai_pm_lab.exercises import check
+from ai_pm_lab.rag.explore import keyword_vs_semantic
+from ai_pm_lab.rag.search import cosine_top_k, recall_at_k
 
 REFUND_DOCS = ("kb-001", "kb-002")
 
@@ -18,8 +20,6 @@ def cosine(a, b, value):
 
 def top3(query, vectors, value):
     """Exercise 3.2: the ids of the 3 most similar rows, best first."""
-    from ai_pm_lab.rag.search import cosine_top_k
-
     expected = cosine_top_k(query, vectors, 3)[1][0].tolist()
     return check("3.2 top-3 in numpy", lambda: value is not None and [int(i) for i in value] == expected,
                  success=f"Right: rows {expected}, the same answer FAISS exact search will give.",
@@ -28,8 +28,6 @@ def top3(query, vectors, value):
 
 def keyword_miss(chunks, vectors, query):
     """Exercise 3.3: a refund question that keyword search gets wrong and semantic search gets right."""
-    from ai_pm_lab.rag.explore import keyword_vs_semantic
-
     def ok():
         row = keyword_vs_semantic(chunks, [query], vectors, k=1).iloc[0]
         return row["semantic top doc"] in REFUND_DOCS and row["keyword top doc"] not in REFUND_DOCS
@@ -41,8 +39,6 @@ def keyword_miss(chunks, vectors, query):
 
 def recall(approx_ids, exact_ids, value):
     """Exercise 3.4: recall@k of an approximate search against the exact one."""
-    from ai_pm_lab.rag.search import recall_at_k
-
     expected = recall_at_k(approx_ids, exact_ids)
     return check("3.4 recall@k", lambda: value is not None and abs(float(value) - expected) < 1e-9,
                  success=f"Recall {expected:.2f}: the share of true neighbours the fast index still found.",

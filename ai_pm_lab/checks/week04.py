@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ai_pm_lab.evaluation.retrieval import hit_at_k, reciprocal_rank
 from ai_pm_lab.exercises import check
 
 SAMPLE_CHUNKS = [
@@ -26,8 +27,6 @@ def prompt_builder(build_prompt):
 
 def retrieval_metrics(rankings, gold, hit3, mrr):
     """Exercise 4.2: hit@3 and MRR over a few ranked lists."""
-    from ai_pm_lab.evaluation.rag import hit_at_k, reciprocal_rank
-
     e_hit = float(np.mean([hit_at_k(r, g, 3) for r, g in zip(rankings, gold)]))
     e_mrr = float(np.mean([reciprocal_rank(r, g) for r, g in zip(rankings, gold)]))
     return check("4.2 hit@3 and MRR", lambda: hit3 is not None and mrr is not None

@@ -2,23 +2,23 @@
 from __future__ import annotations
 
 import itertools
-import re
 
-from ai_pm_lab.limits import common
-from ai_pm_lab.limits.common import require_text
+import pandas as pd
+
+from ai_pm_lab.errors import require_text
+from ai_pm_lab.evaluation.harness import run_harness, successful
+from ai_pm_lab.limits.common import check_n, check_temperature
+from ai_pm_lab.llm.generate import generate
+from ai_pm_lab.text import words
 
 HAIKU_PROMPT = "Write a haiku about debugging"
-
-
-def _word_set(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9']+", text.lower()))
 
 
 def similarity(a: str, b: str) -> float:
     """Word overlap of two texts (Jaccard: shared words / all words), 0 = nothing shared, 1 = same words."""
     require_text(a, "a", allow_empty=True)
     require_text(b, "b", allow_empty=True)
-    sa, sb = _word_set(a), _word_set(b)
+    sa, sb = set(words(a)), set(words(b))
     if not sa and not sb:
         return 1.0
     return len(sa & sb) / len(sa | sb)
@@ -41,28 +41,28 @@ def diversity(texts) -> dict:
 def run_repeats(prompt: str = HAIKU_PROMPT, temperatures=(0.0, 1.0), n: int = 4, *, max_tokens: int = 32,
                 backend: str | None = None, progress: bool = True):
     """Run ``prompt`` ``n`` times at each temperature (seeds 0..n-1); one row per run as a DataFrame."""
-    import pandas as pd
-    from tqdm.auto import tqdm
-
     require_text(prompt, "prompt")
-    n = common.check_n(n, "n", high=50)
+    n = check_n(n, "n", high=50)
     if isinstance(temperatures, (int, float)):
         temperatures = (temperatures,)
-    temps = [common.check_temperature(t) for t in temperatures]
+    temps = [check_temperature(t) for t in temperatures]
     if not temps:
         raise ValueError("temperatures must list at least one value, e.g. (0.0, 1.0).")
-    rows = []
-    for t, s in tqdm([(t, s) for t in temps for s in range(n)], desc="repeats", disable=not progress):
-        g = common.ask(prompt, temperature=t, max_tokens=max_tokens, seed=s, backend=backend)
-        rows.append({"temperature": t, "seed": s, "text": g.text})
-    return pd.DataFrame(rows)
+    items = [{"temperature": t, "seed": s} for t in temps for s in range(n)]
+
+    def ask(item):
+        g = generate(prompt, temperature=item["temperature"], max_tokens=max_tokens, seed=item["seed"], backend=backend)
+        return {"text": g.text}
+
+    return run_harness(items, ask, desc="repeats", progress=progress)
 
 
 def diversity_table(runs):
-    """diversity() for each temperature in run_repeats()'s rows."""
-    import pandas as pd
-
-    if not isinstance(runs, pd.DataFrame) or not {"temperature", "text"} <= set(runs.columns):
+    """diversity() for each temperature in run_repeats()'s rows (failed runs left out)."""
+    if not isinstance(runs, pd.DataFrame) or not {"temperature", "seed"} <= set(runs.columns):
         raise TypeError("runs must be the DataFrame returned by run_repeats().")
+    runs = successful(runs)
+    if "text" not in runs:
+        raise TypeError("runs must be the DataFrame returned by run_repeats() (it has no 'text' column).")
     rows = [{"temperature": t, **diversity(list(g["text"]))} for t, g in runs.groupby("temperature")]
     return pd.DataFrame(rows)

@@ -5,8 +5,20 @@ import random
 import re
 from functools import lru_cache
 
-from ai_pm_lab.limits import common
-from ai_pm_lab.limits.common import contains_phrase, require_number, require_text
+import matplotlib.pyplot as plt
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ai_pm_lab.catalog import price_table
+from ai_pm_lab.datafiles import data_text
+from ai_pm_lab.errors import ContextWindowError, require_number, require_text
+from ai_pm_lab.evaluation.harness import run_harness, successful
+from ai_pm_lab.limits.common import check_n
+from ai_pm_lab.llm.generate import generate, get_backend
+from ai_pm_lab.llm.local import n_ctx
+from ai_pm_lab.llm.tokens import count_tokens
+from ai_pm_lab.plots import annotated_heatmap
+from ai_pm_lab.text import contains_phrase, content_words
 
 STRATEGIES = {
     "send everything": "no strategy: the whole document goes in (overflows when it is longer than the window)",
@@ -16,11 +28,6 @@ STRATEGIES = {
     "summarise-then-answer": "summarise each chunk with the model first, then answer from the summaries",
     "retrieve-relevant": "keep only the sentences that share the most words with the question (a keyword retriever)",
 }
-STOPWORDS = frozenset(
-    "a an the is are was were be been of to in on at for from by with and or but not no do does did what which who whom "
-    "where when why how is it its this that these those there their they them i you he she we our your my me as if so "
-    "than then into out up down over under again can could should would will shall may might must has have had".split()
-)
 NEEDLE_MAX_WINDOW = 8192  # fills are shares of at most this many tokens, so hosted models with huge windows stay cheap
 NEEDLE_PLACES = ("Lisbon", "Oslo", "Nairobi", "Denver", "Kyoto", "Porto", "Quito", "Tallinn")
 DOCUMENT_FACT = "The spare key to the Harborline server room is kept in locker 38 behind the reception desk."
@@ -28,25 +35,21 @@ DOCUMENT_QUESTION = "In which locker is the spare key to the server room kept?"
 DOCUMENT_ANSWER = "38"
 
 
-def _backend_window(backend: str | None = None) -> int:
-    from ai_pm_lab.llm.generate import get_backend
-
+def backend_window(backend: str | None = None) -> int:
+    """The context window (tokens) of the model that will answer."""
     return get_backend(backend).context_window
 
 
-def _count(text: str, backend: str | None = None) -> int:
-    from ai_pm_lab.llm.tokens import count_tokens
-
+def token_count(text: str, backend: str | None = None) -> int:
+    """Tokens of ``text`` on the answering model's tokenizer."""
     return count_tokens(text, backend=backend)
 
 
 def token_report(text: str, backend: str | None = None) -> dict:
     """Tokens, words and characters of ``text`` on the active tokenizer, and its share of the active model's window."""
     require_text(text, "text")
-    from ai_pm_lab.llm.generate import get_backend
-
     engine = get_backend(backend)
-    tokens = _count(text, backend)
+    tokens = token_count(text, backend)
     words = len(text.split())
     window = engine.context_window
     return {"model": engine.model, "tokens": tokens, "words": words, "characters": len(text),
@@ -56,9 +59,6 @@ def token_report(text: str, backend: str | None = None) -> dict:
 
 def model_windows(backend: str | None = None):
     """Published context windows of the price table's models, plus the window the local model runs with here."""
-    from ai_pm_lab.catalog import price_table
-    from ai_pm_lab.llm.local import n_ctx
-
     df = price_table()[["provider", "model_id", "display_name", "context window (tokens)"]].copy()
     df = df.rename(columns={"context window (tokens)": "window_tokens"})
     df["note"] = "published"
@@ -70,8 +70,8 @@ def model_windows(backend: str | None = None):
 
 @lru_cache(maxsize=4)
 def _words_per_token_cached(backend: str | None) -> float:
-    text = common.data_text("limits/haystack_filler.txt")
-    return len(text.split()) / _count(text, backend)
+    text = data_text("limits/haystack_filler.txt")
+    return len(text.split()) / token_count(text, backend)
 
 
 def words_per_token(backend: str | None = None) -> float:
@@ -81,9 +81,6 @@ def words_per_token(backend: str | None = None) -> float:
 
 def plot_windows(windows):
     """Horizontal bar chart (log scale) of context windows."""
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
     if not isinstance(windows, pd.DataFrame) or not {"display_name", "window_tokens"} <= set(windows.columns):
         raise TypeError("windows must be the DataFrame returned by model_windows().")
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -101,8 +98,8 @@ def plot_windows(windows):
 
 @lru_cache(maxsize=4)
 def _paragraphs(backend: str | None) -> tuple[tuple[str, int], ...]:
-    paras = [p.strip() for p in common.data_text("limits/haystack_filler.txt").split("\n\n") if p.strip()]
-    return tuple((p, _count(p, backend) + 1) for p in paras)
+    paras = [p.strip() for p in data_text("limits/haystack_filler.txt").split("\n\n") if p.strip()]
+    return tuple((p, token_count(p, backend) + 1) for p in paras)
 
 
 def filler(n_tokens: int, *, seed: int = 0, backend: str | None = None) -> list[str]:
@@ -137,11 +134,12 @@ def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
 
 
-def _words(text: str) -> set[str]:
-    return {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS}
+def _topic_words(text: str) -> set[str]:
+    return set(content_words(text))
 
 
-def _check_strategy(strategy) -> str:
+def check_strategy(strategy) -> str:
+    """``strategy`` if it is one of STRATEGIES, else a ValueError listing them."""
     require_text(strategy, "strategy")
     if strategy not in STRATEGIES:
         raise ValueError(f"Unknown strategy {strategy!r}: choose one of {', '.join(repr(s) for s in STRATEGIES)}.")
@@ -154,14 +152,14 @@ def fit_to_budget(text: str, budget_tokens: int, strategy: str, *, question: str
     """Shrink ``text`` to at most ``budget_tokens`` with a strategy; returns the kept text and what it cost."""
     require_text(text, "text")
     budget = require_number(budget_tokens, "budget_tokens", low=16, high=10_000_000, integer=True)
-    _check_strategy(strategy)
-    original = _count(text, backend)
+    check_strategy(strategy)
+    original = token_count(text, backend)
     calls = 0
     if strategy == "send everything" or original <= budget:
         kept = text
     elif strategy in ("head", "tail", "middle-out", "retrieve-relevant"):
         sents = _sentences(text)
-        costs = [_count(s, backend) + 1 for s in sents]
+        costs = [token_count(s, backend) + 1 for s in sents]
         if strategy == "head":
             order = list(range(len(sents)))
         elif strategy == "tail":
@@ -170,10 +168,10 @@ def fit_to_budget(text: str, budget_tokens: int, strategy: str, *, question: str
             order = [i for pair in zip(range(len(sents)), range(len(sents) - 1, -1, -1)) for i in pair]
             order = list(dict.fromkeys(order))
         else:
-            q = _words(require_text(question, "question")) if question is not None else None
+            q = _topic_words(require_text(question, "question")) if question is not None else None
             if not q:
                 raise ValueError("retrieve-relevant needs a question with some content words, e.g. 'Where is the key?'.")
-            scores = [len(q & _words(s)) for s in sents]
+            scores = [len(q & _topic_words(s)) for s in sents]
             order = sorted((i for i in range(len(sents)) if scores[i] > 0), key=lambda i: (-scores[i], i))
         chosen, used = set(), 0
         for i in order:
@@ -192,11 +190,9 @@ def fit_to_budget(text: str, budget_tokens: int, strategy: str, *, question: str
             prev = i
         kept = " ".join(parts)
     else:  # summarise-then-answer
-        from tqdm.auto import tqdm
-
         chunks, current, size = [], [], 0
         for s in _sentences(text):
-            k = _count(s, backend) + 1
+            k = token_count(s, backend) + 1
             if current and size + k > chunk_tokens:
                 chunks.append(" ".join(current))
                 current, size = [], 0
@@ -206,14 +202,14 @@ def fit_to_budget(text: str, budget_tokens: int, strategy: str, *, question: str
             chunks.append(" ".join(current))
         summaries = []
         for c in tqdm(chunks, desc="summarising chunks", disable=not progress):
-            g = common.ask(f"Summarise this text in one sentence. Keep every name and number.\n\n{c}",
+            g = generate(f"Summarise this text in one sentence. Keep every name and number.\n\n{c}",
                             temperature=0.0, max_tokens=summary_tokens, seed=0, backend=backend)
             summaries.append(g.text)
             calls += 1
         kept = " ".join(summaries)
-        if _count(kept, backend) > budget:
+        if token_count(kept, backend) > budget:
             kept = fit_to_budget(kept, budget, "head", backend=backend)["text"]
-    kept_tokens = _count(kept, backend)
+    kept_tokens = token_count(kept, backend)
     return {"strategy": strategy, "text": kept, "original_tokens": original, "kept_tokens": kept_tokens,
             "kept_share": kept_tokens / original if original else 1.0, "model_calls": calls}
 
@@ -221,19 +217,17 @@ def fit_to_budget(text: str, budget_tokens: int, strategy: str, *, question: str
 def answer_with_strategy(document: str, question: str, strategy: str, *, budget_tokens: int | None = None,
                          max_tokens: int = 24, backend: str | None = None, progress: bool = False) -> dict:
     """Fit ``document`` with a strategy, ask ``question`` over it; overflow is caught and returned as ``error``."""
-    from ai_pm_lab.errors import ContextWindowError
-
     require_text(document, "document")
     require_text(question, "question")
-    _check_strategy(strategy)
-    window = _backend_window(backend)
+    check_strategy(strategy)
+    window = backend_window(backend)
     budget = budget_tokens if budget_tokens is not None else window - max_tokens - 120
     fitted = fit_to_budget(document, budget, strategy, question=question, backend=backend, progress=progress)
     prompt = f"Document:\n{fitted['text']}\n\nQuestion: {question}\nAnswer briefly from the document."
     out = {**fitted, "question": question, "window": window, "answer": None, "error": None, "prompt_tokens": None}
     del out["text"]
     try:
-        g = common.ask(prompt, temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
+        g = generate(prompt, temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
     except ContextWindowError as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
         return out
@@ -244,18 +238,22 @@ def answer_with_strategy(document: str, question: str, strategy: str, *, budget_
 def compare_strategies(document: str, question: str, expected: str, *, strategies=None, budget_tokens: int | None = None,
                        max_tokens: int = 24, backend: str | None = None, progress: bool = True):
     """Every strategy on the same document and question: tokens kept, model calls, answer, whether it is right."""
-    import pandas as pd
-    from tqdm.auto import tqdm
-
+    require_text(document, "document")
+    require_text(question, "question")
     require_text(expected, "expected")
-    strategies = list(STRATEGIES) if strategies is None else [_check_strategy(s) for s in strategies]
-    rows = []
-    for s in tqdm(strategies, desc="strategies", disable=not progress):
-        r = answer_with_strategy(document, question, s, budget_tokens=budget_tokens, max_tokens=max_tokens, backend=backend)
-        r["correct"] = bool(r["answer"] is not None and contains_phrase(r["answer"], expected))
-        rows.append(r)
+    strategies = list(STRATEGIES) if strategies is None else [check_strategy(s) for s in strategies]
+
+    def run(item):
+        r = answer_with_strategy(document, question, item["strategy"], budget_tokens=budget_tokens, max_tokens=max_tokens,
+                                 backend=backend)
+        return {k: v for k, v in r.items() if k != "strategy"}
+
+    def score(item, r):
+        return {"correct": bool(r["answer"] is not None and contains_phrase(r["answer"], expected))}
+
+    rows = run_harness([{"strategy": s} for s in strategies], run, score, desc="strategies", progress=progress)
     cols = ["strategy", "original_tokens", "kept_tokens", "kept_share", "model_calls", "answer", "correct", "error"]
-    return pd.DataFrame(rows)[cols]
+    return rows[[c for c in cols if c in rows]]
 
 
 # ---------- needle in a haystack ----------
@@ -268,7 +266,7 @@ def needle_case(position: float, fill: float, *, seed: int = 0, backend: str | N
     rng = random.Random(seed)
     place, code = rng.choice(NEEDLE_PLACES), str(rng.randint(1000, 9999))
     needle = f"The access code for the {place} storage room is {code}."
-    n_tokens = int(fill * min(_backend_window(backend), NEEDLE_MAX_WINDOW))
+    n_tokens = int(fill * min(backend_window(backend), NEEDLE_MAX_WINDOW))
     doc = make_document(n_tokens, fact=needle, position=position, seed=seed, backend=backend)
     q = f"What is the access code for the {place} storage room? Reply with the number only."
     return {"position": position, "fill": fill, "code": code, "prompt": f"{doc}\n\n{q}", "haystack_tokens": n_tokens}
@@ -277,51 +275,40 @@ def needle_case(position: float, fill: float, *, seed: int = 0, backend: str | N
 def run_needle(positions=(0.0, 0.5, 1.0), fills=(0.1, 0.5), n: int = 1, *, max_tokens: int = 20,
                backend: str | None = None, progress: bool = True):
     """Ask for the hidden code at each position x fill, ``n`` times (a new code each time); one row per run."""
-    import pandas as pd
-    from tqdm.auto import tqdm
-
-    n = common.check_n(n, "n", high=20)
+    n = check_n(n, "n", high=20)
     if not positions or not fills:
         raise ValueError("positions and fills must each list at least one value, e.g. positions=(0, 0.5, 1).")
-    jobs = [(p, f, s) for f in fills for p in positions for s in range(n)]
-    rows = []
-    for p, f, s in tqdm(jobs, desc="needle in a haystack", disable=not progress):
-        case = needle_case(p, f, seed=s, backend=backend)
-        g = common.ask(case["prompt"], temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
-        rows.append({"position": p, "fill": f, "seed": s, "prompt_tokens": g.prompt_tokens, "answer": g.text,
-                     "found": contains_phrase(g.text, case["code"]), "latency_s": g.latency_s})
-    return pd.DataFrame(rows)
+    items = [{"position": p, "fill": f, "seed": s} for f in fills for p in positions for s in range(n)]
+
+    def ask(item):
+        case = needle_case(item["position"], item["fill"], seed=item["seed"], backend=backend)
+        g = generate(case["prompt"], temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
+        return {"prompt_tokens": g.prompt_tokens, "answer": g.text, "found": contains_phrase(g.text, case["code"]),
+                "latency_s": g.latency_s}
+
+    return run_harness(items, ask, desc="needle in a haystack", progress=progress)
 
 
 def needle_accuracy(runs):
-    """Share of runs that found the code, as a fill x position table."""
-    import pandas as pd
-
-    if not isinstance(runs, pd.DataFrame) or not {"position", "fill", "found"} <= set(runs.columns):
+    """Share of runs that found the code, as a fill x position table (failed runs left out)."""
+    if not isinstance(runs, pd.DataFrame) or not {"position", "fill"} <= set(runs.columns):
         raise TypeError("runs must be the DataFrame returned by run_needle().")
     if runs.empty:
         raise ValueError("runs is empty: call run_needle() with at least one position and fill.")
-    return runs.pivot_table(index="fill", columns="position", values="found", aggfunc="mean")
+    runs = successful(runs)
+    if "found" not in runs:
+        raise TypeError("runs must be the DataFrame returned by run_needle() (it has no 'found' column).")
+    return runs.assign(found=runs["found"].astype(float)).pivot_table(index="fill", columns="position", values="found", aggfunc="mean")
 
 
 def plot_needle(runs):
     """Heatmap of needle accuracy by position (columns) and fill level (rows)."""
-    import matplotlib.pyplot as plt
-
     acc = needle_accuracy(runs)
-    counts = runs.pivot_table(index="fill", columns="position", values="found", aggfunc="size")
-    fig, ax = plt.subplots(figsize=(6, 3))
-    im = ax.imshow(acc.values.astype(float), cmap="Greens", vmin=0, vmax=1)
-    ax.set_xticks(range(len(acc.columns)))
-    ax.set_xticklabels([f"{p:.0%} in" for p in acc.columns])
-    ax.set_yticks(range(len(acc.index)))
-    ax.set_yticklabels([f"{f:.0%} full" for f in acc.index])
-    for i in range(acc.shape[0]):
-        for j in range(acc.shape[1]):
-            ax.text(j, i, f"{acc.values[i, j]:.0%}\nn={int(counts.values[i, j])}", ha="center", va="center", fontsize=9)
-    ax.set_xlabel("where the code is hidden")
-    ax.set_ylabel("how full the window is")
-    fig.colorbar(im, ax=ax, label="found the code")
-    ax.set_title("Needle in a haystack: measured accuracy")
-    fig.tight_layout()
-    return fig
+    counts = successful(runs).pivot_table(index="fill", columns="position", values="found", aggfunc="size")
+    counts = counts.reindex(index=acc.index, columns=acc.columns)
+    ax = annotated_heatmap(acc.values, [f"{f:.0%} full" for f in acc.index], [f"{p:.0%} in" for p in acc.columns],
+                           cmap="Greens", vmin=0, vmax=1, cell_text=lambda i, j, v: f"{v:.0%}\nn={int(counts.values[i, j])}",
+                           figsize=(6, 3), xlabel="where the code is hidden", ylabel="how full the window is",
+                           colorbar_label="found the code", title="Needle in a haystack: measured accuracy")
+    ax.figure.tight_layout()
+    return ax.figure

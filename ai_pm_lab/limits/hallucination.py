@@ -1,8 +1,16 @@
 """Hallucination lab: questions x prompting modes, an automatic verdict rule, and the measured hallucination rate."""
 from __future__ import annotations
 
-from ai_pm_lab.limits import common
-from ai_pm_lab.limits.common import contains_phrase, require_number, require_text
+import pandas as pd
+
+from ai_pm_lab.datafiles import data_jsonl
+from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.evaluation.harness import run_harness, successful
+from ai_pm_lab.evaluation.refusals import is_refusal
+from ai_pm_lab.limits.common import check_n, check_temperature
+from ai_pm_lab.llm.generate import generate
+from ai_pm_lab.plots import annotated_heatmap
+from ai_pm_lab.text import contains_phrase
 
 MODES = {
     "no context": "The question alone.",
@@ -16,9 +24,11 @@ KINDS = {
 }
 VERDICT_RULE = (
     "grounded = an answerable question and the answer contains an accepted answer; "
-    "otherwise refused = the answer contains a 'don't know' phrase from data/evaluation/refusal_phrases.txt; "
+    "otherwise refused = the answer is empty or a refusal (evaluation.refusals.is_refusal: a 'don't know' phrase "
+    "from data/evaluation/refusal_phrases.txt as whole words); "
     "otherwise hallucinated (a confident answer that is wrong or cannot be true)."
 )
+VERDICTS = ("grounded", "refused", "hallucinated")
 ONLY_FROM_CONTEXT = (
     "Answer only from the context. If the context does not contain the answer, reply exactly: I don't know."
 )
@@ -26,10 +36,10 @@ ONLY_FROM_CONTEXT = (
 
 def questions(kind: str | None = None) -> list[dict]:
     """The bundled questions (all, or one kind), each with a passage and accepted answers."""
-    qs = [dict(q) for q in common.data_jsonl("limits/hallucination_questions.jsonl")]
+    qs = [dict(q) for q in data_jsonl("limits/hallucination_questions.jsonl")]
     if kind is None:
         return qs
-    _check_kind(kind)
+    check_kind(kind)
     return [q for q in qs if q["kind"] == kind]
 
 
@@ -42,31 +52,20 @@ def question(question_id: str) -> dict:
     raise ValueError(f"Unknown question id {question_id!r}: choose one of {', '.join(q['id'] for q in questions())}.")
 
 
-def _check_kind(kind) -> str:
+def check_kind(kind) -> str:
+    """``kind`` if it is one of KINDS, else a ValueError listing them."""
     require_text(kind, "kind")
     if kind not in KINDS:
         raise ValueError(f"Unknown question kind {kind!r}: choose one of {', '.join(KINDS)}.")
     return kind
 
 
-def _check_mode(mode) -> str:
+def check_mode(mode) -> str:
+    """``mode`` if it is one of MODES, else a ValueError listing them."""
     require_text(mode, "mode")
     if mode not in MODES:
         raise ValueError(f"Unknown mode {mode!r}: choose one of {', '.join(repr(m) for m in MODES)}.")
     return mode
-
-
-def refusal_markers() -> list[str]:
-    """The phrases that make an answer count as 'I don't know' (from data/evaluation/refusal_phrases.txt)."""
-    lines = common.data_text("evaluation/refusal_phrases.txt").splitlines()
-    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
-
-
-def is_refusal(answer: str) -> bool:
-    """Whether ``answer`` says it does not know (contains a refusal phrase)."""
-    require_text(answer, "answer", allow_empty=True)
-    low = answer.lower().replace("’", "'")
-    return any(m in low for m in refusal_markers())
 
 
 def verdict(answer: str, accepted_answers) -> str:
@@ -83,7 +82,7 @@ def verdict(answer: str, accepted_answers) -> str:
 
 def build_prompt(q: dict, mode: str) -> tuple[str, str | None]:
     """The (prompt, system message) a mode sends for question ``q``."""
-    _check_mode(mode)
+    check_mode(mode)
     if not isinstance(q, dict) or "question" not in q:
         raise TypeError("q must be one of questions() (a dict with 'question' and 'passage').")
     if mode == "no context":
@@ -98,11 +97,11 @@ def ask_question(question_id: str, mode: str, *, temperature: float = 0.7, seed:
                  backend: str | None = None) -> dict:
     """Ask one question in one mode; returns the answer, its verdict and the receipt."""
     q = question(question_id)
-    prompt, system = build_prompt(q, _check_mode(mode))
-    temperature = common.check_temperature(temperature)
+    prompt, system = build_prompt(q, check_mode(mode))
+    temperature = check_temperature(temperature)
     seed = require_number(seed, "seed", low=0, high=2**31 - 1, integer=True)
     max_tokens = require_number(max_tokens, "max_tokens", low=1, high=2048, integer=True)
-    g = common.ask(prompt, system=system, temperature=temperature, max_tokens=max_tokens, seed=seed, backend=backend)
+    g = generate(prompt, system=system, temperature=temperature, max_tokens=max_tokens, seed=seed, backend=backend)
     return {"id": q["id"], "kind": q["kind"], "mode": mode, "question": q["question"], "answer": g.text,
             "verdict": verdict(g.text, q["answers"]), "receipt": g.receipt()}
 
@@ -110,34 +109,38 @@ def ask_question(question_id: str, mode: str, *, temperature: float = 0.7, seed:
 def run_grid(n: int = 3, *, temperature: float = 0.7, max_tokens: int = 32, kinds=None, modes=None, seed: int = 0,
              backend: str | None = None, progress: bool = True):
     """N samples per (kind, mode) cell, each a different question/seed; one row per sample as a DataFrame."""
-    import pandas as pd
-    from tqdm.auto import tqdm
-
-    n = common.check_n(n, "n", high=50)
-    kinds = list(KINDS) if kinds is None else [_check_kind(k) for k in kinds]
-    modes = list(MODES) if modes is None else [_check_mode(m) for m in modes]
-    jobs = []
+    n = check_n(n, "n", high=50)
+    kinds = list(KINDS) if kinds is None else [check_kind(k) for k in kinds]
+    modes = list(MODES) if modes is None else [check_mode(m) for m in modes]
+    items = []
     for kind in kinds:
         qs = questions(kind)
         for mode in modes:
             for i in range(n):
-                jobs.append((qs[i % len(qs)]["id"], mode, seed + i))
-    rows = []
-    for qid, mode, s in tqdm(jobs, desc="hallucination grid", disable=not progress):
-        rows.append(ask_question(qid, mode, temperature=temperature, seed=s, max_tokens=max_tokens, backend=backend))
-    return pd.DataFrame(rows)
+                q = qs[i % len(qs)]
+                items.append({"id": q["id"], "kind": kind, "mode": mode, "seed": seed + i})
+
+    def ask(item):
+        r = ask_question(item["id"], item["mode"], temperature=temperature, seed=item["seed"], max_tokens=max_tokens,
+                         backend=backend)
+        return {k: r[k] for k in ("question", "answer", "verdict", "receipt")}
+
+    rows = run_harness(items, ask, desc="hallucination grid", progress=progress)
+    front = ["id", "kind", "mode", "question", "answer", "verdict", "receipt"]
+    return rows[[c for c in front if c in rows] + [c for c in rows if c not in front]]
 
 
 def rates(grid):
-    """Hallucination rate (and grounded/refused shares) per kind x mode cell, from run_grid()'s rows."""
-    import pandas as pd
-
-    if not isinstance(grid, pd.DataFrame) or not {"kind", "mode", "verdict"} <= set(grid.columns):
+    """Hallucination rate (and grounded/refused shares) per kind x mode cell, from run_grid()'s rows (failed calls left out)."""
+    if not isinstance(grid, pd.DataFrame) or not {"kind", "mode"} <= set(grid.columns):
         raise TypeError("grid must be the DataFrame returned by run_grid().")
     if grid.empty:
         raise ValueError("grid is empty: run run_grid(n=...) with n >= 1 first.")
+    grid = successful(grid)
+    if "verdict" not in grid:
+        raise TypeError("grid must be the DataFrame returned by run_grid() (it has no 'verdict' column).")
     shares = pd.crosstab([grid["kind"], grid["mode"]], grid["verdict"], normalize="index")
-    for v in ("grounded", "refused", "hallucinated"):
+    for v in VERDICTS:
         if v not in shares:
             shares[v] = 0.0
     shares["samples"] = grid.groupby(["kind", "mode"]).size()
@@ -152,20 +155,10 @@ def rate_matrix(grid):
 
 def plot_rates(grid, title: str | None = None):
     """Heatmap of the measured hallucination rate per kind x mode, with sample counts."""
-    import matplotlib.pyplot as plt
-
     m = rate_matrix(grid)
     counts = rates(grid).pivot(index="kind", columns="mode", values="samples").reindex(index=m.index, columns=m.columns)
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
-    im = ax.imshow(m.values.astype(float), cmap="Reds", vmin=0, vmax=1)
-    ax.set_xticks(range(len(m.columns)))
-    ax.set_xticklabels(m.columns, rotation=10)
-    ax.set_yticks(range(len(m.index)))
-    ax.set_yticklabels(m.index)
-    for i in range(len(m.index)):
-        for j in range(len(m.columns)):
-            ax.text(j, i, f"{m.values[i, j]:.0%}\nn={int(counts.values[i, j])}", ha="center", va="center", fontsize=9)
-    fig.colorbar(im, ax=ax, label="hallucination rate")
-    ax.set_title(title or "Measured hallucination rate")
-    fig.tight_layout()
-    return fig
+    ax = annotated_heatmap(m.values, list(m.index), list(m.columns), cmap="Reds", vmin=0, vmax=1,
+                           cell_text=lambda i, j, v: f"{v:.0%}\nn={int(counts.values[i, j])}", figsize=(7.5, 3.2),
+                           xtick_rotation=10, colorbar_label="hallucination rate", title=title or "Measured hallucination rate")
+    ax.figure.tight_layout()
+    return ax.figure

@@ -7,6 +7,8 @@ from ai_pm_lab.errors import ConfigurationError, ProviderError
 from ai_pm_lab.settings import env
 
 FALLBACK_VAR = "AI_PM_LAB_FALLBACK"
+FALLBACK_CHOICES = ("local",)
+OFF_VALUES = ("", "none", "off", "no", "0", "false")  # spellings of "no fallback"
 
 
 def resolve_fallback(fallback: str | None = None) -> str | None:
@@ -17,9 +19,9 @@ def resolve_fallback(fallback: str | None = None) -> str | None:
     if value is None:
         return None
     value = value.strip().lower()
-    if value in ("", "none", "off", "no", "0", "false"):
+    if value in OFF_VALUES:
         return None
-    if value != "local":
+    if value not in FALLBACK_CHOICES:
         raise ConfigurationError(
             f"fallback={value!r} is not supported: use fallback='local' (or {FALLBACK_VAR}=local) to let the free local "
             "model answer when a provider fails, or leave it unset."

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 from ai_pm_lab.catalog import find_model
 from ai_pm_lab.cost import estimate_cost, spend_tracker
@@ -13,6 +14,36 @@ from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend
 from ai_pm_lab.settings import MODEL_VAR, choose_backend, env
 
 _BACKENDS: dict = {}
+_OVERRIDES: list[tuple[Backend, str | None]] = []  # (engine, backend name it replaces or None for all), innermost last
+
+
+def reset_backends() -> None:
+    """Forget every backend made so far: the next call builds it again from the current settings (keys, base URL)."""
+    _BACKENDS.clear()
+
+
+@contextmanager
+def backend_override(engine: Backend, *, replaces: str | None = None):
+    """Inside the block, calls for ``replaces`` (a backend name; None = every backend) go to ``engine``.
+
+    This is how ai_pm_lab.testing.fake_model scripts the model for tests; course code never needs it."""
+    if not isinstance(engine, Backend):
+        raise TypeError(f"engine must be a Backend (e.g. a ScriptedModel's backend), not {type(engine).__name__}.")
+    if replaces is not None:
+        replaces = choose_backend(replaces)
+    entry = (engine, replaces)
+    _OVERRIDES.append(entry)
+    try:
+        yield engine
+    finally:
+        _OVERRIDES.remove(entry)
+
+
+def _override_for(name: str) -> Backend | None:
+    for engine, replaces in reversed(_OVERRIDES):
+        if replaces is None or replaces == name:
+            return engine
+    return None
 
 
 def get_backend(backend: str | None = None, model: str | None = None) -> Backend:
@@ -20,6 +51,9 @@ def get_backend(backend: str | None = None, model: str | None = None) -> Backend
     name = choose_backend(backend)
     if model is not None:
         require_text(model, "model")
+    override = _override_for(name)
+    if override is not None:
+        return override
     if name == "local":
         if model not in (None, LOCAL_MODEL_ID):
             raise ConfigurationError(f"The local backend only runs {LOCAL_MODEL_ID!r}; drop model=... or pick backend='openai'.")

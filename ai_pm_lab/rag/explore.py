@@ -4,36 +4,33 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
+from ai_pm_lab.embeddings import embed, similarity_matrix
 from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.evaluation.harness import run_harness
+from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids, reciprocal_rank
+from ai_pm_lab.plots import annotated_heatmap
 from ai_pm_lab.rag import search
+from ai_pm_lab.rag.chunking import chunk_documents
 
 
 def similarity_heatmap(texts, labels=None, ax=None):
     """Draw the all-pairs cosine similarity of ``texts``; returns the matrix."""
-    import matplotlib.pyplot as plt
-
-    from ai_pm_lab.embeddings import similarity_matrix
-
     sims = similarity_matrix(texts)
     labels = list(labels) if labels is not None else [t if len(t) <= 28 else t[:27] + "…" for t in texts]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(0.55 * len(texts) + 3, 0.5 * len(texts) + 2))
-    im = ax.imshow(sims, cmap="viridis", vmin=-0.1, vmax=1.0)
-    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    for i in range(len(texts)):
-        for j in range(len(texts)):
-            ax.text(j, i, f"{sims[i, j]:.2f}", ha="center", va="center", fontsize=7, color="white" if sims[i, j] < 0.6 else "black")
-    plt.colorbar(im, ax=ax, fraction=0.03, label="cosine similarity")
-    ax.set_title("How similar the embedding model thinks each pair is")
+    annotated_heatmap(sims, labels, labels, cell_text=lambda i, j, v: f"{v:.2f}", cmap="viridis", vmin=-0.1, vmax=1.0,
+                      ax=ax, figsize=(0.55 * len(texts) + 3, 0.5 * len(texts) + 2), xtick_rotation=60, tick_fontsize=8,
+                      fontsize=7, text_color=lambda v: "white" if v < 0.6 else "black", colorbar_fraction=0.03,
+                      colorbar_label="cosine similarity", title="How similar the embedding model thinks each pair is")
     return sims
 
 
 def pca_2d(vectors) -> np.ndarray:
     """The vectors projected onto their two main directions (PCA), shape (n, 2)."""
-    from sklearn.decomposition import PCA
+    from sklearn.decomposition import PCA  # scikit-learn is heavy to import: loaded on first use
 
     v = np.asarray(vectors, dtype=np.float32)
     if v.ndim != 2 or v.shape[0] < 2:
@@ -43,10 +40,6 @@ def pca_2d(vectors) -> np.ndarray:
 
 def embedding_map(texts, groups, ax=None):
     """Scatter the texts on a 2-D PCA map coloured by group; returns the 2-D coordinates."""
-    import matplotlib.pyplot as plt
-
-    from ai_pm_lab.embeddings import embed
-
     xy = pca_2d(embed(texts))
     groups = list(groups)
     if len(groups) != len(texts):
@@ -66,10 +59,6 @@ def embedding_map(texts, groups, ax=None):
 
 def keyword_vs_semantic(chunks, queries, vectors=None, k: int = 3):
     """For each query: the top-k chunk ids by TF-IDF and by embeddings, side by side (DataFrame)."""
-    import pandas as pd
-
-    from ai_pm_lab.embeddings import embed
-
     texts = [c.text for c in chunks]
     kw = search.KeywordSearch(texts)
     vecs = embed(texts) if vectors is None else vectors
@@ -141,44 +130,30 @@ class ANNBench:
 
     def sweep(self, kind: str, params=(1, 2, 4, 8, 16, 32, 64, 128)):
         """measure() over several settings, as a DataFrame."""
-        import pandas as pd
-
         return pd.DataFrame([self.measure(kind, p) for p in params])
 
 
 def chunking_sweep(documents, rows, sizes=(40, 80, 160), overlaps=(0, 20), k: int = 3, progress: bool = True):
     """Retrieval hit@k and MRR on the answerable eval questions for each chunk size × overlap (in words)."""
-    import pandas as pd
-
-    from ai_pm_lab.embeddings import embed
-    from ai_pm_lab.rag.chunking import chunk_documents
-    from ai_pm_lab.evaluation.rag import hit_at_k, reciprocal_rank
-
     answerable = [r for r in rows if r["doc_ids"]]
     if not answerable:
         raise ValueError("chunking_sweep needs evaluation rows with gold doc_ids.")
     qv = embed([r["question"] for r in answerable])
-    combos = [(s, o) for s in sizes for o in overlaps if o < s]
-    it = combos
-    if progress:
-        from tqdm.auto import tqdm
 
-        it = tqdm(combos, desc="Chunk settings", unit="setting")
-    out = []
-    for size, overlap in it:
-        chunks = chunk_documents(documents, size, overlap)
+    def measure(item):
+        chunks = chunk_documents(documents, item["chunk size (words)"], item["overlap (words)"])
         cv = embed([c.text for c in chunks], progress=False)
-        depth = min(len(chunks), 30)
-        _, ids = search.cosine_top_k(qv, cv, depth)
-        hits, rrs = [], []
-        for r, row in zip(ids, answerable):
-            ranked = list(dict.fromkeys(chunks[i].doc_id for i in r))
-            hits.append(hit_at_k(ranked, row["doc_ids"], k))
-            rrs.append(reciprocal_rank(ranked, row["doc_ids"]))
+        _, ids = search.cosine_top_k(qv, cv, min(len(chunks), 30))
+        ranked = [ranked_doc_ids(chunks[i] for i in r) for r in ids]
+        hits = [hit_at_k(rk, row["doc_ids"], k) for rk, row in zip(ranked, answerable)]
+        rrs = [reciprocal_rank(rk, row["doc_ids"]) for rk, row in zip(ranked, answerable)]
         words = np.mean([len(c.text.split()) for c in chunks])
-        out.append({"chunk size (words)": size, "overlap (words)": overlap, "chunks": len(chunks),
-                    "avg words/chunk": round(float(words), 1), f"hit@{k}": float(np.mean(hits)), "MRR": float(np.mean(rrs))})
-    return pd.DataFrame(out)
+        return {"chunks": len(chunks), "avg words/chunk": round(float(words), 1), f"hit@{k}": float(np.mean(hits)),
+                "MRR": float(np.mean(rrs))}
+
+    items = [{"chunk size (words)": s, "overlap (words)": o} for s in sizes for o in overlaps if o < s]
+    sweep = run_harness(items, measure, desc="Chunk settings", progress=progress)
+    return sweep if sweep["error"].notna().any() else sweep.drop(columns="error")
 
 
 # Which area of the Tidewell knowledge base each document belongs to (for colouring maps).

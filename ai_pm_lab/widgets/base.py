@@ -1,17 +1,49 @@
-"""Shared bits of widget plumbing."""
+"""What every widget shares: the latest result in ``.state``, and ONE error policy.
+
+The policy: a widget never raises into the notebook. An error the course raises on purpose (a CourseError, or a
+ValueError/TypeError from argument checks) is shown as its message, which says what to do; any other error is
+shown with its type ("RuntimeError: ...") so it is never mistaken for a course message, and never swallowed."""
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
+
 from ai_pm_lab.errors import CourseError
+
+COURSE_ERRORS = (CourseError, ValueError, TypeError)
 
 
 def error_message(exc: BaseException) -> str:
     """The text a widget shows for an error: our own messages as they are, anything else with its type."""
-    return str(exc) if isinstance(exc, (CourseError, ValueError, TypeError)) else f"{type(exc).__name__}: {exc}"
+    return str(exc) if isinstance(exc, COURSE_ERRORS) else f"{type(exc).__name__}: {exc}"
 
 
-COURSE_ERRORS = (CourseError, ValueError, TypeError)
+def error_html(message: str) -> str:
+    """An error message as the bold warning line widgets show."""
+    return f"<b>⚠️ {html.escape(message)}</b>"
 
 
 def table_html(df, floatfmt: str = "{:,.4f}") -> str:
     """A DataFrame as a compact HTML table for a widget."""
     return df.to_html(index=False, float_format=floatfmt.format, border=0)
+
+
+class CourseWidget:
+    """Base class of the course's widgets: ``state`` holds the latest result; ``attempt`` applies the error policy."""
+
+    def __init__(self):
+        self.state: dict = {}
+
+    @staticmethod
+    def attempt(fn: Callable, *args, **kwargs) -> dict:
+        """``fn(*args, **kwargs)`` as a state dict with ``error`` None, or ``{"error": message}`` if it raised.
+
+        A result that is a dict becomes the state (an ``error`` field of its own is kept); any other result is
+        stored under ``result``."""
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the one policy: shown in the widget, never raised, never silent
+            return {"error": error_message(exc)}
+        state = dict(result) if isinstance(result, dict) else {"result": result}
+        state.setdefault("error", None)
+        return state

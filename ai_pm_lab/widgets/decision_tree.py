@@ -5,27 +5,43 @@ import ipywidgets as W
 from IPython.display import display
 
 from ai_pm_lab.decision_tree import QUESTIONS, recommend
-from ai_pm_lab.errors import CourseError
+from ai_pm_lab.widgets.base import CourseWidget, error_html
 
 
-class DecisionTreeWidget:
-    """Answer the five questions with toggles; the recommendation updates as you click."""
+class DecisionTreeWidget(CourseWidget):
+    """Answer the five questions with toggles; the recommendation updates as you click.
+
+    ``state`` holds the answers, the Recommendation (``result``) and its fields (path, verdict, go, stopped_at)."""
 
     def __init__(self):
+        super().__init__()
         self.toggles = {key: W.ToggleButtons(options=[("Yes", True), ("No", False)], value=True, description="", style={"button_width": "60px"})
                         for key, _, _ in QUESTIONS}
         self.result = W.HTML()
-        self.state = None
         for t in self.toggles.values():
             t.observe(lambda _: self.update(), names="value")
         self.update()
 
     def update(self):
         """Walk the tree with the current answers and show where it stops."""
-        self.state = recommend(**{k: t.value for k, t in self.toggles.items()})
-        icon = "✅" if self.state.go else "⛔"
-        steps = "".join(f"<li>{s}</li>" for s in self.state.path)
-        self.result.value = f"<ol>{steps}</ol><p>{icon} <b>{self.state.verdict}</b></p>"
+        answers = {k: t.value for k, t in self.toggles.items()}
+        self.state = self.attempt(recommend, **answers)
+        if self.state["error"]:
+            self.result.value = error_html(self.state["error"])
+            return self.state
+        rec = self.state["result"]
+        self.state.update(answers=answers, path=rec.path, verdict=rec.verdict, go=rec.go, stopped_at=rec.stopped_at)
+        # The walk stops at the first "No": later questions are not asked, so their toggles are greyed out.
+        keys = [k for k, _, _ in QUESTIONS]
+        stop = keys.index(rec.stopped_at) if rec.stopped_at in keys else len(keys) - 1
+        for i, key in enumerate(keys):
+            self.toggles[key].disabled = i > stop
+        skipped = len(keys) - 1 - stop
+        note = (f"<p><i>{skipped} later question{'s are' if skipped > 1 else ' is'} not asked (greyed out): "
+                f"the walk stops at the first No.</i></p>" if skipped else "")
+        icon = "✅" if rec.go else "⛔"
+        steps = "".join(f"<li>{s}</li>" for s in rec.path)
+        self.result.value = f"<ol>{steps}</ol><p>{icon} <b>{rec.verdict}</b></p>{note}"
         return self.state
 
     def _ipython_display_(self):

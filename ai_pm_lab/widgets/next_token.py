@@ -5,10 +5,10 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from ai_pm_lab.errors import CourseError
 from ai_pm_lab.llm.generate import generate
 from ai_pm_lab.llm.next_token import next_token_distribution
 from ai_pm_lab.plots import show_token_bars
+from ai_pm_lab.widgets.base import CourseWidget, error_html
 
 
 def temperature_view(prompt: str, temperature: float, k: int = 10) -> dict:
@@ -28,28 +28,33 @@ def sample_completions(prompt: str, temperature: float, n: int = 5, seed: int = 
     return [generate(instruction, temperature=temperature, max_tokens=max_tokens, seed=seed + i, backend=backend) for i in range(n)]
 
 
-class NextTokenExplorer:
+class NextTokenExplorer(CourseWidget):
     """Type a prompt, see the real model's top-k next tokens as a bar chart."""
 
     def __init__(self, prompt: str = "The cat sat on the", k: int = 10):
+        super().__init__()
         self.text = W.Text(value=prompt, description="Prompt", layout=W.Layout(width="60%"))
         self.k = W.IntSlider(value=k, min=3, max=25, description="top k")
-        self.button = W.Button(description="Predict next token", button_style="primary")
+        self.button = W.Button(description="Predict next token", button_style="primary", layout=W.Layout(width="auto"))
         self.out = W.Output()
-        self.state: dict = {}
         self.button.on_click(lambda _: self.update())
         self.k.observe(lambda _: self.update(), names="value")
+        self.text.observe(lambda _: self._sync_button(), names="value")
         self.update()
 
     def update(self) -> dict:
         """Recompute for the current prompt and k; errors are shown, not raised."""
-        try:
-            self.state = temperature_view(self.text.value, 1.0, self.k.value)
-            self.state["error"] = None
-        except (CourseError, ValueError, TypeError) as exc:
-            self.state = {"error": str(exc)}
+        self.state = self.attempt(temperature_view, self.text.value, 1.0, self.k.value)
         self._draw()
+        self._sync_button()
         return self.state
+
+    def _sync_button(self) -> None:
+        """The button can only act on a prompt the chart does not show yet (top k redraws by itself)."""
+        shown = self.state.get("prompt") if not self.state.get("error") else None
+        self.button.disabled = self.text.value == shown
+        self.button.tooltip = ("The chart already shows this prompt: type a new one" if self.button.disabled
+                               else "Predict the next token for the prompt you typed")
 
     def _draw(self) -> None:
         with self.out:
@@ -64,10 +69,11 @@ class NextTokenExplorer:
         display(W.VBox([W.HBox([self.text, self.button]), self.k, self.out]))
 
 
-class TemperatureExplorer:
+class TemperatureExplorer(CourseWidget):
     """Drag temperature 0–2 to reshape the cached distribution; sample N completions at that temperature."""
 
     def __init__(self, prompt: str = "The cat sat on the", k: int = 10, n: int = 5, seed: int = 42, backend=None):
+        super().__init__()
         self.prompt = prompt
         self.k = k
         self.backend = backend
@@ -76,43 +82,53 @@ class TemperatureExplorer:
                                          style={"description_width": "initial"}, layout=W.Layout(width="60%"))
         self.seed = W.IntText(value=seed, description="seed")
         self.n = W.IntSlider(value=n, min=1, max=20, description="samples")
-        self.button = W.Button(description="Sample completions", button_style="primary")
+        self.button = W.Button(button_style="primary", layout=W.Layout(width="auto"))
         self.entropy_label = W.HTML()
         self.chart = W.Output()
         self.samples_out = W.Output()
-        self.state: dict = {}
         self.samples: list = []
+        self._sampled_with = None  # (temperature, n, seed) of the samples on screen
         self.temperature.observe(lambda _: self.update(), names="value")
+        for control in (self.n, self.seed):
+            control.observe(lambda _: self._sync_button(), names="value")
         self.button.on_click(lambda _: self.sample())
         self.update()
 
+    def _settings(self) -> tuple:
+        return (self.temperature.value, self.n.value, self.seed.value)
+
+    def _sync_button(self) -> None:
+        """The button names what it will do; it is disabled while the samples on screen already match the settings
+        (the same temperature, number and seed give the same samples)."""
+        self.button.description = f"Sample {self.n.value} completion{'s' if self.n.value != 1 else ''}"
+        self.button.disabled = self._settings() == self._sampled_with
+        self.button.tooltip = ("These samples match the settings: change the temperature, the number or the seed"
+                               if self.button.disabled else "Ask the model to finish the sentence at this temperature")
+
     def update(self) -> dict:
         """Reshape the distribution at the slider's temperature (no model call: logits are cached)."""
-        try:
-            self.state = temperature_view(self.prompt, self.temperature.value, self.k)
-            self.state["error"] = None
+        self.state = self.attempt(temperature_view, self.prompt, self.temperature.value, self.k)
+        if self.state["error"]:
+            self.entropy_label.value = error_html(self.state["error"])
+        else:
             self.entropy_label.value = (
                 f"<b>Entropy:</b> {self.state['entropy_bits']:.2f} bits "
                 f"(0 = always the same token; higher = more surprise)"
             )
-        except (CourseError, ValueError, TypeError) as exc:
-            self.state = {"error": str(exc)}
-            self.entropy_label.value = f"⚠️ {exc}"
         with self.chart:
             self.chart.clear_output(wait=True)
             if not self.state.get("error"):
                 show_token_bars(self.state["top_k"], f"Next token after {self.prompt!r} at temperature {self.temperature.value:.2f}")
                 plt.show()
+        self._sync_button()
         return self.state
 
     def sample(self) -> list:
         """Generate N completions at the current temperature and seed; errors are shown, not raised."""
-        try:
-            self.samples = sample_completions(self.prompt, self.temperature.value, self.n.value, self.seed.value, backend=self.backend)
-            self.state["samples_error"] = None
-        except (CourseError, ValueError, TypeError) as exc:
-            self.samples = []
-            self.state["samples_error"] = str(exc)
+        drawn = self.attempt(sample_completions, self.prompt, self.temperature.value, self.n.value, self.seed.value,
+                             backend=self.backend)
+        self.samples = drawn.get("result") or []
+        self.state["samples_error"] = drawn["error"]
         self.state["samples"] = [g.text for g in self.samples]
         with self.samples_out:
             self.samples_out.clear_output(wait=True)
@@ -123,6 +139,8 @@ class TemperatureExplorer:
             if self.samples:
                 distinct = len(set(self.state["samples"]))
                 print(f"\n{distinct} distinct of {len(self.samples)} · {self.samples[0].receipt()}")
+        self._sampled_with = self._settings() if self.samples else None
+        self._sync_button()
         return self.samples
 
     def _ipython_display_(self):

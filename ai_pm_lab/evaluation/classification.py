@@ -1,0 +1,36 @@
+"""Classifier quality with scikit-learn: precision, recall and F1 per label, and the confusion matrix."""
+from __future__ import annotations
+
+import pandas as pd
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+
+def _pair(y_true, y_pred) -> tuple[list, list]:
+    y_true, y_pred = list(y_true), list(y_pred)
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: pass one prediction per item.")
+    if not y_true:
+        raise ValueError("y_true is empty: classify at least one item first (one prediction per item).")
+    return y_true, y_pred
+
+
+def classification_scores(y_true, y_pred):
+    """Precision, recall, F1 and support per true label plus their macro average, as a DataFrame."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    labs = sorted(set(y_true))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labs, zero_division=0)
+    df = pd.DataFrame({"label": labs, "precision": p, "recall": r, "f1": f, "support": s})
+    mp, mr, mf, _ = precision_recall_fscore_support(y_true, y_pred, labels=labs, average="macro", zero_division=0)
+    macro = pd.DataFrame([{"label": "macro average", "precision": mp, "recall": mr, "f1": mf, "support": len(y_true)}])
+    return pd.concat([df, macro], ignore_index=True)
+
+
+def confusion(y_true, y_pred):
+    """Confusion matrix (rows = true label, columns = predicted; only labels that occur) as a DataFrame."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    rows, cols = sorted(set(y_true)), sorted(set(y_pred))
+    labs = sorted(set(rows) | set(cols))
+    m = pd.DataFrame(confusion_matrix(y_true, y_pred, labels=labs), index=labs, columns=labs)
+    m = m.loc[rows, cols]
+    m.index.name, m.columns.name = "true", "predicted"
+    return m

@@ -1,0 +1,89 @@
+"""Retrieval quality: distinct documents in rank order, hit@k, reciprocal rank, a per-question evaluation, a threshold."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ai_pm_lab.errors import require_number
+from ai_pm_lab.evaluation.harness import run_harness, successful
+
+
+def _doc_id(item) -> str:
+    if isinstance(item, str):
+        return item
+    chunk = getattr(item, "chunk", item)  # a retrieved hit carries its chunk; a chunk carries its document id
+    return chunk.doc_id
+
+
+def ranked_doc_ids(hits) -> list[str]:
+    """Distinct document ids in rank order (first occurrence kept), from hits, chunks or plain ids."""
+    return list(dict.fromkeys(_doc_id(h) for h in hits))
+
+
+def hit_at_k(ranked_ids, gold_ids, k: int) -> float:
+    """1.0 if any gold document is among the first k retrieved documents, else 0.0."""
+    k = require_number(k, "k", low=1, integer=True)
+    gold = set(gold_ids)
+    if not gold:
+        raise ValueError("hit@k needs at least one gold document id (unanswerable questions have none).")
+    return float(any(d in gold for d in list(ranked_ids)[:k]))
+
+
+def reciprocal_rank(ranked_ids, gold_ids) -> float:
+    """1/rank of the first gold document retrieved (0.0 if none was retrieved)."""
+    gold = set(gold_ids)
+    if not gold:
+        raise ValueError("MRR needs at least one gold document id (unanswerable questions have none).")
+    for r, d in enumerate(ranked_ids, 1):
+        if d in gold:
+            return 1.0 / r
+    return 0.0
+
+
+def evaluate_retrieval(pipeline, rows, k: int = 5, threshold: float | None = None, *, progress: bool = False):
+    """Per-question retrieval results (DataFrame) and a summary dict: hit@k, MRR, and abstention at a threshold.
+
+    ``pipeline`` is anything with ``chunks``, ``search_only(question, top_k)`` and a ``threshold`` (a RAGPipeline);
+    ``threshold`` defaults to the pipeline's own."""
+    threshold = float(pipeline.threshold if threshold is None else require_number(threshold, "threshold", low=-1, high=1))
+    depth = min(len(pipeline.chunks), max(k, 10) * 3)
+
+    def retrieve(row):
+        hits = pipeline.search_only(row["question"], depth)
+        ranked = ranked_doc_ids(hits)
+        rec = {"top_score": hits[0].score, "top_doc": ranked[0], "abstain": hits[0].score < threshold}
+        if row["doc_ids"]:
+            rec[f"hit@{k}"] = hit_at_k(ranked, row["doc_ids"], k)
+            rec["rr"] = reciprocal_rank(ranked, row["doc_ids"])
+        return rec
+
+    items = [{"id": r.get("id"), "question": r["question"], "answerable": bool(r["doc_ids"]), "doc_ids": r["doc_ids"]}
+             for r in rows]
+    df = successful(run_harness(items, retrieve, desc="Retrieving", progress=progress))
+    df = df.drop(columns=["doc_ids", "error"])
+    ans = df[df.answerable]
+    una = df[~df.answerable]
+    summary = {
+        f"hit@{k}": float(ans[f"hit@{k}"].mean()) if len(ans) else float("nan"),
+        "MRR": float(ans["rr"].mean()) if len(ans) else float("nan"),
+        "answerable": int(len(ans)),
+        "unanswerable": int(len(una)),
+        "threshold": threshold,
+        "abstains on unanswerable": float(una["abstain"].mean()) if len(una) else float("nan"),
+        "abstains on answerable": float(ans["abstain"].mean()) if len(ans) else float("nan"),
+    }
+    return df, summary
+
+
+def suggest_threshold(answerable_scores, unanswerable_scores) -> float:
+    """The similarity threshold that best separates answerable from unanswerable questions (balanced accuracy)."""
+    a, u = np.asarray(answerable_scores, float), np.asarray(unanswerable_scores, float)
+    if a.size == 0 or u.size == 0:
+        raise ValueError("suggest_threshold needs scores for both answerable and unanswerable questions.")
+    candidates = np.unique(np.round(np.concatenate([a, u]), 3))
+    best_t, best = 0.0, -1.0
+    for t in candidates:
+        score = (a >= t).mean() / 2 + (u < t).mean() / 2
+        if score > best:
+            best_t, best = float(t), score
+    return best_t

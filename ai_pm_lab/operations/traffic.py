@@ -12,10 +12,7 @@ import pandas as pd
 from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.errors import require_number
 from ai_pm_lab.evaluation.harness import ERROR_COLUMN, run_harness
-try:  # the scorers move from evaluation/rag.py to evaluation/scorers.py in the package refactor (issue 9)
-    from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
-except ImportError:  # pragma: no cover - before that refactor lands
-    from ai_pm_lab.evaluation.rag import answer_correct, groundedness, unsupported_numbers
+from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
 from ai_pm_lab.operations.assistant import Assistant
 from ai_pm_lab.rag.documents import load_eval
 

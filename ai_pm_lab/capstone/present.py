@@ -47,7 +47,7 @@ def launch_facts(project, pipeline, criteria, gate, ai_metrics: dict, faq_metric
     from ai_pm_lab.llm import describe_backend
 
     return LaunchFacts(
-        project=project.name, backend=describe_backend().splitlines()[0], documents=len(pipeline.documents),
+        project=project.name, backend=describe_backend().splitlines()[0].rstrip("."), documents=len(pipeline.documents),
         skipped=len(pipeline.report.skipped), criteria_markdown=criteria.to_markdown(), gate_table=gate.table(),
         gate_passed=bool(gate.passed), comparison=compare(ai_metrics, faq_metrics), shadow=shadow_summary(shadow),
         canary=canary, canary_verdict=canary_verdict(canary), gaps=gaps,

@@ -8,7 +8,7 @@ NOTEBOOKS := notebooks exercises solutions
 # The file browser starts at the course root (so exercises/ and solutions/ show); root (containers) needs --allow-root.
 LAB_FLAGS := --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test unit notebooks exercises strip benchmark browser-check clean
+.PHONY: setup lab test unit notebooks exercises links slides slides-offline strip benchmark browser-check browser-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "AI PM Lab needs Python 3.10 or newer")'
@@ -23,7 +23,7 @@ setup: $(STAMP)
 lab: setup
 	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/week01_foundations.ipynb
 
-test: setup
+test: setup browser-deps
 	$(BIN)/python tools/make_exercises.py --check
 	$(BIN)/python tools/strip_outputs.py --check
 	AI_PM_LAB_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q tests
@@ -37,6 +37,18 @@ notebooks: setup
 
 exercises: setup
 	$(BIN)/python tools/make_exercises.py
+	$(BIN)/python tools/launch_links.py
+
+# The "launch on Binder" link atop every notebook and the README badge (repository URL: ai_pm_lab/data/course.toml).
+links: setup
+	$(BIN)/python tools/launch_links.py
+
+# reveal.js decks of every lesson in build/slides/; slides-offline also fetches reveal.js (npm) so they work offline.
+slides: setup
+	$(BIN)/python tools/make_slides.py
+
+slides-offline: setup
+	$(BIN)/python tools/make_slides.py --vendor-reveal
 
 strip: setup
 	$(BIN)/python tools/strip_outputs.py
@@ -44,9 +56,20 @@ strip: setup
 benchmark: setup
 	$(BIN)/python -m benchmarks
 
-# Real-browser check of `make lab` (not part of `make test`): needs playwright in .venv and /usr/bin/chromium.
-browser-check: setup
-	$(BIN)/python tools/browser_check.py
+# Real-browser check of every lesson (also run by `make test` through tests/test_browser_lab.py); screenshots and
+# report.json in build/browser/. Needs Debian's chromium (browser-deps installs it when run as root on Debian).
+browser-check: setup browser-deps
+	AI_PM_LAB_THREADS=1 $(BIN)/python tools/browser_check.py
+
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && [ -r /etc/os-release ] && . /etc/os-release && [ "$$ID" = debian ]; then \
+	  echo "Installing Debian's chromium and an emoji font for the real-browser test..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
+	else \
+	  echo "NOTE: /usr/bin/chromium is missing, so the real-browser test will be skipped. To run it on Debian:"; \
+	  echo "      sudo apt-get update && sudo apt-get install -y chromium fonts-noto-color-emoji"; \
+	fi
 
 clean:
 	rm -rf $(VENV)

@@ -15,6 +15,28 @@ from ai_pm_lab.widgets.base import COURSE_ERRORS, table_html
 TABLE_COLUMNS = ["model", "cached_tokens", "per_query", "per_day", "per_month", "list_per_month"]
 
 
+def _dollars(value: float, cents: bool = True) -> str:
+    """$1,200.00 for bills, $0.000123 for a single query, "free" for nothing."""
+    if value == 0:
+        return "free"
+    return f"${value:,.2f}" if cents and abs(value) >= 0.01 else f"${value:,.6f}"
+
+
+def readable_table(df) -> str:
+    """A cost table as a PM reads it: dollars with cents (a query's fraction of a cent kept), shares in %, counts."""
+    out = df.copy()
+    for col in out.columns:
+        if col == "per_query":
+            out[col] = out[col].map(lambda v: _dollars(v, cents=False))
+        elif col.startswith(("per_", "list_per")):
+            out[col] = out[col].map(_dollars)
+        elif col.endswith("share"):
+            out[col] = out[col].map("{:.0%}".format)
+        elif col.endswith("tokens"):
+            out[col] = out[col].map("{:,}".format)
+    return table_html(out)
+
+
 class CostCalculator:
     """A traffic scenario priced for every served model, with prompt caching as billed, a response cache and batching.
 
@@ -31,13 +53,16 @@ class CostCalculator:
             raise ConfigurationError(f"{model} is no longer served ({info.status_on()} since {info.shutdown_date}): "
                                      f"pick one of {', '.join(served)}.")
         budget.Traffic(queries_per_day, input_tokens, output_tokens, cached_prefix_tokens)  # impossible traffic fails here
-        self.queries = W.IntText(value=queries_per_day, description="queries/day")
-        self.input_tokens = W.IntText(value=input_tokens, description="input tok")
-        self.output_tokens = W.IntText(value=output_tokens, description="output tok")
-        self.cached = W.IntText(value=cached_prefix_tokens, description="cached prefix")
-        self.cache_hit = W.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="response cache")
-        self.batch = W.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="batched share")
-        self.model = W.Dropdown(options=served, value=model, description="levers for")
+        wide = {"description_width": "initial"}  # labels are never cut off
+        self.queries = W.IntText(value=queries_per_day, description="queries/day", style=wide)
+        self.input_tokens = W.IntText(value=input_tokens, description="input tokens", style=wide)
+        self.output_tokens = W.IntText(value=output_tokens, description="output tokens", style=wide)
+        self.cached = W.IntText(value=cached_prefix_tokens, description="cached prefix tokens", style=wide)
+        self.cache_hit = W.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="response cache hits",
+                                       readout_format=".0%", style=wide)
+        self.batch = W.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="batched share",
+                                   readout_format=".0%", style=wide)
+        self.model = W.Dropdown(options=served, value=model, description="levers for", style=wide)
         self.table_html = W.HTML()
         self.levers_html = W.HTML()
         self.state: dict = {}
@@ -59,12 +84,12 @@ class CostCalculator:
             rule = model_info(self.model.value)
             self.state = {"traffic": t, "table": table, "levers": budget.levers(self.model.value, t), "error": None,
                           "cached_tokens": cacheable_tokens(rule.model_id, t.cached_prefix_tokens)}
-            self.table_html.value = table_html(table.round(6), "{:,.6f}")
+            self.table_html.value = readable_table(table)
             floor = (f"caches prefixes from {rule.cache_min_tokens:,} tokens" if rule.caches_prompts
                      else "has no prompt caching")
             self.levers_html.value = (f"<b>{html.escape(rule.model_id)}</b> {floor}: {self.state['cached_tokens']:,} of your "
                                       f"{t.cached_prefix_tokens:,} prefix tokens can be read from the provider's cache"
-                                      + table_html(self.state["levers"].round(6), "{:,.6f}"))
+                                      + readable_table(self.state["levers"]))
         except COURSE_ERRORS as exc:
             self.state = {"error": str(exc)}
             self.table_html.value = f"⚠️ {html.escape(str(exc))}"

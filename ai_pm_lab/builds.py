@@ -12,7 +12,7 @@ from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.scorers import first_label
 from ai_pm_lab.limits.common import check_temperature
 from ai_pm_lab.limits.context import backend_window, fit_to_budget, token_count
-from ai_pm_lab.llm.generate import generate, get_backend
+from ai_pm_lab.llm.backends import generate, get_backend
 from ai_pm_lab.llm.next_token import next_token_distribution
 
 class BoundedChat:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from ai_pm_lab.cost import reset_spend
-from ai_pm_lab.llm.generate import reset_backends
+from ai_pm_lab.llm.backends import reset_backends
 from ai_pm_lab.testing.fake_model import ScriptedModel
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ai_pm_lab.cost import reset_spend
-from ai_pm_lab.llm.generate import reset_backends
+from ai_pm_lab.llm.backends import get_backend, reset_backends
 from ai_pm_lab.llm import remote
 from ai_pm_lab.testing.fake_provider import FakeProvider
 
@@ -55,6 +55,6 @@ def fake(server, clean_env):
 
 def paid_backend(name: str, model: str | None = None):
     """The cached backend, marked paid: the loopback fake stands in for the real priced API."""
-    engine = llm.get_backend(name, model)
+    engine = get_backend(name, model)
     engine.paid = True
     return engine

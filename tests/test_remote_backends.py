@@ -11,6 +11,7 @@ import pytest
 import ai_pm_lab as lab
 from ai_pm_lab import llm
 from ai_pm_lab.llm import remote
+from ai_pm_lab.llm.backends import reset_backends
 from ai_pm_lab.errors import ConfigurationError
 from ai_pm_lab.testing.fake_provider import REPLY_PREFIX, FakeProvider, Fault, fake_reply
 from remote_support import ANTHROPIC_KEY, OPENAI_KEY, clean_env, fake, paid_backend, server  # noqa: F401
@@ -108,7 +109,8 @@ def test_bad_base_url_is_a_configuration_error(clean_env):
 def test_backends_are_cached_per_endpoint_and_counted_with_their_tokenizer(fake):
     a = llm.get_backend("openai")
     assert llm.get_backend("openai") is a
-    assert ("openai", a.model, a.endpoint) in llm.generate._BACKENDS
+    reset_backends()
+    assert llm.get_backend("openai") is not a  # forgotten: built again from the current settings
     assert a.count_tokens("hello world") == lab.count_tokens("hello world", backend="openai", model=a.model) > 0
     assert llm.get_backend("anthropic").count_tokens("hello world") > 0
     assert "http://127.0.0.1" in lab.describe_backend("openai")

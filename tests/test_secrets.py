@@ -11,6 +11,7 @@ import pytest
 import ai_pm_lab as lab
 from ai_pm_lab import llm, settings
 from ai_pm_lab.llm import remote
+from ai_pm_lab.testing.fake_model import ScriptedModel
 from ai_pm_lab.testing import secret_scan
 from remote_support import ANTHROPIC_KEY, OPENAI_KEY, clean_env, fake, server  # noqa: F401
 
@@ -68,23 +69,11 @@ def test_provider_text_with_a_key_is_masked():
 
 
 def test_fallback_notice_does_not_leak(fake, clean_env):
-    class Stub(llm.Backend):
-        name = "local"
-
-        def __init__(self):
-            super().__init__("smollm2-135m-instruct")
-
-        def count_tokens(self, text):
-            return 1
-
-        def _complete(self, messages, **kw):
-            return llm.RawReply("ok", 1, 1, "stop", self.model)
-
-    clean_env.setitem(llm.generate._BACKENDS, ("local", "smollm2-135m-instruct"), Stub())
-    fake.fail("401")
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
-        lab.generate("hi", backend="openai", fallback="local")
+    with ScriptedModel("ok", replaces="local"):
+        fake.fail("401")
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            lab.generate("hi", backend="openai", fallback="local")
     assert record and not any(_leaks(str(w.message)) for w in record)
 
 

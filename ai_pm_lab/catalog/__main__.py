@@ -12,7 +12,7 @@ import pandas as pd
 from ai_pm_lab.catalog import MODELS_CSV, status_table
 from ai_pm_lab.errors import CourseError
 from ai_pm_lab.llm import availability
-from ai_pm_lab.llm.generate import get_backend
+from ai_pm_lab.llm.backends import get_backend
 from ai_pm_lab.llm.remote import BASE_URL_VARS
 from ai_pm_lab.settings import KEY_VARS, env
 

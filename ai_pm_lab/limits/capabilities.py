@@ -10,7 +10,7 @@ from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.scorers import (score_contains, score_json, score_label, score_normalised, score_numeric,
                                           score_rubric)
 from ai_pm_lab.limits.common import check_n
-from ai_pm_lab.llm.generate import generate
+from ai_pm_lab.llm.backends import generate
 
 SCORER_RULES = {
     "contains": "pass if the answer contains one of the accepted answers as whole words (case and punctuation ignored)",

@@ -8,7 +8,7 @@ import pandas as pd
 from ai_pm_lab.errors import require_text
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.limits.common import check_n, check_temperature
-from ai_pm_lab.llm.generate import generate
+from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.text import words
 
 HAIKU_PROMPT = "Write a haiku about debugging"

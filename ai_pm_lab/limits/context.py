@@ -14,7 +14,7 @@ from ai_pm_lab.datafiles import data_text
 from ai_pm_lab.errors import ContextWindowError, require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.limits.common import check_n
-from ai_pm_lab.llm.generate import generate, get_backend
+from ai_pm_lab.llm.backends import generate, get_backend
 from ai_pm_lab.llm.local import n_ctx
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.plots import annotated_heatmap

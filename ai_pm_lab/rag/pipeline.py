@@ -13,8 +13,8 @@ from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.evaluation.refusals import is_refusal
 from ai_pm_lab.evaluation.retrieval import ranked_doc_ids
-from ai_pm_lab.llm.generate import generate as generate_text
-from ai_pm_lab.llm.generate import get_backend
+from ai_pm_lab.llm.backends import generate as generate_text
+from ai_pm_lab.llm.backends import get_backend
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.rag import search
 from ai_pm_lab.rag.chunking import Chunk, chunk_documents

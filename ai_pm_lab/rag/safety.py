@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness
-from ai_pm_lab.llm.generate import generate
+from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.rag.prompts import IDK, TEMPLATES, PromptTemplate
 
 INJECTION_MARKER = "refunds-fast.example"

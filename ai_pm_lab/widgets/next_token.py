@@ -5,7 +5,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from ai_pm_lab.llm.generate import generate
+from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.llm.next_token import next_token_distribution
 from ai_pm_lab.plots import show_token_bars
 from ai_pm_lab.widgets.base import CourseWidget, error_html

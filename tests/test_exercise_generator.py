@@ -40,3 +40,10 @@ def test_a_cell_without_a_check_stays_one_cell():
     nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": "# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n",
                      "outputs": [], "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
     assert len(make_exercises.exercise_from_solution(nb)["cells"]) == 1
+
+
+def test_the_split_check_cell_gets_its_own_id():
+    nb = {"cells": [{"cell_type": "code", "id": "abc123", "metadata": {}, "source": SOLVED, "outputs": [],
+                     "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    ids = [c["id"] for c in make_exercises.exercise_from_solution(nb)["cells"]]
+    assert len(ids) == 2 and len(set(ids)) == 2

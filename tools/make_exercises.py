@@ -122,6 +122,8 @@ def exercise_from_solution(nb: dict) -> dict:
             if check_part:  # the learner's check gets a cell of its own, below the answer
                 cells.append(dict(cell, source=src))
                 cell = json.loads(json.dumps(cell))
+                if "id" in cell:  # cell ids must stay unique (nbformat 4.5)
+                    cell["id"] = f"{cell['id'][:58]}-check"
                 src = check_part.rstrip("\n")
         elif cell["cell_type"] == "markdown":
             src = src.replace("(solutions)", "(exercises)")

@@ -20,7 +20,7 @@ CPU_LIMIT=2
 THREADS=2
 # <<< resources
 
-: "${REPO:?set REPO to the course's git URL, e.g. REPO=https://github.com/OWNER/NAME}"
+: "${REPO:?set REPO to the git URL of the course, e.g. REPO=https://github.com/OWNER/NAME}"
 ADMIN="${ADMIN:-facilitator}"
 BRANCH="${BRANCH:-main}"
 COURSE=/opt/ai-pm-lab
@@ -48,8 +48,8 @@ fi
     "$COURSE/env/bin/python" -m pip install -r requirements.txt)
 # Every learner's "Python 3" kernel is the course environment; the hub's JupyterLab gets the widget front end.
 "$COURSE/env/bin/python" -m ipykernel install --prefix /opt/tljh/user --name python3 --display-name "Python 3 (AI PM Lab)"
-/opt/tljh/user/bin/python -m pip install "jupyterlab_widgets==$("$COURSE/env/bin/python" -c \
-    'import importlib.metadata as m; print(m.version("jupyterlab_widgets"))')"
+WIDGETS_VERSION="$("$COURSE/env/bin/python" -c 'import importlib.metadata as m; print(m.version("jupyterlab_widgets"))')"
+/opt/tljh/user/bin/python -m pip install "jupyterlab_widgets==$WIDGETS_VERSION"
 # A quick proof that the local model and the embeddings load (no key, no network).
 (cd "$COURSE" && AI_PM_LAB_THREADS=1 "$COURSE/env/bin/python" -c \
     "import ai_pm_lab as lab; print(lab.describe_backend()); print(lab.generate('Say hi.', max_tokens=4).receipt())")

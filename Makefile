@@ -26,6 +26,7 @@ lab: setup
 test: setup browser-deps
 	$(BIN)/python tools/make_exercises.py --check
 	$(BIN)/python tools/strip_outputs.py --check
+	$(BIN)/lint-imports
 	AI_PM_LAB_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q tests
 	AI_PM_LAB_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q --nbval-lax --nbval-current-env $(NOTEBOOKS)
 

@@ -114,7 +114,7 @@ def test_backoff_doubles_and_is_capped():
                                               ({"retry-after": "soon"}, None), ({}, None), (None, None),
                                               ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0)])
 def test_retry_after_parsing(headers, expected):
-    assert remote._retry_after(headers) == expected
+    assert remote.retry_after_seconds(headers) == expected
 
 
 def test_set_retry_policy_validates(clean_env):

@@ -14,6 +14,7 @@ N_CTX_VAR = "AI_PM_LAB_N_CTX"
 DEFAULT_N_CTX = 2048
 
 _LOCK = threading.RLock()
+MODEL_LOCK = _LOCK  # public name of the lock: hold it to use llama() from another module (next_token does)
 _LLAMA = None
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ai_pm_lab.errors import ContextWindowError, require_number, require_text
-from ai_pm_lab.llm.local import _LOCK, llama, n_ctx, token_text, tokenize
+from ai_pm_lab.llm.local import MODEL_LOCK, llama, n_ctx, token_text, tokenize
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 64
@@ -101,7 +101,7 @@ def next_token_distribution(prompt: str) -> NextTokenDistribution:
         return _CACHE[prompt]
     import llama_cpp  # the compiled llama.cpp bindings load when the first distribution is computed
 
-    with _LOCK:
+    with MODEL_LOCK:
         model = llama()
         tokens = model.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
         if len(tokens) >= n_ctx():

@@ -91,7 +91,8 @@ class _Failure:
     detail: str = ""
 
 
-def _retry_after(headers) -> float | None:
+def retry_after_seconds(headers) -> float | None:
+    """Seconds a provider asked us to wait (retry-after-ms or retry-after: seconds or an HTTP date), or None."""
     if headers is None:
         return None
     ms = headers.get("retry-after-ms")
@@ -139,7 +140,7 @@ def _classify(exc: Exception, sdk) -> _Failure:
             return _Failure("quota", False, status, detail=detail)
         if status in RETRY_STATUSES:
             kind = "rate_limit" if status == 429 else "server"
-            return _Failure(kind, True, status, _retry_after(exc.response.headers), detail)
+            return _Failure(kind, True, status, retry_after_seconds(exc.response.headers), detail)
         kind = {401: "auth", 403: "forbidden", 404: "not_found", 400: "bad_request", 422: "bad_request"}.get(status, "status")
         return _Failure(kind, False, status, detail=detail)
     if isinstance(exc, (ValueError, sdk.APIResponseValidationError)):  # JSONDecodeError is a ValueError

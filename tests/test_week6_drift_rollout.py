@@ -98,3 +98,14 @@ def test_canary_rolls_back_a_candidate_that_refuses_everything(tmp_path):
         rollout.canary(assistant, stream, assistant.config, never, stages=(0.5, 0.25))
     with pytest.raises(ValueError, match="No requests"):
         rollout.canary(assistant, stream.iloc[0:0], assistant.config, never)
+
+
+def test_null_windows_returns_the_windows_asked_for(tmp_path):
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "a.md").write_text("---\nid: a\ntitle: A\ndate: 2025-01-01\n---\nRefunds within 30 days; a free trial of 14 days.")
+    pipe = RAGPipeline(kb, progress=False)
+    ref = drift.reference_from(pipe, traffic.simulate_day(60, seed=1).question)
+    null = drift.null_windows(pipe, ref, n_windows=12, window=25, seed=3)
+    assert len(null) == 12 and null["n"].eq(25).all()
+    assert null[list(drift.SIGNALS)].notna().all().all()

@@ -150,7 +150,7 @@ def null_windows(pipeline: RAGPipeline, reference: Reference, *, n_windows: int 
     """Signals on windows of normal (unshifted) traffic simulated afresh: the false alarms an alert would raise."""
     n_windows = require_number(n_windows, "n_windows", low=1, high=2000, integer=True)
     window = require_number(window, "window", low=5, high=10_000, integer=True)
-    day = simulate_day(n_windows * window + 20, seed=seed)
+    day = simulate_day(int(n_windows * window * 1.1) + 50, seed=seed)  # spare rows: empty messages are dropped
     day = day[day["question"].map(lambda q: bool(str(q).strip()))].sample(frac=1.0, random_state=seed)
     rows = [{"window": i + 1, **window_signals(pipeline, reference, w["question"].tolist())}
             for i, w in enumerate(_windows(day, window)) if i < n_windows]

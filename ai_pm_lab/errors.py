@@ -1,6 +1,9 @@
 """Errors a learner can act on: each message says what happened and what to do next."""
 from __future__ import annotations
 
+import math
+import numbers
+
 
 class CourseError(Exception):
     """Base class for every error the course package raises on purpose."""
@@ -35,9 +38,6 @@ def require_text(value, name: str = "prompt", *, allow_empty: bool = False) -> s
 
 def require_number(value, name: str, *, low=None, high=None, integer: bool = False):
     """Return ``value`` if it is a finite number in [low, high], else raise a friendly error."""
-    import math
-    import numbers
-
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         kind = "a whole number" if integer else "a number"
         raise TypeError(f"{name} must be {kind}, not {type(value).__name__} ({value!r}).")

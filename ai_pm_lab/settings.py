@@ -1,8 +1,11 @@
 """Settings from the environment or a gitignored .env file: backend choice, model, keys, spend cap."""
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 from ai_pm_lab.catalog import BACKENDS
 from ai_pm_lab.errors import ConfigurationError
@@ -11,6 +14,8 @@ KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 BACKEND_VAR = "AI_PM_LAB_BACKEND"
 MODEL_VAR = "AI_PM_LAB_MODEL"
 SPEND_CAP_VAR = "AI_PM_LAB_SPEND_CAP_USD"
+THREADS_VAR = "AI_PM_LAB_THREADS"
+EMBED_CACHE_VAR = "AI_PM_LAB_EMBED_CACHE"
 
 
 class Secret:
@@ -49,8 +54,6 @@ def env(name: str) -> str | None:
     if value is None:
         path = _find_dotenv()
         if path is not None:
-            from dotenv import dotenv_values
-
             value = dotenv_values(path).get(name)
     value = (value or "").strip()
     return value or None
@@ -67,8 +70,6 @@ def api_key(provider: str) -> Secret | None:
 
 def prompt_for_key(provider: str) -> None:
     """Ask for a key with a hidden prompt and keep it in this kernel only (nothing is written to disk or shown)."""
-    import getpass
-
     var = KEY_VARS.get(provider)
     if var is None:
         raise ConfigurationError(f"Unknown provider {provider!r}: choose 'openai' or 'anthropic'.")
@@ -107,3 +108,18 @@ def output_dir(subfolder: str | None = None) -> Path:
     path = base / subfolder if subfolder else base
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def threads(default_max: int = 4) -> int:
+    """CPU threads for the local models: AI_PM_LAB_THREADS (1..64) if set, else the machine's cores, at most ``default_max``."""
+    raw = env(THREADS_VAR)
+    if raw is None:
+        return max(1, min(default_max, os.cpu_count() or 1))
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise ConfigurationError(f"{THREADS_VAR}={raw!r} must be a whole number of threads between 1 and 64 (or unset).")
+    return int(raw)
+
+
+def embed_cache_dir() -> str | None:
+    """The folder for the on-disk embedding cache (AI_PM_LAB_EMBED_CACHE), or None to keep vectors in memory only."""
+    return env(EMBED_CACHE_VAR)

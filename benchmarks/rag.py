@@ -11,7 +11,7 @@ SPEEDUP_TARGET = 3.0
 
 
 def _retrieval_quality(rag, rows):
-    from ai_pm_lab.rag import evaluate_retrieval
+    from ai_pm_lab.evaluation.retrieval import evaluate_retrieval
 
     _, s = evaluate_retrieval(rag, rows, k=5)
     print(f"  retrieval on {s['answerable']} answerable eval questions: hit@5 = {s['hit@5']:.3f}, MRR = {s['MRR']:.3f}")
@@ -104,7 +104,7 @@ def run() -> dict:
     faiss.omp_set_num_threads(1)
     rows = load_eval()
     t0 = time.perf_counter()
-    rag = RAGPipeline(generator=lambda *a, **k: None)
+    rag = RAGPipeline()
     print(f"  {rag} built in {time.perf_counter() - t0:.2f} s")
     quality = _retrieval_quality(rag, rows)
     med, _ = _query_latency(rag, rows)

@@ -9,6 +9,7 @@ import pandas as pd
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids, reciprocal_rank
 from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
+from ai_pm_lab.evaluation.stats import rate
 
 COLUMNS = ["id", "question", "gold", "answer", "answerable", "retrieved_gold", "correct", "grounded", "made_up_numbers",
            "abstained", "cited", "prompt_tokens", "latency_s"]
@@ -153,8 +154,6 @@ def run_rag_eval(pipeline, rows, *, k: int = 5, top_k: int = 3, threshold: float
 def summarize_rag_eval(df: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     """The headline metrics of run_rag_eval, each with what it measures, its count and a Wilson 95% interval:
     hit@k, MRR, answer correctness, groundedness, refusal on unanswerable, false refusal, hallucination rate."""
-    from ai_pm_lab.evaluation.stats import rate
-
     df = successful(df)
     ans, una = df[df.answerable], df[~df.answerable]
     given = df[~df.refused]

@@ -113,6 +113,7 @@ def per_week(m: dict) -> dict:
         w["cpu_s"] += r["cpu_s"]
         if kind == "lesson":
             w["lesson_wall_s"], w["lesson_cpu_s"] = r["wall_s"], r["cpu_s"]
+            w["measured_lesson"] = True
     for w in weeks.values():
         w["kernels_mib"] = w["lesson_mib"] + w["exercises_mib"]
     return dict(sorted(weeks.items()))
@@ -177,9 +178,19 @@ def capacity_markdown(m: dict) -> str:
         "| week | lesson kernel peak | exercises kernel peak | both open | CPU time, both notebooks once | lesson wall time |",
         "|---|---|---|---|---|---|",
     ]
+    def mib(x):
+        return f"{x:.0f} MiB" if x else "not measured"
+
     for w, v in weeks.items():
-        lines.append(f"| {w} | {v['lesson_mib']:.0f} MiB | {v['exercises_mib']:.0f} MiB | {v['kernels_mib']:.0f} MiB | "
-                     f"{v['cpu_s']:.0f} s | {v['lesson_wall_s']:.0f} s |")
+        lines.append(f"| {w} | {mib(v['lesson_mib'])} | {mib(v['exercises_mib'])} | {v['kernels_mib']:.0f} MiB | "
+                     f"{v['cpu_s']:.0f} s | {(str(round(v['lesson_wall_s'])) + ' s') if v.get('measured_lesson') else '-'} |")
+    missing = [p.relative_to(ROOT).as_posix() for p in notebooks() if p.relative_to(ROOT).as_posix() not in m["notebooks"]]
+    failed = [k for k, v in m["notebooks"].items() if v.get("errors")]
+    if missing:
+        lines += ["", f"**Not measured yet** (the figures below may be low): {', '.join(missing)}. "
+                      "Run `python deploy/capacity.py --measure` and `--write`."]
+    if failed:
+        lines += ["", f"**Cells failed while measuring** (re-measure once fixed): {', '.join(failed)}."]
     lines += [
         "",
         f"JupyterLab server (one per learner): {m['server_rss_mib']:.0f} MiB.",

@@ -318,9 +318,9 @@ def main(argv=None) -> int:
         for p in stale:
             print(f"STALE: {p.relative_to(ROOT)} is not what deploy/measurements.json gives. Run: python deploy/capacity.py --write",
                   file=sys.stderr)
-        for rel in missing:
-            print(f"NOT MEASURED: {rel}. Run: python deploy/capacity.py --measure {rel}", file=sys.stderr)
-        return 1 if stale or missing else 0
+        for rel in missing:  # capacity.md lists them too; tests/test_deploy.py fails on them separately
+            print(f"note: {rel} is not measured yet. Run: python deploy/capacity.py --measure {rel}", file=sys.stderr)
+        return 1 if stale else 0
     if args.write or args.measure:
         for p, text in files.items():
             if not p.exists() or p.read_text(encoding="utf-8") != text:

@@ -1,0 +1,148 @@
+"""Workshop deployment files: the Zero to JupyterHub values validate against the chart's own schema (as helm does),
+a misspelt key is rejected, and every resource figure comes from the measured capacity (deploy/capacity.py)."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+SCHEMA = json.loads((DEPLOY / "z2jh-schema" / "values.schema.json").read_text())
+DEFAULTS = yaml.safe_load((DEPLOY / "z2jh-schema" / "values.default.yaml").read_text())
+VALUES = yaml.safe_load((DEPLOY / "z2jh" / "values.yaml").read_text())
+
+sys.path.insert(0, str(DEPLOY))
+import capacity  # noqa: E402
+
+
+def merged(over: dict, base: dict = DEFAULTS) -> dict:
+    """``over`` deep-merged over ``base``, the way helm combines a values file with the chart's defaults."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(value, out[key])
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def errors(values: dict) -> list[str]:
+    validator = jsonschema.validators.validator_for(SCHEMA)(SCHEMA)
+    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(merged(values))]
+
+
+def test_the_chart_defaults_validate_so_the_schema_check_is_meaningful():
+    assert errors({}) == []
+
+
+def test_values_file_validates_against_the_chart_schema():
+    assert errors(VALUES) == []
+
+
+@pytest.mark.parametrize("path, value", [
+    (("singleuser", "memroy"), {"limit": "1G"}),              # misspelt key
+    (("singleuser", "memory", "guarentee"), "1G"),            # misspelt nested key
+    (("cull", "timout"), 3600),                               # misspelt key in another section
+    (("cull", "timeout"), "1h"),                              # wrong type
+    (("prePuller", "hook", "enabled"), "yes"),                # wrong type
+])
+def test_a_misspelt_key_or_wrong_type_is_rejected(path, value):
+    bad = copy.deepcopy(VALUES)
+    node = bad
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+    assert errors(bad), f"{'.'.join(path)} = {value!r} should fail the chart schema"
+
+
+def test_workshop_essentials_are_set():
+    su = VALUES["singleuser"]
+    assert su["image"]["name"] and su["image"]["pullPolicy"] == "IfNotPresent"
+    assert VALUES["cull"]["enabled"] and 0 < VALUES["cull"]["timeout"] <= 4 * 3600
+    assert VALUES["prePuller"]["hook"]["enabled"] and VALUES["prePuller"]["continuous"]["enabled"]
+    # the start page is a real notebook of the course, inside the copy the postStart hook makes
+    url = su["defaultUrl"]
+    assert url.startswith("/lab/tree/ai-pm-lab/"), url
+    assert (ROOT / url.removeprefix("/lab/tree/ai-pm-lab/")).exists(), url
+    hook = " ".join(su["lifecycleHooks"]["postStart"]["exec"]["command"])
+    build = (DEPLOY / "build-image.sh").read_text()
+    target = re.search(r"--target-repo-dir (\S+)", build).group(1)
+    assert f"{target}/." in hook and "cp -rn" in hook, "the hook must copy what the image build put in the target dir"
+
+
+def test_no_secret_in_the_values_file():
+    text = (DEPLOY / "z2jh" / "values.yaml").read_text().lower()
+    for key in ("password:", "client_secret", "api_token", "secretToken".lower()):
+        assert key not in text, key
+
+
+def test_resources_are_the_measured_ones():
+    """values.yaml, the TLJH recipe and capacity.md are exactly what deploy/measurements.json gives."""
+    proc = subprocess.run([sys.executable, str(DEPLOY / "capacity.py"), "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    r = capacity.resources(capacity.load())
+    su = VALUES["singleuser"]
+    assert su["memory"]["guarantee"] == f"{r['memory_guarantee_mib']}M"
+    assert su["memory"]["limit"] == f"{r['memory_limit_mib']}M"
+    assert su["cpu"] == {"guarantee": r["cpu_guarantee"], "limit": r["cpu_limit"]}
+    assert su["extraEnv"]["AI_PM_LAB_THREADS"] == str(r["threads"]) and r["threads"] <= r["cpu_limit"]
+
+
+def test_every_lesson_and_exercise_notebook_is_measured_and_fits_mybinder():
+    m = capacity.load()
+    for path in capacity.notebooks():
+        rel = path.relative_to(ROOT).as_posix()
+        assert rel in m["notebooks"], f"{rel} not measured: python deploy/capacity.py --measure {rel}"
+        assert not m["notebooks"][rel].get("errors"), f"{rel} had failing cells when measured"
+    lessons = {k: v["peak_rss_mib"] for k, v in m["notebooks"].items() if k.startswith("notebooks/")}
+    heaviest = max(lessons, key=lessons.get)
+    assert lessons[heaviest] < capacity.MYBINDER_GUARANTEE_MIB, f"{heaviest} peaks at {lessons[heaviest]} MiB"
+
+
+def test_capacity_rules():
+    m = {"measured_at": "t", "machine": "m", "command": "c", "server_rss_mib": 100.0, "notebooks": {
+        "notebooks/week01_a.ipynb": {"peak_rss_mib": 500.0, "cpu_s": 60.0, "wall_s": 30.0},
+        "exercises/week01_exercises.ipynb": {"peak_rss_mib": 300.0, "cpu_s": 30.0, "wall_s": 10.0},
+        "notebooks/week02_b.ipynb": {"peak_rss_mib": 700.0, "cpu_s": 600.0, "wall_s": 300.0},
+        "exercises/week02_exercises.ipynb": {"peak_rss_mib": 50.0, "cpu_s": 10.0, "wall_s": 5.0},
+    }}
+    r = capacity.resources(m)
+    # week 1: 800 MiB of kernels (the heaviest pair) + 100 server = 900; x1.15 = 1035 -> 1152 (next 128 MiB step)
+    assert r["heaviest_memory_week"] == "01" and r["need_mib"] == 900 and r["memory_guarantee_mib"] == 1152
+    assert r["memory_limit_mib"] == 1792  # 1152 x 1.5 = 1728 -> next 256 MiB step
+    # week 2: 610 CPU-seconds, twice over 5,400 s = 0.226 -> 0.25
+    assert r["heaviest_cpu_week"] == "02" and r["cpu_guarantee"] == 0.25
+    rows = {row["node"]: row for row in capacity.capacity_rows(m)}
+    cpu, mib = capacity.allocatable(4, 16)
+    assert rows["4 vCPU / 16 GiB"]["learners"] == min(int(mib // 1152), int(cpu / 0.25))
+    assert all(row["learners"] >= 0 for row in rows.values())
+    bigger = [row["learners"] for row in capacity.capacity_rows(m)][:4]
+    assert bigger == sorted(bigger), "a bigger node never holds fewer learners"
+
+
+def test_allocatable_matches_the_published_reservation():
+    cpu, mib = capacity.allocatable(4, 16)
+    # GKE: 25% of 4 GiB + 20% of 4 GiB + 10% of 8 GiB = 2.6 GiB + 100 MiB eviction; CPU 6% + 1% + 0.5% + 0.5%
+    assert round(mib) == round(16384 - (1024 + 819.2 + 819.2 + 100) - capacity.DAEMONSET_MIB)
+    assert round(cpu, 3) == round(4 - 0.08 - capacity.DAEMONSET_CPU, 3)
+
+
+@pytest.mark.parametrize("script", ["build-image.sh", "tljh/install.sh"])
+def test_shell_scripts_parse(script):
+    proc = subprocess.run(["bash", "-n", str(DEPLOY / script)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_docs_say_how_to_deploy():
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    for needle in ("deploy/build-image.sh", "helm upgrade --install", "deploy/z2jh/values.yaml", "deploy/tljh/install.sh",
+                   "deploy/capacity.md", "DummyAuthenticator.password"):
+        assert needle in text, needle

@@ -1,10 +1,10 @@
 """Checks for week 1's exercises."""
 from __future__ import annotations
 
-import math
+import datetime as dt
 
-from ai_pm_lab.catalog import default_model
-from ai_pm_lab.cost import estimate_cost
+from ai_pm_lab.catalog import model_info
+
 from ai_pm_lab.decision_tree import recommend
 from ai_pm_lab.exercises import check
 from ai_pm_lab.llm.next_token import next_token_distribution
@@ -18,13 +18,69 @@ def top_token(prompt: str, answer):
                  hint="Use dist.top_k(1) and take the 'token' of the first row (keep the leading space).")
 
 
-def entropy_extremes(prompt: str, cold, hot):
-    """Exercise 2: entropy at temperature 0 and at 2."""
-    dist = next_token_distribution(prompt)
-    return check("1.2 entropy at the extremes",
-                 lambda: math.isclose(cold, dist.entropy(0.0), abs_tol=1e-6) and math.isclose(hot, dist.entropy(2.0), rel_tol=1e-6),
-                 success="Right: temperature 0 leaves no surprise at all; temperature 2 spreads probability thin.",
-                 hint="Call dist.entropy(0.0) and dist.entropy(2.0).")
+def _decision(decision, options) -> tuple[str | None, str]:
+    """(choice, problem) from a learner's ``dict(choice=..., why=...)``; problem is "" when the form is right."""
+    if not isinstance(decision, dict) or "choice" not in decision:
+        return None, "Record the decision as dict(choice=..., why=...)."
+    choice = str(decision.get("choice")).strip()
+    if choice not in options:
+        return None, f"Pick one of the listed options: {', '.join(options)} (you wrote {choice!r})."
+    if len(str(decision.get("why") or "").split()) < 3:
+        return choice, "Add a short `why` (a sentence) that names what you measured."
+    return choice, ""
+
+
+def _row(table, choice: str):
+    temps = [float(t) for t in table["temperature"]]
+    return table.iloc[temps.index(float(choice))]
+
+
+def temperature_choices(invoice_table, brainstorm_table, invoice, brainstorm, *, sensible_share: float = 0.5):
+    """Exercise 2 (decision): a temperature for invoice extraction and one for name brainstorming, from measured variety.
+
+    Each table has one row per temperature with "distinct in 20 draws" and "top-10 share" (probability kept on the ten
+    most likely tokens). Invoice extraction needs the least variety measured; brainstorming needs the most variety whose
+    top-10 share stays at or above ``sensible_share`` (beyond that, variety is noise).
+    """
+    options = [f"{float(t):g}" for t in invoice_table["temperature"]]
+
+    def right_answers():
+        inv = invoice_table.sort_values(["distinct in 20 draws", "temperature"]).iloc[0]
+        ok = brainstorm_table[brainstorm_table["top-10 share"] >= sensible_share]
+        brain = ok.sort_values(["distinct in 20 draws", "temperature"]).iloc[-1]
+        return f"{float(inv['temperature']):g}", f"{float(brain['temperature']):g}"
+
+    want_inv, want_brain = right_answers()
+    problems = []
+    inv_choice, problem = _decision(invoice, options)
+    if problem:
+        problems.append("Invoice: " + problem)
+    elif inv_choice != want_inv:
+        r = _row(invoice_table, inv_choice)
+        problems.append(
+            f"Invoice: at {inv_choice} you measured {int(r['distinct in 20 draws'])} different next tokens in 20 draws: "
+            "the same invoice could come back with different totals. Variety buys nothing when the number goes into a "
+            "payment, and repeatability is free: take the temperature with the least variety.")
+    brain_choice, problem = _decision(brainstorm, options)
+    if problem:
+        problems.append("Brainstorm: " + problem)
+    elif brain_choice != want_brain:
+        r = _row(brainstorm_table, brain_choice)
+        if r["top-10 share"] < sensible_share:
+            problems.append(
+                f"Brainstorm: at {brain_choice} only {r['top-10 share']:.0%} of the probability stays on the ten most "
+                "likely tokens: the variety you buy is mostly noise (odd words, broken names). More variety is not "
+                "better once quality falls off: step down.")
+        else:
+            problems.append(
+                f"Brainstorm: at {brain_choice} you measured {int(r['distinct in 20 draws'])} different next tokens in 20 "
+                "draws: every brainstorm would offer nearly the same names, and variety is the point of the feature. "
+                "Accept some unpredictability here: step up, as long as the top-10 share stays high.")
+    return check("1.2 a temperature per feature", lambda: not problems,
+                 success=f"Invoice at {want_inv}: no variety, so the same invoice gives the same total. Brainstorm at "
+                         f"{want_brain}: the most variety whose top-10 share stays at or above {sensible_share:.0%}. "
+                         "The right temperature is a product decision per feature, not a model setting.",
+                 hint=" ".join(problems) or "Compare the two tables.")
 
 
 def temperature_policy(pick_temperature):
@@ -46,10 +102,40 @@ def decision_tree_walk(answers):
                  hint="Answer all five questions (True/False) for the scenario; the team has no labelled invoices.")
 
 
-def monthly_cost(value):
-    """Exercise 5: monthly bill for 10,000 queries/day on OpenAI's default model, 800 prompt + 200 completion tokens, 30 days."""
-    model = default_model("openai")
-    expected = estimate_cost(model, 800, 200) * 10_000 * 30
-    return check("1.5 monthly cost", lambda: value is not None and math.isclose(value, expected, rel_tol=1e-9),
-                 success=f"${expected:,.2f} a month on {model}: small per query, real at scale.",
-                 hint=f"lab.estimate_cost({model!r}, 800, 200) gives one query; multiply by queries per day and by 30.")
+def model_under_budget(bills, decision, *, budget: float, min_window: int, launch: str = "2027-03-01"):
+    """Exercise 5 (decision): a model that fits the monthly budget, holds ``min_window`` tokens and is served at launch.
+
+    ``bills`` is the learner's table with columns "model" and "per month" (dollars), computed from the price table;
+    the check recomputes nothing from the model's output, only the constraints from the learner's bills and the catalog.
+    """
+    day = dt.date.fromisoformat(launch)
+    if not hasattr(bills, "columns") or not {"model", "per month"} <= set(bills.columns):
+        return check("1.5 a model under a budget", lambda: False,
+                     hint="First build `bills`: a DataFrame with a `model` column (model ids) and a `per month` column "
+                          "(dollars for 30 days), one row per paid model.")
+    options = [str(m) for m in bills["model"]]
+    choice, problem = _decision(decision, options)
+
+    def fits(model_id: str) -> list[str]:
+        info = model_info(model_id)
+        cost = float(bills.loc[bills["model"] == model_id, "per month"].iloc[0])
+        out = []
+        if cost > budget:
+            out.append(f"{model_id} costs ${cost:,.2f} a month, over the ${budget:,.0f} budget: at this volume a "
+                       "higher price per million tokens is the whole bill, so a stronger model has to earn its price "
+                       "in measured quality first")
+        if not info.served_on(day):
+            out.append(f"{model_id} is {info.status} and shuts down on {info.shutdown_date}, before the {launch} launch: "
+                       "cheap today, but you would ship on a model you must migrate off at once")
+        if info.context_window < min_window:
+            out.append(f"{model_id} holds {info.context_window:,} tokens, below the {min_window:,} the feature needs")
+        return out
+
+    valid = [m for m in options if not fits(m)]
+    if not problem and choice not in valid:
+        problem = "; ".join(fits(choice)) + "."
+    return check("1.5 a model under a budget", lambda: not problem,
+                 success=f"{choice} fits: within ${budget:,.0f} a month, served at launch, window large enough. "
+                         f"Models that also fit: {', '.join(m for m in valid if m != choice) or 'none'}. The price table "
+                         "narrows the field; a quality test on your own questions decides among what is left.",
+                 hint=problem or "Choose a model from your bills table.")

@@ -52,19 +52,39 @@ def threshold_choice(answerable_scores, unanswerable_scores, value, max_refused:
                  hint="Try candidate thresholds from the answerable scores; keep those where (scores < t).mean() ≤ 0.10; take the largest.")
 
 
-def newest_rule(newest):
-    """Exercise 4.4: pick the newest of several versions of a document by date."""
-    def ok():
-        cases = [
-            ([{"id": "a", "date": "2024-03-01"}, {"id": "b", "date": "2025-09-15"}], "b"),
-            ([{"id": "x", "date": "2025-12-01"}, {"id": "y", "date": "2025-02-28"}, {"id": "z", "date": "2025-11-30"}], "x"),
-            ([{"id": "only", "date": "2023-01-01"}], "only"),
-        ]
-        return all(newest(docs) == want for docs, want in cases)
+def top_k_choice(table, decision, *, bar: float = 0.95):
+    """Exercise 4.4 (decision): how many chunks to put in the prompt, from the measured hit@k and context size.
 
-    return check("4.4 newest version wins", ok,
-                 success="Right. ISO dates (YYYY-MM-DD) sort correctly as text, which is why the knowledge base uses them.",
-                 hint="max(docs, key=lambda d: d['date'])['id'] works because ISO dates sort like numbers.")
+    ``table`` has one row per option with "top_k", "hit@k" (share of answerable questions whose right document is in
+    the first k) and "context words" (words of retrieved text added to every prompt). The right choice is the
+    smallest k whose hit@k reaches ``bar``.
+    """
+    options = [str(int(k)) for k in table["top_k"]]
+    reach = table[table["hit@k"] >= bar]
+    want = str(int(reach["top_k"].min())) if len(reach) else options[-1]
+    row = {str(int(r["top_k"])): r for _, r in table.iterrows()}
+    problem = ""
+    if not isinstance(decision, dict) or str(decision.get("choice")).strip() not in options:
+        problem = f"Record dict(choice=..., why=...) with choice one of {', '.join(options)}."
+    elif len(str(decision.get("why") or "").split()) < 3:
+        problem = "Add a short `why` that names the numbers you compared."
+    else:
+        mine = str(decision["choice"]).strip()
+        r, w = row[mine], row[want]
+        if int(mine) > int(want):
+            problem = (f"top_k = {mine} adds {r['context words'] - w['context words']:.0f} more words to every prompt than "
+                       f"top_k = {want} for {100 * (r['hit@k'] - w['hit@k']):.0f} more points of hit@k: you pay for it on "
+                       "every call in tokens and latency, and a small model gets lost in more text. Take the smallest k "
+                       "that clears the bar.")
+        elif int(mine) < int(want):
+            problem = (f"At top_k = {mine} the right document reaches the prompt for only {r['hit@k']:.0%} of answerable "
+                       f"questions, below your {bar:.0%} bar: for the rest no model can answer from text it never sees. "
+                       "A shorter prompt is cheaper, but not at the price of missing evidence.")
+    return check("4.4 how many chunks in the prompt", lambda: not problem,
+                 success=f"top_k = {want}: hit@k {row[want]['hit@k']:.0%} clears the {bar:.0%} bar with "
+                         f"{row[want]['context words']:.0f} words of context per question; more chunks would cost on "
+                         "every call for little gain.",
+                 hint=problem or "Compare hit@k with the bar, then the context each option adds.")
 
 
 def output_guard(is_safe):

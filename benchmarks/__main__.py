@@ -27,7 +27,12 @@ def main(argv=None) -> int:
         print(f"\n=== {name} ===", flush=True)
         start = time.perf_counter()
         module = importlib.import_module(f"benchmarks.{name}")
-        result = module.run()
+        environ = dict(os.environ)
+        try:
+            result = module.run()
+        finally:  # each benchmark starts from the environment the runner was started with
+            os.environ.clear()
+            os.environ.update(environ)
         for target, ok in (result or {}).items() if isinstance(result, dict) else []:
             print(f"  target {'met ' if ok else 'MISSED'}: {target}")
             if not ok:

@@ -1,50 +1,252 @@
-"""Local model: generation speed through the package vs raw llama-cpp-python, next-token latency, load time."""
+"""Local model: the package vs raw llama-cpp-python built with identical settings, what prompt-prefix reuse saves
+(RAG-sized prompt, 5-turn chat) and whether each way of reusing it keeps the numbers exact."""
 from __future__ import annotations
 
+import hashlib
+import os
 import statistics
 import time
 
+import numpy as np
+
 PROMPT = "Explain to a product manager, in a long paragraph, why language models sometimes give different answers."
 MAX_TOKENS = 96
-ROUNDS = 5
+ROUNDS = 7
+RAG_TARGET_TOKENS = 400
+RAG_QUESTIONS = 6
+ANSWER_TOKENS = 48
+CHAT_TURNS = [
+    "Hi! I bought a jacket last week and want to send it back.",
+    "It still has the tags on. How long do I have?",
+    "Do I get the money back on my card or as store credit?",
+    "What if the parcel gets lost on the way back to you?",
+    "Thanks. Is there anything else I should know before I ship it?",
+]
+CHAT_ROUNDS = 3
+SAMPLING = {"temperature": 0.7, "seed": 7}  # the course's default temperature, with a seed: text must repeat exactly
 
 
-def _raw_tokens_per_s(llm) -> float:
-    start = time.perf_counter()
-    out = llm.create_chat_completion(messages=[{"role": "user", "content": PROMPT}], temperature=0, max_tokens=MAX_TOKENS, seed=0)
-    return out["usage"]["completion_tokens"] / (time.perf_counter() - start)
-
-
-def _package_tokens_per_s() -> float:
-    import ai_pm_lab as lab
-
-    start = time.perf_counter()
-    g = lab.generate(PROMPT, temperature=0, max_tokens=MAX_TOKENS, seed=0, backend="local")
-    return g.completion_tokens / (time.perf_counter() - start)
-
-
-def run() -> dict:
-    """Print the figures and return {target: met}."""
+# -- settings, read back from the built objects -------------------------------------------------------------------
+def settings_of(llm) -> dict:
+    """What a Llama object actually runs with, read from the object and its llama.cpp context (not from our inputs)."""
     import llama_cpp
 
-    from ai_pm_lab.llm import local as local_model
+    template = (llm.metadata or {}).get("tokenizer.chat_template", "")
+    cp = llm.context_params
+    return {
+        "model file": os.path.realpath(llm.model_path),
+        "model bytes": os.path.getsize(llm.model_path),
+        "n_ctx": llama_cpp.llama_n_ctx(llm.ctx),
+        "n_threads": llama_cpp.llama_n_threads(llm.ctx),
+        "n_threads_batch": llama_cpp.llama_n_threads_batch(llm.ctx),
+        "n_batch": llama_cpp.llama_n_batch(llm.ctx),
+        "n_ubatch": llama_cpp.llama_n_ubatch(llm.ctx),
+        "flash_attn_type": int(cp.flash_attn_type),
+        "kv cache types": (int(cp.type_k), int(cp.type_v)),
+        "logits_all": bool(llm._logits_all),
+        "chat format": llm.chat_format,
+        "chat template sha256": hashlib.sha256(template.encode()).hexdigest()[:16],
+    }
+
+
+def same_arguments_as(pkg) -> dict:
+    """The package's Llama arguments, with the values its live object was actually built with (the environment may
+    have changed since it was loaded)."""
+    from ai_pm_lab.llm import local
+
+    return {**local.llama_settings(), "model_path": pkg.model_path, "n_ctx": pkg.n_ctx(), "n_threads": pkg.n_threads,
+            "n_threads_batch": pkg.n_threads_batch, "n_batch": pkg.n_batch, "n_ubatch": pkg.context_params.n_ubatch}
+
+
+def print_settings(a: dict, b: dict, names=("package", "raw")) -> bool:
+    """Print both sides' settings in two columns; True when every one is identical."""
+    width = max(len(k) for k in a)
+    print(f"    {'setting':<{width}}  {names[0]:<26} {names[1]:<26}")
+    same = True
+    for key in a:
+        va, vb = a[key], b.get(key)
+        shown_a = os.path.basename(va) if key == "model file" else va
+        shown_b = os.path.basename(vb) if key == "model file" else vb
+        flag = "" if va == vb else "   <-- DIFFERENT"
+        same &= va == vb
+        print(f"    {key:<{width}}  {str(shown_a):<26} {str(shown_b):<26}{flag}")
+    return same
+
+
+# -- 1. the package vs raw llama-cpp-python ------------------------------------------------------------------------
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def fair_speed(raw, pkg) -> dict:
+    """Interleaved tokens/s of lab.generate and of raw create_chat_completion; both start every call from an empty cache."""
+    import ai_pm_lab as lab
+
+    messages = [{"role": "user", "content": PROMPT}]
+
+    def raw_call():
+        raw.reset()
+        out = raw.create_chat_completion(messages=messages, temperature=0, max_tokens=MAX_TOKENS, seed=0)
+        return out["choices"][0]["message"]["content"].strip(), out["usage"]["completion_tokens"]
+
+    def pkg_call():
+        pkg.reset()
+        g = lab.generate(PROMPT, temperature=0, max_tokens=MAX_TOKENS, seed=0, backend="local")
+        return g.text, g.completion_tokens
+
+    raw_call(), pkg_call()  # warm-up
+    raw_tps, pkg_tps, paired, texts = [], [], [], set()
+    for i in range(ROUNDS):  # interleaved, alternating who goes first, so background noise hits both alike
+        order = [("raw", raw_call), ("pkg", pkg_call)][:: 1 if i % 2 == 0 else -1]
+        got = {}
+        for name, call in order:
+            (text, n), seconds = _timed(call)
+            got[name] = n / seconds
+            texts.add((name, text))
+        raw_tps.append(got["raw"])
+        pkg_tps.append(got["pkg"])
+        paired.append(got["pkg"] / got["raw"])
+    same_text = len({t for _, t in texts}) == 1
+    return {"raw": statistics.median(raw_tps), "pkg": statistics.median(pkg_tps), "paired": paired, "same_text": same_text}
+
+
+# -- 2. prefix reuse: RAG-sized prompt and 5-turn chat -------------------------------------------------------------
+def rag_prompts():
+    """(system, user) messages for several questions over one fixed retrieved context of about 400 tokens."""
+    from ai_pm_lab.llm import local
+    from ai_pm_lab.rag import RAGPipeline, load_eval
+
+    rag = RAGPipeline(generator=lambda *a, **k: None)
+    rows = [r for r in load_eval() if r.get("answerable", True)]
+    anchor = rows[0]["question"]
+    top_k, prompts = 2, []
+    while True:  # widen the retrieved context until the prompt is RAG-sized
+        hits = rag.retrieve(anchor, top_k=top_k, threshold=-1.0).hits
+        system, user = rag.build_prompt(anchor, hits, "delimited")
+        n = len(local.LocalBackend()._chat_tokens([{"role": "system", "content": system}, {"role": "user", "content": user}]))
+        if n >= RAG_TARGET_TOKENS or top_k >= 8:
+            break
+        top_k += 1
+    docs = {h.chunk.doc_id for h in hits}  # questions about the retrieved documents first, as a user's follow-ups would be
+    rows = sorted(rows, key=lambda r: not docs & set(r.get("doc_ids") or []))
+    for row in rows[:RAG_QUESTIONS]:
+        system, user = rag.build_prompt(row["question"], hits, "delimited")
+        prompts.append([{"role": "system", "content": system}, {"role": "user", "content": user}])
+    return prompts, top_k
+
+
+def _chat(llm, messages, *, reset, max_tokens=ANSWER_TOKENS, capture=None):
+    import llama_cpp
+
+    if reset:
+        llm.reset()
+    extra = {"logits_processor": llama_cpp.LogitsProcessorList([capture])} if capture else {}
+    start = time.perf_counter()
+    out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, **SAMPLING, **extra)
+    seconds = time.perf_counter() - start
+    return out["choices"][0]["message"]["content"], seconds, out["usage"]["prompt_tokens"]
+
+
+MODES = ("from scratch", "package reuse", "llama.cpp reuse")
+
+
+def _engines(raw, pkg, scratch):
+    """mode -> (Llama object, reset before each call?)"""
+    return {"from scratch": (scratch, True), "package reuse": (pkg, False), "llama.cpp reuse": (raw, False)}
+
+
+def reuse_speed(raw, pkg, scratch, prompts) -> dict:
+    """Median seconds per RAG answer and per 5-turn chat, per mode, measured interleaved (each mode keeps its own cache)."""
+    engines = _engines(raw, pkg, scratch)
+    for llm, _ in engines.values():
+        llm.reset()
+    rag = {m: [] for m in MODES}
+    for i, messages in enumerate(prompts * 2):  # two passes over the questions: the cache holds the previous one
+        for m in MODES[i % 3:] + MODES[: i % 3]:
+            llm, reset = engines[m]
+            rag[m].append(_chat(llm, messages, reset=reset)[1])
+    chat = {m: [] for m in MODES}
+    chat_tokens = {m: [] for m in MODES}
+    for r in range(CHAT_ROUNDS):
+        histories = {m: [] for m in MODES}
+        totals = {m: 0.0 for m in MODES}
+        for llm, _ in engines.values():
+            llm.reset()
+        for turn, user in enumerate(CHAT_TURNS):
+            for m in MODES[(r + turn) % 3:] + MODES[: (r + turn) % 3]:
+                llm, reset = engines[m]
+                messages = [*histories[m], {"role": "user", "content": user}]
+                text, seconds, n_prompt = _chat(llm, messages, reset=reset)
+                totals[m] += seconds
+                if r == 0:
+                    chat_tokens[m].append(n_prompt)
+                histories[m] += [{"role": "user", "content": user}, {"role": "assistant", "content": text}]
+        for m in MODES:
+            chat[m].append(totals[m])
+    return {"rag": {m: statistics.median(v) for m, v in rag.items()},
+            "chat": {m: statistics.median(v) for m, v in chat.items()}, "chat_tokens": chat_tokens}
+
+
+# -- 3. exactness: next-token scores and text vs a from-scratch evaluation ----------------------------------------
+def _capture():
+    seen = []
+
+    def grab(input_ids, scores):
+        if not seen:
+            seen.append((np.array(input_ids, dtype=np.intc), np.array(scores, dtype=np.float32)))
+        return scores
+
+    return seen, grab
+
+
+def _fresh_logits(scratch, ids) -> np.ndarray:
+    import llama_cpp
+
+    scratch.reset()
+    scratch.eval([int(t) for t in ids])
+    return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(scratch.ctx, -1), shape=(scratch.n_vocab(),)).copy()
+
+
+def exactness(raw, pkg, scratch, prompts) -> dict:
+    """For each reuse mode, over three call sequences (RAG questions in turn, each prompt asked twice in a row, a 5-turn
+    chat): how many prompts got next-token scores different from a fresh evaluation, the largest difference, and how
+    many seeded answers differ from the from-scratch answer."""
+    sequences = {
+        "RAG questions in turn": [("fixed", p) for p in prompts],
+        "same prompt twice in a row": [("fixed", p) for p in prompts[:3] for _ in range(2)],
+        "5-turn chat": [("chat", u) for u in CHAT_TURNS],
+    }
+    result = {}
+    for mode in ("package reuse", "llama.cpp reuse"):
+        llm = pkg if mode == "package reuse" else raw
+        for name, calls in sequences.items():
+            llm.reset()
+            history, differ, text_differ, worst = [], 0, 0, 0.0
+            for kind, item in calls:
+                messages = item if kind == "fixed" else [*history, {"role": "user", "content": item}]
+                seen, grab = _capture()
+                text, _, _ = _chat(llm, messages, reset=False, capture=grab)
+                ids, scores = seen[0]
+                fresh = _fresh_logits(scratch, ids)
+                gap = float(np.abs(scores - fresh).max())
+                worst = max(worst, gap)
+                differ += not np.array_equal(scores, fresh)
+                fresh_text = _chat(scratch, messages, reset=True)[0]
+                text_differ += text != fresh_text
+                if kind == "chat":
+                    history += [{"role": "user", "content": item}, {"role": "assistant", "content": text}]
+            result[(mode, name)] = {"calls": len(calls), "differ": differ, "worst": worst, "text_differ": text_differ}
+    return result
+
+
+# -- next-token latency (week 1's explorer) ------------------------------------------------------------------------
+def next_token_latency():
     from ai_pm_lab.llm import next_token
 
-    start = time.perf_counter()
-    raw = llama_cpp.Llama(model_path=local_model.model_path(), n_ctx=local_model.n_ctx(), logits_all=False, verbose=False,
-                          n_threads=local_model.llama().n_threads if False else None)
-    load_s = time.perf_counter() - start
-    local_model.llama()  # the package's own instance, loaded once per kernel
-    _raw_tokens_per_s(raw), _package_tokens_per_s()  # warm-up
-    raw_tps, pkg_tps = [], []
-    for _ in range(ROUNDS):  # interleaved so background noise hits both alike
-        raw_tps.append(_raw_tokens_per_s(raw))
-        pkg_tps.append(_package_tokens_per_s())
-    raw_med, pkg_med = statistics.median(raw_tps), statistics.median(pkg_tps)
-    ratio = pkg_med / raw_med
-
     cold, warm = [], []
-    for i in range(20):
+    for _ in range(20):
         next_token._CACHE.clear()
         t = time.perf_counter()
         next_token.next_token_distribution("The cat sat on the")
@@ -52,14 +254,72 @@ def run() -> dict:
         t = time.perf_counter()
         next_token.next_token_distribution("The cat sat on the").probs(0.7)
         warm.append((time.perf_counter() - t) * 1000)
-    cold_ms, warm_ms = statistics.median(cold), statistics.median(warm)
+    return statistics.median(cold), statistics.median(warm)
 
-    print(f"  model load (new Llama object, median 3): {load_s:.3f} s")
-    print(f"  raw llama-cpp-python generation        : {raw_med:.1f} tokens/s (median of {ROUNDS})")
-    print(f"  ai_pm_lab.generate (local)             : {pkg_med:.1f} tokens/s (median of {ROUNDS})")
-    print(f"  ratio package / raw                    : {ratio:.3f}")
-    print(f"  next-token distribution, short prompt  : {cold_ms:.1f} ms (model call), {warm_ms:.2f} ms (cached, new temperature)")
+
+def run() -> dict:
+    """Print the figures and return {target: met}."""
+    import llama_cpp
+
+    from ai_pm_lab.llm import local as local_model
+
+    pkg = local_model.llama()  # the package's own instance, loaded once per process
+    start = time.perf_counter()
+    raw = llama_cpp.Llama(**same_arguments_as(pkg))  # plain llama-cpp-python
+    load_s = time.perf_counter() - start
+    scratch = llama_cpp.Llama(**same_arguments_as(pkg))  # a third copy: the from-scratch reference
+
+    print("  1. the package vs raw llama-cpp-python, same settings (read back from each built object):")
+    pkg_settings, raw_settings = settings_of(pkg), settings_of(raw)
+    same = print_settings(pkg_settings, raw_settings) and settings_of(scratch) == raw_settings
+    speed = fair_speed(raw, pkg)
+    ratio = speed["pkg"] / speed["raw"]
+    lo, hi = min(speed["paired"]), max(speed["paired"])
+    print(f"    prompt: {len(PROMPT)} characters, {MAX_TOKENS} new tokens, temperature 0; each call starts from an empty cache "
+          f"on both sides (prefix reuse is measured in 2.)")
+    print(f"    raw llama-cpp-python  : {speed['raw']:.1f} tokens/s (median of {ROUNDS}, interleaved)")
+    print(f"    ai_pm_lab.generate    : {speed['pkg']:.1f} tokens/s")
+    print(f"    same text on both sides: {'yes' if speed['same_text'] else 'NO'}")
+    if same and speed["same_text"]:
+        print(f"    ratio package / raw   : {ratio:.3f} (paired rounds ranged {lo:.2f} to {hi:.2f})")
+    else:
+        print("    ratio package / raw   : not computed: the two sides are not configured identically, so it would not "
+              "measure the package")
+
+    print(f"\n  2. what evaluating every prompt from scratch costs (seconds per call, median; {ANSWER_TOKENS} new tokens, "
+          f"temperature {SAMPLING['temperature']}, seed {SAMPLING['seed']}):")
+    prompts, top_k = rag_prompts()
+    n_rag = len(local_model.LocalBackend()._chat_tokens(prompts[0]))
+    reuse = reuse_speed(raw, pkg, scratch, prompts)
+    rag, chat = reuse["rag"], reuse["chat"]
+    print(f"    RAG prompt: {n_rag} tokens (bundled KB, top {top_k} chunks, 'delimited' template), "
+          f"{len(prompts)} different questions after the same context, two passes")
+    for m in MODES:
+        print(f"      {m:<16}: {rag[m]:.3f} s per answer  (from scratch / this = {rag['from scratch'] / rag[m]:.2f}x)")
+    print(f"    5-turn chat (prompt tokens per turn: {reuse['chat_tokens']['package reuse']}), {CHAT_ROUNDS} conversations")
+    for m in MODES:
+        print(f"      {m:<16}: {chat[m]:.3f} s per conversation  (from scratch / this = {chat['from scratch'] / chat[m]:.2f}x)")
+
+    print("\n  3. exactness vs a fresh evaluation of the same prompt tokens (next-token scores bit for bit; seeded text):")
+    exact = exactness(raw, pkg, scratch, prompts)
+    pkg_bad = 0
+    for (mode, name), r in exact.items():
+        print(f"    {mode:<16} {name:<27}: scores differ on {r['differ']}/{r['calls']} prompts (max |Δlogit| "
+              f"{r['worst']:.3g}), text differs on {r['text_differ']}/{r['calls']}")
+        if mode == "package reuse":
+            pkg_bad += r["differ"] + r["text_differ"]
+
+    cold_ms, warm_ms = next_token_latency()
+    print(f"\n  model load (a new Llama object): {load_s:.3f} s")
+    print(f"  next-token distribution, short prompt: {cold_ms:.1f} ms (model call), {warm_ms:.2f} ms (cached, new temperature)")
     return {
-        "generation through the package >= 0.95x raw llama-cpp-python": ratio >= 0.95,
+        "both sides built with identical settings and giving the same text": same and speed["same_text"],
+        f"generation through the package >= 0.95x raw llama-cpp-python, same settings ({ratio:.3f})":
+            same and speed["same_text"] and ratio >= 0.95,
+        "the package's prefix reuse is exact (scores and text equal a fresh evaluation)": pkg_bad == 0,
         "next-token distribution < 50 ms for a short prompt": cold_ms < 50,
     }
+
+
+if __name__ == "__main__":
+    run()

@@ -118,17 +118,17 @@ def rag_prompts():
     from ai_pm_lab.llm import local
     from ai_pm_lab.rag import RAGPipeline, load_eval
 
-    rag = RAGPipeline(generator=lambda *a, **k: None)
+    rag = RAGPipeline(progress=False)
     rows = [r for r in load_eval() if r.get("answerable", True)]
     anchor = rows[0]["question"]
-    top_k, prompts = 2, []
-    while True:  # widen the retrieved context until the prompt is RAG-sized
+    sized = {}
+    for top_k in range(1, 9):  # the retrieved context whose prompt is closest to RAG_TARGET_TOKENS
         hits = rag.retrieve(anchor, top_k=top_k, threshold=-1.0).hits
         system, user = rag.build_prompt(anchor, hits, "delimited")
         n = len(local.LocalBackend()._chat_tokens([{"role": "system", "content": system}, {"role": "user", "content": user}]))
-        if n >= RAG_TARGET_TOKENS or top_k >= 8:
-            break
-        top_k += 1
+        sized[top_k] = (abs(n - RAG_TARGET_TOKENS), hits)
+    top_k = min(sized, key=lambda k: sized[k][0])
+    hits, prompts = sized[top_k][1], []
     docs = {h.chunk.doc_id for h in hits}  # questions about the retrieved documents first, as a user's follow-ups would be
     rows = sorted(rows, key=lambda r: not docs & set(r.get("doc_ids") or []))
     for row in rows[:RAG_QUESTIONS]:

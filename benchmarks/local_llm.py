@@ -61,7 +61,8 @@ def same_arguments_as(pkg) -> dict:
 def print_settings(a: dict, b: dict, names=("package", "raw")) -> bool:
     """Print both sides' settings in two columns; True when every one is identical."""
     width = max(len(k) for k in a)
-    print(f"    {'setting':<{width}}  {names[0]:<26} {names[1]:<26}")
+    col = 34
+    print(f"    {'setting':<{width}}  {names[0]:<{col}} {names[1]:<{col}}")
     same = True
     for key in a:
         va, vb = a[key], b.get(key)
@@ -69,7 +70,7 @@ def print_settings(a: dict, b: dict, names=("package", "raw")) -> bool:
         shown_b = os.path.basename(vb) if key == "model file" else vb
         flag = "" if va == vb else "   <-- DIFFERENT"
         same &= va == vb
-        print(f"    {key:<{width}}  {str(shown_a):<26} {str(shown_b):<26}{flag}")
+        print(f"    {key:<{width}}  {str(shown_a):<{col}} {str(shown_b):<{col}}{flag}")
     return same
 
 

@@ -11,7 +11,7 @@ LAB_FLAGS := --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root
 .PHONY: setup lab test unit notebooks exercises links slides slides-offline strip benchmark browser-check browser-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "AI PM Lab needs Python 3.10 or newer")'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "AI PM Lab needs Python 3.11 or newer (fairlearn, used in week 6, does)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	@echo "Installing the course (the first time compiles llama.cpp: about 5 minutes)..."

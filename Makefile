@@ -14,7 +14,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "AI PM Lab needs Python 3.11 or newer (fairlearn, used in week 6, does)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	@echo "Installing the course (the first time compiles llama.cpp: about 5 minutes)..."
+	@echo "Installing the course (the first time compiles llama.cpp: 5 to 10 minutes on 2 cores)..."
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 

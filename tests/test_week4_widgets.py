@@ -122,12 +122,6 @@ def test_check_threshold_choice():
     assert checks.threshold_choice(a, u, 0.5).passed
 
 
-def test_check_newest_rule():
-    assert not checks.newest_rule(_stub).passed
-    assert not checks.newest_rule(lambda docs: docs[0]["id"]).passed
-    assert checks.newest_rule(lambda docs: max(docs, key=lambda d: d["date"])["id"]).passed
-
-
 def test_check_output_guard():
     def solution(answer):
         domains = re.findall(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:example|com|net|org|io)", answer.lower())

@@ -14,6 +14,7 @@ from ai_pm_lab.capstone.launch import HANDLED, evaluate, metrics
 from ai_pm_lab.text import STOPWORDS
 from ai_pm_lab.rag.documents import KnowledgeBaseError, load_folder
 from ai_pm_lab.rag.log import read_log
+from ai_pm_lab import embeddings
 
 DECLINED_OUTCOMES = ("refused", "escalated")
 GAP_DISTANCE = 0.6  # cosine distance under which two declined questions count as the same gap
@@ -44,7 +45,6 @@ def content_gaps(log, *, distance: float = GAP_DISTANCE) -> pd.DataFrame:
     One row per group: a label from its most frequent words, requests, distinct wordings, an example, all wordings."""
     from sklearn.cluster import AgglomerativeClustering
 
-    from ai_pm_lab import embeddings
 
     declined = declined_requests(log)
     cols = ["gap", "requests", "distinct questions", "example", "questions"]

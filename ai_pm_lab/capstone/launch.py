@@ -15,6 +15,9 @@ from ai_pm_lab.framing.canvas import SuccessCriteria, guardrail, success
 from ai_pm_lab.operations.assistant import Assistant
 from ai_pm_lab.operations.rollout import in_canary
 from ai_pm_lab.operations.traffic import score_reply, serve
+from ai_pm_lab.operations.dashboard import compute_dashboard, draw, export
+from ai_pm_lab.operations.traffic import simulate_outcomes
+from ai_pm_lab.settings import output_dir
 
 HANDLED = "questions handled correctly"
 WRONG = "wrong answers"
@@ -210,9 +213,6 @@ def canary_verdict(canary: pd.DataFrame) -> str:
 def monitor(shadow, *, folder=None, title: str = "Capstone assistant (shadow day)", shift=None):
     """The week-6 dashboard over the AI's served day (user outcomes drawn from the week-6 assumptions), drawn and
     exported as PNG and HTML into ``folder`` (default output_dir('capstone')); returns the Dashboard."""
-    from ai_pm_lab.operations.dashboard import compute_dashboard, draw, export
-    from ai_pm_lab.operations.traffic import simulate_outcomes
-    from ai_pm_lab.settings import output_dir
 
     served = shadow.ai if isinstance(shadow, ShadowDay) else shadow
     day = simulate_outcomes(served)

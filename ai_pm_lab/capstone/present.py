@@ -12,6 +12,8 @@ import matplotlib
 import pandas as pd
 
 from ai_pm_lab.settings import output_dir
+from ai_pm_lab.capstone.launch import canary_verdict, compare, shadow_summary
+from ai_pm_lab.llm import describe_backend
 
 MEMO_NAME = "launch_memo.md"
 DECK_NOTEBOOK = "launch_deck.ipynb"
@@ -43,8 +45,6 @@ class LaunchFacts:
 def launch_facts(project, pipeline, criteria, gate, ai_metrics: dict, faq_metrics: dict, shadow, canary: pd.DataFrame,
                  gaps: pd.DataFrame, improved: dict | None = None, dashboard=None) -> LaunchFacts:
     """Collect one capstone run's results into LaunchFacts (what the memo and the deck say)."""
-    from ai_pm_lab.capstone.launch import canary_verdict, compare, shadow_summary
-    from ai_pm_lab.llm import describe_backend
 
     return LaunchFacts(
         project=project.name, backend=describe_backend().splitlines()[0].rstrip("."), documents=len(pipeline.documents),

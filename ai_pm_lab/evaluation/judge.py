@@ -10,6 +10,10 @@ from ai_pm_lab.datafiles import data_jsonl
 from ai_pm_lab.errors import require_text
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.evaluation.stats import corrected_pass_rate, judge_agreement
+from ai_pm_lab.llm import get_backend
+from ai_pm_lab.llm.local import tokenize
+from ai_pm_lab.llm.next_token import next_token_distribution
+from ai_pm_lab.llm import generate
 
 LABELS_FILE = "evaluation/judge_labels.jsonl"
 RUBRIC = """An answer PASSES only if all of these hold:
@@ -57,13 +61,10 @@ def parse_verdict(text: str) -> bool | None:
 def judge_answer(question: str, answer: str, context: str, *, backend: str | None = None, rubric: str = RUBRIC) -> dict:
     """One verdict. On the local model: its next-token probability of PASS vs FAIL after the prompt (one forward
     pass); on a hosted model: its one-word reply. Returns pass (bool), p_pass (local only) and the raw reply."""
-    from ai_pm_lab.llm import get_backend
 
     prompt = judge_prompt(question, answer, context, rubric)
     engine = get_backend(backend)
     if engine.name == "local":
-        from ai_pm_lab.llm.local import tokenize
-        from ai_pm_lab.llm.next_token import next_token_distribution
 
         chat = f"<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n"
         probs = next_token_distribution(chat).probs()
@@ -71,7 +72,6 @@ def judge_answer(question: str, answer: str, context: str, *, backend: str | Non
         p_fail = sum(float(probs[tokenize(w)[0]]) for w in ("FAIL", "Fail", "fail"))
         p = p_pass / (p_pass + p_fail) if p_pass + p_fail > 0 else 0.5
         return {"pass": p >= 0.5, "p_pass": p, "reply": "PASS" if p >= 0.5 else "FAIL", "judge": engine.model}
-    from ai_pm_lab.llm import generate
 
     reply = generate(prompt, backend=backend, temperature=0.0, max_tokens=4, seed=0)
     verdict = parse_verdict(reply.text)

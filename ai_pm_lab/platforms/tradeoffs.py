@@ -16,6 +16,7 @@ from ai_pm_lab.evaluation.rag_eval import run_rag_eval
 from ai_pm_lab.llm import get_backend
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.settings import api_key, env
+from ai_pm_lab.rag import load_eval
 
 MEASURED = "measured"
 PROJECTED = "projected from the price table (not measured)"
@@ -24,7 +25,6 @@ HOSTED = ("openai", "anthropic")  # providers the course can call; others are pr
 
 def sample_questions(n_answerable: int = 4, n_unanswerable: int = 2, rows=None) -> list[dict]:
     """A small, fixed, spread-out sample of the evaluation set (answerable and unanswerable questions)."""
-    from ai_pm_lab.rag import load_eval
 
     rows = list(load_eval() if rows is None else rows)
     for name, n in (("n_answerable", n_answerable), ("n_unanswerable", n_unanswerable)):

@@ -17,6 +17,10 @@ from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.stats import Rate, rate
 from ai_pm_lab.text import content_words
+from ai_pm_lab.llm.next_token import next_token_distribution
+from ai_pm_lab.llm.local import tokenize
+from ai_pm_lab.datafiles import data_text
+from ai_pm_lab.evaluation.stats import as_labels, as_probabilities
 
 GATE_FILE = "rag/gate.json"
 SIGNALS = {
@@ -56,11 +60,9 @@ def term_overlap(question: str, context: str) -> float:
 
 def model_yes_probability(question: str, context: str) -> float:
     """The local model's P(yes) / (P(yes) + P(no)) that the context answers the question (one forward pass)."""
-    from ai_pm_lab.llm.next_token import next_token_distribution
 
     dist = next_token_distribution(YES_NO_PROMPT.format(context=context, question=question.strip()))
     p = dist.probs()
-    from ai_pm_lab.llm.local import tokenize
 
     yes = sum(float(p[tokenize(w)[0]]) for w in ("yes", "Yes"))
     no = sum(float(p[tokenize(w)[0]]) for w in ("no", "No"))
@@ -248,7 +250,6 @@ class Gate:
         """A saved gate: a file written by save(), or (no path) the course's shipped gate (variant 'fast' or
         'with_model'; default: the file's default)."""
         if path is None:
-            from ai_pm_lab.datafiles import data_text
 
             data = json.loads(data_text(GATE_FILE))
         else:
@@ -310,7 +311,6 @@ def out_of_fold_probabilities(table: pd.DataFrame, signals=FAST_SIGNALS, *, fold
 def choose_cutoff(answerable, probabilities, max_false_refusal: float = MAX_FALSE_REFUSAL) -> float:
     """The highest cutoff (refuse when P(answerable) < cutoff) that refuses at most max_false_refusal of the
     answerable questions: it catches as many unanswerable ones as that budget allows."""
-    from ai_pm_lab.evaluation.stats import as_labels, as_probabilities
 
     y = as_labels(answerable, "answerable")
     p = as_probabilities(probabilities, "probabilities")
@@ -327,7 +327,6 @@ def choose_cutoff(answerable, probabilities, max_false_refusal: float = MAX_FALS
 def operating_point(answerable, probabilities, cutoff: float) -> dict:
     """What a cutoff does: share of unanswerable questions refused and share of answerable ones wrongly refused,
     each a Rate with its Wilson 95% interval."""
-    from ai_pm_lab.evaluation.stats import as_labels, as_probabilities
 
     y = as_labels(answerable, "answerable").astype(bool)
     p = as_probabilities(probabilities, "probabilities")
@@ -354,7 +353,6 @@ def trade_off_curve(answerable, probabilities) -> pd.DataFrame:
     read as a PM would: what you catch vs what it costs)."""
     from sklearn.metrics import roc_curve
 
-    from ai_pm_lab.evaluation.stats import as_labels, as_probabilities
 
     y = as_labels(answerable, "answerable")
     p = as_probabilities(probabilities, "probabilities")
@@ -400,6 +398,5 @@ def cross_validated_gate(table: pd.DataFrame, signals=FAST_SIGNALS, *, folds: in
 
 def gate_split() -> dict:
     """The train/test split the shipped gate was trained and measured on: {'train_ids', 'test_ids', 'test_size', 'seed'}."""
-    from ai_pm_lab.datafiles import data_text
 
     return dict(json.loads(data_text(GATE_FILE))["split"])

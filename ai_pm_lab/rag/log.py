@@ -8,6 +8,8 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ai_pm_lab.settings import output_dir
+
 DEFAULT_LOG_NAME = "assistant_events.jsonl"
 OUTCOMES = ("answered", "refused", "escalated")
 EVENT_FIELDS = (
@@ -19,7 +21,6 @@ _LOCK = threading.Lock()
 
 def default_log_path() -> Path:
     """Where the assistant's events go unless told otherwise: output_dir("logs") / assistant_events.jsonl."""
-    from ai_pm_lab.settings import output_dir
 
     return output_dir("logs") / DEFAULT_LOG_NAME
 

@@ -274,5 +274,5 @@ class RedactingGenerator:
 
 
 def redacting_generator(generator=None, *, only_hosted: bool = True, regions=DEFAULT_REGIONS) -> RedactingGenerator:
-    """A generator for RAGPipeline(generator=...) or direct use that strips personal data before hosted calls."""
+    """A generate()-like function that strips personal data before a hosted call (the week-6 Assistant uses it as its generator)."""
     return RedactingGenerator(generator, only_hosted=only_hosted, regions=regions)

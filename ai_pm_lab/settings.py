@@ -10,7 +10,7 @@ from dotenv import dotenv_values
 from ai_pm_lab.catalog import BACKENDS
 from ai_pm_lab.errors import ConfigurationError
 
-KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 BACKEND_VAR = "AI_PM_LAB_BACKEND"
 MODEL_VAR = "AI_PM_LAB_MODEL"
 SPEND_CAP_VAR = "AI_PM_LAB_SPEND_CAP_USD"
@@ -72,7 +72,7 @@ def prompt_for_key(provider: str) -> None:
     """Ask for a key with a hidden prompt and keep it in this kernel only (nothing is written to disk or shown)."""
     var = KEY_VARS.get(provider)
     if var is None:
-        raise ConfigurationError(f"Unknown provider {provider!r}: choose 'openai' or 'anthropic'.")
+        raise ConfigurationError(f"Unknown provider {provider!r}: choose one of {', '.join(map(repr, KEY_VARS))}.")
     value = getpass.getpass(f"Paste your {var} (hidden; kept in this kernel only): ").strip()
     if not value:
         raise ConfigurationError("No key entered; the course keeps using the local model.")
@@ -80,7 +80,8 @@ def prompt_for_key(provider: str) -> None:
 
 
 def choose_backend(backend: str | None = None) -> str:
-    """Which backend answers: the argument, else AI_PM_LAB_BACKEND, else a provider whose key is set, else local."""
+    """Which backend answers: the argument, else AI_PM_LAB_BACKEND, else a provider whose key is set (OpenAI, Anthropic,
+    Gemini, in that order), else local."""
     if backend is not None and not isinstance(backend, str):
         raise TypeError(f"backend must be one of {BACKENDS} or None, not {type(backend).__name__}.")
     chosen = backend or env(BACKEND_VAR)
@@ -96,6 +97,8 @@ def choose_backend(backend: str | None = None) -> str:
         return "openai"
     if env("ANTHROPIC_API_KEY"):
         return "anthropic"
+    if env("GEMINI_API_KEY"):
+        return "gemini"
     return "local"
 
 

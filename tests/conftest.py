@@ -9,8 +9,8 @@ from ai_pm_lab.llm.backends import reset_backends
 from ai_pm_lab.testing.fake_model import ScriptedModel
 
 ROOT = Path(__file__).resolve().parents[1]
-_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "AI_PM_LAB_BACKEND",
-         "AI_PM_LAB_MODEL", "AI_PM_LAB_SPEND_CAP_USD", "AI_PM_LAB_FALLBACK")
+_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "GEMINI_API_KEY",
+         "GEMINI_BASE_URL", "AI_PM_LAB_BACKEND", "AI_PM_LAB_MODEL", "AI_PM_LAB_SPEND_CAP_USD", "AI_PM_LAB_FALLBACK")
 
 
 @pytest.fixture(autouse=True)

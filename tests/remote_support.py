@@ -11,7 +11,8 @@ from ai_pm_lab.testing.fake_provider import FakeProvider
 # Built at run time so the secret scan never sees a key-shaped literal in this file.
 OPENAI_KEY = "sk" + "-proj-" + "Te5tKeyOpenAI" * 3
 ANTHROPIC_KEY = "sk" + "-ant-" + "Te5tKeyAnthropic" * 3
-COURSE_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "AI_PM_LAB_BACKEND",
+COURSE_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "GEMINI_API_KEY",
+               "GEMINI_BASE_URL", "AI_PM_LAB_BACKEND",
                "AI_PM_LAB_MODEL", "AI_PM_LAB_SPEND_CAP_USD", "AI_PM_LAB_FALLBACK")
 FAST = remote.RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=1.0, max_total_wait_s=3.0, timeout_s=0.5, jitter=0.0)
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import pm_lens  # noqa: E402
 KIT = ROOT / "docs" / "facilitator"
 SESSION = 90
 TIME = re.compile(r"^\*\*Time:\*\* about (\d+) minutes \((\d+) for this lesson, (\d+) for the exercises in "
@@ -68,6 +71,24 @@ def test_kit_plan_fills_a_90_minute_session(lesson):
         assert "homework" in text, f"{page.name}: say which exercise minutes become homework"
     for section in ("## Objectives", "## Discussion questions", "## Common learner mistakes", "## Exercises"):
         assert section in text, f"{page.name}: missing '{section}'"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_kit_lists_the_lessons_pm_lens_boxes_in_order(lesson):
+    boxes = pm_lens.notebook_boxes(lesson)
+    assert len(boxes) >= 2, f"{lesson.name}: give the lesson PM lens boxes (a paragraph starting **PM lens.**) at its key points"
+    page = KIT / f"{lesson.name[:6]}.md"
+    listed = pm_lens.page_boxes(page.read_text())
+    assert listed is not None, f"{page.name}: no '{pm_lens.SECTION}' section; run python tools/pm_lens.py"
+    assert listed == boxes, (f"{page.name} lists {listed}, but {lesson.name} has the boxes {boxes}; "
+                             "run python tools/pm_lens.py")
+
+
+def test_pm_lens_sections_parse_and_render_round_trip():
+    boxes = ["A model predicts.", 'Sources are "cheap" trust.']
+    text = "# Week\n\n" + pm_lens.render(boxes) + "## Discussion questions\n"
+    assert pm_lens.page_boxes(text) == boxes and pm_lens.page_boxes("# no section") is None
+    assert pm_lens.first_sentence("**PM lens.** Ship small. Then measure.") == "Ship small."
 
 
 def test_guide_covers_rooms_and_network_loss():

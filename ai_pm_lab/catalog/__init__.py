@@ -15,7 +15,7 @@ from importlib import resources
 
 from ai_pm_lab.errors import ConfigurationError
 
-BACKENDS = ("local", "openai", "anthropic")
+BACKENDS = ("local", "openai", "anthropic", "gemini")  # gemini: Google's OpenAI-compatible endpoint, priced as "google" rows
 STATUSES = ("current", "deprecated", "retired")
 MODELS_CSV = "ai_pm_lab/data/models.csv"
 

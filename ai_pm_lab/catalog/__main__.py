@@ -20,7 +20,7 @@ from ai_pm_lab.settings import KEY_VARS, env
 def configured_backends() -> list[str]:
     """The hosted backends this shell is set up for: a key, or (OpenAI-compatible) a base URL."""
     out = []
-    for name in ("openai", "anthropic"):
+    for name in ("openai", "anthropic", "gemini"):
         if env(KEY_VARS[name]) or (name == "openai" and env(BASE_URL_VARS[name])):
             out.append(name)
     return out

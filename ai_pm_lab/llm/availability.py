@@ -75,7 +75,7 @@ def endpoint_label(endpoint: str | None) -> str:
 def endpoint_provider(engine: Backend) -> str:
     """The price-table provider whose rows an endpoint serves: by host for the known APIs, else the backend's own."""
     host = (urlparse(getattr(engine, "endpoint", "") or "").hostname or "").lower()
-    return PROVIDER_HOSTS.get(host, engine.name)
+    return PROVIDER_HOSTS.get(host, getattr(engine, "table_provider", None) or engine.name)
 
 
 def _fingerprint(engine: Backend) -> str:

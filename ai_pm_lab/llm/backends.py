@@ -11,7 +11,7 @@ from ai_pm_lab.llm import availability, remote
 from ai_pm_lab.llm.base import Backend, Generation, build_messages
 from ai_pm_lab.llm.fallback import announce_fallback, resolve_fallback
 from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend
-from ai_pm_lab.settings import MODEL_VAR, choose_backend, env
+from ai_pm_lab.settings import KEY_VARS, MODEL_VAR, choose_backend, env
 
 _BACKENDS: dict = {}
 _OVERRIDES: list[tuple[Backend, str | None]] = []  # (engine, backend name it replaces or None for all), innermost last
@@ -62,7 +62,7 @@ def get_backend(backend: str | None = None, model: str | None = None) -> Backend
             _BACKENDS[key] = LocalBackend()
         return _BACKENDS[key]
     model = model or env(MODEL_VAR)
-    cls = remote.OpenAIBackend if name == "openai" else remote.AnthropicBackend
+    cls = {"openai": remote.OpenAIBackend, "anthropic": remote.AnthropicBackend, "gemini": remote.GeminiBackend}[name]
     obj = cls(model=model)  # validates keys and base URL
     key = (name, obj.model, obj.endpoint)
     if key not in _BACKENDS:
@@ -126,6 +126,17 @@ def generate(
     )
 
 
+def configured_backends() -> list[str]:
+    """Every backend this kernel can call: 'local' always, then each hosted one whose key (or base URL) is set."""
+    names = ["local"]
+    if env("OPENAI_API_KEY") or env(remote.BASE_URL_VARS["openai"]):
+        names.append("openai")
+    for name in ("anthropic", "gemini"):
+        if env(KEY_VARS[name]):
+            names.append(name)
+    return names
+
+
 def describe_backend(backend: str | None = None) -> str:
     """A sentence naming the model that will answer, for the top of every notebook."""
     engine = get_backend(backend)
@@ -134,6 +145,7 @@ def describe_backend(backend: str | None = None) -> str:
         "local": "on this machine, free, no network",
         "openai": f"through the OpenAI SDK at {getattr(engine, 'endpoint', '')}",
         "anthropic": "through the Anthropic SDK",
+        "gemini": f"through the OpenAI SDK at {getattr(engine, 'endpoint', '')}",
     }[engine.name]
     name = info.display_name if info else engine.model
     line = f"Answers come from {name} [{engine.model}] ({where})."

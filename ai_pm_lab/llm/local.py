@@ -220,15 +220,18 @@ class LocalBackend(Backend):
         return len(tokenize(text))
 
     def estimate_prompt_tokens(self, messages) -> int:
-        return len(self._chat_tokens(messages))
+        return len(self.chat_tokens(messages))
 
-    def _chat_tokens(self, messages) -> list[int]:
+    def chat_tokens(self, messages) -> list[int]:
+        """The token ids the model reads for chat ``messages``, up to where its answer starts."""
         # ChatML, as the GGUF's own template renders it (SmolLM2 adds its own system line when there is none).
         if not messages or messages[0]["role"] != "system":
             messages = [{"role": "system", "content": "You are a helpful AI assistant named SmolLM, trained by Hugging Face"}, *messages]
         text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
         with _LOCK:
             return llama().tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    _chat_tokens = chat_tokens  # the name benchmarks/local_llm.py uses
 
     def _complete(self, messages, *, temperature, max_tokens, seed) -> RawReply:
         window = n_ctx()

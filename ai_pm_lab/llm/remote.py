@@ -18,15 +18,18 @@ from ai_pm_lab.settings import KEY_VARS, api_key, env
 
 OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_URL = "https://api.anthropic.com"
-BASE_URL_VARS = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
+GEMINI_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"  # Google's OpenAI-compatible endpoint
+DEFAULT_URLS = {"openai": OPENAI_URL, "anthropic": ANTHROPIC_URL, "gemini": GEMINI_URL}
+BASE_URL_VARS = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL", "gemini": "GEMINI_BASE_URL"}
 PLACEHOLDER_KEY = "not-needed-for-local-server"
 MODELS_CSV = "ai_pm_lab/data/models.csv"
 API_SHAPE = {"openai": "an OpenAI-compatible API (usually ending in /v1)",
-             "anthropic": "an Anthropic-compatible API (the root URL, without /v1)"}
+             "anthropic": "an Anthropic-compatible API (the root URL, without /v1)",
+             "gemini": "an OpenAI-compatible API (Google's is " + GEMINI_URL + ")"}
 RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504, 529}
 
-# Key-shaped strings (OpenAI sk-..., sk-proj-..., Anthropic sk-ant-...), masked in every message we build.
-KEY_PATTERN = re.compile(r"sk-(?:ant-|proj-)?[A-Za-z0-9_\-*]{8,}")
+# Key-shaped strings (OpenAI sk-..., sk-proj-..., Anthropic sk-ant-..., Google AIza...), masked in every message we build.
+KEY_PATTERN = re.compile(r"sk-(?:ant-|proj-)?[A-Za-z0-9_\-*]{8,}|AIza[A-Za-z0-9_\-]{20,}")
 
 
 @dataclass(frozen=True)
@@ -152,17 +155,18 @@ class _RemoteBackend(Backend):
     """Shared machinery of the hosted backends: key handling, retries and error messages."""
 
     provider = "base"
+    table_provider = None  # the price table's provider for the default model (None: same as provider)
     label = "the provider"
     paid = True
 
     def __init__(self, model: str | None = None):
         if model is not None:
             require_text(model, "model")
-        super().__init__((model or default_model(self.provider)).strip())
+        super().__init__((model or default_model(self.table_provider or self.provider)).strip())
         self.key_var = KEY_VARS[self.provider]
         base = env(BASE_URL_VARS[self.provider])
         self.custom_endpoint = base is not None
-        self.endpoint = (base or (OPENAI_URL if self.provider == "openai" else ANTHROPIC_URL)).rstrip("/")
+        self.endpoint = (base or DEFAULT_URLS[self.provider]).rstrip("/")
         if urlparse(self.endpoint).scheme not in ("http", "https") or not urlparse(self.endpoint).hostname:
             raise ConfigurationError(
                 f"{BASE_URL_VARS[self.provider]}={self.endpoint!r} is not a URL: use e.g. http://localhost:11434/v1 "
@@ -352,3 +356,17 @@ class AnthropicBackend(_RemoteBackend):
             return RawReply(text.strip(), int(usage.input_tokens), int(usage.output_tokens), stop, resp.model or self.model)
         except (AttributeError, IndexError, TypeError, ValueError) as exc:
             raise self._parse_failure(exc) from None
+
+
+class GeminiBackend(OpenAIBackend):
+    """Google's Gemini through its OpenAI-compatible endpoint and the OpenAI SDK (key: GEMINI_API_KEY), priced from the
+    table's google rows; GEMINI_BASE_URL points it elsewhere (a test server)."""
+
+    name = "gemini"
+    provider = "gemini"
+    table_provider = "google"
+    label = "Google's Gemini API"
+
+    def count_tokens(self, text: str) -> int:
+        """An estimate: Gemini's tokenizer is not published for offline use (see ai_pm_lab.llm.tokens)."""
+        return count_tokens(text, backend="google")

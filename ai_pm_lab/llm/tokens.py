@@ -44,6 +44,7 @@ def count_tokens(text: str, backend: str | None = None, model: str | None = None
         info = find_model(model)
         backend = info.provider if info else None
     name = choose_backend(backend) if backend not in ("google",) else backend
+    name = "google" if name == "gemini" else name
     if name == "local":
         return len(tokenize(text))
     if name == "openai":

@@ -1,0 +1,100 @@
+"""How sure was the local model of an answer? The probability it gave each token of the answer, read from its own scores.
+
+A product can show this number next to an answer ("low confidence: check this") as a hallucination mitigation. Whether
+the number is worth showing is a measurement: ai_pm_lab.limits.confidence checks how well it tracks correctness.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ai_pm_lab.errors import ConfigurationError, ContextWindowError, require_text
+from ai_pm_lab.llm.backends import get_backend
+from ai_pm_lab.llm.base import build_messages
+from ai_pm_lab.llm.local import MODEL_LOCK, llama, n_ctx, tokenize
+
+MAX_ANSWER_TOKENS = 256
+
+
+@dataclass(frozen=True)
+class AnswerConfidence:
+    """The probability of every answer token given the prompt and the answer so far, and summaries of them."""
+
+    tokens: int
+    token_probs: tuple[float, ...]
+
+    @property
+    def first_token(self) -> float:
+        """Probability of the answer's first token (0..1)."""
+        return self.token_probs[0] if self.token_probs else float("nan")
+
+    @property
+    def mean_logprob(self) -> float:
+        """Mean natural-log probability per answer token (0 = certain of every token; more negative = less sure)."""
+        return float(np.mean(np.log(np.maximum(self.token_probs, 1e-12)))) if self.token_probs else float("nan")
+
+    @property
+    def score(self) -> float:
+        """One confidence figure from 0 to 1: the geometric mean of the token probabilities (exp of mean_logprob)."""
+        return float(np.exp(self.mean_logprob)) if self.token_probs else float("nan")
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits.astype(np.float64) - float(logits.max())
+    return z - np.log(np.exp(z).sum())
+
+
+def _decode_all_logits(model, tokens: list[int], start: int) -> list[np.ndarray]:
+    """Evaluate ``tokens`` at positions start.. in one batch and return the scores after each of them."""
+    import llama_cpp  # the compiled bindings, already loaded by llama()
+
+    n, vocab = len(tokens), model.n_vocab()
+    batch = llama_cpp.llama_batch_init(n, 0, 1)
+    try:
+        batch.n_tokens = n
+        for i, tok in enumerate(tokens):
+            batch.token[i] = tok
+            batch.pos[i] = start + i
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = 0
+            batch.logits[i] = True
+        if llama_cpp.llama_decode(model.ctx, batch) != 0:
+            raise RuntimeError("llama.cpp could not evaluate the answer tokens.")
+        return [np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, i), shape=(vocab,)).copy() for i in range(n)]
+    finally:
+        llama_cpp.llama_batch_free(batch)
+
+
+def answer_confidence(prompt: str, answer: str, *, system: str | None = None) -> AnswerConfidence:
+    """How likely the local model found ``answer`` to ``prompt``, token by token (one forward pass, no generation)."""
+    require_text(prompt, "prompt")
+    require_text(answer, "answer", allow_empty=True)
+    engine = get_backend("local")
+    if engine.name != "local" or not hasattr(engine, "chat_tokens"):
+        raise ConfigurationError("answer_confidence reads the local model's token probabilities; it needs backend='local'.")
+    prompt_ids = engine.chat_tokens(build_messages(prompt, system))
+    answer_ids = tokenize(answer.strip())[:MAX_ANSWER_TOKENS] if answer.strip() else []
+    if len(prompt_ids) + len(answer_ids) >= n_ctx():
+        raise ContextWindowError(f"Prompt and answer take {len(prompt_ids) + len(answer_ids):,} tokens; the local "
+                                 f"model's window is {n_ctx():,}. Use a shorter prompt.")
+    if not answer_ids:
+        return AnswerConfidence(0, ())
+    import llama_cpp  # the compiled llama.cpp bindings (loaded with the model)
+
+    with MODEL_LOCK:
+        model = llama()
+        # Reuse the cached prompt prefix where it is exact (the shared chat header), evaluate the rest in batches as a
+        # from-scratch evaluation would; the answer's positions are never recorded as cached, so the next call (or
+        # generation) clears them before use.
+        model.n_tokens = model.reusable_prefix(prompt_ids) if hasattr(model, "reusable_prefix") else 0
+        try:
+            model.eval(prompt_ids[model.n_tokens:])
+            vocab = model.n_vocab()
+            first = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, -1), shape=(vocab,)).copy()
+            rows = [first] + (_decode_all_logits(model, answer_ids[:-1], len(prompt_ids)) if len(answer_ids) > 1 else [])
+        except Exception:
+            model.reset()
+            raise
+    probs = tuple(float(np.exp(_log_softmax(row)[tok])) for row, tok in zip(rows, answer_ids))
+    return AnswerConfidence(len(answer_ids), probs)

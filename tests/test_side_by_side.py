@@ -12,6 +12,7 @@ from ai_pm_lab.limits.capabilities import guide_table, load_tasks
 from ai_pm_lab.llm import remote
 from ai_pm_lab.llm.backends import configured_backends, get_backend
 from ai_pm_lab.settings import api_key, choose_backend
+from ai_pm_lab.testing import secret_scan
 from ai_pm_lab.testing.fake_model import ScriptedModel
 from ai_pm_lab.testing.fake_provider import REPLY_PREFIX, fake_reply
 from remote_support import ANTHROPIC_KEY, OPENAI_KEY, clean_env, server  # noqa: F401
@@ -122,3 +123,9 @@ def test_bad_input_gets_a_clear_error(clean_env):
         side_by_side.compare_backends(backends=["gpt"])
     with pytest.raises(TypeError, match="compare_backends"):
         side_by_side.summary(pd.DataFrame())
+
+
+def test_the_secret_scanner_knows_gemini_keys():
+    assert secret_scan.find_secrets(f"key = '{GEMINI_KEY}'")[0][0] == "Google key"
+    assert secret_scan.find_secrets("GEMINI_API_KEY" + "=abcdefghijklmnopqrstu")
+    assert not secret_scan.find_secrets("GEMINI_API_KEY=...")

@@ -1,4 +1,4 @@
-"""Find key-shaped strings (OpenAI sk-..., Anthropic sk-ant-..., assigned *_API_KEY values) in files; used by a test and a pre-commit hook."""
+"""Find key-shaped strings (OpenAI sk-..., Anthropic sk-ant-..., Google AIza..., assigned *_API_KEY values) in files; used by a test and a pre-commit hook."""
 from __future__ import annotations
 
 import re
@@ -9,7 +9,8 @@ from pathlib import Path
 PATTERNS = {
     "Anthropic key": re.compile(r"sk-ant-[A-Za-z0-9_\-]{20,}"),
     "OpenAI key": re.compile(r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
-    "assigned API key": re.compile(r"(?:OPENAI|ANTHROPIC)_API_KEY\s*[=:]\s*[\"']?(?!\s|\"|'|\$|<|\{|your|sk-\.\.\.)[^\s\"'#]{12,}"),
+    "Google key": re.compile(r"AIza[A-Za-z0-9_\-]{35}"),
+    "assigned API key": re.compile(r"(?:OPENAI|ANTHROPIC|GEMINI)_API_KEY\s*[=:]\s*[\"']?(?!\s|\"|'|\$|<|\{|your|sk-\.\.\.)[^\s\"'#]{12,}"),
     "bearer token": re.compile(r"Bearer\s+[A-Za-z0-9_\-\.]{30,}"),
 }
 ALLOW_MARKER = "pragma: allowlist secret"  # same marker as detect-secrets: for deliberate fake keys in tests

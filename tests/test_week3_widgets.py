@@ -4,7 +4,7 @@ import pytest
 
 from ai_pm_lab.checks import week03 as checks
 from ai_pm_lab.rag import RAGPipeline, load_eval, load_kb
-from ai_pm_lab.rag.explore import ANNBench, chunking_sweep, keyword_vs_semantic, pca_2d
+from ai_pm_lab.rag.explore import ANNBench, chunking_sweep, keyword_vs_semantic, pca_2d, search_method_hits
 from ai_pm_lab.widgets.search import ANNExplorer
 
 
@@ -60,6 +60,7 @@ def test_keyword_vs_semantic_and_pca(rag):
 def test_chunking_sweep_shape():
     df = chunking_sweep(load_kb(), load_eval(), sizes=(40, 200), overlaps=(0,), progress=False)
     assert list(df["chunk size (words)"]) == [40, 200] and df["hit@3"].between(0, 1).all()
+    assert df["answer in prompt"].between(0, 1).all() and df["prompt words"].iloc[0] < df["prompt words"].iloc[1]
 
 
 def test_check_cosine():
@@ -74,11 +75,16 @@ def test_check_top3(rag):
     assert checks.top3(q, rag.vectors, [int(i) for i in np.argsort(-(rag.vectors @ q))[:3]]).passed
 
 
-def test_check_keyword_miss(rag):
-    assert not checks.keyword_miss(rag.chunks, rag.vectors, None).passed
-    assert not checks.keyword_miss(rag.chunks, rag.vectors, "What is the refund window?").passed
-    assert not checks.keyword_miss(rag.chunks, rag.vectors, "Can I reimburse a purchase?").passed  # the lesson's own
-    assert checks.keyword_miss(rag.chunks, rag.vectors, "I changed my mind, can I get my payment back?").passed
+def test_search_method_hits_compare_keyword_semantic_and_both(rag):
+    sets = {"codes": [("VPAT", ["kb-016"]), ("Retry-After", ["kb-013"])],
+            "questions": [("I changed my mind, can I get my payment back?", ["kb-001", "kb-002"])]}
+    table = search_method_hits(rag.chunks, sets, rag.vectors, k=1)
+    assert list(table["feature"]) == ["codes", "questions"] and list(table["queries"]) == [2, 1]
+    assert table.loc[0, "keyword hit@1"] == 1.0  # exact codes: shared words find them
+    detail = search_method_hits(rag.chunks, sets, rag.vectors, k=1, detail=True)
+    assert len(detail) == 3 and detail[[c for c in detail.columns if "hit@1" in c]].isin([0.0, 1.0]).all().all()
+    with pytest.raises(TypeError, match="query_sets"):
+        search_method_hits(rag.chunks, [("VPAT", ["kb-016"])], rag.vectors)
 
 
 def test_check_recall():

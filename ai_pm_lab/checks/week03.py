@@ -3,13 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ai_pm_lab.checks.decisions import read_decision
 from ai_pm_lab.exercises import check
-from ai_pm_lab.rag.explore import keyword_vs_semantic
 from ai_pm_lab.rag.search import cosine_top_k, recall_at_k
-
-REFUND_DOCS = ("kb-001", "kb-002")
-# The lesson's own examples: an answer has to be the learner's own wording.
-LESSON_QUERIES = ("can i reimburse a purchase?", "i was charged but want my cash returned")
 
 
 def cosine(a, b, value):
@@ -29,18 +25,60 @@ def top3(query, vectors, value):
                       "dot product), then order the row numbers by score, best first, and keep three.")
 
 
-def keyword_miss(chunks, vectors, query):
-    """Exercise 3.3: a refund question that keyword search gets wrong and semantic search gets right."""
-    def ok():
-        if str(query).strip().lower() in LESSON_QUERIES:
-            return False
-        row = keyword_vs_semantic(chunks, [query], vectors, k=1).iloc[0]
-        return row["semantic top doc"] in REFUND_DOCS and row["keyword top doc"] not in REFUND_DOCS
+METHOD_COST = ("keyword", "semantic", "both")  # cheapest first: no model; one embedding per query; two searches merged
+METHOD_TRADE_OFFS = {
+    ("keyword", "semantic"): "customers describe the problem in their own words and TF-IDF only sees shared words; cheap "
+                             "and explainable is worth nothing when the right page never shows up",
+    ("semantic", "keyword"): "an embedding model turns a code or acronym it has never seen into a vague meaning; for "
+                             "exact identifiers the exact match is the feature, and it costs no model at all",
+    ("keyword", "both"): "each method misses what the other catches: on a mixed set of queries only the combination "
+                         "covers both the exact terms and the paraphrases",
+    ("semantic", "both"): "each method misses what the other catches: on a mixed set of queries only the combination "
+                          "covers both the exact terms and the paraphrases",
+}
 
-    return check("3.3 a question keywords miss", ok,
-                 success="Found one: different words, same meaning. This is why products add semantic search.",
-                 hint="Write your own refund question (not one of the lesson's examples) in the words an annoyed "
-                      "customer would use, avoiding the words the policy itself uses.")
+
+def search_method_choice(table, decisions):
+    """Exercise 3.3 (decision): keyword, semantic or both search per feature, from the measured hit@k of each.
+
+    ``table`` has one row per feature and a "<method> hit@k" column per method; ``decisions`` maps each feature to
+    ``dict(choice=..., why=...)``. The right method has the highest hit@k; on a tie the cheaper one (keyword needs no
+    model, semantic one embedding per query, both runs two searches and a merge).
+    """
+    cols = {m: next((c for c in getattr(table, "columns", []) if str(c).startswith(f"{m} hit@")), None)
+            for m in METHOD_COST}
+    if not hasattr(table, "columns") or "feature" not in table.columns or None in cols.values():
+        return check("3.3 keyword, semantic or both", lambda: False,
+                     hint="First measure `methods`: one row per feature with a hit@k column for keyword, semantic and "
+                          "both.")
+    if not isinstance(decisions, dict):
+        return check("3.3 keyword, semantic or both", lambda: False,
+                     hint="Record `decisions` as a dict: feature -> dict(choice=..., why=...), one per feature.")
+    problems, wants = [], {}
+    for _, row in table.iterrows():
+        feature = row["feature"]
+        rates = {m: float(row[c]) for m, c in cols.items()}
+        best = max(rates.values())
+        want = next(m for m in METHOD_COST if rates[m] >= best - 1e-9)
+        wants[feature] = want
+        choice, problem = read_decision(decisions.get(feature), list(METHOD_COST))
+        if problem:
+            problems.append(f"{feature}: {problem}")
+        elif choice != want:
+            if rates[choice] >= best - 1e-9:
+                problems.append(
+                    f"{feature}: '{choice}' finds a right document for {rates[choice]:.0%} of these queries, no more than "
+                    f"'{want}' at {rates[want]:.0%}: you would run {'two searches and a merge' if choice == 'both' else 'an embedding model'} "
+                    "to build, tune and explain, for nothing on these queries.")
+            else:
+                reason = METHOD_TRADE_OFFS.get((choice, want), "blending in the weaker method's ranking pushes right "
+                                                                "documents down the list")
+                problems.append(f"{feature}: '{choice}' finds a right document in the top results for {rates[choice]:.0%} "
+                                f"of these queries against {rates[want]:.0%} with '{want}': {reason}.")
+    return check("3.3 keyword, semantic or both", lambda: not problems,
+                 success="Your choices follow the data: " + "; ".join(f"{f}: {w}" for f, w in wants.items())
+                         + ". Which search to build depends on how your users ask, so measure it on their queries.",
+                 hint=" ".join(problems) or "Pick one method for every feature in the table.")
 
 
 def recall(approx_ids, exact_ids, value):
@@ -55,7 +93,7 @@ def cheapest_setting(sweep, value, target: float = 0.95):
     """Exercise 3.5 (decision): the smallest efSearch whose measured recall@10 reaches the target."""
     ok_rows = sweep[sweep["recall@k"] >= target]
     expected = int(ok_rows["param"].min()) if len(ok_rows) else None
-    hint = f"Keep the rows with recall@k ≥ {target}, then take the smallest 'param'."
+    hint = f"Which settings reach recall@k ≥ {target}? Of those, which one answers fastest?"
     try:
         mine = sweep[sweep["param"] == int(value)]
         if len(mine) and expected is not None and int(value) != expected:
@@ -72,3 +110,50 @@ def cheapest_setting(sweep, value, target: float = 0.95):
     return check("3.5 cheapest setting that meets the bar", lambda: value is not None and expected is not None and int(value) == expected,
                  success=f"efSearch = {expected}: the fastest setting that still meets recall ≥ {target}.",
                  hint=hint)
+
+
+def chunk_size_choice(sweep, decision, *, bar: float = 0.95):
+    """Exercise 3.6 (decision): the chunk size for a help chat, from the measured sweep.
+
+    ``sweep`` has one row per chunk size with "answer in prompt" (share of questions whose answer's facts reach the
+    prompt) and "prompt words". The right size keeps the answer in the prompt for at least ``bar`` of the questions
+    with the fewest prompt words; if none reaches the bar, the one that comes closest.
+    """
+    need = {"chunk size (words)", "answer in prompt", "prompt words"}
+    if not hasattr(sweep, "columns") or not need <= set(sweep.columns):
+        return check("3.6 which chunk size", lambda: False,
+                     hint="First measure `sizes`: one row per chunk size with 'answer in prompt' and 'prompt words'.")
+    rows = {str(int(r["chunk size (words)"])): r for _, r in sweep.iterrows()}
+    reach = sweep[sweep["answer in prompt"] >= bar]
+    pick = (reach.sort_values(["prompt words", "chunk size (words)"]).iloc[0] if len(reach)
+            else sweep.sort_values(["answer in prompt", "prompt words"], ascending=[False, True]).iloc[0])
+    want = str(int(pick["chunk size (words)"]))
+    choice, problem = read_decision(decision, list(rows))
+    if not problem and choice != want:
+        r, w = rows[choice], rows[want]
+        if r["answer in prompt"] < bar and w["answer in prompt"] < bar:
+            problem = (f"No size reaches your {bar:.0%} bar; {want} words comes closest with "
+                       f"{w['answer in prompt']:.0%} of answers in the prompt against {r['answer in prompt']:.0%} at "
+                       f"{choice}. Take the closest, and tell the team the bar needs better content or retrieval.")
+        elif r["answer in prompt"] < bar:
+            if int(choice) < int(want):
+                problem = (f"At {choice} words the answer's facts reach the prompt for only {r['answer in prompt']:.0%} "
+                           f"of the questions, below your {bar:.0%} bar: chunks this small cut answers in half, so the "
+                           "right document is found but the sentence with the number sits in a chunk that was not "
+                           "retrieved. Fewer words per prompt do not help when the answer is not among them.")
+            else:
+                problem = (f"At {choice} words the answer's facts reach the prompt for only {r['answer in prompt']:.0%} "
+                           f"of the questions, below your {bar:.0%} bar: large chunks blur several facts into one vector, "
+                           "so the best-matching chunks are less often the ones holding the answer, and every prompt "
+                           "is longer too.")
+        else:
+            problem = (f"{choice} words also keeps the answer in the prompt ({r['answer in prompt']:.0%}), but every "
+                       f"prompt carries {r['prompt words']:.0f} words of retrieved text against {w['prompt words']:.0f} "
+                       f"at {want}: you pay for the extra words on every question, and a small model has more text to "
+                       "search for the one fact it needs.")
+    return check("3.6 which chunk size", lambda: not problem,
+                 success=f"{want} words: the answer reaches the prompt for {rows[want]['answer in prompt']:.0%} of the "
+                         f"questions with {rows[want]['prompt words']:.0f} words of retrieved text per prompt. Smaller "
+                         "chunks cut answers; larger ones cost words on every call. The best size belongs to your "
+                         "documents and questions, so measure it on them.",
+                 hint=problem or "Compare each size with the bar, then the words each puts in the prompt.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ai_pm_lab.checks.decisions import read_decision
 from ai_pm_lab.evaluation.retrieval import hit_at_k, reciprocal_rank
 from ai_pm_lab.exercises import check
 
@@ -85,6 +86,68 @@ def top_k_choice(table, decision, *, bar: float = 0.95):
                          f"{row[want]['context words']:.0f} words of context per question; more chunks would cost on "
                          "every call for little gain.",
                  hint=problem or "Compare hit@k with the bar, then the context each option adds.")
+
+
+RULE_TRADE_OFFS = {
+    "newest": "the newest document is not always the one that applies to the person asking: a newer general policy "
+              "silently overrides an older exception (a region, a plan) that still holds for its customers",
+    "most specific": "the narrow policy goes to everyone it matches on topic, including customers it does not cover, "
+                     "and the product has no way to tell them apart",
+    "show both": "every prompt carries every version and the customer has to work out which one is theirs (a small "
+                 "model may blend them); when you know who is asking, that is work you push onto them and pay for in "
+                 "tokens",
+}
+
+
+def conflict_rule_choice(scores, decisions):
+    """Exercise 4.6 (decision): a conflict rule per product situation, from the measured share of right policies.
+
+    ``scores`` has one row per situation and rule with "right policy" (share of conflicting questions whose prompt held
+    exactly the policy that applies to the asker) and "documents per prompt". ``decisions`` maps each situation to
+    ``dict(choice=..., why=...)``. The right rule has the highest share; on a tie, the one with fewer documents.
+    """
+    need = {"situation", "rule", "right policy", "documents per prompt"}
+    if not hasattr(scores, "columns") or not need <= set(scores.columns):
+        return check("4.6 a conflict rule per situation", lambda: False,
+                     hint="First measure `scores`: one row per situation and rule, with the columns "
+                          "'right policy' and 'documents per prompt'.")
+    options = list(dict.fromkeys(str(r) for r in scores["rule"]))
+    if not isinstance(decisions, dict):
+        return check("4.6 a conflict rule per situation", lambda: False,
+                     hint="Record `decisions` as a dict: situation -> dict(choice=..., why=...), one per situation in "
+                          "the table.")
+    problems, wants = [], {}
+    for situation, part in scores.groupby("situation", sort=False):
+        part = part.assign(rule=part["rule"].astype(str))
+        best = part["right policy"].max()
+        tied = part[part["right policy"] >= best - 1e-9]
+        fewest = tied["documents per prompt"].min()
+        right = set(tied[tied["documents per prompt"] <= fewest + 1e-9]["rule"])
+        wants[situation] = sorted(right)
+        choice, problem = read_decision(decisions.get(situation), options)
+        if problem:
+            problems.append(f"{situation}: {problem}")
+            continue
+        if choice in right:
+            continue
+        mine = part[part["rule"] == choice].iloc[0]
+        want = sorted(right)[0]
+        top = part[part["rule"] == want].iloc[0]
+        if mine["right policy"] < best - 1e-9:
+            problems.append(
+                f"{situation}: '{choice}' put the right policy in the prompt for {mine['right policy']:.0%} of the "
+                f"conflicting questions, against {top['right policy']:.0%} with '{want}': "
+                f"{RULE_TRADE_OFFS.get(choice, 'it loses on what you measured')}.")
+        else:
+            problems.append(
+                f"{situation}: '{choice}' is as accurate as '{want}' here but puts {mine['documents per prompt']:.1f} "
+                f"documents in each prompt against {top['documents per prompt']:.1f}: more text to pay for and to "
+                "confuse the model, for nothing.")
+    return check("4.6 a conflict rule per situation", lambda: not problems,
+                 success="Your rules follow the data: " + "; ".join(f"{s}: {' or '.join(w)}" for s, w in wants.items())
+                         + ". A conflict rule is product policy: it depends on whether the product knows who is asking, "
+                           "so write it down per situation and make it visible.",
+                 hint=" ".join(problems) or "Pick one rule for every situation in the table.")
 
 
 def output_guard(is_safe):

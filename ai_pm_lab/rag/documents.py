@@ -91,6 +91,11 @@ class Document:
         return str(self.meta.get("topic") or self.id)
 
     @property
+    def scope(self) -> str:
+        """Who the document applies to (front-matter 'scope', e.g. 'EU region' or 'enterprise plan'); 'all' when unset."""
+        return str(self.meta.get("scope") or "all").strip() or "all"
+
+    @property
     def date_source(self) -> str:
         """Where the date came from: front matter, a 'Date:'/'Updated:' line, the title, the file name or modified time."""
         return str(self.meta.get("date_source") or ("front matter" if self.date else "none"))
@@ -569,6 +574,11 @@ def kb_folder() -> str:
 def injection_folder() -> str:
     """Path of the folder holding the prompt-injection demo document (kept out of the main base)."""
     return str(resources.files("ai_pm_lab").joinpath("data/rag/kb_injection"))
+
+
+def scoped_folder() -> str:
+    """Path of the folder holding the EU edition of the refund policy (a scoped version, kept out of the main base)."""
+    return str(resources.files("ai_pm_lab").joinpath("data/rag/kb_scoped"))
 
 
 def load_kb() -> list[Document]:

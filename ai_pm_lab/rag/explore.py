@@ -1,4 +1,5 @@
-"""Plain functions behind the week-3 lesson: similarity heatmap, 2-D map, keyword vs semantic, ANN trade-off, chunk sweep."""
+"""Plain functions behind the week-3 lesson: similarity heatmap, 2-D map, keyword vs semantic (and both), ANN trade-off,
+chunk sweep."""
 from __future__ import annotations
 
 import time
@@ -12,6 +13,7 @@ from ai_pm_lab.embeddings import embed, similarity_matrix
 from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids, reciprocal_rank
+from ai_pm_lab.evaluation.scorers import answer_correct
 from ai_pm_lab.plots import annotated_heatmap
 from ai_pm_lab.rag import search
 from ai_pm_lab.rag.chunking import chunk_documents
@@ -79,6 +81,52 @@ def keyword_vs_semantic(chunks, queries, vectors=None, k: int = 3):
     return pd.DataFrame(rows)
 
 
+SEARCH_METHODS = ("keyword", "semantic", "both")
+
+
+def _fused_docs(chunks, keyword_ids, semantic_ids, depth: int = 60) -> list[str]:
+    """Documents ranked by reciprocal-rank fusion of a keyword and a semantic chunk ranking (hybrid search)."""
+    fused: dict[int, float] = {}
+    for ranking in (keyword_ids, semantic_ids):
+        for rank, i in enumerate(ranking, 1):
+            fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (depth + rank)
+    return ranked_doc_ids(chunks[i] for i in sorted(fused, key=lambda i: -fused[i]))
+
+
+def search_method_hits(chunks, query_sets: dict, vectors=None, k: int = 3, *, detail: bool = False):
+    """hit@k of keyword (TF-IDF), semantic (embeddings) and both (fused) search, per feature's query set.
+
+    ``query_sets`` maps a feature to a list of (query, gold document ids). One row per feature (or, with ``detail``,
+    per query): how often each method puts a gold document among its first k documents.
+    """
+    if not isinstance(query_sets, dict) or not query_sets:
+        raise TypeError("query_sets must be a dict: feature -> list of (query, [gold document ids]).")
+    k = require_number(k, "k", low=1, high=len(chunks), integer=True)
+    texts = [c.text for c in chunks]
+    kw = search.KeywordSearch(texts)
+    vecs = embed(texts) if vectors is None else vectors
+    depth = min(len(chunks), 30)
+    rows = []
+    for feature, pairs in query_sets.items():
+        for query, gold in pairs:
+            require_text(query, "query")
+            ks, ki = kw.search(query, depth)
+            keyword_ids = [i for i, sc in zip(ki, ks) if sc > 0]
+            _, si = search.cosine_top_k(embed([query]), vecs, depth)
+            ranked = {"keyword": ranked_doc_ids(chunks[i] for i in keyword_ids),
+                      "semantic": ranked_doc_ids(chunks[i] for i in si[0]),
+                      "both": _fused_docs(chunks, keyword_ids, si[0])}
+            rows.append({"feature": feature, "query": query,
+                         **{f"{m} hit@{k}": hit_at_k(ranked[m], gold, k) if ranked[m] else 0.0 for m in SEARCH_METHODS}})
+    table = pd.DataFrame(rows)
+    if detail:
+        return table
+    cols = [f"{m} hit@{k}" for m in SEARCH_METHODS]
+    out = table.groupby("feature", sort=False)[cols].mean().reset_index()
+    out.insert(1, "queries", table.groupby("feature", sort=False).size().to_numpy())
+    return out
+
+
 @dataclass
 class ANNBench:
     """A vector collection, its queries and the exact answers every approximate index is judged against."""
@@ -133,8 +181,21 @@ class ANNBench:
         return pd.DataFrame([self.measure(kind, p) for p in params])
 
 
+def answer_in_text(gold: str, text: str) -> bool | None:
+    """Whether ``text`` holds the facts of a gold answer (its numbers, else half its key words); None for a bare yes/no."""
+    require_text(gold, "gold")
+    first = gold.strip().lower().split(",")[0].split()[0]
+    rest = gold.strip()[len(first):].strip(" ,.;") if first in ("yes", "no") else gold.strip()
+    return answer_correct(text, rest) if rest else None
+
+
 def chunking_sweep(documents, rows, sizes=(40, 80, 160), overlaps=(0, 20), k: int = 3, progress: bool = True):
-    """Retrieval hit@k and MRR on the answerable eval questions for each chunk size × overlap (in words)."""
+    """Retrieval quality and prompt size on the answerable eval questions, for each chunk size × overlap (in words).
+
+    Columns: ``hit@k`` and ``MRR`` (is a right document among the first k documents, and how high), then what a
+    pipeline retrieving the k best chunks puts in the prompt: ``answer in prompt`` (share of questions whose gold
+    answer's facts are in those chunks; bare yes/no answers are left out) and ``prompt words`` (their words, averaged).
+    """
     answerable = [r for r in rows if r["doc_ids"]]
     if not answerable:
         raise ValueError("chunking_sweep needs evaluation rows with gold doc_ids.")
@@ -148,8 +209,13 @@ def chunking_sweep(documents, rows, sizes=(40, 80, 160), overlaps=(0, 20), k: in
         hits = [hit_at_k(rk, row["doc_ids"], k) for rk, row in zip(ranked, answerable)]
         rrs = [reciprocal_rank(rk, row["doc_ids"]) for rk, row in zip(ranked, answerable)]
         words = np.mean([len(c.text.split()) for c in chunks])
+        prompts = [" ".join(chunks[i].text for i in r[:k]) for r in ids]
+        found = [answer_in_text(row.get("answer") or "", p) if row.get("answer") else None
+                 for row, p in zip(answerable, prompts)]
+        found = [f for f in found if f is not None]
         return {"chunks": len(chunks), "avg words/chunk": round(float(words), 1), f"hit@{k}": float(np.mean(hits)),
-                "MRR": float(np.mean(rrs))}
+                "MRR": float(np.mean(rrs)), "answer in prompt": float(np.mean(found)) if found else float("nan"),
+                "prompt words": round(float(np.mean([len(p.split()) for p in prompts])))}
 
     items = [{"chunk size (words)": s, "overlap (words)": o} for s in sizes for o in overlaps if o < s]
     sweep = run_harness(items, measure, desc="Chunk settings", progress=progress)

@@ -79,6 +79,8 @@ def test_every_configured_backend_answers_the_same_tasks_scored_timed_and_priced
     summary = side_by_side.summary(table)
     assert list(summary["passed"]) == [4, 0, 0, 0] and summary["total_cost_usd"].iloc[0] == 0
     assert side_by_side.note(table) == ""
+    line = lab.describe_backend("gemini")  # the backend line names the model, the SDK and the endpoint
+    assert "Gemini 3.5 Flash-Lite" in line and "OpenAI SDK" in line and every_provider.openai_base_url in line
 
 
 def test_the_spend_cap_refuses_paid_calls_row_by_row(every_provider):

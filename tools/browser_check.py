@@ -18,7 +18,9 @@ the notebooks named on the command line):
 * saves screenshots (page after Run All, each widget before and after its controls were tried) and the kernel's
   peak memory (VmHWM) and CPU time.
 
-Writes ``build/browser/report.json`` and screenshots under ``build/browser/<notebook>/`` (``--out`` to change).
+Writes ``build/browser/report.json`` (rewritten after every notebook, so a run cut short keeps the verdicts it
+reached; ``complete`` is true once every notebook has run) and screenshots under ``build/browser/<notebook>/``
+(``--out`` to change).
 Prints PASS/FAIL/WARN lines; exits 1 on any failure, 2 if playwright or chromium is missing. The server runs in a
 staged copy of the course (the notebooks copied, everything else symlinked) with a fresh HOME, as a Binder or hub
 user has: the repository is never written to, and the server is always shut down.
@@ -482,11 +484,14 @@ def try_control(page, rid: int, ctl: dict, rep: Report) -> dict:
     try:
         if kind == "slider":
             handle = el.locator(".noUi-handle").first
-            now, top = (float(handle.get_attribute(a) or 0) for a in ("aria-valuenow", "aria-valuemax"))
+            now, low = (float(handle.get_attribute(a) or 0) for a in ("aria-valuenow", "aria-valuemin"))
+            # Towards the low end where there is room: fewer samples, smaller N, smaller k keep the model calls of
+            # the buttons tried afterwards small. Any move must change the view either way.
+            down = now > low
             handle.focus()
-            handle.press("PageUp" if now < top else "PageDown")
-            if handle.get_attribute("aria-valuenow") == f"{now}" or float(handle.get_attribute("aria-valuenow") or 0) == now:
-                handle.press("ArrowRight" if now < top else "ArrowLeft")
+            handle.press("PageDown" if down else "PageUp")
+            if float(handle.get_attribute("aria-valuenow") or 0) == now:
+                handle.press("ArrowLeft" if down else "ArrowRight")
             row["moved"] = f"{now:g} -> {float(handle.get_attribute('aria-valuenow') or 0):g}"
         elif kind == "dropdown":
             select = el.locator("select").first
@@ -627,6 +632,18 @@ def check_notebook(page, url: str, nb: Path, root_dir: Path, out: Path, runtime_
     return rep
 
 
+def write_report(out: Path, overall: Report, reports: list[Report], notebooks: list[Path], done: bool) -> None:
+    """report.json after every notebook (``complete`` false and the notebooks still to run listed until the end), so a
+    run that is killed or times out still shows the verdicts it reached."""
+    checked = {r.name for r in reports}
+    report = {"complete": done, "total_s": round(overall.timings.get("total", 0.0), 1), "server": overall.as_dict(),
+              "notebooks": [r.as_dict() for r in reports],
+              "not_yet_run": [nb.stem for nb in notebooks if nb.stem not in checked]}
+    tmp = out / "report.json.tmp"
+    tmp.write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    tmp.replace(out / "report.json")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", help="lesson notebooks (default: every notebooks/weekNN_*.ipynb)")
@@ -647,6 +664,7 @@ def main(argv=None) -> int:
     notebooks = [Path(p).resolve() for p in args.notebooks] or lessons()
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").unlink(missing_ok=True)  # never read an earlier run's verdicts as this one's
     reports: list[Report] = []
     overall = Report("server")
     start = time.monotonic()
@@ -693,6 +711,7 @@ def main(argv=None) -> int:
                                 for e in page_errors[:5]:
                                     rep.warn(f"page error: {e[:200]}")
                                 reports.append(rep)
+                                write_report(out, overall, reports, notebooks, done=False)  # a run cut short keeps its verdicts
                                 shutdown_kernels(url)
                                 page.close()
                                 print(f"  [{nb.stem}] " + ", ".join(f"{k} {v:.1f}s" for k, v in rep.timings.items())
@@ -704,9 +723,7 @@ def main(argv=None) -> int:
                 ok, detail = stop_server(proc, dirs["runtime"])
                 overall.check(ok, "server shut down", detail)
     overall.timings["total"] = time.monotonic() - start
-    report = {"total_s": round(overall.timings["total"], 1), "server": overall.as_dict(),
-              "notebooks": [r.as_dict() for r in reports]}
-    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    write_report(out, overall, reports, notebooks, done=True)
     failed = overall.failed + [f"{r.name}: {c}" for r in reports for c in r.failed]
     n_checks = len(overall.checks) + sum(len(r.checks) for r in reports)
     print(f"\nper notebook: " + "; ".join(f"{r.name} {r.timings.get('total', 0):.0f}s" for r in reports))

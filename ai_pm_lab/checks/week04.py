@@ -50,7 +50,8 @@ def threshold_choice(answerable_scores, unanswerable_scores, value, max_refused:
     caught = (u < best).mean() if best is not None else float("nan")
     return check("4.3 a threshold with a budget", ok,
                  success=f"Threshold ≈ {best:.3f}: it refuses ≤ {max_refused:.0%} of answerable questions and catches {caught:.0%} of the unanswerable ones.",
-                 hint="Try candidate thresholds from the answerable scores; keep those where (scores < t).mean() ≤ 0.10; take the largest.")
+                 hint=f"A question is refused when its best score is below the threshold. Which thresholds refuse at most "
+                      f"{max_refused:.0%} of the answerable questions? Of those, which one catches the most unanswerable ones?")
 
 
 def top_k_choice(table, decision, *, bar: float = 0.95):

@@ -92,8 +92,8 @@ def top_k_choice(table, decision, *, bar: float = 0.95):
 RULE_TRADE_OFFS = {
     "newest": "the newest document is not always the one that applies to the person asking: a newer general policy "
               "silently overrides an older exception (a region, a plan) that still holds for its customers",
-    "most specific": "the narrow policy goes to everyone it matches on topic, including customers it does not cover, "
-                     "and the product has no way to tell them apart",
+    "most specific": "the rule ignores who is asking: the narrow policy (a region, a plan) goes to every customer who "
+                     "asks about the topic, including the ones it does not cover",
     "show both": "every prompt carries every version and the customer has to work out which one is theirs (a small "
                  "model may blend them); when you know who is asking, that is work you push onto them and pay for in "
                  "tokens",

@@ -66,10 +66,11 @@ def search_method_choice(table, decisions):
             problems.append(f"{feature}: {problem}")
         elif choice != want:
             if rates[choice] >= best - 1e-9:
+                extra = "two searches and a merge" if choice == "both" else "an embedding model"
                 problems.append(
                     f"{feature}: '{choice}' finds a right document for {rates[choice]:.0%} of these queries, no more than "
-                    f"'{want}' at {rates[want]:.0%}: you would run {'two searches and a merge' if choice == 'both' else 'an embedding model'} "
-                    "to build, tune and explain, for nothing on these queries.")
+                    f"'{want}' at {rates[want]:.0%}: you would run {extra} to build, tune and explain, for nothing on "
+                    "these queries.")
             else:
                 reason = METHOD_TRADE_OFFS.get((choice, want), "blending in the weaker method's ranking pushes right "
                                                                 "documents down the list")

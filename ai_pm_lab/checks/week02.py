@@ -1,17 +1,28 @@
-"""Checks for week 2's exercises: each prints friendly feedback and never raises."""
+"""Checks for week 2's exercises: each prints friendly feedback and never raises.
+
+2.2, 2.3 and 2.4 are decisions: each check works out the right choice from the table the learner measured (never a
+fixed answer) and, for a plausible wrong choice, says which trade-off it misses.
+"""
 from __future__ import annotations
 
 import math
 
-from ai_pm_lab.budget import scenario_cost
 from ai_pm_lab.catalog import model_info
+from ai_pm_lab.checks.decisions import read_decision
 from ai_pm_lab.exercises import check
 
 _NUMERIC_CASES = [("The answer is 42.", 42, True), ("First 3, then 8, so 11", 11, True), ("It costs $1,250 in total", 1250, True),
                   ("about 7.5 hours", 7.5, True), ("I think 12", 13, False), ("no idea", 5, False), ("", 0, False)]
-_RATE_CASES = [(["hallucinated", "grounded", "refused", "hallucinated"], 0.5), (["refused"], 0.0), (["hallucinated"] * 3, 1.0)]
-_TAIL_CASES = [(["A.", "B.", "C.", "D."], [3, 3, 3, 3], 7, ["C.", "D."]), (["A.", "B."], [5, 5], 100, ["A.", "B."]),
-               (["A.", "B.", "C."], [2, 9, 2], 5, ["C."]), (["A."], [9], 3, [])]
+BARE, GROUNDED = "no context", "context + only-from-context"
+LAUNCH_OPTIONS = ("ship", "ground", "restrict")
+CUTS = {
+    "head": "head keeps the beginning and cuts the end",
+    "tail": "tail keeps the end and cuts the beginning",
+    "middle-out": "middle-out splits the budget between the two ends, so each end gets only half of it",
+    "retrieve-relevant": "retrieve-relevant keeps only sentences that share words with the question, so a fact worded "
+                         "differently from the question is cut",
+}
+NO_MODEL = "none"
 
 
 def numeric_scorer(fn):
@@ -25,66 +36,178 @@ def numeric_scorer(fn):
                       "return True or False (also False when there is no number).")
 
 
-def hallucination_rate(fn):
-    """Exercise 2.2: the share of verdicts that are 'hallucinated', with a clear error for an empty list."""
-    def ok():
-        if not all(isinstance(fn(v), float) and math.isclose(fn(v), want) for v, want in _RATE_CASES):
-            return False
-        try:
-            fn([])
-        except ValueError:
-            return True
-        return False
-
-    return check("2.2 hallucination rate", ok,
-                 success="Right, and an empty list gets a clear error instead of a division by zero.",
-                 hint="Count the 'hallucinated' verdicts, divide by len(verdicts) as a float, and raise ValueError when the list is empty.")
+def _mode_rates(by_mode) -> dict | None:
+    """mode -> row (hallucinated, refused, samples) from the learner's table, or None when it is not that table."""
+    if not hasattr(by_mode, "columns") or not {"mode", "hallucinated", "refused", "samples"} <= set(by_mode.columns):
+        return None
+    rows = {str(r["mode"]): r for _, r in by_mode.iterrows()}
+    return rows if {BARE, GROUNDED} <= set(rows) else None
 
 
-def keep_tail(fn):
-    """Exercise 2.3: keep the last sentences that fit a token budget, in their original order."""
-    def ok():
-        return all(fn(list(s), list(c), b) == want for s, c, b, want in _TAIL_CASES)
+def launch_choice(by_mode, decision, *, tolerance: float):
+    """Exercise 2.2 (decision): ship the bare model, ship it grounded, or restrict the feature, from measured rates.
 
-    return check("2.3 keep the tail", ok,
-                 success="That is the 'tail' strategy: the end survives, in reading order.",
-                 hint="Walk from the last sentence backwards, stop at the first one that would exceed the budget, then reverse what you kept.")
+    ``by_mode`` is the learner's hallucination.rates_by_mode(grid) table. Ship when the question alone stays within
+    ``tolerance``; else ground when passage + "only from the context" does; else restrict.
+    """
+    name = "2.2 ship, ground or restrict"
+    rows = _mode_rates(by_mode)
+    if rows is None:
+        return check(name, lambda: False,
+                     hint="First measure `by_mode = hallucination.rates_by_mode(grid)` with both modes in the grid.")
+    bare, grounded = float(rows[BARE]["hallucinated"]), float(rows[GROUNDED]["hallucinated"])
+    refused_bare, refused_grounded = float(rows[BARE]["refused"]), float(rows[GROUNDED]["refused"])
+    want = "ship" if bare <= tolerance else "ground" if grounded <= tolerance else "restrict"
+    choice, problem = read_decision(decision, LAUNCH_OPTIONS)
+    one_in = f"about 1 answer in {round(1 / bare)}" if bare > 0 else "no answer"
+    if not problem and choice != want:
+        if choice == "ship":
+            problem = (f"With the question alone you measured {bare:.0%} hallucinated answers, above the {tolerance:.0%} "
+                       f"you can tolerate: {one_in} would be confident and wrong, in front of a customer. Launching the "
+                       "bare model buys speed to launch and pays for it in trust.")
+        elif choice == "ground" and want == "restrict":
+            problem = (f"The passage and the instruction moved the rate from {bare:.0%} to {grounded:.0%}, still above "
+                       f"the {tolerance:.0%} tolerance. Grounding helps, but not enough for this model to answer "
+                       "customers on its own: a feature you launch must meet the bar you set, not just improve on the "
+                       "worst option.")
+        elif choice == "ground":  # the bare model already meets the bar
+            problem = (f"The question alone already stayed at {bare:.0%}, within {tolerance:.0%}. Grounding adds a "
+                       "retrieval step and a longer prompt on every call, and more refusals "
+                       f"({refused_grounded:.0%} refused against {refused_bare:.0%}): cost for a risk you have already met.")
+        else:  # restrict while a launch option meets the bar
+            met = bare if want == "ship" else grounded
+            how = "the question alone" if want == "ship" else "a passage and the 'only from the context' instruction"
+            problem = (f"With {how} you measured {met:.0%} hallucinated answers, within the {tolerance:.0%} tolerance. "
+                       "Restricting gives up a feature you can launch at the bar you set"
+                       + (f"; the price of grounding is {refused_grounded:.0%} of answers that say 'I don't know', the "
+                          "honest answer when your content does not cover the question." if want == "ground" else "."))
+    samples = int(min(rows[BARE]["samples"], rows[GROUNDED]["samples"]))
+    verdict = {"ship": f"the question alone stayed at {bare:.0%}, within {tolerance:.0%}",
+               "ground": f"grounding took the rate from {bare:.0%} to {grounded:.0%}, within {tolerance:.0%}; the price "
+                         f"is {refused_grounded:.0%} refusals and a retrieval step",
+               "restrict": f"neither the bare model ({bare:.0%}) nor the grounded one ({grounded:.0%}) meets "
+                           f"{tolerance:.0%}: let it draft answers an agent approves, or answer only from a fixed list, "
+                           "until a measured rate is within the bar"}[want]
+    return check(name, lambda: not problem,
+                 success=f"{want.capitalize()}: {verdict}. With {samples} answers per mode one answer moves the rate by "
+                         f"{1 / max(samples, 1):.0%}: take it as direction and measure a larger set before launch (week 5).",
+                 hint=problem or "Compare each mode's hallucinated share with the tolerance.")
 
 
-def caching_bills(bills, model_id: str, traffic, policy_traffic):
-    """Exercise 2.4: the monthly bill with today's short shared prefix and with the long policy prefix, caching as billed."""
-    def ok():
-        short, long = bills
-        want = (scenario_cost(model_id, traffic)["per_month"], scenario_cost(model_id, policy_traffic)["per_month"])
-        return all(v is not None and math.isclose(float(v), w, rel_tol=1e-6) for v, w in zip((short, long), want))
+def _strategy_rows(kept) -> dict | None:
+    """document -> {strategy: row} from the learner's strategy table, or None when it is not that table."""
+    need = {"document", "strategy", "facts kept", "facts needed"}
+    if not hasattr(kept, "columns") or not need <= set(kept.columns) or kept.empty:
+        return None
+    out: dict = {}
+    for _, r in kept.iterrows():
+        out.setdefault(str(r["document"]), {})[str(r["strategy"])] = r
+    return out
 
-    def explained() -> str:
-        info = model_info(model_id)
-        short, long = scenario_cost(model_id, traffic), scenario_cost(model_id, policy_traffic)
-        floor = f"{info.cache_min_tokens:,}" if info.caches_prompts else "any"
-        return (f"Correct. Today's {traffic.cached_prefix_tokens:,}-token instruction block is below {model_id}'s "
-                f"{floor}-token minimum, so {'none' if not short['cached_tokens'] else format(short['cached_tokens'], ',')} of it "
-                f"is discounted. With the policy, "
-                f"{long['cached_tokens']:,} prefix tokens are read from the cache on most calls: the prompt becomes "
-                f"{policy_traffic.input_tokens / traffic.input_tokens:.1f}x longer, yet the monthly bill goes from "
-                f"${short['per_month']:,.2f} to ${long['per_month']:,.2f} (at list price, with no caching, it would be "
-                f"${long['list_per_month'] * (1 - policy_traffic.response_cache_hit_rate):,.2f}). "
-                "Put stable text first and the question last.")
 
-    try:
-        success = explained()
-    except Exception:  # a broken scenario still gets the hint below, never a traceback
-        success = "Correct."
-    return check("2.4 monthly bills with prompt caching", ok, success=success,
-                 hint="Price each scenario with budget.scenario_cost(model, traffic)['per_month']: it applies the "
-                      "model's minimum cacheable length (lab.model_info(model).cache_min_tokens), the cached and "
-                      "cache-write prices, the response cache and 30 days. Set both monthly_bill and "
-                      "monthly_bill_with_policy.")
+def strategy_per_document(kept, choices):
+    """Exercise 2.3 (decision): one cut per document kind, from how many needed facts each strategy kept.
+
+    ``kept`` is the learner's context.strategy_table(...) (one row per document and strategy); ``choices`` maps each
+    document to dict(choice=..., why=...). Right: a strategy that keeps the most needed facts for that document.
+    """
+    name = "2.3 a cut per document"
+    docs = _strategy_rows(kept)
+    if docs is None:
+        return check(name, lambda: False, hint="First measure `kept = context.strategy_table(...)`.")
+    if not isinstance(choices, dict):
+        return check(name, lambda: False,
+                     hint="Record one decision per document: choices = dict("
+                          + ", ".join(f"{d}=dict(choice=..., why=...)" for d in docs) + ").")
+    problems, picked = [], {}
+    for doc, rows in docs.items():
+        best = max(int(r["facts kept"]) for r in rows.values())
+        right = [s for s, r in rows.items() if int(r["facts kept"]) == best]
+        choice, problem = read_decision(choices.get(doc), list(rows))
+        if problem:
+            problems.append(f"{doc}: {problem}")
+            continue
+        picked[doc] = (choice, right, best, int(rows[choice]["facts needed"]))
+        if choice not in right:
+            r = rows[choice]
+            lost = str(r.get("missing", "") or "")
+            problems.append(
+                f"{doc}: {choice} kept {int(r['facts kept'])} of {int(r['facts needed'])} facts the answer needs"
+                + (f" (cut: {lost})" if lost else "") + f". {CUTS.get(choice, choice).capitalize()}, and no model can "
+                f"answer from text it never sees. Another strategy kept {best}: compare this document's rows.")
+    if not problems:
+        lines = []
+        for doc, (choice, right, best, needed) in picked.items():
+            also = [s for s in right if s != choice]
+            lines.append(f"{doc}: {choice} keeps {best} of {needed}" + (f" (so does {', '.join(also)})" if also else ""))
+        success = ("; ".join(lines) + ". One budget, different right cuts: where the part that matters sits decides the "
+                   "strategy, so ask where the answer lives in each kind of document before you pick one for a product.")
+    else:
+        success = ""
+    return check(name, lambda: not problems, success=success, hint=" ".join(problems) or "Compare the rows per document.")
+
+
+def model_under_budget_and_floor(bills, decision, *, budget: float, floor: float, prefix_tokens: int):
+    """Exercise 2.4 (decision): the cheapest model that clears the quality floor within the monthly budget, or "none".
+
+    ``bills`` is the learner's table with columns "model", "per_month" (dollars, prompt caching as billed) and
+    "quality"; ``prefix_tokens`` is the measured shared prefix, used to explain what caching did for each model.
+    """
+    name = "2.4 a model under a budget and a quality floor"
+    if not hasattr(bills, "columns") or not {"model", "per_month", "quality"} <= set(bills.columns) or bills.empty:
+        return check(name, lambda: False,
+                     hint="First build `bills`: a DataFrame with `model`, `per_month` (dollars, with prompt caching as "
+                          "billed) and `quality` (the evaluation score), one row per candidate model.")
+    rows = {str(r["model"]): r for _, r in bills.iterrows()}
+    fits = sorted((float(r["per_month"]), m) for m, r in rows.items()
+                  if float(r["quality"]) >= floor and float(r["per_month"]) <= budget)
+    want = fits[0][1] if fits else NO_MODEL
+    choice, problem = read_decision(decision, [*rows, NO_MODEL])
+
+    def caching(m: str) -> str:
+        info, cached = model_info(m), int(rows[m].get("cached_tokens", 0) or 0)
+        if info.caches_prompts and not cached and prefix_tokens < info.cache_min_tokens:
+            return (f"; none of your {prefix_tokens:,}-token shared prefix is discounted, because {m} caches only from "
+                    f"{info.cache_min_tokens:,} tokens, so every call pays the full input price")
+        if cached:
+            return (f"; that is already with {cached:,} prefix tokens read from the cache on most calls: caching "
+                    "cannot discount the answers, the fresh part of each prompt or the cache writes")
+        return ""
+
+    if not problem and choice != want:
+        if choice == NO_MODEL:
+            problem = ("At least one model clears the floor within the budget: look again at the rows whose quality "
+                       "is at or above the floor.")
+        else:
+            r = rows[choice]
+            cost, quality = float(r["per_month"]), float(r["quality"])
+            parts = []
+            if quality < floor:
+                parts.append(f"{choice} scored {quality:.0%} on your evaluation, below the {floor:.0%} floor: a "
+                             f"${cost:,.2f} bill is cheap only if the answers are good enough to ship")
+            if cost > budget:
+                parts.append(f"{choice} costs ${cost:,.2f} a month, over the ${budget:,.0f} budget" + caching(choice))
+            if not parts:  # it fits, but a cheaper model also fits
+                parts.append(f"{choice} fits, but another model clears the same floor for "
+                             f"${cost - fits[0][0]:,.2f} less a month: quality above the floor is worth paying for only "
+                             "when you have measured that users need it")
+            problem = "; ".join(parts) + "."
+    if want == NO_MODEL:
+        success = ("No model clears the floor within the budget: say so, and change one of them (a bigger budget, a "
+                   "shorter prompt, a cached prefix, or a narrower feature) rather than shipping below the bar.")
+    else:
+        cost = float(rows[want]["per_month"])
+        others = [m for _, m in fits[1:]]
+        success = (f"{want} is the cheapest model at or above {floor:.0%} within ${budget:,.0f}: ${cost:,.2f} a month"
+                   + caching(want) + "." + (f" Also within both limits, for more money: {', '.join(others)}."
+                                            if others else "")
+                   + " The price table narrows the field; caching rules and the quality bar decide it.")
+    return check(name, lambda: not problem, success=success, hint=problem or "Compare each row with both limits.")
 
 
 def precision_recall(precision, recall, y_true, y_pred, label: str):
     """Exercise 2.5: precision and recall of one label, computed by hand."""
-    from sklearn.metrics import precision_score, recall_score
+    from sklearn.metrics import precision_score, recall_score  # heavy optional library: loaded on first use
 
     def ok():
         p = precision_score(y_true, y_pred, labels=[label], average="macro", zero_division=0)

@@ -10,7 +10,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ai_pm_lab.catalog import price_table
-from ai_pm_lab.datafiles import data_text
+from ai_pm_lab.datafiles import data_jsonl, data_text
 from ai_pm_lab.errors import ContextWindowError, require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.limits.common import check_n
@@ -28,6 +28,7 @@ STRATEGIES = {
     "summarise-then-answer": "summarise each chunk with the model first, then answer from the summaries",
     "retrieve-relevant": "keep only the sentences that share the most words with the question (a keyword retriever)",
 }
+TRUNCATIONS = ("head", "tail", "middle-out", "retrieve-relevant")  # the strategies that cut text without a model call
 NEEDLE_MAX_WINDOW = 8192  # fills are shares of at most this many tokens, so hosted models with huge windows stay cheap
 NEEDLE_PLACES = ("Lisbon", "Oslo", "Nairobi", "Denver", "Kyoto", "Porto", "Quito", "Tallinn")
 DOCUMENT_FACT = "The spare key to the Harborline server room is kept in locker 38 behind the reception desk."
@@ -254,6 +255,63 @@ def compare_strategies(document: str, question: str, expected: str, *, strategie
     rows = run_harness([{"strategy": s} for s in strategies], run, score, desc="strategies", progress=progress)
     cols = ["strategy", "original_tokens", "kept_tokens", "kept_share", "model_calls", "answer", "correct", "error"]
     return rows[[c for c in cols if c in rows]]
+
+
+# ---------- document kinds: where the part that matters sits ----------
+
+def document_kinds() -> dict[str, dict]:
+    """The bundled document kinds (contract, chat, manual): what each is, its question and the facts it must keep."""
+    return {d["kind"]: dict(d) for d in data_jsonl("limits/document_kinds.jsonl")}
+
+
+def kind_document(kind: str, n_tokens: int = 1_000, *, backend: str | None = None) -> dict:
+    """A document of one kind, about ``n_tokens`` long: its opening, numbered filler, then its ending."""
+    kinds = document_kinds()
+    require_text(kind, "kind")
+    if kind not in kinds:
+        raise ValueError(f"Unknown document kind {kind!r}: choose one of {', '.join(repr(k) for k in kinds)}.")
+    n_tokens = require_number(n_tokens, "n_tokens", low=50, high=200_000, integer=True)
+    d = kinds[kind]
+    lines = list(d["opening"])
+    fixed = token_count("\n".join(d["opening"] + d["ending"]), backend)
+    used, n = fixed, 0
+    while used < n_tokens:
+        n += 1
+        line = d["filler"][(n - 1) % len(d["filler"])].format(n=n)
+        lines.append(line)
+        used += token_count(line, backend) + 1
+    lines += d["ending"]
+    return {"kind": kind, "what": d["what"], "question": d["question"], "needed": list(d["needed"]),
+            "text": "\n".join(lines)}
+
+
+def facts_kept(text: str, needed, budget_tokens: int, *, question: str, strategies=TRUNCATIONS,
+               backend: str | None = None):
+    """For each strategy: tokens kept and how many of the ``needed`` phrases survive the cut (no model call)."""
+    require_text(text, "text")
+    if isinstance(needed, str) or not needed:
+        raise TypeError("needed must be a non-empty list of phrases the answer depends on, e.g. ['90 days'].")
+    rows = []
+    for s in strategies:
+        if check_strategy(s) == "summarise-then-answer":
+            raise ValueError("facts_kept measures the cuts that need no model call: leave out summarise-then-answer.")
+        fitted = fit_to_budget(text, budget_tokens, s, question=question, backend=backend)
+        missing = [p for p in needed if not contains_phrase(fitted["text"], p)]
+        rows.append({"strategy": s, "kept tokens": fitted["kept_tokens"], "facts kept": len(needed) - len(missing),
+                     "facts needed": len(needed), "missing": ", ".join(missing)})
+    return pd.DataFrame(rows)
+
+
+def strategy_table(budget_tokens: int, n_tokens: int = 1_000, *, kinds=None, backend: str | None = None):
+    """facts_kept() for every document kind at one budget: one row per document and strategy."""
+    kinds = list(document_kinds()) if kinds is None else list(kinds)
+    parts = []
+    for kind in kinds:
+        doc = kind_document(kind, n_tokens, backend=backend)
+        table = facts_kept(doc["text"], doc["needed"], budget_tokens, question=doc["question"], backend=backend)
+        parts.append(table.assign(document=kind, **{"document tokens": token_count(doc["text"], backend)}))
+    cols = ["document", "document tokens", "strategy", "kept tokens", "facts kept", "facts needed", "missing"]
+    return pd.concat(parts, ignore_index=True)[cols]
 
 
 # ---------- needle in a haystack ----------

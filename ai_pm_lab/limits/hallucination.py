@@ -147,6 +147,16 @@ def rates(grid):
     return shares[["samples", "grounded", "refused", "hallucinated"]].reset_index()
 
 
+def rates_by_mode(grid):
+    """Shares of grounded, refused and hallucinated answers per mode, over every question kind (failed calls left out)."""
+    cells = rates(grid)
+    shares = cells[["grounded", "refused", "hallucinated"]].mul(cells["samples"], axis=0)
+    by_mode = shares.assign(samples=cells["samples"], mode=cells["mode"]).groupby("mode", sort=False).sum()
+    out = by_mode[["grounded", "refused", "hallucinated"]].div(by_mode["samples"], axis=0)
+    out.insert(0, "samples", by_mode["samples"].astype(int))
+    return out.reindex([m for m in MODES if m in out.index]).reset_index()
+
+
 def rate_matrix(grid):
     """Hallucination rate as a kind x mode table (rows in KINDS order, columns in MODES order)."""
     r = rates(grid).pivot(index="kind", columns="mode", values="hallucinated")

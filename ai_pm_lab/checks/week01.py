@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ai_pm_lab.catalog import model_info
-
+from ai_pm_lab.checks.decisions import read_decision
 from ai_pm_lab.decision_tree import recommend
 from ai_pm_lab.exercises import check
 from ai_pm_lab.llm.next_token import next_token_distribution
@@ -16,18 +16,6 @@ def top_token(prompt: str, answer):
     return check("1.1 most likely next token", lambda: answer == expected,
                  success=f"Yes: {expected!r} is the model's favourite next token.",
                  hint="Use dist.top_k(1) and take the 'token' of the first row (keep the leading space).")
-
-
-def _decision(decision, options) -> tuple[str | None, str]:
-    """(choice, problem) from a learner's ``dict(choice=..., why=...)``; problem is "" when the form is right."""
-    if not isinstance(decision, dict) or "choice" not in decision:
-        return None, "Record the decision as dict(choice=..., why=...)."
-    choice = str(decision.get("choice")).strip()
-    if choice not in options:
-        return None, f"Pick one of the listed options: {', '.join(options)} (you wrote {choice!r})."
-    if len(str(decision.get("why") or "").split()) < 3:
-        return choice, "Add a short `why` (a sentence) that names what you measured."
-    return choice, ""
 
 
 def _row(table, choice: str):
@@ -52,7 +40,7 @@ def temperature_choices(invoice_table, brainstorm_table, invoice, brainstorm, *,
 
     want_inv, want_brain = right_answers()
     problems = []
-    inv_choice, problem = _decision(invoice, options)
+    inv_choice, problem = read_decision(invoice, options)
     if problem:
         problems.append("Invoice: " + problem)
     elif inv_choice != want_inv:
@@ -61,7 +49,7 @@ def temperature_choices(invoice_table, brainstorm_table, invoice, brainstorm, *,
             f"Invoice: at {inv_choice} you measured {int(r['distinct in 20 draws'])} different next tokens in 20 draws: "
             "the same invoice could come back with different totals. Variety buys nothing when the number goes into a "
             "payment, and repeatability is free: take the temperature with the least variety.")
-    brain_choice, problem = _decision(brainstorm, options)
+    brain_choice, problem = read_decision(brainstorm, options)
     if problem:
         problems.append("Brainstorm: " + problem)
     elif brain_choice != want_brain:
@@ -114,7 +102,7 @@ def model_under_budget(bills, decision, *, budget: float, min_window: int, launc
                      hint="First build `bills`: a DataFrame with a `model` column (model ids) and a `per month` column "
                           "(dollars for 30 days), one row per paid model.")
     options = [str(m) for m in bills["model"]]
-    choice, problem = _decision(decision, options)
+    choice, problem = read_decision(decision, options)
 
     def fits(model_id: str) -> list[str]:
         info = model_info(model_id)

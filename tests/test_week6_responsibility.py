@@ -142,3 +142,16 @@ def test_checklist_widget_headless(tmp_path, monkeypatch):
     assert "Ready to launch" in w.state["path"].read_text()
     with pytest.raises(TypeError):
         ChecklistWidget(["not", "a", "dict"])
+
+
+def test_checklist_widget_judges_each_answer_as_it_is_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("AI_PM_LAB_OUTPUT_DIR", str(tmp_path))
+    w = ChecklistWidget(_evidence())
+    assert "not answered" in w.verdicts["bias"].value and "Answered 0 of 8" in w.summary.value
+    w.answers["bias"].value = "no"
+    assert "blocker" in w.verdicts["bias"].value and "the team says no" in w.verdicts["bias"].value
+    assert "Answered 1 of 8" in w.summary.value and not w.button.disabled
+    w.write()
+    assert w.button.disabled  # the report on screen matches the answers
+    w.notes["bias"].value = "audit again after the retrain"
+    assert not w.button.disabled

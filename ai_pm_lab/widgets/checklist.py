@@ -14,8 +14,8 @@ NOT_ANSWERED = "—"
 
 
 class ChecklistWidget:
-    """One row per question: yes / partly / no, a note, and the measured evidence; 'Write report' assesses the
-    answers and writes the Markdown report (the path is on .state['path'])."""
+    """One row per question: yes / partly / no, a note, the measured evidence and, as you answer, whether the answer
+    is ok, a follow-up or a blocker; 'Write report' writes the Markdown report (the path is on .state['path'])."""
 
     def __init__(self, evidence: dict, *, path=None, product: str = "Tidewell support assistant"):
         if not isinstance(evidence, dict):
@@ -23,7 +23,7 @@ class ChecklistWidget:
         self.evidence = evidence
         self.path = path
         self.product = product
-        self.answers, self.notes, rows = {}, {}, []
+        self.answers, self.notes, self.verdicts, rows = {}, {}, {}, []
         for q in QUESTIONS:
             ev = evidence.get(q.key)
             status = ev.status if ev is not None else "missing"
@@ -33,12 +33,18 @@ class ChecklistWidget:
             self.notes[q.key] = W.Text(placeholder="note or plan (needed for 'partly')", layout=W.Layout(width="95%"))
             label = W.HTML(f"<b>{html.escape(q.text)}</b><br><span style='color:{COLOURS[status]}'>"
                            f"evidence ({html.escape(q.evidence)}): {html.escape(status)}: {html.escape(summary)}</span>")
-            rows.append(W.VBox([label, W.HBox([self.answers[q.key]]), self.notes[q.key]]))
+            self.verdicts[q.key] = W.HTML()
+            rows.append(W.VBox([label, W.HBox([self.answers[q.key], self.verdicts[q.key]]), self.notes[q.key]]))
         self.button = W.Button(description="Write report", button_style="primary")
+        self.summary = W.HTML()
         self.output = W.HTML()
         self.state: dict = {}
+        self._written_with = None  # the answers and notes of the report on screen
         self.button.on_click(lambda _: self.write())
-        self.box = W.VBox([*rows, self.button, self.output])
+        for w in (*self.answers.values(), *self.notes.values()):
+            w.observe(lambda _: self.preview(), names="value")
+        self.box = W.VBox([*rows, self.summary, self.button, self.output])
+        self.preview()
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -49,6 +55,32 @@ class ChecklistWidget:
         """The answers as set in the widget ('' where not answered)."""
         return {k: ("" if w.value == NOT_ANSWERED else w.value) for k, w in self.answers.items()}
 
+    def _inputs(self) -> tuple:
+        return tuple(self.current_answers().items()) + tuple((k, w.value) for k, w in self.notes.items())
+
+    def preview(self) -> dict:
+        """Judge the answers as they are set (no file written): each row says ok / follow-up / blocker and why, the
+        summary line gives the verdict the report would carry. Write report is greyed out while the report on screen
+        already matches the answers."""
+        try:
+            result = assess(self.current_answers(), self.evidence, {k: w.value for k, w in self.notes.items()})
+        except Exception as exc:  # a widget shows the problem instead of crashing
+            self.summary.value = f"<span style='color:#c62828'>{html.escape(error_message(exc))}</span>"
+            result = None
+        if result is not None:
+            for row in result["rows"]:
+                colour = {"ok": COLOURS["met"], "follow-up": "#ef6c00", "blocker": COLOURS["gap"]}[row["status"]]
+                self.verdicts[row["key"]].value = (f"<span style='color:{colour}'>{html.escape(row['status'])}: "
+                                                   f"{html.escape(row['why'])}</span>")
+            answered = sum(1 for a in self.current_answers().values() if a)
+            self.summary.value = (f"Answered {answered} of {len(QUESTIONS)} · so far: <b>{html.escape(result['verdict'])}</b>"
+                                  " (Write report saves it)")
+        written = self._written_with == self._inputs()
+        self.button.disabled = written
+        self.button.tooltip = ("The report below matches these answers: change an answer or a note to write it again"
+                               if written else "Assess the answers against the evidence and write the report")
+        return result or {}
+
     def write(self) -> dict:
         """Assess the answers against the evidence and write the report; errors are shown, never raised."""
         try:
@@ -58,7 +90,10 @@ class ChecklistWidget:
             blockers = ", ".join(result["blockers"]) or "none"
             self.output.value = (f"<b>{html.escape(result['verdict'])}</b> · blockers: {html.escape(blockers)}"
                                  f"<br>report written to <code>{html.escape(str(path))}</code>")
+            self._written_with = self._inputs()
         except Exception as exc:  # a widget shows the problem instead of crashing
             self.state = {"error": error_message(exc)}
             self.output.value = f"<span style='color:#c62828'>{html.escape(self.state['error'])}</span>"
+            self._written_with = None
+        self.preview()
         return self.state

@@ -21,8 +21,9 @@ def _fill(w):
 def test_canvas_form_validates_live_and_writes_the_one_pager(tmp_path):
     w = CanvasWidget("Ticket routing", path=tmp_path / "one_pager.md")
     assert not w.state["ready"] and any("user is empty" in p for p in w.state["problems"])
+    assert w.button.disabled  # nothing to write until the form validates
     _fill(w)
-    assert w.state["ready"] and w.state["problems"] == []
+    assert w.state["ready"] and w.state["problems"] == [] and not w.button.disabled
     w.button.click()
     assert w.state["path"] == str(tmp_path / "one_pager.md")
     text = (tmp_path / "one_pager.md").read_text()
@@ -34,6 +35,10 @@ def test_canvas_form_reports_each_mistake(tmp_path):
     _fill(w)
     w.target.value = "0.5"
     assert any("does not beat the baseline 0.55" in p for p in w.state["problems"])
+    assert "routing F1: today 0.55, target ≥ 0.5 (higher is better)" in w.reading.value
+    w.g_direction.value = "higher"  # the read-back follows every control, even where validation says nothing new
+    assert "limit ≥ 0.15 (higher is better)" in w.reading.value
+    w.g_direction.value = "lower"
     w.target.value = "0.8"
     w.g_limit.value = "0.05"
     assert any("wrong side" in p for p in w.state["problems"])

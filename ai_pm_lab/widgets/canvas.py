@@ -14,6 +14,17 @@ from ai_pm_lab.widgets.base import COURSE_ERRORS, error_message
 from ai_pm_lab.widgets.decision_tree import DecisionTreeWidget
 
 DIRECTION_OPTIONS = [("higher is better", "higher"), ("lower is better", "lower")]
+DIRECTION_LAYOUT = dict(width="150px", flex="0 0 auto")  # "higher is better" readable; never squeezed by the row
+
+
+def _reading(metric: str, baseline, target, direction: str, kind: str) -> str:
+    """How the form reads one criterion row: 'routing F1: today 0.55, target ≥ 0.8 (higher is better)'."""
+    shown = lambda v: "?" if v is None else f"{v:g}" if isinstance(v, float) else repr(v)  # noqa: E731
+    sign = "≥" if direction == "higher" else "≤"
+    goal = "target" if kind == "success" else "limit"
+    today = "" if baseline is None and kind == "guardrail" else f"today {shown(baseline)}, "
+    return (f"{html.escape(metric.strip() or '(no metric yet)')}: {html.escape(today)}{goal} {sign} "
+            f"{html.escape(shown(target))} ({direction} is better)")
 
 
 def _number(text: str):
@@ -45,12 +56,15 @@ class CanvasWidget:
         self.metric = W.Text(description="Metric", placeholder="e.g. routing F1")
         self.baseline = W.Text(description="Baseline", placeholder="today's value")
         self.target = W.Text(description="Target")
-        self.direction = W.Dropdown(options=DIRECTION_OPTIONS, value="higher", description="")
+        self.direction = W.Dropdown(options=DIRECTION_OPTIONS, value="higher", description="",
+                                    layout=W.Layout(**DIRECTION_LAYOUT))
         self.g_metric = W.Text(description="Guardrail", placeholder="e.g. wrong-queue rate")
         self.g_baseline = W.Text(description="Baseline", placeholder="optional")
         self.g_limit = W.Text(description="Limit")
-        self.g_direction = W.Dropdown(options=DIRECTION_OPTIONS, value="lower", description="")
+        self.g_direction = W.Dropdown(options=DIRECTION_OPTIONS, value="lower", description="",
+                                      layout=W.Layout(**DIRECTION_LAYOUT))
         self.button = W.Button(description="Write one-pager", button_style="primary", icon="file")
+        self.reading = W.HTML()  # how the form reads the two criteria, as they are typed
         self.result = W.HTML()
         self.state: dict = {}
         watched = [self.title, *self.fields.values(), self.edge_cases, self.metric, self.baseline, self.target,
@@ -98,6 +112,12 @@ class CanvasWidget:
 
     def _draw(self):
         s = self.state
+        self.reading.value = ("<small>Read as: "
+                              + _reading(self.metric.value, _number(self.baseline.value), _number(self.target.value),
+                                         self.direction.value, "success")
+                              + " · guardrail "
+                              + _reading(self.g_metric.value, _number(self.g_baseline.value), _number(self.g_limit.value),
+                                         self.g_direction.value, "guardrail") + "</small>")
         parts = []
         if s.get("path"):
             parts.append(f"✅ One-pager written to <code>{html.escape(s['path'])}</code>")
@@ -110,6 +130,10 @@ class CanvasWidget:
         if s.get("warnings"):
             parts.append("<b>Watch-outs:</b><ul>" + "".join(f"<li>{html.escape(w)}</li>" for w in s["warnings"]) + "</ul>")
         self.result.value = "".join(parts)
+        # The button can only write a canvas that passes validation: greyed out (with the reason) until then.
+        self.button.disabled = not s.get("ready")
+        self.button.tooltip = ("Write the one-pager to your outputs/ folder" if s.get("ready")
+                               else "Fix the points under 'Still to fix' first")
 
     def _ipython_display_(self):
         display(W.VBox([
@@ -118,6 +142,6 @@ class CanvasWidget:
             self.tree.result,
             W.HTML("<b>2. The problem</b>"), self.title, *self.fields.values(), self.edge_cases,
             W.HTML("<b>3. What good looks like</b>"), W.HBox([self.metric, self.baseline, self.target, self.direction]),
-            W.HBox([self.g_metric, self.g_baseline, self.g_limit, self.g_direction]),
+            W.HBox([self.g_metric, self.g_baseline, self.g_limit, self.g_direction]), self.reading,
             self.button, self.result,
         ]))

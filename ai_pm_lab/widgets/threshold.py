@@ -39,8 +39,10 @@ class ThresholdWidget(CourseWidget):
         if len(self.y_true) != len(self.scores):
             raise ValueError(f"y_true has {len(self.y_true)} values and scores has {len(self.scores)}: one score per item.")
         self.names = {"positive": positive, "negative": negative, "fp_name": fp_name, "fn_name": fn_name}
-        style = {"description_width": "170px"}
-        layout = W.Layout(width="460px")
+        # every label readable: as wide as the longest one (about 0.6 em per character of the widget font)
+        longest = max(len(f"$ per {fp_name}"), len(f"$ per {fn_name}"), len("threshold"))
+        style = {"description_width": f"{max(13.0, longest * 0.6 + 1):.1f}em"}
+        layout = W.Layout(width=f"{max(460, 300 + longest * 9)}px")
         self.threshold = W.FloatSlider(value=threshold, min=0.0, max=1.0, step=0.01, description="threshold",
                                        style=style, layout=layout, continuous_update=False)
         self.cost_fp = W.FloatSlider(value=cost_fp, min=0.0, max=200.0, step=1.0, description=f"$ per {fp_name}",

@@ -87,6 +87,10 @@ def test_cost_calculator_recomputes_and_rejects_absurd_traffic():
     assert "cached_prefix_tokens" in w.state["error"]
     w.cached.value = 0
     assert w.state["error"] is None
+    # as a PM reads it: a query priced per 1,000 queries, dollars with cents, no raw long decimals
+    import re
+    shown = w.table_html.value + w.levers_html.value
+    assert "per 1,000 queries" in shown and "free" in shown and not re.search(r"\d\.\d{5,}", shown)
 
 
 def test_widget_constructors_reject_bad_input_with_the_fix_named():

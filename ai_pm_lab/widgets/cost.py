@@ -15,20 +15,26 @@ from ai_pm_lab.widgets.base import COURSE_ERRORS, table_html
 TABLE_COLUMNS = ["model", "cached_tokens", "per_query", "per_day", "per_month", "list_per_month"]
 
 
-def _dollars(value: float, cents: bool = True) -> str:
-    """$1,200.00 for bills, $0.000123 for a single query, "free" for nothing."""
+def _dollars(value: float) -> str:
+    """$1,200.00 for bills, $0.004 below a cent, "< $0.001" below a tenth of a cent, "free" for nothing."""
     if value == 0:
         return "free"
-    return f"${value:,.2f}" if cents and abs(value) >= 0.01 else f"${value:,.6f}"
+    if abs(value) >= 0.01:
+        return f"${value:,.2f}"
+    return f"${value:.3f}" if abs(value) >= 0.001 else "< $0.001"
+
+
+PER_1000 = "per 1,000 queries"  # one query costs a fraction of a cent: priced per thousand, as providers quote it
 
 
 def readable_table(df) -> str:
-    """A cost table as a PM reads it: dollars with cents (a query's fraction of a cent kept), shares in %, counts."""
+    """A cost table as a PM reads it: dollars with cents (a query priced per 1,000 queries), shares in %, counts."""
     out = df.copy()
+    if "per_query" in out.columns:
+        out = out.rename(columns={"per_query": PER_1000})
+        out[PER_1000] = out[PER_1000] * 1000
     for col in out.columns:
-        if col == "per_query":
-            out[col] = out[col].map(lambda v: _dollars(v, cents=False))
-        elif col.startswith(("per_", "list_per")):
+        if col.startswith(("per_", "list_per", "per ")):
             out[col] = out[col].map(_dollars)
         elif col.endswith("share"):
             out[col] = out[col].map("{:.0%}".format)

@@ -109,7 +109,8 @@ def lab_command(port: int, first_notebook: str) -> list[str]:
     recipe = recipe.replace("$(LAB_FLAGS)", "--ServerApp.root_dir=.")  # --allow-root is added below when needed
     cmd = shlex.split(recipe.replace("$(BIN)", str(Path(sys.executable).parent)))
     cmd += ["--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
-            "--ServerApp.disable_check_xsrf=True"]  # loopback, no token: lets the check close sessions over REST
+            "--ServerApp.disable_check_xsrf=True",  # loopback, no token: lets the check close sessions over REST
+            "--LabApp.expose_app_in_browser=True"]  # window.jupyterapp: execution counts of cells whose input is hidden
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers/CI run as root; jupyter refuses root without this
         cmd.append("--allow-root")
     return cmd
@@ -248,8 +249,24 @@ def stop_server(proc: subprocess.Popen, runtime_dir: Path) -> tuple[bool, str]:
 KERNEL_IDLE_JS = """() => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
                          .some(e => /^(?!No Kernel).+\\|\\s*Idle$/.test(e.textContent.trim()))"""
 
-PROMPTS_JS = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell.jp-CodeCell .jp-InputPrompt'))
-                      .map(e => e.textContent.trim())"""
+# The prompt of every code cell: "[*]:" queued or running, "[n]:" run, "[ ]:" not run. Read from the notebook model
+# (window.jupyterapp, exposed by --LabApp.expose_app_in_browser): a cell whose input is hidden (the course's check
+# cells) shows an empty placeholder instead of its prompt, so the page alone cannot say whether it ran.
+PROMPTS_JS = """() => {
+  const app = window.jupyterapp;
+  const nb = app && app.shell && app.shell.currentWidget && app.shell.currentWidget.content;
+  if (nb && nb.widgets && nb.model) {
+    return nb.widgets.filter(w => w.model.type === 'code').map(w => {
+      const area = w.inputArea;
+      const shown = area && area.promptNode ? area.promptNode.textContent.trim() : '';
+      if (shown === '[*]:') return shown;
+      const n = w.model.executionCount;
+      return (n === null || n === undefined) ? '[ ]:' : `[${n}]:`;
+    });
+  }
+  return Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell.jp-CodeCell .jp-InputPrompt'))
+              .map(e => e.textContent.trim());
+}"""
 
 # Widget roots: a top-level output of a cell whose content is a widget view. Each gets data-bc-root=N.
 ROOTS_JS = """() => {

@@ -15,7 +15,7 @@
 set -euo pipefail
 
 # >>> resources from deploy/capacity.py (measured; regenerate with: python deploy/capacity.py --write)
-MEMORY_LIMIT=3840M
+MEMORY_LIMIT=3328M
 CPU_LIMIT=2
 THREADS=2
 # <<< resources

@@ -44,7 +44,10 @@ def test_playground_headless(rag):
     w.template.value = "delimited"
     assert "<document" in w.ask()["prompt"]
     w.compare.value = False
+    assert "one model call: with RAG only" in w.answers.value  # the checkbox shows what Ask will cost before it runs
     assert w.ask()["without_rag"] is None
+    w.compare.value = True
+    assert "two model calls" in w.answers.value
 
 
 def test_playground_escalates_below_threshold(rag):

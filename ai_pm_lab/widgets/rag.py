@@ -119,8 +119,10 @@ class RAGPlayground(CourseWidget):
             else:
                 earlier = (f"<div style='opacity:0.5'><i>Answer for earlier settings:</i>{self._answer_html}</div>"
                            if self._answer_html else "")
+                calls = ("two model calls: with RAG, and without RAG to compare" if self.compare.value
+                         else "one model call: with RAG only")
                 self.answers.value = ("<h4>3 · Answer</h4><p><b>Press Ask</b> to generate the answer for these settings "
-                                      "(the model is only called then).</p>" + earlier)
+                                      f"({calls}; the model is only called then).</p>" + earlier)
             return
         if s["abstained"]:
             main = f"<b>{html.escape(s['answer'])}</b><br>🙋 {html.escape(s['escalation'] or '')}"

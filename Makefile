@@ -57,8 +57,8 @@ strip: setup
 benchmark: setup
 	$(BIN)/python -m benchmarks
 
-# Real-browser check of every lesson (tests/test_browser_lab.py; not yet part of `make test`: weeks 5-8 have not passed it); screenshots and
-# report.json in build/browser/. Needs Debian's chromium (browser-deps installs it when run as root on Debian).
+# Real-browser check of every lesson (tests/test_browser_lab.py; not yet part of `make test`, until one run passes every
+# lesson: see DEVELOPERS.md); screenshots and report.json (rewritten after each lesson) in build/browser/. Needs Debian's chromium (browser-deps installs it when run as root on Debian).
 browser-check: setup browser-deps
 	AI_PM_LAB_THREADS=1 $(BIN)/python tools/browser_check.py
 

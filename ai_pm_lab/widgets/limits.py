@@ -1,6 +1,8 @@
 """Widgets for the limits experiments: the hallucination explorer and the context-limit explorer (thin views over ai_pm_lab.limits)."""
 from __future__ import annotations
 
+import html
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
@@ -50,7 +52,8 @@ class HallucinationExplorer(CourseWidget):
         calls = len(hallucination.KINDS) * len(hallucination.MODES) * self.n.value
         stale = self._asked_with is not None and self._asked_with != self._settings()
         self.plan.value = (
-            f"<b>Ask</b>: one model call, a [{q['kind']}] question in mode <i>{self.mode.value}</i> at temperature "
+            f"<b>Ask</b>: one model call, the [{q['kind']}] question “{html.escape(q['question'])}” in mode "
+            f"<i>{self.mode.value}</i> at temperature "
             f"{self.temperature.value:.1f}, seed {self.seed.value}"
             + (" <b>(the answer below is for earlier settings)</b>" if stale else "")
             + f"<br><b>Run the grid</b>: {len(hallucination.KINDS)} kinds × {len(hallucination.MODES)} modes × "

@@ -18,6 +18,13 @@ def data_text(name: str) -> str:
 
 
 @lru_cache(maxsize=None)
+def data_phrases(name: str) -> tuple[str, ...]:
+    """The distinct lower-cased lines of a bundled phrase list, skipping blank lines and # comments, in file order."""
+    lines = (ln.strip().lower() for ln in data_text(name).splitlines())
+    return tuple(dict.fromkeys(ln for ln in lines if ln and not ln.startswith("#")))
+
+
+@lru_cache(maxsize=None)
 def data_csv(name: str) -> tuple[dict, ...]:
     """Rows of a bundled CSV file as dicts."""
     return tuple(csv.DictReader(data_text(name).splitlines()))

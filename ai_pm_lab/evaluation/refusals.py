@@ -7,17 +7,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ai_pm_lab.datafiles import data_csv, data_text
+from ai_pm_lab.datafiles import data_csv, data_phrases
 from ai_pm_lab.errors import require_text
 
 PHRASES_FILE = "evaluation/refusal_phrases.txt"
 EXAMPLES_FILE = "evaluation/refusal_examples.csv"
 
 
-@lru_cache(maxsize=1)
 def _phrases() -> tuple[str, ...]:
-    lines = (ln.strip().lower() for ln in data_text(PHRASES_FILE).splitlines())
-    return tuple(dict.fromkeys(ln for ln in lines if ln and not ln.startswith("#")))
+    return data_phrases(PHRASES_FILE)
 
 
 def refusal_phrases() -> list[str]:

@@ -6,11 +6,10 @@ task was done. The two are counted separately, because they are separate facts.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 
 import pandas as pd
 
-from ai_pm_lab.datafiles import data_text
+from ai_pm_lab.datafiles import data_phrases
 from ai_pm_lab.errors import require_text
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.scorers import last_number
@@ -25,10 +24,8 @@ TEMPLATES = {
 }
 
 
-@lru_cache(maxsize=1)
 def _phrases() -> tuple[str, ...]:
-    lines = (ln.strip().lower() for ln in data_text(PHRASES_FILE).splitlines())
-    return tuple(dict.fromkeys(ln for ln in lines if ln and not ln.startswith("#")))
+    return data_phrases(PHRASES_FILE)
 
 
 def understanding_phrases() -> list[str]:

@@ -1,8 +1,8 @@
 """Every lesson in a real browser: tools/browser_check.py opens each notebooks/weekNN_*.ipynb in JupyterLab under
 headless Chromium, runs all cells and tries every widget control (see its docstring for the checks).
 
-Run by `make browser-check` (not yet a step of `make test`), which installs Debian's chromium when it runs as root on
-Debian (make browser-deps); there a missing chromium fails this test, elsewhere it is skipped with the command that
+Run by `make test` (in the background beside the notebooks) and by `make browser-check`; both install Debian's chromium
+when they run as root on Debian (make browser-deps); there a missing chromium fails this test, elsewhere it is skipped with the command that
 installs it. Screenshots and report.json: build/browser/.
 """
 from __future__ import annotations

@@ -55,8 +55,12 @@ INSTALL_HINT = ("as root on Debian/Ubuntu: apt-get update && apt-get install -y 
 # Seconds allowed for one control to show its effect (buttons may call the model several times).
 CONTROL_TIMEOUT = {"button": 240.0}
 CONTROL_TIMEOUT_DEFAULT = 90.0
-# A control counts as "no visible change" once the kernel has been idle this long after the action.
+# A control counts as "no visible change" once the kernel has finished every message the action sent it (its idle
+# status names that message as parent) and the page has then stayed unchanged this long. Reading the status bar alone
+# is not enough: on a busy machine it still says Idle before the kernel has even received the widget's message.
 QUIET_S = 2.0
+# An action that sends the kernel nothing (a control handled in the page alone) settles after this long.
+NOTHING_SENT_S = 15.0
 
 
 def lessons() -> list[Path]:
@@ -428,6 +432,52 @@ OUTPUTS_JS = """() => {
 }"""
 
 
+# Counts, per notebook page, the shell messages sent to the kernel and the ones it has finished (an idle status whose
+# parent is that message), through the kernel connection's anyMessage signal (both directions).
+TRACK_KERNEL_JS = """() => {
+  const app = window.jupyterapp;
+  const panel = app && app.shell && app.shell.currentWidget;
+  const ctx = panel && panel.sessionContext;
+  if (!ctx) return false;
+  const st = window.__bcTrack = window.__bcTrack || {sent: [], done: new Set()};
+  const hook = kernel => {
+    if (!kernel || kernel.__bcHooked) return;
+    kernel.__bcHooked = true;
+    kernel.anyMessage.connect((_, a) => {
+      const m = a.msg;
+      if (a.direction === 'send' && m.channel === 'shell') st.sent.push(m.header.msg_id);
+      else if (a.direction === 'recv' && m.header.msg_type === 'status' && m.content.execution_state === 'idle'
+               && m.parent_header && m.parent_header.msg_id) st.done.add(m.parent_header.msg_id);
+    });
+  };
+  hook(ctx.session && ctx.session.kernel);
+  if (!ctx.__bcHooked) { ctx.__bcHooked = true; ctx.kernelChanged.connect((_, c) => hook(c.newValue)); }
+  return Boolean(ctx.session && ctx.session.kernel);
+}"""
+SENT_JS = "() => window.__bcTrack ? window.__bcTrack.sent.length : -1"
+# [messages sent since mark, of which not yet finished]
+PENDING_JS = """mark => {
+  const st = window.__bcTrack;
+  if (!st) return [-1, -1];
+  const since = st.sent.slice(mark);
+  return [since.length, since.filter(id => !st.done.has(id)).length];
+}"""
+
+
+def kernel_settled(page, mark: int, waited_s: float) -> bool:
+    """True once the kernel has finished every message sent since `mark` (and was sent at least one), or, when nothing
+    was sent, after NOTHING_SENT_S; falls back to the status bar if the tracker is missing."""
+    try:
+        sent, pending = page.evaluate(PENDING_JS, mark)
+    except Exception:
+        return False
+    if sent < 0:
+        return kernel_idle(page)
+    if sent == 0:
+        return waited_s >= NOTHING_SENT_S
+    return pending == 0 and kernel_idle(page)
+
+
 def kernel_idle(page) -> bool:
     try:
         return bool(page.evaluate(KERNEL_IDLE_JS))
@@ -497,6 +547,7 @@ def try_control(page, rid: int, ctl: dict, rep: Report) -> dict:
     except Exception:
         pass
     before = page.evaluate(SNAPSHOT_JS, [rid, cid])
+    mark = page.evaluate(SENT_JS)
     t = time.monotonic()
     try:
         if kind == "slider":
@@ -536,14 +587,15 @@ def try_control(page, rid: int, ctl: dict, rep: Report) -> dict:
         if page.evaluate(SNAPSHOT_JS, [rid, cid]) != before:
             changed = True
             break
-        if kernel_idle(page):
+        if kernel_settled(page, mark, time.monotonic() - t):
             idle_since = idle_since or time.monotonic()
-            if time.monotonic() - idle_since >= QUIET_S and time.monotonic() - t >= QUIET_S:
+            if time.monotonic() - idle_since >= QUIET_S:
                 break
         else:
             idle_since = None
     # let the kernel finish (a button may keep drawing after its first visible change)
-    wait_idle(page, timeout)
+    while time.monotonic() - t < timeout and not kernel_settled(page, mark, time.monotonic() - t):
+        page.wait_for_timeout(250)
     last, stable_since = page.evaluate(SNAPSHOT_JS, [rid, cid]), time.monotonic()
     while time.monotonic() - stable_since < 1.0 and time.monotonic() - t < timeout:
         page.wait_for_timeout(250)
@@ -615,6 +667,7 @@ def check_notebook(page, url: str, nb: Path, root_dir: Path, out: Path, runtime_
     if not rep.check(wait_idle(page, 180), "kernel reaches Idle"):
         shot(page, shots / "kernel_not_idle.png")
         return rep
+    rep.check(bool(page.evaluate(TRACK_KERNEL_JS)), "the check can follow the kernel's messages")
     ran = run_all(page, rep, args.run_timeout)
     pids = kernel_pids(runtime_dir)
     if pids:
@@ -668,6 +721,10 @@ def main(argv=None) -> int:
     ap.add_argument("--run-timeout", type=float, default=1800, help="seconds allowed for Run All Cells (default 1800: a busy machine)")
     ap.add_argument("--no-controls", action="store_true", help="run and inspect only; do not try the controls")
     args = ap.parse_args(argv)
+    missing = [p for p in args.notebooks if not Path(p).is_file()]
+    if missing:
+        ap.error(f"no such notebook: {', '.join(missing)} (the lessons: "
+                 f"{', '.join(p.relative_to(ROOT).as_posix() for p in lessons())})")
 
     try:
         from playwright.sync_api import sync_playwright

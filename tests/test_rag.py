@@ -148,7 +148,8 @@ def test_retrieval_quality_on_eval_set(rag):
 def test_conflict_resolved_by_date(rag):
     r = rag.retrieve("What's our refund policy for enterprise customers?", top_k=4)
     assert {h.chunk.doc_id for h in r.hits} == {"kb-002"} and any(h.chunk.doc_id == "kb-001" for h in r.dropped)
-    assert r.conflict_notes and "newer" in r.conflict_notes[0] and "newest date wins" in CONFLICT_RULE
+    assert r.conflict_notes and "latest date wins" in r.conflict_notes[0] and "left out: kb-001" in r.conflict_notes[0]
+    assert "newest date wins" in CONFLICT_RULE
     raw = RAGPipeline(resolve_conflicts=False)
     assert "kb-001" in raw.retrieve("What's our refund policy for enterprise customers?", top_k=4).doc_ids
 

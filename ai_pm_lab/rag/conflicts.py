@@ -29,7 +29,7 @@ def _require_rule(rule: str) -> str:
 
 
 def _newest(docs) -> object:
-    return max(docs, key=lambda d: (d.date, d.id))
+    return max(docs, key=lambda d: (d.date or "", d.id))
 
 
 def winners(docs, rule: str) -> list:
@@ -46,7 +46,7 @@ def winners(docs, rule: str) -> list:
     by_scope: dict[str, list] = {}
     for d in docs:
         by_scope.setdefault(d.scope, []).append(d)
-    return sorted((_newest(group) for group in by_scope.values()), key=lambda d: (d.date, d.id), reverse=True)
+    return sorted((_newest(group) for group in by_scope.values()), key=lambda d: (d.date or "", d.id), reverse=True)
 
 
 def apply_conflict_rule(hits, documents: dict, rule: str = "newest") -> tuple[list, list, list]:
@@ -68,7 +68,7 @@ def apply_conflict_rule(hits, documents: dict, rule: str = "newest") -> tuple[li
         out |= set(docs) - keep_ids
         described = ", ".join(f"{d.id} ({d.date or 'undated'}, for {d.scope})" for d in keep)
         left = ", ".join(sorted(set(docs) - keep_ids)) or "none"
-        notes.append(f"'{topic}' ({rule}): using {described}; left out: {left}.")
+        notes.append(f"'{topic}' ({rule}: {RULES[rule]}): using {described}; left out: {left}.")
     kept = [h for h in hits if getattr(h, "chunk", h).doc_id not in out]
     dropped = [h for h in hits if getattr(h, "chunk", h).doc_id in out]
     return kept, dropped, notes

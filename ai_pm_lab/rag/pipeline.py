@@ -18,6 +18,7 @@ from ai_pm_lab.llm.backends import get_backend
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.rag import search
 from ai_pm_lab.rag.chunking import Chunk, chunk_documents
+from ai_pm_lab.rag.conflicts import apply_conflict_rule
 from ai_pm_lab.rag.documents import KnowledgeBaseError, LoadReport, kb_folder, load_folder
 from ai_pm_lab.rag.gate import Gate, default_gate
 from ai_pm_lab.rag.log import EventLog, answer_event
@@ -104,27 +105,8 @@ class RAGAnswer:
 
 
 def resolve_conflicts(hits, documents: dict) -> tuple[list, list, list]:
-    """Apply CONFLICT_RULE: (kept hits, superseded hits, one note per conflict)."""
-    by_topic: dict[str, set] = {}
-    for h in hits:
-        doc = documents.get(h.chunk.doc_id)
-        topic = doc.topic if doc is not None else h.chunk.doc_id
-        by_topic.setdefault(topic, set()).add(h.chunk.doc_id)
-    losers, notes = set(), []
-    for topic, ids in by_topic.items():
-        if len(ids) < 2:
-            continue
-        ranked = sorted(ids, key=lambda i: (documents[i].date if i in documents else "", i), reverse=True)
-        winner = ranked[0]
-        for old in ranked[1:]:
-            losers.add(old)
-            notes.append(
-                f"{old} ({documents[old].date or 'undated'}) and {winner} ({documents[winner].date or 'undated'}) "
-                f"both cover '{topic}': using {winner}, the newer one."
-            )
-    kept = [h for h in hits if h.chunk.doc_id not in losers]
-    dropped = [h for h in hits if h.chunk.doc_id in losers]
-    return kept, dropped, notes
+    """Apply CONFLICT_RULE, the "newest" rule of ``rag.conflicts``: (kept hits, superseded hits, one note per conflict)."""
+    return apply_conflict_rule(hits, documents, "newest")
 
 
 def extract_citations(text: str, known_ids) -> list[str]:

@@ -396,7 +396,7 @@ LAYOUT_JS = """(rid) => {
     }
   }
   const text = root.innerText || '';
-  const decimals = Array.from(new Set(text.match(/(?<![\\d.])\\d[\\d,]*\\.\\d{5,}(?![\\d])/g) || [])).slice(0, 10);
+  const decimals = Array.from(new Set(text.match(/(?<![\\d.$])\\d[\\d,]*\\.\\d{5,}(?![\\d])/g) || [])).slice(0, 10);
   const lone = [];
   for (const line of text.split('\\n')) {
     if (!/\\p{Extended_Pictographic}/u.test(line)) continue;
@@ -422,7 +422,7 @@ OUTPUTS_JS = """() => {
       }
       if (fb.test(t) && !out.querySelector('.jupyter-widgets')) fallbacks.push({cell: ci, text: t.slice(0, 200)});
       if (!out.closest('.jupyter-widgets') && !out.querySelector('.jupyter-widgets')) {
-        const d = t.match(/(?<![\\d.])\\d[\\d,]*\\.\\d{5,}(?![\\d])/g);
+        const d = t.match(/(?<![\\d.$])\\d[\\d,]*\\.\\d{5,}(?![\\d])/g);
         if (d) decimals.push({cell: ci, values: Array.from(new Set(d)).slice(0, 5)});
       }
     });

@@ -1,0 +1,96 @@
+"""Tables a PM can read: in a notebook every DataFrame shows rates as percentages, money as dollars, and other
+decimals only to the digits that matter (the data itself is never changed; only what the notebook shows).
+
+``import ai_pm_lab`` switches this on in a running notebook kernel; ``use_readable_tables(False)`` switches it off."""
+from __future__ import annotations
+
+import math
+import sys
+
+import pandas as pd
+
+# A float column whose name holds one of these words, and whose values all lie in [0, 1], is a rate: 0.3333 -> 33.3%.
+RATE_WORDS = ("rate", "share", "accuracy", "recall", "precision", "hit", "coverage", "fraction", "pct", "percent",
+              "f1", "agreement")
+# A float column whose name holds one of these words is money in US dollars: 1200 -> $1,200.00, 0.000115 -> $0.000115.
+MONEY_WORDS = ("usd", "cost", "price", "per_query", "per_call", "per_day", "per_month", "per_year", "spend", "bill",
+               "budget", "$")
+MISSING = "–"
+
+
+def column_kind(name, values: pd.Series) -> str:
+    """'rate', 'money' or 'number' for a float column, from its name and values."""
+    label = str(name).lower()
+    finite = values[pd.notna(values)]
+    if any(w in label for w in RATE_WORDS) and ((finite >= 0) & (finite <= 1)).all():
+        return "rate"
+    if any(w in label for w in MONEY_WORDS):
+        return "money"
+    return "number"
+
+
+def format_rate(v: float) -> str:
+    """0.3333 -> '33.3%', 0.5 -> '50%'."""
+    text = f"{v * 100:.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + "%"
+
+
+def format_money(v: float) -> str:
+    """Dollars: cents from one cent up ('$1,200.00'), three significant digits below ('$0.000115'), '$0' for zero."""
+    if v == 0:
+        return "$0"
+    sign = "-" if v < 0 else ""
+    v = abs(v)
+    if v >= 0.01:
+        return f"{sign}${v:,.2f}"
+    decimals = 2 - math.floor(math.log10(v))
+    return f"{sign}${v:.{decimals}f}"
+
+
+def number_decimals(values: pd.Series) -> int:
+    """Decimals that give the column's smallest non-zero value two significant digits (0 to 4)."""
+    finite = values[pd.notna(values) & (values != 0)].abs()
+    finite = finite[finite != math.inf]
+    if finite.empty or (finite == finite.round()).all():
+        return 0
+    return max(0, min(4, 1 - math.floor(math.log10(finite.min()))))
+
+
+def readable(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` for display, its float columns as text: rates as %, money as $, other decimals rounded."""
+    out = df.copy()
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
+        if not pd.api.types.is_float_dtype(col):
+            continue
+        kind = column_kind(df.columns[i], col)
+        if kind == "rate":
+            fmt = format_rate
+        elif kind == "money":
+            fmt = format_money
+        else:
+            decimals = number_decimals(col)
+            fmt = f"{{:,.{decimals}f}}".format
+        out.isetitem(i, col.map(lambda v: MISSING if pd.isna(v) else fmt(v)).astype(object))
+    return out
+
+
+def _html(df: pd.DataFrame):
+    try:
+        return readable(df)._repr_html_()
+    except Exception:  # noqa: BLE001 - an odd table is shown as pandas shows it rather than not at all
+        return df._repr_html_()
+
+
+def use_readable_tables(on: bool = True) -> bool:
+    """Show every DataFrame in this notebook through ``readable`` (on) or as pandas does (off); False outside IPython."""
+    ipython = sys.modules.get("IPython")  # only a running IPython has imported it; never import it here
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return False
+    formatter = shell.display_formatter.formatters["text/html"]
+    if on:
+        formatter.for_type(pd.DataFrame, _html)
+    else:
+        formatter.pop(pd.DataFrame, None)
+    return True

@@ -1,0 +1,78 @@
+"""Tables as a notebook shows them (ai_pm_lab.tables): rates as %, money as $, no raw long decimals; data untouched."""
+import re
+import sys
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+from IPython.core.formatters import HTMLFormatter
+
+from ai_pm_lab import tables
+
+RAW_DECIMAL = re.compile(r"(?<![\d.$])\d[\d,]*\.\d{5,}(?!\d)")  # what the real-browser check warns about
+
+
+def test_rates_money_and_numbers_are_formatted_by_column():
+    df = pd.DataFrame({"model": ["a", "b", "c"], "hallucination_rate": [1 / 3, 0.0, 1.0],
+                       "per_query": [0.000115, 0.0126953125, 0.0], "per_month": [1200.0, 34.5, 0.0],
+                       "latency_s": [1.23456, 0.5, 2.0], "tokens": [12, 30, 7], "mrr": [0.94, 0.8666, 0.1]})
+    shown = tables.readable(df)
+    assert shown["hallucination_rate"].tolist() == ["33.3%", "0%", "100%"]
+    assert shown["per_query"].tolist() == ["$0.000115", "$0.01", "$0"]
+    assert shown["per_month"].tolist() == ["$1,200.00", "$34.50", "$0"]
+    assert shown["latency_s"].tolist() == ["1.23", "0.50", "2.00"]
+    assert shown["mrr"].tolist() == ["0.94", "0.87", "0.10"]
+    assert shown["tokens"].tolist() == [12, 30, 7]  # integers stay as they are
+    assert df["hallucination_rate"].iloc[0] == 1 / 3  # the data itself is never changed
+
+
+def test_a_rate_word_with_values_above_one_is_not_a_percentage():
+    df = pd.DataFrame({"hits": [3.0, 5.0], "share_of_budget_usd": [250.0, 0.5]})
+    shown = tables.readable(df)
+    assert shown["hits"].tolist() == ["3", "5"]
+    assert shown["share_of_budget_usd"].tolist() == ["$250.00", "$0.50"]
+
+
+def test_missing_values_duplicate_names_and_tiny_numbers():
+    df = pd.DataFrame([[np.nan, 0.5, 0.000123], [0.25, np.nan, 0.5]], columns=["recall", "recall", "score"])
+    shown = tables.readable(df)
+    assert shown.iloc[:, 0].tolist() == ["–", "25%"]
+    assert shown.iloc[:, 1].tolist() == ["50%", "–"]
+    assert shown.iloc[:, 2].tolist() == ["0.0001", "0.5000"]
+
+
+def test_no_raw_long_decimals_in_the_html():
+    df = pd.DataFrame({"accuracy": np.linspace(0, 1, 7), "cost_usd": np.linspace(0, 0.001, 7),
+                       "z": np.linspace(-1, 1, 7) / 3})
+    raw = df._repr_html_()
+    assert RAW_DECIMAL.search(raw)  # the check below can fail: pandas alone shows 0.166667
+    assert not RAW_DECIMAL.search(tables.readable(df)._repr_html_())
+
+
+@pytest.fixture
+def fake_notebook(monkeypatch):
+    """A running IPython as far as use_readable_tables can tell: IPython imported, get_ipython() a shell."""
+    formatter = HTMLFormatter()
+    shell = types.SimpleNamespace(display_formatter=types.SimpleNamespace(formatters={"text/html": formatter}))
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    return formatter
+
+
+def test_switched_on_in_a_notebook_and_off_again(fake_notebook):
+    df = pd.DataFrame({"refusal_rate": [0.333333, 0.5]})
+    assert tables.use_readable_tables() is True
+    assert "33.3%" in fake_notebook(df) and "0.333333" not in fake_notebook(df)
+    assert tables.use_readable_tables(False) is True
+    assert "0.333333" in fake_notebook(df)  # pandas' own _repr_html_ takes over again
+
+
+def test_outside_a_notebook_nothing_is_switched_on(monkeypatch):
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: None))
+    assert tables.use_readable_tables() is False
+
+
+def test_an_odd_table_is_still_shown(fake_notebook, monkeypatch):
+    tables.use_readable_tables()
+    monkeypatch.setattr(tables, "readable", lambda df: 1 / 0)
+    assert "<table" in fake_notebook(pd.DataFrame({"x": [0.5]}))

@@ -129,17 +129,33 @@ from ai_pm_lab.checks import week03  # noqa: E402
 EF = pd.DataFrame({"param": [4, 8, 16, 32], "recall@k": [0.71, 0.9, 0.96, 0.99], "ms/query": [0.02, 0.03, 0.05, 0.09]})
 
 
+def ef(choice, why="the smallest setting that meets the recall bar"):
+    return dict(choice=choice, why=why)
+
+
 def test_ef_search_right_choice_passes():
-    assert week03.cheapest_setting(EF, 16).passed
+    assert week03.cheapest_setting(EF, ef(16)).passed and week03.cheapest_setting(EF, ef("16")).passed
+
+
+def test_ef_search_answer_moves_with_the_data():
+    faster_index = EF.assign(**{"recall@k": [0.71, 0.95, 0.96, 0.99]})
+    assert week03.cheapest_setting(faster_index, ef(8)).passed and not week03.cheapest_setting(faster_index, ef(16)).passed
+
+
+def test_ef_search_needs_the_decision_form():
+    for bad in (16, None, ef(12), ef(16, why="")):
+        result = week03.cheapest_setting(EF, bad)
+        assert not result.passed and ("dict(choice" in result.message or "listed options" in result.message
+                                      or "`why`" in result.message), bad
 
 
 def test_ef_search_too_high_names_latency():
-    result = week03.cheapest_setting(EF, 32)
+    result = week03.cheapest_setting(EF, ef(32))
     assert not result.passed and "0.09 ms" in result.message and "latency" in result.message
 
 
 def test_ef_search_too_low_names_the_quality_bar():
-    result = week03.cheapest_setting(EF, 8)
+    result = week03.cheapest_setting(EF, ef(8))
     assert not result.passed and "0.90" in result.message and "below the 0.95 bar" in result.message
 
 

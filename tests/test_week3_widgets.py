@@ -99,5 +99,5 @@ def test_check_cheapest_setting():
 
     sweep = pd.DataFrame({"param": [1, 4, 16, 64], "recall@k": [0.3, 0.8, 0.96, 0.99]})
     assert not checks.cheapest_setting(sweep, None).passed
-    assert not checks.cheapest_setting(sweep, 64).passed
-    assert checks.cheapest_setting(sweep, 16).passed
+    assert not checks.cheapest_setting(sweep, dict(choice=64, why="more recall is always better")).passed
+    assert checks.cheapest_setting(sweep, dict(choice=16, why="smallest that reaches 0.95 recall")).passed

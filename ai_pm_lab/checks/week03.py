@@ -90,27 +90,34 @@ def recall(approx_ids, exact_ids, value):
                  hint="For each query count how many ids appear in both rows (a set intersection); divide the total by queries × k.")
 
 
-def cheapest_setting(sweep, value, target: float = 0.95):
-    """Exercise 3.5 (decision): the smallest efSearch whose measured recall@10 reaches the target."""
+def cheapest_setting(sweep, decision, target: float = 0.95):
+    """Exercise 3.5 (decision): the smallest efSearch whose measured recall@10 reaches the target.
+
+    ``decision`` is ``dict(choice=..., why=...)`` with ``choice`` one of the measured efSearch values."""
+    name = "3.5 cheapest setting that meets the bar"
+    if not hasattr(sweep, "columns") or not {"param", "recall@k"} <= set(sweep.columns):
+        return check(name, lambda: False, hint="First measure `sweep`: one row per efSearch with its recall@k.")
+    rows = {str(int(r["param"])): r for _, r in sweep.iterrows()}
     ok_rows = sweep[sweep["recall@k"] >= target]
-    expected = int(ok_rows["param"].min()) if len(ok_rows) else None
-    hint = f"Which settings reach recall@k ≥ {target}? Of those, which one answers fastest?"
-    try:
-        mine = sweep[sweep["param"] == int(value)]
-        if len(mine) and expected is not None and int(value) != expected:
-            r, best = mine.iloc[0], ok_rows[ok_rows["param"] == expected].iloc[0]
-            if int(value) > expected:
-                hint = (f"efSearch = {int(value)} takes {r['ms/query']:.2f} ms per query against {best['ms/query']:.2f} ms "
-                        f"at {expected}, which already meets recall ≥ {target}: you would pay latency on every search "
-                        "for recall nobody asked for.")
-            else:
-                hint = (f"efSearch = {int(value)} is fast, but its recall@10 is {r['recall@k']:.2f}, below the {target} bar: "
-                        "users would miss true neighbours. Speed does not count until the quality bar is met.")
-    except (TypeError, ValueError, KeyError):
-        pass
-    return check("3.5 cheapest setting that meets the bar", lambda: value is not None and expected is not None and int(value) == expected,
-                 success=f"efSearch = {expected}: the fastest setting that still meets recall ≥ {target}.",
-                 hint=hint)
+    want = str(int(ok_rows["param"].min())) if len(ok_rows) else None
+    if isinstance(decision, dict) and isinstance(decision.get("choice"), float) and decision["choice"].is_integer():
+        decision = {**decision, "choice": int(decision["choice"])}
+    choice, problem = read_decision(decision, list(rows))
+    if want is None:
+        problem = f"No measured setting reaches recall@k ≥ {target}: measure larger efSearch values first."
+    elif not problem and choice != want:
+        r, best = rows[choice], rows[want]
+        if int(choice) > int(want):
+            ms = (f" takes {r['ms/query']:.2f} ms per query against {best['ms/query']:.2f} ms at {want}, which"
+                  if "ms/query" in sweep.columns else f" is slower than {want}, which")
+            problem = (f"efSearch = {choice}{ms} already meets recall ≥ {target}: you would pay latency on every "
+                       "search for recall nobody asked for.")
+        else:
+            problem = (f"efSearch = {choice} is fast, but its recall@10 is {r['recall@k']:.2f}, below the {target} bar: "
+                       "users would miss true neighbours. Speed does not count until the quality bar is met.")
+    return check(name, lambda: not problem,
+                 success=f"efSearch = {want}: the fastest setting that still meets recall ≥ {target}.",
+                 hint=problem or f"Which settings reach recall@k ≥ {target}? Of those, which one answers fastest?")
 
 
 def chunk_size_choice(sweep, decision, *, bar: float = 0.95):

@@ -140,10 +140,13 @@ def test_configured_providers_are_measured_not_projected(monkeypatch):
         monkeypatch.setenv("OPENAI_API_KEY", "test-" + "key")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-" + "key")
-        assert tradeoffs.configured_providers() == ["openai", "anthropic"]
+        monkeypatch.setenv("GEMINI_BASE_URL", server.openai_base_url)
+        monkeypatch.setenv("GEMINI_API_KEY", "test-" + "key")
+        assert tradeoffs.configured_providers() == ["openai", "anthropic", "gemini"]
         table = tradeoffs.compare_models(RAGPipeline(progress=False), tradeoffs.sample_questions(1, 1), progress=False)
     measured = table[table["status"] == tradeoffs.MEASURED]
-    assert sorted(measured["provider"]) == ["anthropic", "local", "openai"]
+    assert sorted(measured["provider"]) == ["anthropic", "gemini", "local", "openai"]
+    assert "Google" in measured[measured["provider"] == "gemini"]["where the data goes"].iloc[0]
     assert (measured["errors"] == 0).all() and measured["quality"].between(0, 1).all()
     assert "locally" in measured[measured["provider"] == "openai"]["where the data goes"].iloc[0]
     projected = table[table["status"] == tradeoffs.PROJECTED]

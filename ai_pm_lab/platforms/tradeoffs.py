@@ -14,13 +14,14 @@ from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.evaluation.rag_eval import run_rag_eval
 from ai_pm_lab.llm import get_backend
+from ai_pm_lab.llm.backends import configured_backends
 from ai_pm_lab.llm.tokens import count_tokens
-from ai_pm_lab.settings import api_key, env
+from ai_pm_lab.settings import env
 from ai_pm_lab.rag import load_eval
 
 MEASURED = "measured"
 PROJECTED = "projected from the price table (not measured)"
-HOSTED = ("openai", "anthropic")  # providers the course can call; others are projected only
+HOSTED = tuple(b for b in catalog.BACKENDS if b != "local")  # hosted backends the course can call (with a key)
 
 
 def sample_questions(n_answerable: int = 4, n_unanswerable: int = 2, rows=None) -> list[dict]:
@@ -45,13 +46,8 @@ def sample_questions(n_answerable: int = 4, n_unanswerable: int = 2, rows=None) 
 
 
 def configured_providers() -> list[str]:
-    """Hosted providers this kernel can call (a key, or for OpenAI a base URL, is set)."""
-    out = []
-    if api_key("openai") or env("OPENAI_BASE_URL"):
-        out.append("openai")
-    if api_key("anthropic"):
-        out.append("anthropic")
-    return out
+    """Hosted backends this kernel can call (a key is set, or for OpenAI a base URL): OpenAI, Anthropic, Gemini."""
+    return [b for b in configured_backends() if b in HOSTED]
 
 
 def where_data_goes(provider: str) -> str:
@@ -121,7 +117,7 @@ def _projected_cost(run, info) -> float:
     return sum(costs) / len(costs) if costs else float("nan")
 
 
-def _measured_row(run, provider: str, model_id: str) -> dict:
+def _measured_row(run, provider: str, model_id: str, where: str | None = None) -> dict:
     ok = run[run["error"].isna()] if "error" in run else run
     info = catalog.find_model(model_id)
     answerable = ok[ok["answerable"].astype(bool)] if len(ok) else ok
@@ -133,7 +129,7 @@ def _measured_row(run, provider: str, model_id: str) -> dict:
             "unanswerable declined": float(unanswerable["correct"].mean()) if len(unanswerable) else float("nan"),
             "median latency (s)": float(statistics.median(ok["latency_s"])) if len(ok) else float("nan"),
             "cost per 1,000 queries ($)": float(ok["cost_usd"].mean() * 1000) if len(ok) else float("nan"),
-            "where the data goes": where_data_goes(provider)}
+            "where the data goes": where_data_goes(where or provider)}
 
 
 def compare_models(pipeline, rows=None, *, max_tokens: int = 48, include_projections: bool = True, progress: bool = True):
@@ -150,7 +146,9 @@ def compare_models(pipeline, rows=None, *, max_tokens: int = 48, include_project
     for provider in configured_providers():
         engine = get_backend(provider)
         runs[provider] = run_sample(pipeline, rows, backend=provider, max_tokens=max_tokens, progress=progress)
-        table.append(_measured_row(runs[provider], provider, engine.model))
+        # where the data goes is the price table's provider (Gemini is called through the OpenAI SDK, billed as Google)
+        table.append(_measured_row(runs[provider], provider, engine.model,
+                                   where=getattr(engine, "table_provider", None) or provider))
         measured_ids.add(engine.model)
     if include_projections:
         for info in catalog.models():

@@ -68,7 +68,7 @@ def summarize(text: str, *, max_words: int = 30, max_tokens: int = 60, backend: 
     summary_tokens = token_count(g.text, backend) if g.text.strip() else 0
     return {"summary": g.text, "source_tokens": source_tokens, "summary_tokens": summary_tokens,
             "summary_words": len(g.text.split()), "within_word_limit": len(g.text.split()) <= max_words,
-            "compression": summary_tokens / source_tokens, "model_calls": calls + 1}
+            "compression": round(summary_tokens / source_tokens, 3), "model_calls": calls + 1}
 
 
 # ---------- support-ticket classifier ----------

@@ -11,7 +11,7 @@ import pandas as pd
 
 # A float column whose name holds one of these words, and whose values all lie in [0, 1], is a rate: 0.3333 -> 33.3%.
 RATE_WORDS = ("rate", "share", "accuracy", "recall", "precision", "hit", "coverage", "fraction", "pct", "percent",
-              "f1", "agreement")
+              "f1", "agreement", "correct", "grounded", "refus", "hallucinat", "declined", "wrong answers")
 # A float column whose name holds one of these words is money in US dollars: 1200 -> $1,200.00, 0.000115 -> $0.000115.
 MONEY_WORDS = ("usd", "cost", "price", "per_query", "per_call", "per_day", "per_month", "per_year", "spend", "bill",
                "budget", "$")
@@ -47,20 +47,38 @@ def format_money(v: float) -> str:
     return f"{sign}${v:.{decimals}f}"
 
 
-def number_decimals(values: pd.Series) -> int:
-    """Decimals that give the column's smallest non-zero value two significant digits (0 to 4)."""
+def number_decimals(values: pd.Series) -> int | None:
+    """Decimals that give the column's smallest non-zero value two significant digits (0 to 4); None when its values
+    span more than a factor of 100 (a transposed or mixed table), so each value gets its own."""
     finite = values[pd.notna(values) & (values != 0)].abs()
     finite = finite[finite != math.inf]
     if finite.empty or (finite == finite.round()).all():
         return 0
+    if finite.max() / finite.min() > 100:
+        return None
     return max(0, min(4, 1 - math.floor(math.log10(finite.min()))))
 
 
+def format_number(v: float, decimals: int | None = None) -> str:
+    """A number with thousands separators; without ``decimals``, whole numbers bare and others to two significant digits."""
+    if decimals is None:
+        decimals = 0 if float(v).is_integer() else number_decimals(pd.Series([v]))
+    return f"{v:,.{decimals}f}"
+
+
 def readable(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` for display, its float columns as text: rates as %, money as $, other decimals rounded."""
+    """A copy of ``df`` for display: rates as %, money as $, other decimals rounded, timestamps to the second."""
     out = df.copy()
     for i in range(df.shape[1]):
         col = df.iloc[:, i]
+        if pd.api.types.is_datetime64_any_dtype(col):  # to the second: microseconds and time zones are noise here
+            out.isetitem(i, col.map(lambda v: MISSING if pd.isna(v) else v.strftime("%Y-%m-%d %H:%M:%S")).astype(object))
+            continue
+        if pd.api.types.is_object_dtype(col):  # mixed values (a measured dict as a column): format the floats only
+            floats = [v for v in col if isinstance(v, float)]
+            if floats:
+                out.isetitem(i, col.map(_value_formatter(df.columns[i], pd.Series(floats, dtype=float))))
+            continue
         if not pd.api.types.is_float_dtype(col):
             continue
         kind = column_kind(df.columns[i], col)
@@ -70,9 +88,28 @@ def readable(df: pd.DataFrame) -> pd.DataFrame:
             fmt = format_money
         else:
             decimals = number_decimals(col)
-            fmt = f"{{:,.{decimals}f}}".format
+            fmt = lambda v, d=decimals: format_number(v, d)  # noqa: E731
         out.isetitem(i, col.map(lambda v: MISSING if pd.isna(v) else fmt(v)).astype(object))
     return out
+
+
+def _value_formatter(name, floats: pd.Series):
+    """For a column of mixed values: floats formatted by the column's kind (numbers each to two significant digits)."""
+    kind = column_kind(name, floats)
+
+    def fmt(v):
+        if v is None:
+            return MISSING
+        if not isinstance(v, float):
+            return v
+        if pd.isna(v):
+            return MISSING
+        if kind == "rate":
+            return format_rate(v)
+        if kind == "money":
+            return format_money(v)
+        return format_number(v)
+    return fmt
 
 
 def _html(df: pd.DataFrame):

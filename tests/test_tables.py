@@ -39,7 +39,7 @@ def test_missing_values_duplicate_names_and_tiny_numbers():
     shown = tables.readable(df)
     assert shown.iloc[:, 0].tolist() == ["–", "25%"]
     assert shown.iloc[:, 1].tolist() == ["50%", "–"]
-    assert shown.iloc[:, 2].tolist() == ["0.0001", "0.5000"]
+    assert shown.iloc[:, 2].tolist() == ["0.0001", "0.50"]  # 4 decimals at most: never a raw long decimal
 
 
 def test_no_raw_long_decimals_in_the_html():
@@ -76,3 +76,23 @@ def test_an_odd_table_is_still_shown(fake_notebook, monkeypatch):
     tables.use_readable_tables()
     monkeypatch.setattr(tables, "readable", lambda df: 1 / 0)
     assert "<table" in fake_notebook(pd.DataFrame({"x": [0.5]}))
+
+
+def test_timestamps_show_to_the_second():
+    df = pd.DataFrame({"time": pd.to_datetime(["2026-11-26 18:55:30.259817+00:00", None], utc=True)})
+    assert tables.readable(df)["time"].tolist() == ["2026-11-26 18:55:30", "–"]
+
+
+def test_mixed_columns_format_only_their_floats():
+    measured = pd.Series({"points": 71, "reopen (ms)": 6.708893, "folder size (KB)": 364.574219, "same": True,
+                          "ids": [4, 1], "note": "kept"}).to_frame("measured")
+    assert tables.readable(measured)["measured"].tolist() == [71, "6.7", "365", True, [4, 1], "kept"]
+    pii = pd.DataFrame({"type": ["EMAIL", "NAME"], "recall": [0.857143, None]}, dtype=object)
+    assert tables.readable(pii)["recall"].tolist() == ["85.7%", "–"]
+
+
+def test_a_column_spanning_orders_of_magnitude_formats_each_value():
+    plans = pd.DataFrame({"weeks": [26.0, 2.0], "cost ($)": [456000.0, 16000.0], "chance": [0.25, 0.9992],
+                          "per query": [0.0, 0.000180]}).T  # a transposed table: each column mixes units
+    assert tables.readable(plans)[0].tolist() == ["26", "456,000", "0.25", "0"]
+    assert tables.readable(plans)[1].tolist() == ["2", "16,000", "1.00", "0.0002"]

@@ -54,8 +54,8 @@ def token_report(text: str, backend: str | None = None) -> dict:
     words = len(text.split())
     window = engine.context_window
     return {"model": engine.model, "tokens": tokens, "words": words, "characters": len(text),
-            "words_per_token": words / tokens if tokens else float("nan"), "window": window,
-            "share_of_window": tokens / window}
+            "words_per_token": round(words / tokens, 2) if tokens else float("nan"), "window": window,
+            "share_of_window": round(tokens / window, 4)}
 
 
 def model_windows(backend: str | None = None):

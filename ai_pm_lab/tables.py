@@ -63,7 +63,10 @@ def format_number(v: float, decimals: int | None = None) -> str:
     """A number with thousands separators; without ``decimals``, whole numbers bare and others to two significant digits."""
     if decimals is None:
         decimals = 0 if float(v).is_integer() else number_decimals(pd.Series([v]))
-    return f"{v:,.{decimals}f}"
+    text = f"{v:,.{decimals}f}"
+    if v != 0 and float(text.replace(",", "")) == 0:  # 0.000013 is not zero: say how small instead
+        return ("-" if v < 0 else "") + "<" + f"{10 ** -decimals:.{decimals}f}" if decimals else text
+    return text
 
 
 def readable(df: pd.DataFrame) -> pd.DataFrame:

@@ -96,3 +96,8 @@ def test_a_column_spanning_orders_of_magnitude_formats_each_value():
                           "per query": [0.0, 0.000180]}).T  # a transposed table: each column mixes units
     assert tables.readable(plans)[0].tolist() == ["26", "456,000", "0.25", "0"]
     assert tables.readable(plans)[1].tolist() == ["2", "16,000", "1.00", "0.0002"]
+
+
+def test_a_tiny_number_never_shows_as_zero():
+    latency = pd.DataFrame({"p95 latency (s)": [0.000013, 1.83, 0.0]})
+    assert tables.readable(latency)["p95 latency (s)"].tolist() == ["<0.0001", "1.8", "0"]

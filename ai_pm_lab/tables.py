@@ -11,7 +11,7 @@ import pandas as pd
 
 # A float column whose name holds one of these words, and whose values all lie in [0, 1], is a rate: 0.3333 -> 33.3%.
 RATE_WORDS = ("rate", "share", "accuracy", "recall", "precision", "hit", "coverage", "fraction", "pct", "percent",
-              "f1", "agreement", "correct", "grounded", "refus", "hallucinat", "declined", "wrong answers")
+              "f1", "agreement", "correct", "grounded", "refus", "hallucinat", "declined", "wrong answers", "stage")
 # A float column whose name holds one of these words is money in US dollars: 1200 -> $1,200.00, 0.000115 -> $0.000115.
 MONEY_WORDS = ("usd", "cost", "price", "per_query", "per_call", "per_day", "per_month", "per_year", "spend", "bill",
                "budget", "$")

@@ -2,6 +2,7 @@
 import os
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 
 from ai_pm_lab.cost import reset_spend
@@ -24,6 +25,7 @@ def clean_env(monkeypatch, tmp_path):
     yield
     reset_backends()
     reset_spend()
+    plt.close("all")  # a notebook's inline backend closes each figure it shows; headless pyplot keeps them open
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
 """RAG evaluation harness, LLM judge and threshold widget: real state from scripted model replies; bad input errors."""
+import warnings
+
 import pandas as pd
 import pytest
 
@@ -94,3 +96,21 @@ def test_threshold_widget_driven_headlessly():
         ThresholdWidget(y, [1.2, 0, 0, 0, 0])
     with pytest.raises(ValueError, match="5 values and scores has 4"):
         ThresholdWidget(y, s[:4])
+
+
+def test_harness_announces_failures_unless_the_caller_records_them():
+    from ai_pm_lab.evaluation.harness import HarnessWarning, run_harness
+
+    def call(item):
+        if not item["q"].strip():
+            raise ValueError("question is empty")
+        return {"answer": item["q"].upper()}
+
+    items = [{"q": "hi"}, {"q": " "}]
+    with pytest.warns(HarnessWarning, match="1 of 2 items failed"):
+        out = run_harness(items, call, progress=False)
+    assert out["error"].isna().tolist() == [True, False] and out["error"].iloc[1] == "ValueError: question is empty"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet = run_harness(items, call, progress=False, warn=False)
+    assert quiet["error"].iloc[1] == out["error"].iloc[1] and quiet["error"].isna().tolist() == [True, False]

@@ -1,6 +1,7 @@
 """Week 6 operations: the served assistant, a simulated day, user outcomes and the dashboard's metric functions,
 checked against hand-computed cases and edge cases (empty traffic, no answers, one class only)."""
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -104,7 +105,9 @@ def test_serve_records_errors_and_rejects_empty_traffic(assistant):
         {"question": "How long do I have to ask for a refund?", "should_answer": True, "gold": "30 days", "intent": "a"},
         {"question": "   ", "should_answer": False, "gold": "", "intent": "b"},
     ])
-    served = traffic.serve(assistant, requests, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the error row is the record: no HarnessWarning box in the notebook on top
+        served = traffic.serve(assistant, requests, progress=False)
     assert served["status"].tolist() == ["correct", "error"]
     assert served.loc[1, "prompt_tokens"] == 0 and served.loc[1, "error"].startswith("ValueError")
     with pytest.raises(ValueError, match="No requests"):

@@ -43,7 +43,8 @@ def serve_faq(faq: KeywordFAQ, requests: pd.DataFrame, *, desc: str = "Keyword F
     """The keyword FAQ over the same requests, scored by the same rules as the AI (week-6 score_reply)."""
     if not isinstance(faq, KeywordFAQ):
         raise TypeError(f"faq must be a KeywordFAQ, not {type(faq).__name__}.")
-    out = run_harness(requests.to_dict("records"), faq.handle, score_reply, desc=desc, progress=progress)
+    out = run_harness(requests.to_dict("records"), faq.handle, score_reply, desc=desc, progress=progress,
+                      warn=False)  # failures become 'error' rows, as in traffic.serve
     failed = out[ERROR_COLUMN].notna()
     for col, value in {"status": "error", "handled_correctly": False, "refused": False, "latency_s": 0.0,
                        "cost_usd": 0.0, "answer": ""}.items():

@@ -27,12 +27,13 @@ def _as_row(value, what: str) -> dict:
 
 
 def run_harness(items: Iterable[Mapping], call: Callable, score: Callable | None = None, *, desc: str = "Running",
-                progress: bool = True) -> pd.DataFrame:
+                progress: bool = True, warn: bool = True) -> pd.DataFrame:
     """Run ``call(item)`` (and ``score(item, result)``) for every item; one row each, errors recorded, never raised.
 
     A row holds the item's fields, then the call's fields (a dict, or one value under ``result``), then the score's
     (a dict, or one value under ``score``), then ``error``: None, or "ErrorType: message" when the call or the scorer
-    raised (a call may also report its own ``error`` field). Failed items are announced with a HarnessWarning."""
+    raised (a call may also report its own ``error`` field). Failed items are announced with a HarnessWarning unless ``warn``
+    is False (for callers that turn each failure into a row of their own, such as a day of traffic)."""
     if not callable(call):
         raise TypeError(f"call must be a function of one item, not {type(call).__name__}.")
     if score is not None and not callable(score):
@@ -56,7 +57,7 @@ def run_harness(items: Iterable[Mapping], call: Callable, score: Callable | None
             row[ERROR_COLUMN] = f"{type(exc).__name__}: {exc}"
             failed.append(row[ERROR_COLUMN])
         rows.append(row)
-    if failed:
+    if failed and warn:
         warnings.warn(f"{desc}: {len(failed)} of {len(items)} items failed (see the 'error' column); first: {failed[0]}",
                       HarnessWarning, stacklevel=2)
     df = pd.DataFrame(rows)

@@ -11,7 +11,8 @@ the notebooks named on the command line):
   and that no widget sits in an error state (a "⚠️" message) once the notebook has run;
 * tries every control of every widget (slider, dropdown, toggle buttons, checkbox, radio, button): each must either
   change what the widget shows (text, images, enabled state; the control's own readout does not count) or be
-  visibly disabled;
+  visibly disabled. "No change" is decided only after the kernel has finished every message the control sent it
+  (followed through the kernel connection's messages, so a busy machine cannot make a slow control look dead);
 * checks that no widget label, readout, button or dropdown text is cut off (scrollWidth > clientWidth with hidden
   overflow), that no word breaks across two lines, that widgets show no raw long decimals (0.333333), and that
   every emoji mark has words beside it (where no emoji font is installed the mark is an empty box);

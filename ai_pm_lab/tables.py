@@ -47,6 +47,11 @@ def format_money(v: float) -> str:
     return f"{sign}${v:.{decimals}f}"
 
 
+def _two_significant(smallest: float) -> int:
+    """Decimals that show ``smallest`` (> 0) to two significant digits, 0 to 4."""
+    return max(0, min(4, 1 - math.floor(math.log10(smallest))))
+
+
 def number_decimals(values: pd.Series) -> int | None:
     """Decimals that give the column's smallest non-zero value two significant digits (0 to 4); None when its values
     span more than a factor of 100 (a transposed or mixed table), so each value gets its own."""
@@ -56,17 +61,26 @@ def number_decimals(values: pd.Series) -> int | None:
         return 0
     if finite.max() / finite.min() > 100:
         return None
-    return max(0, min(4, 1 - math.floor(math.log10(finite.min()))))
+    return _two_significant(finite.min())
 
 
 def format_number(v: float, decimals: int | None = None) -> str:
     """A number with thousands separators; without ``decimals``, whole numbers bare and others to two significant digits."""
     if decimals is None:
-        decimals = 0 if float(v).is_integer() else number_decimals(pd.Series([v]))
+        decimals = 0 if float(v).is_integer() or not math.isfinite(v) else _two_significant(abs(v))
     text = f"{v:,.{decimals}f}"
-    if v != 0 and float(text.replace(",", "")) == 0:  # 0.000013 is not zero: say how small instead
-        return ("-" if v < 0 else "") + "<" + f"{10 ** -decimals:.{decimals}f}" if decimals else text
+    if decimals and v != 0 and float(text.replace(",", "")) == 0:  # 0.000013 is not zero: say how small instead
+        return ("-" if v < 0 else "") + "<" + f"{10 ** -decimals:.{decimals}f}"
     return text
+
+
+def _formatter(kind: str, decimals: int | None = None):
+    """The function that formats one value of a column of this kind (numbers: ``decimals``, or each its own)."""
+    if kind == "rate":
+        return format_rate
+    if kind == "money":
+        return format_money
+    return lambda v: format_number(v, decimals)
 
 
 def readable(df: pd.DataFrame) -> pd.DataFrame:
@@ -85,33 +99,21 @@ def readable(df: pd.DataFrame) -> pd.DataFrame:
         if not pd.api.types.is_float_dtype(col):
             continue
         kind = column_kind(df.columns[i], col)
-        if kind == "rate":
-            fmt = format_rate
-        elif kind == "money":
-            fmt = format_money
-        else:
-            decimals = number_decimals(col)
-            fmt = lambda v, d=decimals: format_number(v, d)  # noqa: E731
+        fmt = _formatter(kind, number_decimals(col) if kind == "number" else None)
         out.isetitem(i, col.map(lambda v: MISSING if pd.isna(v) else fmt(v)).astype(object))
     return out
 
 
 def _value_formatter(name, floats: pd.Series):
     """For a column of mixed values: floats formatted by the column's kind (numbers each to two significant digits)."""
-    kind = column_kind(name, floats)
+    fmt_float = _formatter(column_kind(name, floats))
 
     def fmt(v):
         if v is None:
             return MISSING
         if not isinstance(v, float):
             return v
-        if pd.isna(v):
-            return MISSING
-        if kind == "rate":
-            return format_rate(v)
-        if kind == "money":
-            return format_money(v)
-        return format_number(v)
+        return MISSING if pd.isna(v) else fmt_float(v)
     return fmt
 
 

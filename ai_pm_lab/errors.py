@@ -9,6 +9,14 @@ class CourseError(Exception):
     """Base class for every error the course package raises on purpose."""
 
 
+class InputError(CourseError, ValueError):
+    """A value a learner passed is wrong (empty, out of range, unknown name, unreadable file); the message says the fix."""
+
+
+class InputTypeError(CourseError, TypeError):
+    """A value a learner passed has the wrong type (None, a number for text, ...); the message says what to pass."""
+
+
 class ConfigurationError(CourseError, ValueError):
     """A setting, backend name, model id or key is missing or wrong."""
 

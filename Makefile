@@ -28,6 +28,7 @@ lab: setup
 test: setup browser-deps
 	$(BIN)/python tools/make_exercises.py --check
 	$(BIN)/python tools/strip_outputs.py --check
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	AI_PM_LAB_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q tests --ignore=tests/test_browser_lab.py
 	@mkdir -p build; echo "Real-browser test of every lesson: started beside the notebooks (log: build/browser-test.txt)"

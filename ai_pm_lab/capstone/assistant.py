@@ -13,12 +13,13 @@ CONFIG = AssistantConfig(name="capstone", template="grounded", top_k=3, max_toke
 NO_RESULTS = "No results."
 
 
-def build_pipeline(documents, *, additions=None, progress: bool = False) -> RAGPipeline:
-    """The RAG pipeline over ``documents`` (a folder, or a list of files/folders) plus an ``additions`` folder, if given."""
+def build_pipeline(documents, *, additions=None, gate="default", progress: bool = False) -> RAGPipeline:
+    """The RAG pipeline over ``documents`` (a folder, or a list of files/folders) plus an ``additions`` folder, if given;
+    ``gate`` is its answerability gate ('default': the shipped one; or a Gate, e.g. one calibrated on your folder)."""
     docs = list(documents) if isinstance(documents, (list, tuple)) else [documents]
     if additions is not None:
         docs.append(str(additions))
-    return RAGPipeline(docs, progress=progress)
+    return RAGPipeline(docs, progress=progress, gate=gate)
 
 
 def build_assistant(pipeline: RAGPipeline, *, log=None, replay: ReplayGenerator | None = None,

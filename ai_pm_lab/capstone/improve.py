@@ -11,8 +11,9 @@ import pandas as pd
 
 from ai_pm_lab.capstone.assistant import build_assistant, build_pipeline
 from ai_pm_lab.capstone.launch import HANDLED, evaluate, metrics
+from ai_pm_lab.capstone.samples import ADDITIONS_DIR, QUESTIONS_FILE
 from ai_pm_lab.text import STOPWORDS
-from ai_pm_lab.rag.documents import KnowledgeBaseError, load_folder
+from ai_pm_lab.rag.documents import load_folder
 from ai_pm_lab.rag.log import read_log
 from ai_pm_lab import embeddings
 
@@ -90,20 +91,51 @@ def relabel(day: pd.DataFrame, gap_rows) -> pd.DataFrame:
     return out
 
 
+NOT_RUN = "not run yet"
+IMPROVEMENT_COLUMNS = ["before", "after", "change"]
+GAP_COLUMNS = ["question", "before", "after", "correct before", "correct after"]
+
+
+def improvement_status(project) -> str:
+    """Whether the improvement loop can run on this project, and if not, what to do so it can."""
+    additions = getattr(project, "additions", None)
+    if not additions or not Path(additions).is_dir():
+        return (f"{NOT_RUN}: there is no {ADDITIONS_DIR}/ folder yet. To run it, write a document that answers your "
+                f"biggest content gap (see the table above) into <your folder>/{ADDITIONS_DIR}/ (any .md, .txt, .pdf, "
+                f".docx or .html), add the questions it answers to {QUESTIONS_FILE} with their answers and its file "
+                "name in the source column, then rerun this notebook.")
+    if not project.gap_rows:
+        return (f"{NOT_RUN}: nothing to measure the addition on. In {QUESTIONS_FILE}, add the questions your new "
+                f"document in {ADDITIONS_DIR}/ answers, with the answer and its file name in the source column, then rerun.")
+    return f"ready: {ADDITIONS_DIR}/ and {len(project.gap_rows)} gap question(s) to measure it on"
+
+
+def additions_report(project):
+    """What the loader makes of the project's additions/ folder (a LoadReport), or None when there is none yet."""
+    additions = getattr(project, "additions", None)
+    return load_folder(additions) if additions and Path(additions).is_dir() else None
+
+
+def not_run(status: str) -> dict:
+    """The improvement loop's result when it could not run: the same keys, empty tables, and the status saying why."""
+    return {"ran": False, "status": status, "after": None, "pipeline": None, "added": [],
+            "table": pd.DataFrame(columns=IMPROVEMENT_COLUMNS, dtype=float).rename_axis("measure"),
+            "gap": pd.DataFrame(columns=GAP_COLUMNS), "day_before": None, "day_after": None, "test_after": None}
+
+
 def improvement_loop(project, before_assistant, *, before_eval: pd.DataFrame | None = None, log=None,
                      progress: bool = True) -> dict:
     """Add the project's additions, re-index, re-run the same questions and the same day; before vs after, measured.
 
-    Returns a dict: 'after' (the new assistant), 'table' (before/after/change), 'gap' and 'day' (per-request tables)."""
-    if not project.additions or not Path(project.additions).is_dir():
-        raise KnowledgeBaseError("There is no additions/ folder yet: write a document that answers your biggest gap "
-                                 "into <your folder>/additions/ (any .md, .txt, .pdf, .docx or .html), then run again.")
+    Returns a dict: 'ran', 'status', 'after' (the new assistant), 'table' (before/after/change), 'gap' and 'day'
+    (per-request tables). With no additions/ folder (or no gap questions to measure on) nothing runs: 'ran' is False,
+    the tables are empty and 'status' says "not run yet" and how to run it."""
+    status = improvement_status(project)
+    if status.startswith(NOT_RUN):
+        return not_run(status)
     added = load_folder(project.additions)
-    if not project.gap_rows:
-        raise ValueError("No gap questions to measure the addition on: in questions.csv, give the questions your new "
-                         "document answers (with the answer) and its file name in the source column.")
     before_pipeline = before_assistant.pipeline
-    pipeline = build_pipeline(project.documents, additions=project.additions)
+    pipeline = build_pipeline(project.documents, additions=project.additions, gate=before_pipeline.gate)
     tester_before = build_assistant(before_pipeline, replay=before_assistant.generator)
     after = build_assistant(pipeline, replay=before_assistant.generator)
     gap_before = evaluate(tester_before, project.gap_rows, progress=progress)
@@ -122,7 +154,8 @@ def improvement_loop(project, before_assistant, *, before_eval: pd.DataFrame | N
                  "before": float(day_before["refused"].mean()), "after": float(day_after["refused"].mean())})
     table = pd.DataFrame(rows).set_index("measure")
     table["change"] = table["after"] - table["before"]
-    return {"after": after, "pipeline": pipeline, "added": [d.id for d in added.documents], "table": table,
+    return {"ran": True, "status": f"measured: added {', '.join(d.id for d in added.documents)}",
+            "after": after, "pipeline": pipeline, "added": [d.id for d in added.documents], "table": table,
             "gap": pd.DataFrame({"question": gap_before["question"], "before": gap_before["answer"],
                                  "after": gap_after["answer"], "correct before": gap_before["handled_correctly"],
                                  "correct after": gap_after["handled_correctly"]}),

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ai_pm_lab.capstone.assistant import KeywordFAQ
+from ai_pm_lab.errors import InputError
 from ai_pm_lab.evaluation.harness import ERROR_COLUMN, run_harness
 from ai_pm_lab.framing.canvas import SuccessCriteria, guardrail, success
 from ai_pm_lab.operations.assistant import Assistant
@@ -166,48 +167,92 @@ def shadow_summary(shadow) -> pd.DataFrame:
 
 
 # -- canary ---------------------------------------------------------------------------------------------------------------
-def canary_rollout(shadow: pd.DataFrame, criteria: SuccessCriteria, *, stages=CANARY_STAGES, seed: int = 0,
+LIVE, REHEARSAL = "live", "rehearsal"
+
+
+def canary_mode(launch) -> tuple[str, str]:
+    """('live' or 'rehearsal', why): a canary gives users the AI only after the launch gate passed; otherwise the same
+    replay runs as a rehearsal that no user sees. ``launch`` is launch_gate's result (or True/False, or None)."""
+    passed = getattr(launch, "passed", launch)
+    if passed is True or (isinstance(passed, (bool, np.bool_)) and bool(passed)):
+        return LIVE, "the launch gate passed (GO)"
+    if passed is None:
+        return REHEARSAL, "no launch gate result was given, so no user may be switched to the AI"
+    return REHEARSAL, "the launch gate said NO GO, so no user was switched to the AI"
+
+
+def canary_rollout(shadow: pd.DataFrame, criteria: SuccessCriteria, *, launch=None, stages=CANARY_STAGES, seed: int = 0,
                    min_requests: int = MIN_CANARY_REQUESTS) -> pd.DataFrame:
     """Replay the day with a growing share of users on the AI; after each stage check the guardrails on the AI's
-    requests and decide: proceed, wait (too few requests to judge yet) or roll back (a guardrail crossed: stop)."""
+    requests and decide: proceed, wait (too few requests to judge yet, or a guardrail with no measured value: missing
+    data never passes, and the canary stops there) or roll back (a guardrail crossed: stop).
+
+    ``launch`` is the launch gate's result: the canary is live only when it passed; after a NO GO (or with no result)
+    the same replay runs as a rehearsal, marked in the 'mode' column, and no user gets the AI."""
     shadow = shadow.table if isinstance(shadow, ShadowDay) else shadow
     if not isinstance(shadow, pd.DataFrame) or shadow.empty or "ai wrong" not in shadow.columns:
-        raise ValueError("canary_rollout needs the result of shadow_day.")
+        raise InputError("canary_rollout needs the result of shadow_day.")
     if "user_id" not in shadow.columns:
-        raise ValueError("canary shares are by user: the day needs a user_id column (simulate_day has one).")
+        raise InputError("canary shares are by user: the day needs a user_id column (simulate_day has one).")
     stages = [float(s) for s in stages]
     if not stages or any(not 0 < s <= 1 for s in stages) or stages != sorted(stages):
-        raise ValueError("stages must be increasing shares between 0 and 1, e.g. (0.05, 0.25, 0.5, 1.0).")
+        raise InputError("stages must be increasing shares between 0 and 1, e.g. (0.05, 0.25, 0.5, 1.0).")
+    mode, mode_why = canary_mode(launch)
     limits = {c.metric: c for c in criteria.guardrails}
+    columns = {WRONG: "ai wrong", LATENCY: "ai latency_s", COST: "ai cost_usd"}
     rows = []
     for share in stages:
         # week-6 bucketing by user: a user on the AI at 5% stays on it at 25%
         arm = shadow[[share >= 1.0 or in_canary(u, share, seed) for u in shadow["user_id"]]]
-        m = {WRONG: float(arm["ai wrong"].mean()) if len(arm) else None,
-             LATENCY: float(np.percentile(arm["ai latency_s"], 95)) if len(arm) else None,
-             COST: float(arm["ai cost_usd"].mean() * 1000) if len(arm) else None}
-        crossed = [k for k, c in limits.items() if m.get(k) is not None and not c.met_by(m[k])]
+        values = {k: pd.to_numeric(arm[c], errors="coerce") if c in arm.columns else pd.Series(np.nan, index=arm.index)
+                  for k, c in columns.items()}
+        m = {WRONG: float(values[WRONG].mean()) if len(arm) else None,
+             LATENCY: float(np.percentile(values[LATENCY], 95)) if len(arm) else None,
+             COST: float(values[COST].mean() * 1000) if len(arm) else None}
+        # a guardrail judged on missing values is not judged: any request without a value leaves it unmeasured
+        missing = [k for k in limits if k in values and len(arm) and values[k].isna().any()]
+        for k in missing:
+            m[k] = float("nan")
+        crossed = [k for k, c in limits.items() if k not in missing and m.get(k) is not None and not c.met_by(m[k])]
         if len(arm) < min_requests:
             decision, why = "wait", f"only {len(arm)} request(s) on the AI so far (need {min_requests} to judge)"
         elif crossed:
             decision = "roll back"
             why = "guardrail crossed: " + "; ".join(f"{k} {m[k]:.3g} > limit {limits[k].target:.3g}" for k in crossed)
+        elif missing:
+            decision = "wait"
+            why = ("not measured, so not passed: " + "; ".join(
+                f"{k} missing for {int(values[k].isna().sum())} of {len(arm)} requests" for k in missing)
+                + ": the canary stops here until the data is fixed")
         else:
             decision, why = "proceed", "every guardrail holds"
+        if mode == REHEARSAL:
+            why = f"rehearsal ({mode_why}): {why}"
         rows.append({"stage": f"{share:.0%}", "share": share, "requests on AI": int(len(arm)),
-                     "handled correctly": float(arm["ai correct"].mean()) if len(arm) else None, **m,
-                     "decision": decision, "why": why})
-        if decision == "roll back":
+                     "handled correctly": float(arm["ai correct"].mean()) if len(arm) and "ai correct" in arm else None,
+                     **m, "decision": decision, "why": why, "mode": mode})
+        if decision == "roll back" or (decision == "wait" and missing and len(arm) >= min_requests):
             break
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["mode"], out.attrs["mode why"] = mode, mode_why
+    return out
 
 
 def canary_verdict(canary: pd.DataFrame) -> str:
-    """'rolled back at X', 'reached 100%' or 'stopped at X'."""
+    """'rolled back at X', 'reached 100%' or 'stopped at X'; for a rehearsal, that it was one and what it would have done."""
+    if not isinstance(canary, pd.DataFrame) or canary.empty:
+        raise InputError("canary_verdict needs the table returned by canary_rollout.")
     last = canary.iloc[-1]
     if last["decision"] == "roll back":
-        return f"rolled back at {last['stage']}"
-    return "reached 100%" if last["share"] >= 1.0 and last["decision"] == "proceed" else f"stopped at {last['stage']}"
+        outcome = f"rolled back at {last['stage']}"
+    elif last["share"] >= 1.0 and last["decision"] == "proceed":
+        outcome = "reached 100%"
+    else:
+        outcome = f"stopped at {last['stage']}"
+    if canary.get("mode") is not None and (canary["mode"] == REHEARSAL).any():
+        why = canary.attrs.get("mode why") or "the launch gate did not pass, so no user was switched to the AI"
+        return f"rehearsal only, no rollout: {why}; replayed, the canary would have {outcome}"
+    return outcome
 
 
 # -- monitoring -----------------------------------------------------------------------------------------------------------

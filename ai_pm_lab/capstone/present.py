@@ -12,7 +12,8 @@ import matplotlib
 import pandas as pd
 
 from ai_pm_lab.settings import output_dir
-from ai_pm_lab.capstone.launch import canary_verdict, compare, shadow_summary
+from ai_pm_lab.capstone.improve import improvement_status
+from ai_pm_lab.capstone.launch import LIVE, REHEARSAL, canary_mode, canary_verdict, compare, shadow_summary
 from ai_pm_lab.llm import describe_backend
 
 MEMO_NAME = "launch_memo.md"
@@ -40,20 +41,28 @@ class LaunchFacts:
     improvement: pd.DataFrame  # before / after / change
     added: list = field(default_factory=list)
     dashboard_png: str | None = None
+    improvement_status: str = ""  # "measured: ..." or "not run yet: ..." with how to run it
+    calibration: str = ""  # what the answerability-gate calibration on this folder did (capstone.calibrate)
+    canary_mode: str = "live"  # "live" (the launch gate passed) or "rehearsal" (it did not: no user got the AI)
 
 
 def launch_facts(project, pipeline, criteria, gate, ai_metrics: dict, faq_metrics: dict, shadow, canary: pd.DataFrame,
-                 gaps: pd.DataFrame, improved: dict | None = None, dashboard=None) -> LaunchFacts:
-    """Collect one capstone run's results into LaunchFacts (what the memo and the deck say)."""
-
+                 gaps: pd.DataFrame, improved: dict | None = None, dashboard=None, calibration=None) -> LaunchFacts:
+    """Collect one capstone run's results into LaunchFacts (what the memo and the deck say). ``improved`` may be None
+    or a loop that did not run (the memo then says "not run yet" and how to run it)."""
+    ran = bool(improved) and improved.get("ran", True)
+    modes = set(canary["mode"]) if "mode" in canary.columns else {canary_mode(None)[0]}
     return LaunchFacts(
         project=project.name, backend=describe_backend().splitlines()[0].rstrip("."), documents=len(pipeline.documents),
         skipped=len(pipeline.report.skipped), criteria_markdown=criteria.to_markdown(), gate_table=gate.table(),
         gate_passed=bool(gate.passed), comparison=compare(ai_metrics, faq_metrics), shadow=shadow_summary(shadow),
         canary=canary, canary_verdict=canary_verdict(canary), gaps=gaps,
-        improvement=improved["table"] if improved else pd.DataFrame(columns=["before", "after", "change"]),
-        added=list(improved["added"]) if improved else [],
-        dashboard_png=str(dashboard.png) if dashboard is not None and getattr(dashboard, "png", None) else None)
+        improvement=improved["table"] if ran else pd.DataFrame(columns=["before", "after", "change"]),
+        added=list(improved["added"]) if ran else [],
+        dashboard_png=str(dashboard.png) if dashboard is not None and getattr(dashboard, "png", None) else None,
+        improvement_status=(improved or {}).get("status") or (improvement_status(project) if not ran else "measured"),
+        calibration=calibration.summary() if calibration is not None else "",
+        canary_mode=REHEARSAL if REHEARSAL in modes else LIVE)
 
 
 def _pct(x) -> str:
@@ -129,7 +138,8 @@ def make_charts(facts: LaunchFacts, folder: Path) -> dict:
             ax.axhline(float(limit), color="#c44", linestyle="--", label="guardrail limit")
             ax.legend(loc="upper left")
         ax.set_ylabel("wrong answers (AI arm)")
-        ax.set_title(f"Canary: {facts.canary_verdict}")
+        ax.set_title("Canary rehearsal: would have " + facts.canary_verdict.rsplit("would have ", 1)[-1]
+                     if facts.canary_mode == REHEARSAL else f"Canary: {facts.canary_verdict}")
         fig.tight_layout()
         paths["canary"] = folder / "canary.png"
         fig.savefig(paths["canary"], dpi=110)
@@ -161,25 +171,33 @@ def memo_sections(facts: LaunchFacts, charts: dict, *, rel: str = CHART_DIR) -> 
         return f"\n\n![{alt}]({rel}/{charts[key].name})" if key in charts else ""
 
     imp = facts.improvement
+    rollout = ("**Rollout: stopped.** The launch gate did not pass, so no user was switched to the AI; the canary below "
+               "ran as a rehearsal only." if facts.canary_mode == REHEARSAL else
+               "**Rollout: canary started** after the launch gate passed.")
+    improvement = (_md_table(imp, percent_rows=tuple(imp.index)) + img("improvement", "improvement")
+                   if len(imp) else f"**Not run yet.** {facts.improvement_status.split(': ', 1)[-1]}")
     sections = [
         ("Decision", f"**Recommendation: {verdict}** for the AI support assistant ({facts.project}).\n\n"
                      + ("Every success criterion was reached and no guardrail was crossed on the test questions."
                         if facts.gate_passed else
                         f"Not met on the test questions: {', '.join(failures)}.")
-                     + f"\n\nCanary replay: {facts.canary_verdict}. Model: {facts.backend}."),
+                     + f"\n\n{rollout}\n\nCanary replay: {facts.canary_verdict}. Model: {facts.backend}."
+                     + (f"\n\nImprovement loop: {facts.improvement_status}." if not len(imp) else "")),
         ("Success criteria (agreed before measuring)", facts.criteria_markdown),
         ("Eval gate", _md_table(facts.gate_table.set_index("metric")[["kind", "target / limit", "measured", "passed"]])
+         + (f"\n\nAnswerability gate: {facts.calibration}" if facts.calibration else "")
          + img("comparison", "AI vs FAQ")),
         ("Shadow mode", f"For one day the keyword FAQ kept serving users while the AI answered the same "
                         f"{shadow.attrs.get('requests', 0)} requests in the background.\n\n"
                         + _md_table(shadow, percent_rows=tuple(shadow.index)) + img("shadow", "shadow agreement")),
-        ("Canary rollout", _md_table(facts.canary.set_index("stage")[["requests on AI", "wrong answers", "decision"]])
+        ("Canary rehearsal (no user got the AI)" if facts.canary_mode == REHEARSAL else "Canary rollout",
+         _md_table(facts.canary.set_index("stage")[["requests on AI", "wrong answers", "decision"]])
          + img("canary", "canary")),
         ("What users could not get", (f"The biggest group of declined requests: **{top_gap['gap']}** "
                                       f"({top_gap['requests']} requests; e.g. \"{top_gap['example']}\")."
                                       if top_gap is not None else "No request was declined.")
          + (f"\n\nContent added: {', '.join(facts.added)}." if facts.added else "")),
-        ("Improvement loop: before vs after", _md_table(imp, percent_rows=tuple(imp.index)) + img("improvement", "improvement")),
+        ("Improvement loop: before vs after", improvement),
         ("Asks and next steps", "- Decide on the recommendation above with support and legal in the room.\n"
                                 "- Keep the event log on; review declined questions every week and add content for the largest group.\n"
                                 "- Re-run this notebook with a stronger model (an API key or a local server) and compare the same tables."),

@@ -14,4 +14,4 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-use_readable_tables()  # in a notebook kernel: tables show 33.3% and $1,200.00, not 0.333333 and 1200.000000
+use_readable_tables()  # in a notebook kernel: the course's tables show 33.3% and $1,200.00, not 0.333333 and 1200.000000

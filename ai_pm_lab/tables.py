@@ -1,9 +1,16 @@
-"""Tables a PM can read: in a notebook every DataFrame shows rates as percentages, money as dollars, and other
-decimals only to the digits that matter (the data itself is never changed; only what the notebook shows).
+"""Tables a PM can read: rates as percentages, money as dollars, other decimals only to the digits that matter (the
+data itself is never changed; only what the notebook shows). The one home of ``format_rate`` and ``format_money``:
+every figure the course prints as a rate or an amount of money goes through them.
 
-``import ai_pm_lab`` switches this on in a running notebook kernel; ``use_readable_tables(False)`` switches it off."""
+``import ai_pm_lab`` switches this on in a running notebook kernel for the course's own tables: a function of the
+course marks the DataFrame it returns (``course_table``; ``df.attrs`` carries the mark through ``df.round()``,
+``df[cols]``, ``df.head()`` and most other pandas steps). A learner's own DataFrame shows as pandas shows it, even with
+a column named "cost" or "stage"; ``style_all(True)`` shows every DataFrame readable, ``use_readable_tables(False)``
+switches the whole hook off."""
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 import sys
 
@@ -29,22 +36,41 @@ def column_kind(name, values: pd.Series) -> str:
     return "number"
 
 
-def format_rate(v: float) -> str:
-    """0.3333 -> '33.3%', 0.5 -> '50%'."""
-    text = f"{v * 100:.1f}"
-    return (text[:-2] if text.endswith(".0") else text) + "%"
+def _missing(v) -> bool:
+    return v is None or (pd.api.types.is_scalar(v) and bool(pd.isna(v)))
 
 
-def format_money(v: float) -> str:
-    """Dollars: cents from one cent up ('$1,200.00'), three significant digits below ('$0.000115'), '$0' for zero."""
+def format_rate(v, digits: int = 1, *, sign: bool = False) -> str:
+    """A share as a percentage: 0.3333 -> '33.3%', 0.5 -> '50%'; never '0%' or '100%' unless exactly so (0.0004 ->
+    '<0.1%', 0.9996 -> '>99.9%'); ``digits`` decimals at most; ``sign`` adds '+' to a positive change; 'n/a' if missing."""
+    if _missing(v):
+        return "n/a"
+    v = float(v)
+    text = f"{v * 100:.{digits}f}"
+    if digits:
+        text = text.rstrip("0").rstrip(".")
+    step = f"{10 ** -digits:.{digits}f}"  # the smallest step this many decimals can show: '0.1'
+    if v != 0 and float(text) == 0:
+        text = ("-" if v < 0 else "") + "<" + step
+    elif 0 < v < 1 and float(text) >= 100:
+        text = ">" + f"{100 - float(step):.{digits}f}"
+    return ("+" if sign and v > 0 else "") + text + "%"
+
+
+def format_money(v) -> str:
+    """US dollars: cents from one cent up ('$1,200.00'), three significant digits below a cent ('$0.000115',
+    '$0.005'), '$0' for zero, 'n/a' if missing."""
+    if _missing(v):
+        return "n/a"
+    v = float(v)
     if v == 0:
         return "$0"
     sign = "-" if v < 0 else ""
     v = abs(v)
-    if v >= 0.01:
+    if v >= 0.01 or not math.isfinite(v):
         return f"{sign}${v:,.2f}"
     decimals = 2 - math.floor(math.log10(v))
-    return f"{sign}${v:.{decimals}f}"
+    return f"{sign}${v:.{decimals}f}".rstrip("0")
 
 
 def _two_significant(smallest: float) -> int:
@@ -117,7 +143,58 @@ def _value_formatter(name, floats: pd.Series):
     return fmt
 
 
+MARK = "ai_pm_lab"  # the key in DataFrame.attrs that marks one of the course's tables
+_style = {"all": False}
+
+
+def course_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Mark ``df`` as one of the course's tables (a notebook shows it readable) and return it."""
+    df.attrs[MARK] = "course table"
+    return df
+
+
+def _mark(value):
+    """Mark a DataFrame, or the DataFrames directly inside a dict, list, tuple or dataclass result; returns ``value``."""
+    if isinstance(value, pd.DataFrame):
+        course_table(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            if isinstance(v, pd.DataFrame):
+                course_table(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            if isinstance(v, pd.DataFrame):
+                course_table(v)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            v = getattr(value, field.name, None)
+            if isinstance(v, pd.DataFrame):
+                course_table(v)
+    return value
+
+
+def returns_course_table(fn):
+    """Decorator: the DataFrames ``fn`` returns (alone or directly inside a dict, list, tuple or dataclass) are course tables."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return _mark(fn(*args, **kwargs))
+    return wrapper
+
+
+def is_course_table(df: pd.DataFrame) -> bool:
+    """Whether a notebook shows ``df`` readable: a course table, or any table after ``style_all(True)``."""
+    return _style["all"] or MARK in df.attrs
+
+
+def style_all(on: bool = True) -> bool:
+    """Show every DataFrame readable, your own too (on), or only the course's tables (off, the default); returns ``on``."""
+    _style["all"] = bool(on)
+    return _style["all"]
+
+
 def _html(df: pd.DataFrame):
+    if not is_course_table(df):
+        return df._repr_html_()
     try:
         return readable(df)._repr_html_()
     except Exception:  # noqa: BLE001 - an odd table is shown as pandas shows it rather than not at all
@@ -125,7 +202,8 @@ def _html(df: pd.DataFrame):
 
 
 def use_readable_tables(on: bool = True) -> bool:
-    """Show every DataFrame in this notebook through ``readable`` (on) or as pandas does (off); False outside IPython."""
+    """Show the course's tables (``style_all``: every table) through ``readable`` (on) or as pandas does (off); False
+    outside IPython."""
     ipython = sys.modules.get("IPython")  # only a running IPython has imported it; never import it here
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:

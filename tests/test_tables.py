@@ -60,7 +60,7 @@ def fake_notebook(monkeypatch):
 
 
 def test_switched_on_in_a_notebook_and_off_again(fake_notebook):
-    df = pd.DataFrame({"refusal_rate": [0.333333, 0.5]})
+    df = tables.course_table(pd.DataFrame({"refusal_rate": [0.333333, 0.5]}))
     assert tables.use_readable_tables() is True
     assert "33.3%" in fake_notebook(df) and "0.333333" not in fake_notebook(df)
     assert tables.use_readable_tables(False) is True
@@ -75,7 +75,7 @@ def test_outside_a_notebook_nothing_is_switched_on(monkeypatch):
 def test_an_odd_table_is_still_shown(fake_notebook, monkeypatch):
     tables.use_readable_tables()
     monkeypatch.setattr(tables, "readable", lambda df: 1 / 0)
-    assert "<table" in fake_notebook(pd.DataFrame({"x": [0.5]}))
+    assert "<table" in fake_notebook(tables.course_table(pd.DataFrame({"x": [0.5]})))
 
 
 def test_timestamps_show_to_the_second():
@@ -101,3 +101,65 @@ def test_a_column_spanning_orders_of_magnitude_formats_each_value():
 def test_a_tiny_number_never_shows_as_zero():
     latency = pd.DataFrame({"p95 latency (s)": [0.000013, 1.83, 0.0]})
     assert tables.readable(latency)["p95 latency (s)"].tolist() == ["<0.0001", "1.8", "0"]
+
+
+@pytest.mark.parametrize("value, shown", [(0.0004, "<0.1%"), (0.9996, ">99.9%"), (0.0, "0%"), (1.0, "100%"),
+                                          (1 / 3, "33.3%"), (0.5, "50%"), (-0.0004, "-<0.1%"), (None, "n/a"),
+                                          (float("nan"), "n/a")])
+def test_a_rate_never_reads_as_zero_or_a_hundred_when_it_is_not(value, shown):
+    assert tables.format_rate(value) == shown
+
+
+def test_a_rate_to_whole_percents_and_a_signed_change():
+    assert [tables.format_rate(v, 0) for v in (0.004, 0.996, 0.333, 0.0)] == ["<1%", ">99%", "33%", "0%"]
+    assert tables.format_rate(0.012, sign=True) == "+1.2%" and tables.format_rate(-0.012, sign=True) == "-1.2%"
+
+
+def test_a_table_rate_column_keeps_a_tiny_rate_visible():
+    shown = tables.readable(pd.DataFrame({"hallucination_rate": [0.0004, 0.9996]}))
+    assert shown["hallucination_rate"].tolist() == ["<0.1%", ">99.9%"]
+
+
+@pytest.mark.parametrize("value, shown", [(0.000115, "$0.000115"), (0.005, "$0.005"), (0.0001, "$0.0001"),
+                                          (0.0126953125, "$0.01"), (1200, "$1,200.00"), (0, "$0"),
+                                          (-0.5, "-$0.50"), (None, "n/a")])
+def test_one_rule_for_money(value, shown):
+    assert tables.format_money(value) == shown
+
+
+def test_a_learners_own_table_shows_as_pandas_shows_it(fake_notebook):
+    tables.use_readable_tables()
+    mine = pd.DataFrame({"cost": [0.123456, 2.5], "stage": [0.25, 0.5]})
+    assert "0.123456" in fake_notebook(mine) and "$" not in fake_notebook(mine)  # not reformatted behind my back
+    assert tables.style_all(True) is True
+    try:
+        assert "$0.12" in fake_notebook(mine) and "25%" in fake_notebook(mine)  # the documented opt-in
+    finally:
+        tables.style_all(False)
+    assert "0.123456" in fake_notebook(mine)
+
+
+def test_a_course_table_stays_readable_through_pandas_steps(fake_notebook):
+    tables.use_readable_tables()
+    course = tables.course_table(pd.DataFrame({"model": ["a", "b", "a"], "cost_usd": [0.123456, 2.5, 0.2],
+                                               "refusal_rate": [1 / 3, 0.5, 0.25]}))
+    derived = [course.round(3), course[["model", "cost_usd"]], course.head(2), course.sort_values("cost_usd"),
+               course[course["cost_usd"] > 0.1], course.T, pd.concat([course, course]), course.reset_index(),
+               course.groupby("model")[["cost_usd", "refusal_rate"]].mean(), course.copy()]
+    for df in derived:
+        assert tables.is_course_table(df), df
+    assert not tables.is_course_table(pd.DataFrame(course.to_dict()))  # rebuilt from plain data: the learner's own
+
+
+def test_a_decorated_function_marks_the_tables_it_returns():
+    @tables.returns_course_table
+    def report():
+        return {"table": pd.DataFrame({"x": [0.5]}), "n": 3}
+
+    @tables.returns_course_table
+    def table():
+        """One table."""
+        return pd.DataFrame({"x": [0.5]})
+
+    assert tables.is_course_table(report()["table"]) and tables.is_course_table(table())
+    assert table.__doc__ == "One table."

@@ -2,7 +2,8 @@
 """Generate exercises/weekNN_exercises.ipynb from solutions/ (the one source); --check fails when they are stale.
 
 In a solution notebook, wrap each answer in ``# BEGIN SOLUTION`` / ``# END SOLUTION`` lines. The learner's copy gets
-a stub in place of the region: each name assigned at the region's top level becomes ``name = None``, each ``def``
+a stub in place of the region: each name assigned at the region's top level becomes ``name = None`` (an item or
+attribute, ``df["share"] = ...``, becomes ``df["share"] = None``, so the learner's ``df`` is kept), each ``def``
 keeps its signature and docstring with ``return None`` as body, ``# HINT:`` lines stay, and a TODO line marks the spot.
 Code after a cell's last ``# END SOLUTION`` (its check) moves to a cell of its own in the learner's copy.
 Markdown cells tagged ``solution-only`` are dropped. Outputs are stripped from both copies.
@@ -57,11 +58,29 @@ def _stub_for(region: list[str], indent: str) -> list[str]:
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
             targets = [node.target]
         for t in targets:
-            for name in ast.walk(t):
-                if isinstance(name, ast.Name) and name.id not in seen:
-                    seen.add(name.id)
-                    out.append(f"{indent}{name.id} = None\n")
+            for line in _stub_targets(t, source, seen):
+                out.append(indent + line + "\n")
     return out
+
+
+def _stub_targets(target, source: str, seen: set) -> list[str]:
+    """``name = None`` for a plain name; ``df["share"] = None`` / ``obj.x = None`` for an item or attribute (the
+    learner's ``df`` stays as it was), dropped when the region itself assigns a name it uses (that name is None now)."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [line for element in target.elts for line in _stub_targets(element, source, seen)]
+    if isinstance(target, ast.Starred):
+        return _stub_targets(target.value, source, seen)
+    if isinstance(target, ast.Name):
+        if target.id in seen:
+            return []
+        seen.add(target.id)
+        return [f"{target.id} = None"]
+    text = ast.get_source_segment(source, target)
+    uses = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    if text in seen or uses & seen:
+        return []
+    seen.add(text)
+    return [f"{text} = None"]
 
 
 def split_check(src: str) -> tuple[str, str]:

@@ -9,11 +9,14 @@ import re
 
 from ai_pm_lab.errors import require_text
 from ai_pm_lab.evaluation.refusals import is_refusal
-from ai_pm_lab.text import contains_phrase, content_words, normalise
+from ai_pm_lab.text import contains_phrase, content_words, normalise, words
 
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 SIGNED_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-NEGATION_RE = re.compile(r"\b(no|not|never|cannot|can['’]?t|doesn['’]?t|don['’]?t|isn['’]?t|aren['’]?t|only)\b", re.IGNORECASE)
+# Words that turn a "yes" into a "no", besides any word ending in "n't" (don't, isn't, won't, …). Not "only":
+# "Yes, only on annual plans" is a yes with a condition.
+NEGATIONS = frozenset({"no", "not", "never", "cannot", "cant", "dont", "doesnt", "isnt", "arent", "wont"})
+_DECODER = json.JSONDecoder()
 
 
 # ---------- answers to labelled tasks ----------
@@ -36,18 +39,20 @@ def extract_json(answer: str):
     """The first JSON object in ``answer`` (code fences allowed), or None if there is no valid one."""
     require_text(answer, "answer", allow_empty=True)
     start = answer.find("{")
-    while start != -1:
-        for end in range(len(answer), start, -1):
-            if answer[end - 1] != "}":
-                continue
-            try:
-                value = json.loads(answer[start:end])
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                return value
+    while start != -1:  # one decode per opening brace: the decoder stops where the value ends, whatever follows
+        try:
+            value, _ = _DECODER.raw_decode(answer, start)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            return value
         start = answer.find("{", start + 1)
     return None
+
+
+def is_negated(answer: str) -> bool:
+    """Whether ``answer`` says no: a negation word (no, not, never, cannot, …) or any word ending in "n't"."""
+    return any(w in NEGATIONS or w.endswith("n't") for w in words(answer))
 
 
 def score_json(answer: str, expected: dict) -> bool:
@@ -120,7 +125,7 @@ def answer_correct(answer: str, gold: str) -> bool:
         return False
     first = gold.strip().lower().split(",")[0].split()[0] if gold.strip() else ""
     if first in ("yes", "no"):
-        negated = bool(NEGATION_RE.search(answer))
+        negated = is_negated(answer)
         if (first == "no") != negated:
             return False
         rest = gold.strip()[len(first):].strip(" ,.;")

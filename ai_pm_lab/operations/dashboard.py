@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +20,7 @@ from ai_pm_lab.errors import require_number
 from ai_pm_lab.llm.tokens import count_tokens, is_exact, openai_encoding_name
 from ai_pm_lab.operations.traffic import Shift, assumptions
 from ai_pm_lab.settings import output_dir
+from ai_pm_lab.tables import format_money, format_rate, returns_course_table
 
 def cost_assumption(name: str) -> float:
     """One value from the course's cost assumptions (data/cost/cost_assumptions.csv), e.g. days_per_month."""
@@ -43,11 +43,6 @@ def _check_day(day) -> pd.DataFrame:
     if missing:
         raise ValueError(f"The day lacks {missing}: build it with traffic.run_day(assistant, requests).")
     return day
-
-
-def _rate(series) -> float | None:
-    s = pd.Series(series).dropna()
-    return float(s.astype(float).mean()) if len(s) else None
 
 
 def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float] | None:
@@ -149,6 +144,7 @@ def paid_models() -> list:
     return [m for m in models() if m.input_usd_per_1m > 0 or m.output_usd_per_1m > 0]
 
 
+@returns_course_table
 def cost_projection(day: pd.DataFrame, *, overrides: dict | None = None) -> pd.DataFrame:
     """What the day's model calls would cost on every paid model in the price table: the prompts and answers
     re-counted on each provider's tokenizer, priced, per query, per day, per month, and per month at production volume."""
@@ -200,6 +196,7 @@ def cost_metrics(day: pd.DataFrame, projection: pd.DataFrame | None = None, *, o
     return out
 
 
+@returns_course_table
 def hourly(day: pd.DataFrame) -> pd.DataFrame:
     """Requests and refusal rate per hour of the day (hours with no traffic have no rate, never NaN on a chart)."""
     day = _check_day(day)
@@ -247,37 +244,33 @@ class Dashboard:
         """The text of the four tiles: (label, formatted value) per line."""
         q, o, b, c = self.quality, self.operational, self.business, self.costs
         ci = q["accuracy_ci"]
-        acc = _pct(q["accuracy"]) + (f" [{_pct(ci[0])}–{_pct(ci[1])}]" if ci else "")
+        acc = format_rate(q["accuracy"]) + (f" [{format_rate(ci[0])}–{format_rate(ci[1])}]" if ci else "")
         tiles = {
             "QUALITY": [(f"Accuracy (review of {q['review_sample']})", acc),
-                        (f"Hallucination rate ({q['answers']} answers)", _pct(q["hallucination_rate"])),
-                        ("Satisfied users (proxy)", _pct(q["satisfaction"]))],
+                        (f"Hallucination rate ({q['answers']} answers)", format_rate(q["hallucination_rate"])),
+                        ("Satisfied users (proxy)", format_rate(q["satisfaction"]))],
             "OPERATIONAL": [("Latency p50 / p95", f"{_secs(o['p50_latency_s'])} / {_secs(o['p95_latency_s'])}"),
-                            ("Error rate", _pct(o["error_rate"], 1)),
+                            ("Error rate", format_rate(o["error_rate"])),
                             ("Tokens per request (per model call)",
                              f"{o['tokens_per_request']:.0f} ({_num(o['tokens_per_model_call'])})"),
-                            ("Cache hit rate", _pct(o["cache_hit_rate"]))],
+                            ("Cache hit rate", format_rate(o["cache_hit_rate"]))],
             "BUSINESS": [("Queries / day", f"{b['queries_per_day']:,.0f}"),
-                         ("Support deflection", _pct(b["deflection"])),
+                         ("Support deflection", format_rate(b["deflection"])),
                          ("Median time to resolution", f"{_mins(b['median_resolution_min'])} (human queue {_mins(b['human_queue_min'])})"),
-                         ("Adoption", f"{_pct(b['adoption'])} ({b['active_users']:,} of {b['eligible_users']:,})")],
-            "COSTS": [(f"Daily spend ({c['model'] or 'no model call'})", _usd(c["daily"])),
-                      ("Cost / query", _usd(c["per_query"], 5)),
-                      ("Monthly", _usd(c["monthly"]))],
+                         ("Adoption", f"{format_rate(b['adoption'])} ({b['active_users']:,} of {b['eligible_users']:,})")],
+            "COSTS": [(f"Daily spend ({c['model'] or 'no model call'})", format_money(c["daily"])),
+                      ("Cost / query", format_money(c["per_query"])),
+                      ("Monthly", format_money(c["monthly"]))],
         }
         if c["cheapest"]:
             tiles["COSTS"].append((f"Monthly on paid models (this volume)",
-                                   f"{_usd(c['cheapest']['per_month'])} – {_usd(c['dearest']['per_month'])}"))
+                                   f"{format_money(c['cheapest']['per_month'])} – {format_money(c['dearest']['per_month'])}"))
         return tiles
 
 
 def _plain(text: str) -> str:
     """Text for matplotlib with dollar signs shown as dollars, not as math markers."""
     return str(text).replace("$", r"\$")
-
-
-def _pct(x, digits: int = 0) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{digits}%}"
 
 
 def _secs(x) -> str:
@@ -290,14 +283,6 @@ def _mins(x) -> str:
 
 def _num(x) -> str:
     return "n/a" if x is None else f"{x:.0f}"
-
-
-def _usd(x, digits: int = 2) -> str:
-    if x is None:
-        return "n/a"
-    if 0 < abs(x) < 10 ** -digits:
-        return f"${x:.2e}"
-    return f"${x:,.{digits}f}"
 
 
 def compute_dashboard(day: pd.DataFrame, *, shift: Shift | None = None, review_sample_size: int | None = None,
@@ -406,7 +391,7 @@ def _html(dash: Dashboard, png_bytes: bytes) -> str:
         rows.append("</table>")
     proj = dash.projection.copy()
     for col in ("per_query", "per_day", "per_month", "per_month_at_production"):
-        proj[col] = proj[col].map(lambda v: f"${v:,.6f}" if v < 0.01 else f"${v:,.2f}")
+        proj[col] = proj[col].map(format_money)
     img = base64.b64encode(png_bytes).decode("ascii")
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(dash.title) + " dashboard</title>"

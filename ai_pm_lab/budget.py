@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ai_pm_lab.catalog import model_info
+from ai_pm_lab.catalog import model_info, served_model
 from ai_pm_lab.catalog import models as table_models
 from ai_pm_lab.cost import cacheable_tokens, estimate_cost
 from ai_pm_lab.datafiles import data_csv
@@ -133,6 +133,16 @@ def levers(model_id: str, traffic: Traffic):
     }
     rows = [{"case": k, **scenario_cost(model_id, v)} for k, v in cases.items()]
     return pd.DataFrame(rows)[["case", "cached_tokens", "per_query", "per_day", "per_month", "saving_share"]]
+
+
+def calculator(traffic: Traffic, model_id: str) -> dict:
+    """What the cost calculator shows: the bill of every served model, the levers of one served model, and how many
+    of the scenario's prefix tokens that model's provider caches (0 below its minimum)."""
+    _require_traffic(traffic)
+    info = served_model(model_id)  # a retired model gets a clear error, never a price
+    return {"traffic": traffic, "table": cost_table(traffic), "levers": levers(info.model_id, traffic),
+            "model": info.model_id, "caches_prompts": info.caches_prompts, "cache_min_tokens": info.cache_min_tokens,
+            "cached_tokens": cacheable_tokens(info.model_id, traffic.cached_prefix_tokens)}
 
 
 def caching_rules(models=None):

@@ -156,6 +156,17 @@ def model_info(model_id: str) -> ModelInfo:
     raise ConfigurationError(f"Unknown model id {model_id!r}. Known ids still served ({MODELS_CSV}): {known}.")
 
 
+def served_model(model_id: str, *, on: dt.date | None = None) -> ModelInfo:
+    """The table row for ``model_id`` if the provider still serves it on ``on`` (default today), else a clear error
+    naming the served ids."""
+    info = model_info(model_id)
+    if not info.served_on(on):
+        served = ", ".join(m.model_id for m in models(on=on))
+        raise ConfigurationError(f"{info.model_id} is no longer served ({info.status_on(on)} since {info.shutdown_date}): "
+                                 f"pick one of {served}.")
+    return info
+
+
 def find_model(model_id: str) -> ModelInfo | None:
     """The table row for ``model_id``, or None for a model the table does not price (e.g. a local Ollama model)."""
     try:

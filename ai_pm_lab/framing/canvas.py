@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ai_pm_lab.decision_tree import QUESTIONS, Recommendation, recommend
-from ai_pm_lab.errors import CourseError
+from ai_pm_lab.errors import CourseError, InputTypeError
 from ai_pm_lab.settings import output_dir
 
 DIRECTIONS = ("higher", "lower")  # which way is better for a metric
@@ -43,6 +43,18 @@ def _number_problem(value, name: str, metric: str) -> str | None:
     if not math.isfinite(float(value)):
         return f"{metric or 'criterion'}: {name} must be a finite number, not {value!r}."
     return None
+
+
+def parse_number(text: str):
+    """A number typed in a form box: '0.8', '1,200' and '12%' (= 0.12) become floats, a blank box None, anything else
+    stays the raw text so validation can say what is wrong with it."""
+    text = (text or "").strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        return float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        return text
 
 
 def _fmt(x) -> str:
@@ -470,6 +482,14 @@ class OpportunityCanvas:
     def default_filename(self) -> str:
         """one_pager_<title-slug>.md"""
         return f"one_pager_{_slug(self.title if isinstance(self.title, str) else '')}.md"
+
+
+def review(canvas: OpportunityCanvas) -> dict:
+    """Whether the canvas is ready to write: ``ready``, the fixes still needed (``problems``) and the ``warnings``."""
+    if not isinstance(canvas, OpportunityCanvas):
+        raise InputTypeError(f"review needs an OpportunityCanvas, not {type(canvas).__name__}.")
+    problems = canvas.problems()
+    return {"ready": not problems, "problems": problems, "warnings": canvas.warnings()}
 
 
 def write_one_pager(canvas: OpportunityCanvas, path=None) -> Path:

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from ai_pm_lab.datafiles import data_csv, data_text
+from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.framing.data_strategy import cross_validation, threads, ticket_data, ticket_model
 
 DEFAULT_C = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
@@ -90,6 +91,27 @@ def diagnose_fit(train_score: float, test_score: float, *, floor: float = 0.6, m
     if train_score - test_score > max_gap:
         return "overfitting"
     return "good fit"
+
+
+FIT_MEANINGS = {
+    "underfitting": "too simple: it is wrong even on tickets it has seen",
+    "overfitting": "memorising: near perfect on tickets it has seen, far worse on new ones",
+    "good fit": "it does about as well on new tickets as on the ones it learned from",
+}
+
+
+def fit_at(curve, C: float) -> dict:
+    """One setting of C read off a complexity_curve(): train and held-out F1, their gap, the diagnosis (diagnose_fit)
+    and what the diagnosis means in plain words."""
+    if not hasattr(curve, "columns") or not {"C", "train F1", "held-out F1"} <= set(curve.columns):
+        raise InputTypeError("curve must be the DataFrame from complexity_curve() (columns C, train F1, held-out F1).")
+    rows = curve[curve["C"] == C]
+    if not len(rows):
+        raise InputError(f"C={C!r} is not on the curve: choose one of {', '.join(f'{c:g}' for c in curve['C'])}.")
+    train, held_out = float(rows.iloc[0]["train F1"]), float(rows.iloc[0]["held-out F1"])
+    diagnosis = diagnose_fit(train, held_out)
+    return {"C": float(C), "train F1": train, "held-out F1": held_out, "gap": train - held_out,
+            "diagnosis": diagnosis, "meaning": FIT_MEANINGS[diagnosis]}
 
 
 def overfitting_starts(curve, *, floor: float = 0.6, max_gap: float = 0.2):

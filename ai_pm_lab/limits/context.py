@@ -34,6 +34,7 @@ NEEDLE_PLACES = ("Lisbon", "Oslo", "Nairobi", "Denver", "Kyoto", "Porto", "Quito
 DOCUMENT_FACT = "The spare key to the Harborline server room is kept in locker 38 behind the reception desk."
 DOCUMENT_QUESTION = "In which locker is the spare key to the server room kept?"
 DOCUMENT_ANSWER = "38"
+ANSWER_ROOM_TOKENS = 150  # a document fits only if it leaves this many tokens of the window for the question and answer
 
 
 def backend_window(backend: str | None = None) -> int:
@@ -129,6 +130,19 @@ def make_document(n_tokens: int, *, fact: str | None = DOCUMENT_FACT, position: 
         require_text(fact, "fact")
         paras.insert(round(position * len(paras)), fact)
     return "\n\n".join(paras)
+
+
+def document_fit(n_tokens: int, *, backend: str | None = None) -> dict:
+    """The test document at about ``n_tokens`` (``text``), its real token count against the answering model's window,
+    and the verdict: 'fits' (room left for the question and answer), 'barely fits' (no room left) or 'does not fit'
+    (``overflow_by`` tokens too many)."""
+    window = backend_window(backend)
+    text = make_document(n_tokens, backend=backend)
+    tokens = token_count(text, backend)
+    overflow = max(0, tokens - window)
+    fits = tokens < window - ANSWER_ROOM_TOKENS
+    verdict = "fits" if fits else "does not fit" if overflow else "barely fits"
+    return {"text": text, "tokens": tokens, "window": window, "fits": fits, "overflow_by": overflow, "verdict": verdict}
 
 
 def _sentences(text: str) -> list[str]:
@@ -234,6 +248,17 @@ def answer_with_strategy(document: str, question: str, strategy: str, *, budget_
         return out
     out.update(answer=g.text, prompt_tokens=g.prompt_tokens, model_calls=fitted["model_calls"] + 1)
     return out
+
+
+def answer_document(document: str, strategy: str, *, budget_tokens: int | None = None, backend: str | None = None,
+                    progress: bool = False) -> dict:
+    """Ask the test document's question (DOCUMENT_QUESTION) with a strategy: answer_with_strategy's result plus
+    ``correct`` (the answer names DOCUMENT_ANSWER). The budget applies only to strategies that shrink the document."""
+    budget = None if check_strategy(strategy) == "send everything" else budget_tokens
+    r = answer_with_strategy(document, DOCUMENT_QUESTION, strategy, budget_tokens=budget, backend=backend,
+                             progress=progress)
+    r["correct"] = r["answer"] is not None and contains_phrase(r["answer"], DOCUMENT_ANSWER)
+    return r
 
 
 def compare_strategies(document: str, question: str, expected: str, *, strategies=None, budget_tokens: int | None = None,

@@ -12,12 +12,13 @@ from urllib.parse import urlparse
 from ai_pm_lab import catalog
 from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.datafiles import data_csv
+from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.evaluation.rag_eval import run_rag_eval
 from ai_pm_lab.llm import get_backend
 from ai_pm_lab.llm.backends import configured_backends
 from ai_pm_lab.llm.tokens import count_tokens
-from ai_pm_lab.settings import env
 from ai_pm_lab.rag import load_eval
+from ai_pm_lab.settings import env
 
 MEASURED = "measured"
 PROJECTED = "projected from the price table (not measured)"
@@ -175,9 +176,22 @@ def readable(table, columns=("provider", "status", "quality", "median latency (s
     return out
 
 
+def check_table(table, columns=("provider", "status", "quality", "median latency (s)", "cost per 1,000 queries ($)")):
+    """Return ``table`` if it is a compare_models() table with these columns, else raise a clear error."""
+    missing = [c for c in columns if c not in getattr(table, "columns", [])]
+    if missing:
+        raise InputError(f"This needs the table from compare_models(); missing columns {missing}.")
+    return table
+
+
 def shortlist(table, budget_per_1000: float, quality_floor: float) -> dict:
     """The product decision: the cheapest MEASURED model that clears the quality floor within budget; if none does,
     the cheapest projected model within budget is the one to measure next (a projection has no quality yet)."""
+    check_table(table, ("status", "quality", "cost per 1,000 queries ($)"))
+    for col in ("quality", "cost per 1,000 queries ($)"):
+        if table[col].dtype.kind not in "iuf":  # integers or floats
+            raise InputTypeError(f"The table's {col!r} column must hold numbers (NaN where not measured), "
+                                 f"not {table[col].dtype} values: rebuild it with compare_models().")
     for name, v, hi in (("budget_per_1000", budget_per_1000, None), ("quality_floor", quality_floor, 1.0)):
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (hi and v > hi):
             raise ValueError(f"{name} must be a number ≥ 0{' and ≤ 1' if hi else ''}, not {v!r}.")

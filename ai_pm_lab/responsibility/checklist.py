@@ -111,7 +111,8 @@ def collect_evidence(*, bias: dict | None = None, transparency: dict | None = No
 
 def assess(answers: dict, evidence: dict, notes: dict | None = None) -> dict:
     """Judge each answer against its evidence: a 'yes' the measurements contradict or do not back is a blocker, so is
-    a 'no' or a missing answer; a 'partly' needs a note saying what will close the gap."""
+    a 'no' or a missing answer; a 'partly' needs a note saying what will close the gap. The result holds each row's
+    status and why, the blockers, the verdict, ``ready`` and how many questions are ``answered``."""
     if not isinstance(answers, dict) or not isinstance(evidence, dict):
         raise TypeError("answers and evidence must be dicts keyed by question (see checklist.KEYS).")
     unknown = [k for k in answers if k not in KEYS]
@@ -144,7 +145,8 @@ def assess(answers: dict, evidence: dict, notes: dict | None = None) -> dict:
         if status == "blocker":
             blockers.append(q.key)
     verdict = "Ready to launch" if not blockers else f"Not ready: {len(blockers)} blocker(s)"
-    return {"rows": rows, "blockers": blockers, "verdict": verdict, "ready": not blockers}
+    answered = sum(1 for r in rows if r["answer"] in ANSWERS)
+    return {"rows": rows, "blockers": blockers, "verdict": verdict, "ready": not blockers, "answered": answered}
 
 
 def report_markdown(result: dict, *, product: str = "Tidewell support assistant") -> str:

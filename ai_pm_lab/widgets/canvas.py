@@ -8,9 +8,16 @@ import ipywidgets as W
 from IPython.display import display
 
 from ai_pm_lab.decision_tree import QUESTIONS
-from ai_pm_lab.framing.canvas import (CanvasError, Criterion, OpportunityCanvas, ProblemStatement, SuccessCriteria,
-                                      write_one_pager)
-from ai_pm_lab.widgets.base import COURSE_ERRORS, error_message
+from ai_pm_lab.framing.canvas import (
+    Criterion,
+    OpportunityCanvas,
+    ProblemStatement,
+    SuccessCriteria,
+    parse_number,
+    review,
+    write_one_pager,
+)
+from ai_pm_lab.widgets.base import CourseWidget
 from ai_pm_lab.widgets.decision_tree import DecisionTreeWidget
 
 DIRECTION_OPTIONS = [("higher is better", "higher"), ("lower is better", "lower")]
@@ -27,21 +34,11 @@ def _reading(metric: str, baseline, target, direction: str, kind: str) -> str:
             f"{html.escape(shown(target))} ({direction} is better)")
 
 
-def _number(text: str):
-    """A typed number, None for a blank box, or the raw text (so validation can say what is wrong with it)."""
-    text = (text or "").strip().replace(",", "")
-    if not text:
-        return None
-    try:
-        return float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
-    except ValueError:
-        return text
-
-
-class CanvasWidget:
+class CanvasWidget(CourseWidget):
     """Fill in the canvas; every change re-validates, the button writes the one-pager. Latest result on ``.state``."""
 
     def __init__(self, title: str = "", *, path=None):
+        super().__init__()
         self.path = path
         self.tree = DecisionTreeWidget()
         self.title = W.Text(value=title, description="Opportunity", placeholder="a few words")
@@ -66,7 +63,6 @@ class CanvasWidget:
         self.button = W.Button(description="Write one-pager", button_style="primary", icon="file")
         self.reading = W.HTML()  # how the form reads the two criteria, as they are typed
         self.result = W.HTML()
-        self.state: dict = {}
         watched = [self.title, *self.fields.values(), self.edge_cases, self.metric, self.baseline, self.target,
                    self.direction, self.g_metric, self.g_baseline, self.g_limit, self.g_direction, *self.tree.toggles.values()]
         for w in watched:
@@ -79,44 +75,41 @@ class CanvasWidget:
         edge = [line.strip() for line in self.edge_cases.value.splitlines() if line.strip()]
         problem = ProblemStatement(**{k: w.value for k, w in self.fields.items()}, edge_cases=tuple(edge))
         criteria = SuccessCriteria([
-            Criterion(self.metric.value, _number(self.baseline.value), _number(self.target.value), self.direction.value, "success"),
-            Criterion(self.g_metric.value, _number(self.g_baseline.value), _number(self.g_limit.value), self.g_direction.value, "guardrail"),
+            Criterion(self.metric.value, parse_number(self.baseline.value), parse_number(self.target.value), self.direction.value, "success"),
+            Criterion(self.g_metric.value, parse_number(self.g_baseline.value), parse_number(self.g_limit.value), self.g_direction.value, "guardrail"),
         ])
         return OpportunityCanvas(self.title.value, {k: t.value for k, t in self.tree.toggles.items()}, problem, criteria)
 
     def update(self) -> dict:
         """Validate the form: the list of fixes still needed (no file is written)."""
-        try:
-            c = self.canvas()
-            problems, warnings = c.problems(), c.warnings()
-            self.state = {"ready": not problems, "problems": problems, "warnings": warnings, "path": None,
-                          "markdown": None, "error": None}
-        except COURSE_ERRORS as exc:
-            self.state = {"ready": False, "problems": [error_message(exc)], "warnings": [], "path": None,
-                          "markdown": None, "error": error_message(exc)}
+        self.state = {"path": None, "markdown": None, **self.attempt(lambda: review(self.canvas()))}
+        if self.state["error"]:  # the form could not even be read: its error is the one thing to fix
+            self.state.update(ready=False, problems=[self.state["error"]], warnings=[])
         self._draw()
         return self.state
+
+    def _write(self) -> dict:
+        path = write_one_pager(self.canvas(), self.path)
+        return {"path": str(path), "markdown": path.read_text(encoding="utf-8")}
 
     def write(self) -> dict:
         """Validate and, if ready, write the one-pager (overwriting); the path is in state['path']."""
         self.update()
         if self.state["ready"]:
-            try:
-                c = self.canvas()
-                path = write_one_pager(c, self.path)
-                self.state.update(path=str(path), markdown=path.read_text(encoding="utf-8"))
-            except (CanvasError, *COURSE_ERRORS, OSError) as exc:
-                self.state.update(ready=False, error=error_message(exc))
+            written = self.attempt(self._write)
+            self.state.update(written)
+            if written["error"]:
+                self.state["ready"] = False
         self._draw()
         return self.state
 
     def _draw(self):
         s = self.state
         self.reading.value = ("<small>Read as: "
-                              + _reading(self.metric.value, _number(self.baseline.value), _number(self.target.value),
+                              + _reading(self.metric.value, parse_number(self.baseline.value), parse_number(self.target.value),
                                          self.direction.value, "success")
                               + " · guardrail "
-                              + _reading(self.g_metric.value, _number(self.g_baseline.value), _number(self.g_limit.value),
+                              + _reading(self.g_metric.value, parse_number(self.g_baseline.value), parse_number(self.g_limit.value),
                                          self.g_direction.value, "guardrail") + "</small>")
         parts = []
         if s.get("path"):

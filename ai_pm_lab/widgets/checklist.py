@@ -6,20 +6,22 @@ import html
 
 import ipywidgets as W
 
+from ai_pm_lab.errors import InputTypeError
 from ai_pm_lab.responsibility.checklist import QUESTIONS, assess, write_report
-from ai_pm_lab.widgets.base import error_message
+from ai_pm_lab.widgets.base import CourseWidget
 
 COLOURS = {"met": "#2e7d32", "gap": "#c62828", "missing": "#757575"}
 NOT_ANSWERED = "—"
 
 
-class ChecklistWidget:
+class ChecklistWidget(CourseWidget):
     """One row per question: yes / partly / no, a note, the measured evidence and, as you answer, whether the answer
     is ok, a follow-up or a blocker; 'Write report' writes the Markdown report (the path is on .state['path'])."""
 
     def __init__(self, evidence: dict, *, path=None, product: str = "Tidewell support assistant"):
+        super().__init__()
         if not isinstance(evidence, dict):
-            raise TypeError("evidence must be the dict from checklist.collect_evidence(...).")
+            raise InputTypeError("evidence must be the dict from checklist.collect_evidence(...).")
         self.evidence = evidence
         self.path = path
         self.product = product
@@ -38,7 +40,6 @@ class ChecklistWidget:
         self.button = W.Button(description="Write report", button_style="primary")
         self.summary = W.HTML()
         self.output = W.HTML()
-        self.state: dict = {}
         self._written_with = None  # the answers and notes of the report on screen
         self.button.on_click(lambda _: self.write())
         for w in (*self.answers.values(), *self.notes.values()):
@@ -56,44 +57,53 @@ class ChecklistWidget:
         return {k: ("" if w.value == NOT_ANSWERED else w.value) for k, w in self.answers.items()}
 
     def _inputs(self) -> tuple:
-        return tuple(self.current_answers().items()) + tuple((k, w.value) for k, w in self.notes.items())
+        return tuple(self.current_answers().items()) + tuple(self._notes().items())
+
+    def _notes(self) -> dict:
+        return {k: w.value for k, w in self.notes.items()}
 
     def preview(self) -> dict:
         """Judge the answers as they are set (no file written): each row says ok / follow-up / blocker and why, the
         summary line gives the verdict the report would carry. Write report is greyed out while the report on screen
         already matches the answers."""
-        try:
-            result = assess(self.current_answers(), self.evidence, {k: w.value for k, w in self.notes.items()})
-        except Exception as exc:  # a widget shows the problem instead of crashing
-            self.summary.value = f"<span style='color:#c62828'>{html.escape(error_message(exc))}</span>"
-            result = None
-        if result is not None:
-            for row in result["rows"]:
+        self.state = {"path": None, **self.attempt(assess, self.current_answers(), self.evidence, self._notes())}
+        self._draw_assessment()
+        return self.state
+
+    def _draw_assessment(self) -> None:
+        s = self.state
+        if s["error"]:
+            self.summary.value = f"<span style='color:#c62828'>{html.escape(s['error'])}</span>"
+        else:
+            for row in s["rows"]:
                 colour = {"ok": COLOURS["met"], "follow-up": "#ef6c00", "blocker": COLOURS["gap"]}[row["status"]]
                 self.verdicts[row["key"]].value = (f"<span style='color:{colour}'>{html.escape(row['status'])}: "
                                                    f"{html.escape(row['why'])}</span>")
-            answered = sum(1 for a in self.current_answers().values() if a)
-            self.summary.value = (f"Answered {answered} of {len(QUESTIONS)} · so far: <b>{html.escape(result['verdict'])}</b>"
+            self.summary.value = (f"Answered {s['answered']} of {len(QUESTIONS)} · so far: <b>{html.escape(s['verdict'])}</b>"
                                   " (Write report saves it)")
+        self._sync_button()
+
+    def _sync_button(self) -> None:
         written = self._written_with == self._inputs()
         self.button.disabled = written
         self.button.tooltip = ("The report below matches these answers: change an answer or a note to write it again"
                                if written else "Assess the answers against the evidence and write the report")
-        return result or {}
+
+    def _assess_and_write(self) -> dict:
+        result = assess(self.current_answers(), self.evidence, self._notes())
+        return {**result, "path": write_report(result, self.path, product=self.product)}
 
     def write(self) -> dict:
         """Assess the answers against the evidence and write the report; errors are shown, never raised."""
-        try:
-            result = assess(self.current_answers(), self.evidence, {k: w.value for k, w in self.notes.items()})
-            path = write_report(result, self.path, product=self.product)
-            self.state = {**result, "path": path, "error": None}
-            blockers = ", ".join(result["blockers"]) or "none"
-            self.output.value = (f"<b>{html.escape(result['verdict'])}</b> · blockers: {html.escape(blockers)}"
-                                 f"<br>report written to <code>{html.escape(str(path))}</code>")
-            self._written_with = self._inputs()
-        except Exception as exc:  # a widget shows the problem instead of crashing
-            self.state = {"error": error_message(exc)}
+        self.state = self.attempt(self._assess_and_write)
+        if self.state["error"]:
             self.output.value = f"<span style='color:#c62828'>{html.escape(self.state['error'])}</span>"
             self._written_with = None
-        self.preview()
+            self._sync_button()
+        else:
+            blockers = ", ".join(self.state["blockers"]) or "none"
+            self.output.value = (f"<b>{html.escape(self.state['verdict'])}</b> · blockers: {html.escape(blockers)}"
+                                 f"<br>report written to <code>{html.escape(str(self.state['path']))}</code>")
+            self._written_with = self._inputs()
+            self._draw_assessment()
         return self.state

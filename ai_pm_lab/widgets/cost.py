@@ -7,10 +7,8 @@ import ipywidgets as W
 from IPython.display import display
 
 from ai_pm_lab import budget
-from ai_pm_lab.catalog import default_model, model_info, models
-from ai_pm_lab.cost import cacheable_tokens
-from ai_pm_lab.errors import ConfigurationError
-from ai_pm_lab.widgets.base import COURSE_ERRORS, table_html
+from ai_pm_lab.catalog import default_model, models, served_model
+from ai_pm_lab.widgets.base import CourseWidget, error_html, table_html
 
 TABLE_COLUMNS = ["model", "cached_tokens", "per_query", "per_day", "per_month", "list_per_month"]
 
@@ -43,7 +41,7 @@ def readable_table(df) -> str:
     return table_html(out)
 
 
-class CostCalculator:
+class CostCalculator(CourseWidget):
     """A traffic scenario priced for every served model, with prompt caching as billed, a response cache and batching.
 
     The "cached prefix" box is the part of every prompt that repeats; the table's ``cached_tokens`` column shows how
@@ -52,12 +50,9 @@ class CostCalculator:
 
     def __init__(self, queries_per_day: int = 10_000, input_tokens: int = 600, output_tokens: int = 200,
                  model: str | None = None, cached_prefix_tokens: int = 0):
-        model = model or default_model("openai")
-        info = model_info(model)  # an unknown id gets the table's clear error, not a widget trait error
+        super().__init__()
+        model = served_model(model or default_model("openai")).model_id  # an unknown or retired id: a clear error
         served = [m.model_id for m in models()]
-        if info.model_id not in served:
-            raise ConfigurationError(f"{model} is no longer served ({info.status_on()} since {info.shutdown_date}): "
-                                     f"pick one of {', '.join(served)}.")
         budget.Traffic(queries_per_day, input_tokens, output_tokens, cached_prefix_tokens)  # impossible traffic fails here
         wide = {"description_width": "initial"}  # labels are never cut off
         self.queries = W.IntText(value=queries_per_day, description="queries/day", style=wide)
@@ -71,7 +66,6 @@ class CostCalculator:
         self.model = W.Dropdown(options=served, value=model, description="levers for", style=wide)
         self.table_html = W.HTML()
         self.levers_html = W.HTML()
-        self.state: dict = {}
         for w in (self.queries, self.input_tokens, self.output_tokens, self.cached, self.cache_hit, self.batch, self.model):
             w.observe(lambda _: self.update(), names="value")
         self.update()
@@ -84,23 +78,18 @@ class CostCalculator:
 
     def update(self) -> dict:
         """Recompute the bill for every model and the levers for the chosen one (no model call)."""
-        try:
-            t = self.traffic()
-            table = budget.cost_table(t)[TABLE_COLUMNS]
-            rule = model_info(self.model.value)
-            self.state = {"traffic": t, "table": table, "levers": budget.levers(self.model.value, t), "error": None,
-                          "cached_tokens": cacheable_tokens(rule.model_id, t.cached_prefix_tokens)}
-            self.table_html.value = readable_table(table)
-            floor = (f"caches prefixes from {rule.cache_min_tokens:,} tokens" if rule.caches_prompts
-                     else "has no prompt caching")
-            self.levers_html.value = (f"<b>{html.escape(rule.model_id)}</b> {floor}: {self.state['cached_tokens']:,} of your "
-                                      f"{t.cached_prefix_tokens:,} prefix tokens can be read from the provider's cache"
-                                      + readable_table(self.state["levers"]))
-        except COURSE_ERRORS as exc:
-            self.state = {"error": str(exc)}
-            self.table_html.value = f"⚠️ {html.escape(str(exc))}"
+        self.state = s = self.attempt(lambda: budget.calculator(self.traffic(), self.model.value))
+        if s["error"]:
+            self.table_html.value = error_html(s["error"])
             self.levers_html.value = ""
-        return self.state
+            return s
+        self.table_html.value = readable_table(s["table"][TABLE_COLUMNS])
+        floor = (f"caches prefixes from {s['cache_min_tokens']:,} tokens" if s["caches_prompts"]
+                 else "has no prompt caching")
+        self.levers_html.value = (f"<b>{html.escape(s['model'])}</b> {floor}: {s['cached_tokens']:,} of your "
+                                  f"{s['traffic'].cached_prefix_tokens:,} prefix tokens can be read from the provider's cache"
+                                  + readable_table(s["levers"]))
+        return s
 
     def _ipython_display_(self):
         notes = budget.assumptions()

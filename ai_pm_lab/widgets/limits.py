@@ -9,7 +9,6 @@ from IPython.display import display
 
 from ai_pm_lab.errors import require_number
 from ai_pm_lab.limits import context, hallucination
-from ai_pm_lab.text import contains_phrase
 from ai_pm_lab.widgets.base import CourseWidget, error_html, table_html
 
 
@@ -157,34 +156,25 @@ class ContextLimitExplorer(CourseWidget):
 
     def measure(self) -> dict:
         """Build the document at the slider's length and say whether it fits the window (no model call)."""
-        def build():
-            window = context.backend_window(self.backend)
-            self.document = context.make_document(self.doc_tokens.value, backend=self.backend)
-            tokens = context.token_count(self.document, self.backend)
-            return {"tokens": tokens, "window": window, "fits": tokens < window - 150, "overflow_by": max(0, tokens - window)}
-
-        d = self.state["document"] = self.attempt(build)
+        d = self.state["document"] = self.attempt(context.document_fit, self.doc_tokens.value, backend=self.backend)
+        self.document = d.get("text", "")
         if d["error"]:
             self.fit_label.value = error_html(d["error"])
             return d
-        tokens, window = d["tokens"], d["window"]
-        verdict = "fits" if d["fits"] else f"does NOT fit (over by {d['overflow_by']:,} tokens)" if d["overflow_by"] else "barely fits: no room left for the question and answer"
-        self.fit_label.value = f"Document: <b>{tokens:,} tokens</b> vs window <b>{window:,}</b> → {verdict}"
+        verdict = {"fits": "fits",
+                   "does not fit": f"does NOT fit (over by {d['overflow_by']:,} tokens)",
+                   "barely fits": "barely fits: no room left for the question and answer"}[d["verdict"]]
+        self.fit_label.value = f"Document: <b>{d['tokens']:,} tokens</b> vs window <b>{d['window']:,}</b> → {verdict}"
         self._show_strategy()
-        return self.state["document"]
+        return d
 
     def send(self) -> dict:
         """Ask the document's question with the chosen strategy; an overflow shows the model's real error."""
-        def ask():
-            r = context.answer_with_strategy(self.document, context.DOCUMENT_QUESTION, self.strategy.value,
-                                             budget_tokens=None if self.strategy.value == "send everything" else self.budget.value,
-                                             backend=self.backend, progress=True)
-            r["correct"] = r["answer"] is not None and contains_phrase(r["answer"], context.DOCUMENT_ANSWER)
-            return r
-
         with self.out:  # the progress bar of a multi-call strategy shows inside the widget
             self.out.clear_output()
-            self.state["result"] = {"answer": None, **self.attempt(ask)}  # an overflow arrives as the result's own error
+            self.state["result"] = {"answer": None, **self.attempt(  # an overflow arrives as the result's own error
+                context.answer_document, self.document, self.strategy.value, budget_tokens=self.budget.value,
+                backend=self.backend, progress=True)}
         with self.out:
             self.out.clear_output(wait=True)
             r = self.state["result"]

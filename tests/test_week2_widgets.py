@@ -41,9 +41,10 @@ def test_context_explorer_counts_measures_and_shows_the_real_overflow():
     w = ContextLimitExplorer(doc_tokens=600)
     w.text.value = "Tokens are pieces of words."
     assert w.state["count"]["tokens"] > 0 and w.state["count"]["window"] == 2048
-    assert w.state["document"]["fits"]
+    assert w.state["document"]["fits"] and w.state["document"]["verdict"] == "fits" and "→ fits" in w.fit_label.value
     w.doc_tokens.value = 3000
     assert not w.state["document"]["fits"] and w.state["document"]["overflow_by"] > 0
+    assert w.state["document"]["verdict"] == "does not fit" and "does NOT fit" in w.fit_label.value
     w.strategy.value = "send everything"
     w.send_button.click()
     assert w.state["result"]["answer"] is None and w.state["result"]["error"].startswith("ContextWindowError")
@@ -59,6 +60,9 @@ def test_context_explorer_strategy_fits_the_budget(fake_model):
     w.send_button.click()
     r = w.state["result"]
     assert r["error"] is None and r["kept_tokens"] <= 300 and r["correct"] is True
+    fake_model.reply_with("locker 12")
+    w.send_button.click()
+    assert w.state["result"]["error"] is None and w.state["result"]["correct"] is False
     assert context.DOCUMENT_FACT in fake_model.calls[-1].prompt
 
 
@@ -86,7 +90,7 @@ def test_cost_calculator_recomputes_and_rejects_absurd_traffic():
     w.cached.value = 10_000
     assert "cached_prefix_tokens" in w.state["error"]
     w.cached.value = 0
-    assert w.state["error"] is None
+    assert w.state["error"] is None and w.state["model"] == model and w.state["traffic"].queries_per_day == 100
     # as a PM reads it: a query priced per 1,000 queries, dollars with cents, no raw long decimals
     import re
     shown = w.table_html.value + w.levers_html.value

@@ -73,6 +73,8 @@ def test_fit_explorer_reads_the_curve(curve):
     assert f.state["train F1"] == pytest.approx(curve.iloc[0]["train F1"])
     f.slider.value = 10.0
     assert f.state["diagnosis"] == "overfitting" and f.state["gap"] == pytest.approx(curve.iloc[-1]["gap"])
+    assert f.state["error"] is None and f.state["meaning"] == ml_engineers.FIT_MEANINGS["overfitting"]
+    assert f.state["meaning"] in f.readout.value
     with pytest.raises(ValueError):
         FitExplorer(curve.iloc[:1])
 
@@ -86,6 +88,7 @@ def test_tradeoff_explorer_sliders_drive_the_decision():
     e.floor.value = 0.6
     assert e.state["decision"] == "measure next" and e.state["choice"] == "m-hosted"
     e.budget.value = 0.01
-    assert e.state["decision"] == "nothing fits" and e.state["choice"] is None
+    assert e.state["decision"] == "nothing fits" and e.state["choice"] is None and e.state["error"] is None
+    assert e.state == {**tradeoffs.shortlist(t, e.budget.value, e.floor.value), "error": None}  # the view adds nothing
     with pytest.raises(ValueError):
         TradeoffExplorer(pd.DataFrame({"x": [1]}))

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ai_pm_lab.catalog import model_info
+import pandas as pd
+
+from ai_pm_lab.catalog import find_model, model_info
 from ai_pm_lab.checks.decisions import read_decision
 from ai_pm_lab.decision_tree import recommend
-from ai_pm_lab.exercises import check
+from ai_pm_lab.exercises import check, exercise_check
 from ai_pm_lab.llm.next_token import next_token_distribution
 
 
+@exercise_check("1.1 most likely next token", answers=("answer",))
 def top_token(prompt: str, answer):
     """Exercise 1: the single most likely next token after ``prompt``."""
     expected = next_token_distribution(prompt).top_k(1)["token"].iloc[0]
-    return check("1.1 most likely next token", lambda: answer == expected,
+    return check(top_token.exercise, lambda: answer == expected,
                  success=f"Yes: {expected!r} is the model's favourite next token.",
                  hint="Use dist.top_k(1) and take the 'token' of the first row (keep the leading space).")
 
@@ -23,7 +26,13 @@ def _row(table, choice: str):
     return table.iloc[temps.index(float(choice))]
 
 
-def temperature_choices(invoice_table, brainstorm_table, invoice, brainstorm, *, sensible_share: float = 0.5):
+VARIETY = ("temperature", "distinct in 20 draws", "top-10 share")
+
+
+@exercise_check("1.2 a temperature per feature", answers=("invoice", "brainstorm"),
+                tables={"invoice_table": VARIETY, "brainstorm_table": VARIETY})
+def temperature_choices(invoice_table: pd.DataFrame, brainstorm_table: pd.DataFrame, invoice, brainstorm, *,
+                        sensible_share: float = 0.5):
     """Exercise 2 (decision): a temperature for invoice extraction and one for name brainstorming, from measured variety.
 
     Each table has one row per temperature with "distinct in 20 draws" and "top-10 share" (probability kept on the ten
@@ -64,13 +73,14 @@ def temperature_choices(invoice_table, brainstorm_table, invoice, brainstorm, *,
                 f"Brainstorm: at {brain_choice} you measured {int(r['distinct in 20 draws'])} different next tokens in 20 "
                 "draws: every brainstorm would offer nearly the same names, and variety is the point of the feature. "
                 "Accept some unpredictability here: step up, as long as the top-10 share stays high.")
-    return check("1.2 a temperature per feature", lambda: not problems,
+    return check(temperature_choices.exercise, lambda: not problems,
                  success=f"Invoice at {want_inv}: no variety, so the same invoice gives the same total. Brainstorm at "
                          f"{want_brain}: the most variety whose top-10 share stays at or above {sensible_share:.0%}. "
                          "The right temperature is a product decision per feature, not a model setting.",
                  hint=" ".join(problems) or "Compare the two tables.")
 
 
+@exercise_check("1.3 temperature policy", answers=("pick_temperature",))
 def temperature_policy(pick_temperature):
     """Exercise 3: a temperature policy that is low for factual tasks and high for creative ones."""
     def ok():
@@ -78,30 +88,33 @@ def temperature_policy(pick_temperature):
         creative = ["brainstorm product names", "write a playful tagline"]
         return all(0 <= pick_temperature(t) <= 0.3 for t in factual) and all(0.8 <= pick_temperature(t) <= 2 for t in creative)
 
-    return check("1.3 temperature policy", ok,
+    return check(temperature_policy.exercise, ok,
                  success="Good policy: factual work stays near 0, creative work gets room to roam.",
                  hint="Return a value ≤ 0.3 for extraction/answering/classification and ≥ 0.8 for brainstorming or writing taglines.")
 
 
+@exercise_check("1.4 decision tree", answers=("answers",))
 def decision_tree_walk(answers):
     """Exercise 4: the invoice-extraction scenario stops at the data question."""
-    return check("1.4 decision tree", lambda: recommend(**answers).stopped_at == "has_data",
+    return check(decision_tree_walk.exercise, lambda: recommend(**answers).stopped_at == "has_data",
                  success="Exactly: without labelled examples you cannot even tell whether it works. Data first.",
                  hint="Answer all five questions (True/False) for the scenario; the team has no labelled invoices.")
 
 
-def model_under_budget(bills, decision, *, budget: float, min_window: int, launch: str = "2027-03-01"):
+@exercise_check("1.5 a model under a budget", answers=("decision",), tables={"bills": ("model", "per month")})
+def model_under_budget(bills: pd.DataFrame, decision, *, budget: float, min_window: int, launch: str = "2027-03-01"):
     """Exercise 5 (decision): a model that fits the monthly budget, holds ``min_window`` tokens and is served at launch.
 
     ``bills`` is the learner's table with columns "model" and "per month" (dollars), computed from the price table;
     the check recomputes nothing from the model's output, only the constraints from the learner's bills and the catalog.
     """
     day = dt.date.fromisoformat(launch)
-    if not hasattr(bills, "columns") or not {"model", "per month"} <= set(bills.columns):
-        return check("1.5 a model under a budget", lambda: False,
-                     hint="First build `bills`: a DataFrame with a `model` column (model ids) and a `per month` column "
-                          "(dollars for 30 days), one row per paid model.")
     options = [str(m) for m in bills["model"]]
+    unknown = [m for m in options if find_model(m) is None]
+    if unknown:
+        return check(model_under_budget.exercise, lambda: False,
+                     hint=f"`bills` lists {', '.join(map(repr, unknown))}, which the price table does not have: build "
+                          "`bills` from the price table's model ids (catalog.price_table()), one row per paid model.")
     choice, problem = read_decision(decision, options)
 
     def fits(model_id: str) -> list[str]:
@@ -122,7 +135,7 @@ def model_under_budget(bills, decision, *, budget: float, min_window: int, launc
     valid = [m for m in options if not fits(m)]
     if not problem and choice not in valid:
         problem = "; ".join(fits(choice)) + "."
-    return check("1.5 a model under a budget", lambda: not problem,
+    return check(model_under_budget.exercise, lambda: not problem,
                  success=f"{choice} fits: within ${budget:,.0f} a month, served at launch, window large enough. "
                          f"Models that also fit: {', '.join(m for m in valid if m != choice) or 'none'}. The price table "
                          "narrows the field; a quality test on your own questions decides among what is left.",

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import math
 
-from ai_pm_lab.catalog import model_info
+import pandas as pd
+
+from ai_pm_lab.catalog import find_model, model_info
 from ai_pm_lab.checks.decisions import read_decision
-from ai_pm_lab.exercises import check
+from ai_pm_lab.exercises import check, exercise_check
 
 _NUMERIC_CASES = [("The answer is 42.", 42, True), ("First 3, then 8, so 11", 11, True), ("It costs $1,250 in total", 1250, True),
                   ("about 7.5 hours", 7.5, True), ("I think 12", 13, False), ("no idea", 5, False), ("", 0, False)]
@@ -25,12 +27,13 @@ CUTS = {
 NO_MODEL = "none"
 
 
+@exercise_check("2.1 numeric scorer", answers=("fn",))
 def numeric_scorer(fn):
     """Exercise 2.1: a scorer that compares the last number in an answer with the expected one."""
     def ok():
         return all(fn(a, e) is want for a, e, want in _NUMERIC_CASES)
 
-    return check("2.1 numeric scorer", ok,
+    return check(numeric_scorer.exercise, ok,
                  success="Your scorer agrees with every test answer, including commas and decimals.",
                  hint="Find all numbers with a regular expression, drop commas, take the last one, compare within the tolerance; "
                       "return True or False (also False when there is no number).")
@@ -44,13 +47,15 @@ def _mode_rates(by_mode) -> dict | None:
     return rows if {BARE, GROUNDED} <= set(rows) else None
 
 
-def launch_choice(by_mode, decision, *, tolerance: float):
+@exercise_check("2.2 ship, ground or restrict", answers=("decision",),
+                tables={"by_mode": ("mode", "hallucinated", "refused", "samples")})
+def launch_choice(by_mode: pd.DataFrame, decision, *, tolerance: float):
     """Exercise 2.2 (decision): ship the bare model, ship it grounded, or restrict the feature, from measured rates.
 
     ``by_mode`` is the learner's hallucination.rates_by_mode(grid) table. Ship when the question alone stays within
     ``tolerance``; else ground when passage + "only from the context" does; else restrict.
     """
-    name = "2.2 ship, ground or restrict"
+    name = launch_choice.exercise
     rows = _mode_rates(by_mode)
     if rows is None:
         return check(name, lambda: False,
@@ -94,27 +99,24 @@ def launch_choice(by_mode, decision, *, tolerance: float):
                  hint=problem or "Compare each mode's hallucinated share with the tolerance.")
 
 
-def _strategy_rows(kept) -> dict | None:
-    """document -> {strategy: row} from the learner's strategy table, or None when it is not that table."""
-    need = {"document", "strategy", "facts kept", "facts needed"}
-    if not hasattr(kept, "columns") or not need <= set(kept.columns) or kept.empty:
-        return None
+def _strategy_rows(kept: pd.DataFrame) -> dict:
+    """document -> {strategy: row} from the learner's strategy table."""
     out: dict = {}
     for _, r in kept.iterrows():
         out.setdefault(str(r["document"]), {})[str(r["strategy"])] = r
     return out
 
 
-def strategy_per_document(kept, choices):
+@exercise_check("2.3 a cut per document", answers=("choices",),
+                tables={"kept": ("document", "strategy", "facts kept", "facts needed")})
+def strategy_per_document(kept: pd.DataFrame, choices):
     """Exercise 2.3 (decision): one cut per document kind, from how many needed facts each strategy kept.
 
     ``kept`` is the learner's context.strategy_table(...) (one row per document and strategy); ``choices`` maps each
     document to dict(choice=..., why=...). Right: a strategy that keeps the most needed facts for that document.
     """
-    name = "2.3 a cut per document"
+    name = strategy_per_document.exercise
     docs = _strategy_rows(kept)
-    if docs is None:
-        return check(name, lambda: False, hint="First measure `kept = context.strategy_table(...)`.")
     if not isinstance(choices, dict):
         return check(name, lambda: False,
                      hint="Record one decision per document: choices = dict("
@@ -147,18 +149,21 @@ def strategy_per_document(kept, choices):
     return check(name, lambda: not problems, success=success, hint=" ".join(problems) or "Compare the rows per document.")
 
 
-def model_under_budget_and_floor(bills, decision, *, budget: float, floor: float, prefix_tokens: int):
+@exercise_check("2.4 a model under a budget and a quality floor", answers=("decision",),
+                tables={"bills": ("model", "per_month", "quality")})
+def model_under_budget_and_floor(bills: pd.DataFrame, decision, *, budget: float, floor: float, prefix_tokens: int):
     """Exercise 2.4 (decision): the cheapest model that clears the quality floor within the monthly budget, or "none".
 
     ``bills`` is the learner's table with columns "model", "per_month" (dollars, prompt caching as billed) and
     "quality"; ``prefix_tokens`` is the measured shared prefix, used to explain what caching did for each model.
     """
-    name = "2.4 a model under a budget and a quality floor"
-    if not hasattr(bills, "columns") or not {"model", "per_month", "quality"} <= set(bills.columns) or bills.empty:
-        return check(name, lambda: False,
-                     hint="First build `bills`: a DataFrame with `model`, `per_month` (dollars, with prompt caching as "
-                          "billed) and `quality` (the evaluation score), one row per candidate model.")
+    name = model_under_budget_and_floor.exercise
     rows = {str(r["model"]): r for _, r in bills.iterrows()}
+    unknown = [m for m in rows if find_model(m) is None]
+    if unknown:
+        return check(name, lambda: False,
+                     hint=f"`bills` lists {', '.join(map(repr, unknown))}, which the price table does not have: build "
+                          "`bills` from the price table's model ids, one row per candidate model.")
     fits = sorted((float(r["per_month"]), m) for m, r in rows.items()
                   if float(r["quality"]) >= floor and float(r["per_month"]) <= budget)
     want = fits[0][1] if fits else NO_MODEL
@@ -205,6 +210,7 @@ def model_under_budget_and_floor(bills, decision, *, budget: float, floor: float
     return check(name, lambda: not problem, success=success, hint=problem or "Compare each row with both limits.")
 
 
+@exercise_check("2.5 precision and recall", answers=("precision", "recall"))
 def precision_recall(precision, recall, y_true, y_pred, label: str):
     """Exercise 2.5: precision and recall of one label, computed by hand."""
     from sklearn.metrics import precision_score, recall_score  # heavy optional library: loaded on first use
@@ -214,7 +220,7 @@ def precision_recall(precision, recall, y_true, y_pred, label: str):
         r = recall_score(y_true, y_pred, labels=[label], average="macro", zero_division=0)
         return math.isclose(float(precision), p) and math.isclose(float(recall), r)
 
-    return check("2.5 precision and recall", ok,
+    return check(precision_recall.exercise, ok,
                  success="Both match scikit-learn. You can now read any classifier report.",
                  hint=f"Precision = correct '{label}' predictions / all '{label}' predictions; "
                       f"recall = correct '{label}' predictions / all tickets truly labelled '{label}'.")

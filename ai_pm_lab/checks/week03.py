@@ -2,24 +2,27 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ai_pm_lab.checks.decisions import read_decision
-from ai_pm_lab.exercises import check
+from ai_pm_lab.exercises import blank_columns, check, exercise_check, missing_input
 from ai_pm_lab.rag.search import cosine_top_k, recall_at_k
 
 
+@exercise_check("3.1 cosine by hand", answers=("value",))
 def cosine(a, b, value):
     """Exercise 3.1: cosine similarity of two vectors, by hand."""
     expected = float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
-    return check("3.1 cosine by hand", lambda: value is not None and abs(float(value) - expected) < 1e-5,
+    return check(cosine.exercise, lambda: value is not None and abs(float(value) - expected) < 1e-5,
                  success=f"Yes: {expected:.3f}. For unit-length vectors this is just the dot product.",
                  hint="Divide the dot product np.dot(a, b) by the product of the two lengths np.linalg.norm(...).")
 
 
+@exercise_check("3.2 top-3 in numpy", answers=("value",))
 def top3(query, vectors, value):
     """Exercise 3.2: the ids of the 3 most similar rows, best first."""
     expected = cosine_top_k(query, vectors, 3)[1][0].tolist()
-    return check("3.2 top-3 in numpy", lambda: value is not None and [int(i) for i in value] == expected,
+    return check(top3.exercise, lambda: value is not None and [int(i) for i in value] == expected,
                  success=f"Right: rows {expected}, the same answer FAISS exact search will give.",
                  hint="Score every row against the query in one step (the rows are unit length, so similarity is a "
                       "dot product), then order the row numbers by score, best first, and keep three.")
@@ -38,7 +41,8 @@ METHOD_TRADE_OFFS = {
 }
 
 
-def search_method_choice(table, decisions):
+@exercise_check("3.3 keyword, semantic or both", answers=("decisions",), tables={"table": ("feature",)})
+def search_method_choice(table: pd.DataFrame, decisions):
     """Exercise 3.3 (decision): keyword, semantic or both search per feature, from the measured hit@k of each.
 
     ``table`` has one row per feature and a "<method> hit@k" column per method; ``decisions`` maps each feature to
@@ -48,11 +52,14 @@ def search_method_choice(table, decisions):
     cols = {m: next((c for c in getattr(table, "columns", []) if str(c).startswith(f"{m} hit@")), None)
             for m in METHOD_COST}
     if not hasattr(table, "columns") or "feature" not in table.columns or None in cols.values():
-        return check("3.3 keyword, semantic or both", lambda: False,
+        return check(search_method_choice.exercise, lambda: False,
                      hint="First measure `methods`: one row per feature with a hit@k column for keyword, semantic and "
                           "both.")
+    gap = blank_columns(table, list(cols.values()))
+    if gap:
+        return missing_input(search_method_choice.exercise, "table", gap)
     if not isinstance(decisions, dict):
-        return check("3.3 keyword, semantic or both", lambda: False,
+        return check(search_method_choice.exercise, lambda: False,
                      hint="Record `decisions` as a dict: feature -> dict(choice=..., why=...), one per feature.")
     problems, wants = [], {}
     for _, row in table.iterrows():
@@ -76,27 +83,28 @@ def search_method_choice(table, decisions):
                                                                 "documents down the list")
                 problems.append(f"{feature}: '{choice}' finds a right document in the top results for {rates[choice]:.0%} "
                                 f"of these queries against {rates[want]:.0%} with '{want}': {reason}.")
-    return check("3.3 keyword, semantic or both", lambda: not problems,
+    return check(search_method_choice.exercise, lambda: not problems,
                  success="Your choices follow the data: " + "; ".join(f"{f}: {w}" for f, w in wants.items())
                          + ". Which search to build depends on how your users ask, so measure it on their queries.",
                  hint=" ".join(problems) or "Pick one method for every feature in the table.")
 
 
+@exercise_check("3.4 recall@k", answers=("value",))
 def recall(approx_ids, exact_ids, value):
     """Exercise 3.4: recall@k of an approximate search against the exact one."""
     expected = recall_at_k(approx_ids, exact_ids)
-    return check("3.4 recall@k", lambda: value is not None and abs(float(value) - expected) < 1e-9,
+    return check(recall.exercise, lambda: value is not None and abs(float(value) - expected) < 1e-9,
                  success=f"Recall {expected:.2f}: the share of true neighbours the fast index still found.",
                  hint="For each query count how many ids appear in both rows (a set intersection); divide the total by queries × k.")
 
 
-def cheapest_setting(sweep, decision, target: float = 0.95):
+@exercise_check("3.5 cheapest setting that meets the bar", answers=("decision",),
+                tables={"sweep": ("param", "recall@k")})
+def cheapest_setting(sweep: pd.DataFrame, decision, target: float = 0.95):
     """Exercise 3.5 (decision): the smallest efSearch whose measured recall@10 reaches the target.
 
     ``decision`` is ``dict(choice=..., why=...)`` with ``choice`` one of the measured efSearch values."""
-    name = "3.5 cheapest setting that meets the bar"
-    if not hasattr(sweep, "columns") or not {"param", "recall@k"} <= set(sweep.columns):
-        return check(name, lambda: False, hint="First measure `sweep`: one row per efSearch with its recall@k.")
+    name = cheapest_setting.exercise
     rows = {str(int(r["param"])): r for _, r in sweep.iterrows()}
     ok_rows = sweep[sweep["recall@k"] >= target]
     want = str(int(ok_rows["param"].min())) if len(ok_rows) else None
@@ -120,17 +128,15 @@ def cheapest_setting(sweep, decision, target: float = 0.95):
                  hint=problem or f"Which settings reach recall@k ≥ {target}? Of those, which one answers fastest?")
 
 
-def chunk_size_choice(sweep, decision, *, bar: float = 0.95):
+@exercise_check("3.6 which chunk size", answers=("decision",),
+                tables={"sweep": ("chunk size (words)", "answer in prompt", "prompt words")})
+def chunk_size_choice(sweep: pd.DataFrame, decision, *, bar: float = 0.95):
     """Exercise 3.6 (decision): the chunk size for a help chat, from the measured sweep.
 
     ``sweep`` has one row per chunk size with "answer in prompt" (share of questions whose answer's facts reach the
     prompt) and "prompt words". The right size keeps the answer in the prompt for at least ``bar`` of the questions
     with the fewest prompt words; if none reaches the bar, the one that comes closest.
     """
-    need = {"chunk size (words)", "answer in prompt", "prompt words"}
-    if not hasattr(sweep, "columns") or not need <= set(sweep.columns):
-        return check("3.6 which chunk size", lambda: False,
-                     hint="First measure `sizes`: one row per chunk size with 'answer in prompt' and 'prompt words'.")
     rows = {str(int(r["chunk size (words)"])): r for _, r in sweep.iterrows()}
     reach = sweep[sweep["answer in prompt"] >= bar]
     pick = (reach.sort_values(["prompt words", "chunk size (words)"]).iloc[0] if len(reach)
@@ -159,7 +165,7 @@ def chunk_size_choice(sweep, decision, *, bar: float = 0.95):
                        f"prompt carries {r['prompt words']:.0f} words of retrieved text against {w['prompt words']:.0f} "
                        f"at {want}: you pay for the extra words on every question, and a small model has more text to "
                        "search for the one fact it needs.")
-    return check("3.6 which chunk size", lambda: not problem,
+    return check(chunk_size_choice.exercise, lambda: not problem,
                  success=f"{want} words: the answer reaches the prompt for {rows[want]['answer in prompt']:.0%} of the "
                          f"questions with {rows[want]['prompt words']:.0f} words of retrieved text per prompt. Smaller "
                          "chunks cut answers; larger ones cost words on every call. The best size belongs to your "

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ai_pm_lab.checks.decisions import read_decision
 from ai_pm_lab.evaluation.retrieval import hit_at_k, reciprocal_rank
-from ai_pm_lab.exercises import check
+from ai_pm_lab.exercises import check, exercise_check
 
 SAMPLE_CHUNKS = [
     {"doc_id": "kb-002", "text": "Enterprise customers can request a refund within 90 days of the contract start date."},
@@ -13,6 +14,7 @@ SAMPLE_CHUNKS = [
 ]
 
 
+@exercise_check("4.1 a prompt template", answers=("build_prompt",))
 def prompt_builder(build_prompt):
     """Exercise 4.1: a prompt with every chunk labelled by its id, the question, and an 'I don't know' rule."""
     def ok():
@@ -21,21 +23,23 @@ def prompt_builder(build_prompt):
         return (isinstance(p, str) and q in p and all(c["text"] in p and c["doc_id"] in p for c in SAMPLE_CHUNKS)
                 and "don't know" in p.lower())
 
-    return check("4.1 a prompt template", ok,
+    return check(prompt_builder.exercise, ok,
                  success="Your template carries the evidence, the labels for citations, and a way out ('I don't know').",
                  hint="Join f\"[{c['doc_id']}] {c['text']}\" for each chunk, add the question, and say: if the answer is not there, reply \"I don't know\".")
 
 
+@exercise_check("4.2 hit@3 and MRR", answers=("hit3", "mrr"))
 def retrieval_metrics(rankings, gold, hit3, mrr):
     """Exercise 4.2: hit@3 and MRR over a few ranked lists."""
     e_hit = float(np.mean([hit_at_k(r, g, 3) for r, g in zip(rankings, gold)]))
     e_mrr = float(np.mean([reciprocal_rank(r, g) for r, g in zip(rankings, gold)]))
-    return check("4.2 hit@3 and MRR", lambda: hit3 is not None and mrr is not None
+    return check(retrieval_metrics.exercise, lambda: hit3 is not None and mrr is not None
                  and abs(float(hit3) - e_hit) < 1e-9 and abs(float(mrr) - e_mrr) < 1e-9,
                  success=f"hit@3 = {e_hit:.2f}, MRR = {e_mrr:.2f}: hit@k asks 'was it there?', MRR asks 'how high?'.",
                  hint="hit@3: 1 if any gold id is in the first 3, else 0, averaged. MRR: 1/position of the first gold id (0 if absent), averaged.")
 
 
+@exercise_check("4.3 a threshold with a budget", answers=("value",))
 def threshold_choice(answerable_scores, unanswerable_scores, value, max_refused: float = 0.10):
     """Exercise 4.3: the highest threshold that refuses at most 10% of answerable questions."""
     a = np.asarray(answerable_scores, float)
@@ -47,14 +51,20 @@ def threshold_choice(answerable_scores, unanswerable_scores, value, max_refused:
         t = float(value)
         return (a < t).mean() <= max_refused and best is not None and t >= best - 0.005
 
-    caught = (u < best).mean() if best is not None else float("nan")
-    return check("4.3 a threshold with a budget", ok,
-                 success=f"Threshold ≈ {best:.3f}: it refuses ≤ {max_refused:.0%} of answerable questions and catches {caught:.0%} of the unanswerable ones.",
+    if best is None:
+        success = f"No threshold refuses at most {max_refused:.0%} of the answerable questions."
+    else:
+        success = (f"Threshold ≈ {best:.3f}: it refuses ≤ {max_refused:.0%} of answerable questions and catches "
+                   f"{(u < best).mean():.0%} of the unanswerable ones.")
+    return check(threshold_choice.exercise, ok,
+                 success=success,
                  hint=f"A question is refused when its best score is below the threshold. Which thresholds refuse at most "
                       f"{max_refused:.0%} of the answerable questions? Of those, which one catches the most unanswerable ones?")
 
 
-def top_k_choice(table, decision, *, bar: float = 0.95):
+@exercise_check("4.4 how many chunks in the prompt", answers=("decision",),
+                tables={"table": ("top_k", "hit@k", "context words")})
+def top_k_choice(table: pd.DataFrame, decision, *, bar: float = 0.95):
     """Exercise 4.4 (decision): how many chunks to put in the prompt, from the measured hit@k and context size.
 
     ``table`` has one row per option with "top_k", "hit@k" (share of answerable questions whose right document is in
@@ -82,7 +92,7 @@ def top_k_choice(table, decision, *, bar: float = 0.95):
             problem = (f"At top_k = {mine} the right document reaches the prompt for only {r['hit@k']:.0%} of answerable "
                        f"questions, below your {bar:.0%} bar: for the rest no model can answer from text it never sees. "
                        "A shorter prompt is cheaper, but not at the price of missing evidence.")
-    return check("4.4 how many chunks in the prompt", lambda: not problem,
+    return check(top_k_choice.exercise, lambda: not problem,
                  success=f"top_k = {want}: hit@k {row[want]['hit@k']:.0%} clears the {bar:.0%} bar with "
                          f"{row[want]['context words']:.0f} words of context per question; more chunks would cost on "
                          "every call for little gain.",
@@ -100,21 +110,18 @@ RULE_TRADE_OFFS = {
 }
 
 
-def conflict_rule_choice(scores, decisions):
+@exercise_check("4.6 a conflict rule per situation", answers=("decisions",),
+                tables={"scores": ("situation", "rule", "right policy", "documents per prompt")})
+def conflict_rule_choice(scores: pd.DataFrame, decisions):
     """Exercise 4.6 (decision): a conflict rule per product situation, from the measured share of right policies.
 
     ``scores`` has one row per situation and rule with "right policy" (share of conflicting questions whose prompt held
     exactly the policy that applies to the asker) and "documents per prompt". ``decisions`` maps each situation to
     ``dict(choice=..., why=...)``. The right rule has the highest share; on a tie, the one with fewer documents.
     """
-    need = {"situation", "rule", "right policy", "documents per prompt"}
-    if not hasattr(scores, "columns") or not need <= set(scores.columns):
-        return check("4.6 a conflict rule per situation", lambda: False,
-                     hint="First measure `scores`: one row per situation and rule, with the columns "
-                          "'right policy' and 'documents per prompt'.")
     options = list(dict.fromkeys(str(r) for r in scores["rule"]))
     if not isinstance(decisions, dict):
-        return check("4.6 a conflict rule per situation", lambda: False,
+        return check(conflict_rule_choice.exercise, lambda: False,
                      hint="Record `decisions` as a dict: situation -> dict(choice=..., why=...), one per situation in "
                           "the table.")
     problems, wants = [], {}
@@ -144,13 +151,14 @@ def conflict_rule_choice(scores, decisions):
                 f"{situation}: '{choice}' is as accurate as '{want}' here but puts {mine['documents per prompt']:.1f} "
                 f"documents in each prompt against {top['documents per prompt']:.1f}: more text to pay for and to "
                 "confuse the model, for nothing.")
-    return check("4.6 a conflict rule per situation", lambda: not problems,
+    return check(conflict_rule_choice.exercise, lambda: not problems,
                  success="Your rules follow the data: " + "; ".join(f"{s}: {' or '.join(w)}" for s, w in wants.items())
                          + ". A conflict rule is product policy: it depends on whether the product knows who is asking, "
                            "so write it down per situation and make it visible.",
                  hint=" ".join(problems) or "Pick one rule for every situation in the table.")
 
 
+@exercise_check("4.5 an output guard", answers=("is_safe",))
 def output_guard(is_safe):
     """Exercise 4.5: an output check that blocks unknown links and requests for card numbers."""
     def ok():
@@ -159,6 +167,6 @@ def output_guard(is_safe):
                "Visit https://cheap-refunds.com now.", "Please reply with your card number."]
         return all(is_safe(t) is True for t in good) and all(is_safe(t) is False for t in bad)
 
-    return check("4.5 an output guard", ok,
+    return check(output_guard.exercise, ok,
                  success="Your guard lets normal answers through and stops the injected payload before a customer sees it.",
                  hint="Return False if a web domain other than tidewell.example appears (a regex like r'[a-z0-9-]+\\.(example|com)') or the words 'card number'.")

@@ -15,13 +15,6 @@ from ai_pm_lab.operations.traffic import simulate_day
 from ai_pm_lab.rag.pipeline import RAGPipeline
 
 SIGNALS = ("centroid_distance", "ks_distance", "psi_distance", "ks_score", "psi_score")
-SIGNAL_MEANING = {
-    "centroid_distance": "how far the window's average question moved from normal traffic (1 - cosine of centroids)",
-    "ks_distance": "KS statistic: questions' distances from the normal centroid, window vs reference",
-    "psi_distance": "PSI of the same distances",
-    "ks_score": "KS statistic: best retrieval scores, window vs reference",
-    "psi_score": "PSI of the best retrieval scores",
-}
 WINDOW_BINS = 5  # PSI bins for a window of a few dozen questions (10 bins would leave 3 questions per bin)
 PSI_FLOOR = 1e-4  # share given to an empty bin so the logarithm stays finite
 

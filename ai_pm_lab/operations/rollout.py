@@ -66,15 +66,21 @@ def arm_metrics(served: pd.DataFrame, price_model: str) -> dict:
     }
 
 
+def _measured(value):
+    """The value, or None when nothing was measured (None or NaN)."""
+    return None if value is None or pd.isna(value) else value
+
+
 def check_guardrails(control: dict, candidate: dict, guardrails: Guardrails) -> pd.DataFrame:
     """One row per guardrail: control value, candidate value, the limit, and whether the candidate stays inside it
-    (None when a side has nothing to measure, e.g. no answers to judge groundedness)."""
+    (None when a side has nothing to measure, e.g. no answers to judge groundedness, or a NaN: no data, which never
+    passes a guardrail; see ``unmeasured``)."""
     if not isinstance(guardrails, Guardrails):
         raise TypeError("guardrails must be a Guardrails(...).")
     g = guardrails
 
     def row(metric, limit_text, ok_fn):
-        c, k = control.get(metric), candidate.get(metric)
+        c, k = _measured(control.get(metric)), _measured(candidate.get(metric))
         ok = None if c is None or k is None else bool(ok_fn(c, k))
         return {"guardrail": metric, "control": c, "candidate": k, "limit": limit_text, "ok": ok}
 
@@ -111,8 +117,13 @@ class ShadowResult:
 
     @property
     def passes(self) -> bool:
-        """Whether the candidate stays inside every guardrail that could be measured."""
-        return not (self.guardrails["ok"] == False).any()  # noqa: E712 - None means 'not measurable'
+        """Whether the candidate was measured on every guardrail and stays inside each (no data never passes)."""
+        return bool((self.guardrails["ok"] == True).all())  # noqa: E712 - None (no data) is not a pass
+
+
+def unmeasured(table: pd.DataFrame) -> list[str]:
+    """The guardrails of a check_guardrails() table that a side had no data for: they cannot pass."""
+    return table.loc[table["ok"].isna(), "guardrail"].tolist()
 
 
 def shadow(assistant: Assistant, requests: pd.DataFrame, baseline: AssistantConfig, candidate: AssistantConfig, *,
@@ -197,11 +208,14 @@ def canary(assistant: Assistant, requests: pd.DataFrame, baseline: AssistantConf
         table = check_guardrails(m_ctrl, m_cand, guardrails)
         checks[share] = table
         breached = table.loc[table["ok"] == False, "guardrail"].tolist()  # noqa: E712
+        no_data = unmeasured(table)
         enough = m_cand["requests"] >= guardrails.min_requests
         if breached:
             verdict = "roll back"
         elif not enough:
             verdict = "hold: not enough traffic"
+        elif no_data:
+            verdict = "hold: no data"
         else:
             verdict = "promote" if share < 1.0 else "done"
         rows.append({"stage": share, "candidate_requests": m_cand["requests"], "control_requests": m_ctrl["requests"],
@@ -213,6 +227,10 @@ def canary(assistant: Assistant, requests: pd.DataFrame, baseline: AssistantConf
             break
         if not enough:
             decision, stopped = f"on hold at {share:.0%}: only {m_cand['requests']} candidate requests", share
+            break
+        if no_data:
+            decision, stopped = (f"on hold at {share:.0%}: no data for {', '.join(no_data)}, so the guardrail cannot "
+                                 "pass"), share
             break
     else:
         decision = f"promoted to 100% of traffic: every guardrail held at {', '.join(f'{s:.0%}' for s in stages)}"

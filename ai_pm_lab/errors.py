@@ -34,13 +34,26 @@ class ProviderError(CourseError, RuntimeError):
 
 
 def require_text(value, name: str = "prompt", *, allow_empty: bool = False) -> str:
-    """Return ``value`` if it is a usable string, else raise a friendly error."""
+    """Return ``value`` if it is a usable string, else raise a friendly error.
+
+    A lone surrogate (a half of a UTF-16 pair, e.g. "\\ud800", as copy-paste from some PDFs leaves) is rejected with
+    its position and a one-line clean-up: no tokenizer, model or index can encode it.
+    """
     if isinstance(value, bytes):
-        raise TypeError(f"{name} must be text (str), not bytes: decode it first, e.g. data.decode('utf-8').")
+        raise InputTypeError(f"{name} must be text (str), not bytes: decode it first, e.g. data.decode('utf-8').")
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, not {type(value).__name__}. Wrap it in quotes or call str() on it.")
+        raise InputTypeError(f"{name} must be a string, not {type(value).__name__}. Wrap it in quotes or call str() on it.")
     if not allow_empty and not value.strip():
-        raise ValueError(f"{name} is empty: type some text for the model to work on.")
+        raise InputError(f"{name} is empty: type some text for the model to work on.")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError(
+                f"{name} has a broken character at position {exc.start:,} ({value[exc.start]!r}, half of a UTF-16 pair, "
+                "as copy-paste from some PDFs leaves). Clean it and try again: "
+                "text = text.encode('utf-8', 'replace').decode('utf-8') (each broken character becomes '?')."
+            ) from None
     return value
 
 
@@ -48,13 +61,13 @@ def require_number(value, name: str, *, low=None, high=None, integer: bool = Fal
     """Return ``value`` if it is a finite number in [low, high], else raise a friendly error."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         kind = "a whole number" if integer else "a number"
-        raise TypeError(f"{name} must be {kind}, not {type(value).__name__} ({value!r}).")
+        raise InputTypeError(f"{name} must be {kind}, not {type(value).__name__} ({value!r}).")
     if integer and not float(value).is_integer():
-        raise TypeError(f"{name} must be a whole number, not {value!r}.")
+        raise InputTypeError(f"{name} must be a whole number, not {value!r}.")
     if not math.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite number, not {value!r}.")
+        raise InputError(f"{name} must be a finite number, not {value!r}.")
     if (low is not None and value < low) or (high is not None and value > high):
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
-        raise ValueError(f"{name}={value!r} is out of range: choose a value between {lo} and {hi}.")
+        raise InputError(f"{name}={value!r} is out of range: choose a value between {lo} and {hi}.")
     return int(value) if integer else value

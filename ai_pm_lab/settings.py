@@ -1,4 +1,7 @@
-"""Settings from the environment or a gitignored .env file: backend choice, model, keys, spend cap."""
+"""Settings from the environment or a gitignored .env file: backend choice, model, keys, spend cap, threads, context.
+
+Every environment variable the course reads is named and parsed here (one reader each, a clear error for a bad value).
+"""
 from __future__ import annotations
 
 import getpass
@@ -8,14 +11,23 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from ai_pm_lab.catalog import BACKENDS
-from ai_pm_lab.errors import ConfigurationError
+from ai_pm_lab.errors import ConfigurationError, InputTypeError
 
 KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
+BASE_URL_VARS = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL", "gemini": "GEMINI_BASE_URL"}
+HOSTED = tuple(KEY_VARS)  # the hosted backends, in the order the course picks one when several are configured
 BACKEND_VAR = "AI_PM_LAB_BACKEND"
 MODEL_VAR = "AI_PM_LAB_MODEL"
+FALLBACK_VAR = "AI_PM_LAB_FALLBACK"
 SPEND_CAP_VAR = "AI_PM_LAB_SPEND_CAP_USD"
 THREADS_VAR = "AI_PM_LAB_THREADS"
+N_CTX_VAR = "AI_PM_LAB_N_CTX"
 EMBED_CACHE_VAR = "AI_PM_LAB_EMBED_CACHE"
+# The one list of provider variables: each can make a run reach a hosted provider or change which model answers.
+# Settings, the backends, `python -m ai_pm_lab.catalog` and the offline run (ai_pm_lab.testing.offline) all use it.
+PROVIDER_VARS = (*KEY_VARS.values(), *BASE_URL_VARS.values(), BACKEND_VAR, MODEL_VAR, FALLBACK_VAR)
+DEFAULT_N_CTX = 2048
+MAX_SPEND_CAP_USD = 10_000
 
 
 class Secret:
@@ -79,11 +91,25 @@ def prompt_for_key(provider: str) -> None:
     os.environ[var] = value
 
 
+def base_url(provider: str) -> str | None:
+    """The provider's base URL setting (OPENAI_BASE_URL, ANTHROPIC_BASE_URL or GEMINI_BASE_URL), or None when unset."""
+    var = BASE_URL_VARS.get(provider)
+    if var is None:
+        raise ConfigurationError(f"Unknown provider {provider!r}: choose one of {', '.join(map(repr, BASE_URL_VARS))}.")
+    return env(var)
+
+
+def hosted_backends() -> list[str]:
+    """The hosted backends this kernel is set up for, in the course's order: a key, or for OpenAI-compatible servers
+    (Ollama, LM Studio, llama.cpp) a base URL alone. The one rule behind ``llm.backends.configured_backends``."""
+    return [name for name in HOSTED if env(KEY_VARS[name]) or (name == "openai" and base_url(name))]
+
+
 def choose_backend(backend: str | None = None) -> str:
-    """Which backend answers: the argument, else AI_PM_LAB_BACKEND, else a provider whose key is set (OpenAI, Anthropic,
-    Gemini, in that order), else local."""
+    """Which backend answers: the argument, else AI_PM_LAB_BACKEND, else the first configured hosted backend (OpenAI,
+    Anthropic, Gemini, in that order), else local."""
     if backend is not None and not isinstance(backend, str):
-        raise TypeError(f"backend must be one of {BACKENDS} or None, not {type(backend).__name__}.")
+        raise InputTypeError(f"backend must be one of {BACKENDS} or None, not {type(backend).__name__}.")
     chosen = backend or env(BACKEND_VAR)
     if chosen:
         chosen = chosen.strip().lower()
@@ -93,13 +119,8 @@ def choose_backend(backend: str | None = None) -> str:
                 f"(argument backend=... or the {BACKEND_VAR} variable)."
             )
         return chosen
-    if env("OPENAI_API_KEY") or env("OPENAI_BASE_URL"):
-        return "openai"
-    if env("ANTHROPIC_API_KEY"):
-        return "anthropic"
-    if env("GEMINI_API_KEY"):
-        return "gemini"
-    return "local"
+    hosted = hosted_backends()
+    return hosted[0] if hosted else "local"
 
 
 OUTPUT_DIR_VAR = "AI_PM_LAB_OUTPUT_DIR"
@@ -113,14 +134,44 @@ def output_dir(subfolder: str | None = None) -> Path:
     return path
 
 
-def threads(default_max: int = 4) -> int:
-    """CPU threads for the local models: AI_PM_LAB_THREADS (1..64) if set, else the machine's cores, at most ``default_max``."""
-    raw = env(THREADS_VAR)
+def _whole_number(var: str, low: int, high: int, what: str, example: int) -> int | None:
+    raw = env(var)
     if raw is None:
-        return max(1, min(default_max, os.cpu_count() or 1))
-    if not raw.isdigit() or not 1 <= int(raw) <= 64:
-        raise ConfigurationError(f"{THREADS_VAR}={raw!r} must be a whole number of threads between 1 and 64 (or unset).")
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigurationError(f"{var}={raw!r} must be a whole number of {what} between {low} and {high} "
+                                 f"(e.g. {example}), or unset.")
     return int(raw)
+
+
+def threads(default_max: int = 4) -> int:
+    """CPU threads for the local models and numeric libraries: AI_PM_LAB_THREADS (1..64) if set, else the machine's
+    cores, at most ``default_max``. The one thread-count reader (local LLM, embeddings, scikit-learn fits)."""
+    value = _whole_number(THREADS_VAR, 1, 64, "threads", 2)
+    return max(1, min(default_max, os.cpu_count() or 1)) if value is None else value
+
+
+def n_ctx() -> int:
+    """The context window the course runs the local model with: AI_PM_LAB_N_CTX (256..8192), else 2048."""
+    value = _whole_number(N_CTX_VAR, 256, 8192, "tokens (the model was trained on 8192)", DEFAULT_N_CTX)
+    return DEFAULT_N_CTX if value is None else value
+
+
+def spend_cap() -> float | None:
+    """The spend cap in US dollars from AI_PM_LAB_SPEND_CAP_USD (0..10,000), or None when unset.
+
+    Read on every paid call, so a cap set in the environment or in .env after the first call still applies."""
+    raw = env(SPEND_CAP_VAR)
+    if raw is None:
+        return None
+    try:
+        value = float(raw.lstrip("$"))
+    except ValueError:
+        raise ConfigurationError(f"{SPEND_CAP_VAR}={raw!r} is not a number: set it to dollars, e.g. 0.50.") from None
+    if not 0 <= value <= MAX_SPEND_CAP_USD:  # also refuses nan and inf
+        raise ConfigurationError(f"{SPEND_CAP_VAR}={raw!r} is out of range: set dollars between 0 and "
+                                 f"{MAX_SPEND_CAP_USD:,}, e.g. 0.50, or unset it for no cap.")
+    return value
 
 
 def embed_cache_dir() -> str | None:

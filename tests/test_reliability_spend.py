@@ -18,7 +18,7 @@ def test_cap_accumulates_real_usage_and_refuses_with_figures(fake, backend, mode
     messages = [{"role": "user", "content": PROMPT}]
     _, p, c, _ = fake_reply(messages, max_tokens)
     real = lab.estimate_cost(model, p, c)
-    worst = lab.estimate_cost(model, engine.estimate_prompt_tokens(messages), max_tokens)
+    worst = lab.estimate_cost(model, engine.max_prompt_tokens(messages), max_tokens)  # what the cap books
     assert worst > real > 0  # the check uses max_tokens, the record uses what was really used
     n_ok = 25
     cap = n_ok * real + worst * 0.999  # room for n_ok real calls, not for the worst case after them

@@ -2,22 +2,63 @@
 
 Each row has a ``status``: *current*, *deprecated* (still served until its ``shutdown_date``) or *retired* (shut down
 on ``shutdown_date``, kept only as history). A deprecated row whose shutdown date has passed counts as retired, so no
-code path defaults to, prices a traffic scenario on or offers a model the provider no longer serves.
+code path defaults to, prices a traffic scenario on or offers a model the provider no longer serves. A row that is not
+current names its ``successor``: the provider's named replacement where the source gives one, else the course's pick of
+the current model in the same tier. A model the learner did not pick per call (AI_PM_LAB_MODEL, a provider's default)
+that has shut down is replaced by its successor, with one printed line (``in_service``).
+
+"Today" comes from one place, ``today()``; every function that depends on the date takes ``on=`` (a date or an ISO
+string like "2027-02-01"), and tests pass it (or hold the clock with ``frozen_today``) so they never depend on the day
+they run.
 ``python -m ai_pm_lab.catalog`` prints the table; with a key or base URL it also asks the provider what it serves.
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from ai_pm_lab.errors import ConfigurationError
+from ai_pm_lab.errors import ConfigurationError, InputError, InputTypeError
 
 BACKENDS = ("local", "openai", "anthropic", "gemini")  # gemini: Google's OpenAI-compatible endpoint, priced as "google" rows
 STATUSES = ("current", "deprecated", "retired")
 MODELS_CSV = "ai_pm_lab/data/models.csv"
+_FROZEN: list[dt.date] = []  # days held by frozen_today(), innermost last
+
+
+def today() -> dt.date:
+    """Today's date: the one place the course asks the clock (frozen_today() holds it for a test or a what-if)."""
+    return _FROZEN[-1] if _FROZEN else dt.date.today()
+
+
+@contextmanager
+def frozen_today(day):
+    """Inside the block, today() is ``day`` (a date or "YYYY-MM-DD"): what the course shows on that day."""
+    _FROZEN.append(as_day(day))
+    try:
+        yield _FROZEN[-1]
+    finally:
+        _FROZEN.pop()
+
+
+def as_day(on=None) -> dt.date:
+    """``on`` as a date: None is today(); a date, a datetime or an ISO string like "2027-02-01" are accepted."""
+    if on is None:
+        return today()
+    if isinstance(on, dt.datetime):
+        return on.date()
+    if isinstance(on, dt.date):
+        return on
+    if isinstance(on, str):
+        try:
+            return dt.date.fromisoformat(on.strip())
+        except ValueError:
+            raise InputError(f"on={on!r} is not a date: write it as YYYY-MM-DD, e.g. on='2027-02-01'.") from None
+    raise InputTypeError(f"on must be a date or a string like '2027-02-01', not {type(on).__name__} ({on!r}).")
 
 
 @dataclass(frozen=True)
@@ -46,15 +87,16 @@ class ModelInfo:
     default: bool
     checked: str
     source: str
+    successor: str | None = None
 
-    def status_on(self, day: dt.date | None = None) -> str:
-        """The row's status on ``day`` (default today): a deprecated model past its shutdown date counts as retired."""
-        day = day or dt.date.today()
+    def status_on(self, day: dt.date | str | None = None) -> str:
+        """The row's status on ``day`` (default today()): a deprecated model past its shutdown date counts as retired."""
+        day = as_day(day)
         if self.status == "deprecated" and self.shutdown_date and dt.date.fromisoformat(self.shutdown_date) <= day:
             return "retired"
         return self.status
 
-    def served_on(self, day: dt.date | None = None) -> bool:
+    def served_on(self, day: dt.date | str | None = None) -> bool:
         """Whether the provider still serves the model on ``day`` (current, or deprecated before its shutdown)."""
         return self.status_on(day) != "retired"
 
@@ -105,9 +147,13 @@ def _parse(row: dict) -> ModelInfo:
         default=(row.get("default") or "").strip().lower() == "yes",
         checked=row["checked"].strip(),
         source=row["source"].strip(),
+        successor=(row.get("successor") or "").strip() or None,
     )
-    if info.default and info.status != "current":
-        raise ConfigurationError(f"{MODELS_CSV}: default row {info.model_id!r} is {info.status}; mark a current model as the default.")
+    if info.default and (info.status == "retired" or (info.status == "deprecated" and not info.successor)):
+        raise ConfigurationError(f"{MODELS_CSV}: default row {info.model_id!r} is {info.status}; mark a current model as "
+                                 "the default (a deprecated default must name its successor).")
+    if info.status != "current" and not info.successor:
+        raise ConfigurationError(f"{MODELS_CSV}: {info.status} row {info.model_id!r} needs a successor (a current model id).")
     if info.caches_prompts and not info.cache_step_tokens:
         raise ConfigurationError(f"{MODELS_CSV}: row {info.model_id!r} has cache_min_tokens but no cache_step_tokens (1 = no rounding).")
     return info
@@ -117,6 +163,11 @@ def _parse(row: dict) -> ModelInfo:
 def _rows() -> tuple[ModelInfo, ...]:
     text = resources.files("ai_pm_lab").joinpath("data/models.csv").read_text(encoding="utf-8")
     rows = tuple(_parse(r) for r in csv.DictReader(text.splitlines()))
+    current = {m.model_id: m for m in rows if m.status == "current"}
+    for m in rows:
+        if m.successor is not None and (m.successor not in current or current[m.successor].provider != m.provider):
+            raise ConfigurationError(f"{MODELS_CSV}: row {m.model_id!r} names successor {m.successor!r}, which is not a "
+                                     f"current {m.provider} row.")
     for provider in sorted({m.provider for m in rows}):
         defaults = [m.model_id for m in rows if m.provider == provider and m.default]
         if len(defaults) != 1:
@@ -134,14 +185,16 @@ def _check_provider(provider: str | None) -> None:
         raise ConfigurationError(f"Unknown provider {provider!r}: choose one of {', '.join(providers())}.")
 
 
-def models(provider: str | None = None, *, include_retired: bool = False, on: dt.date | None = None) -> list[ModelInfo]:
+def models(provider: str | None = None, *, include_retired: bool = False, on: dt.date | str | None = None) -> list[ModelInfo]:
     """Rows of the price table the providers still serve (add include_retired=True for the history rows too)."""
     _check_provider(provider)
+    on = as_day(on)
     return [m for m in _rows() if (provider is None or m.provider == provider) and (include_retired or m.served_on(on))]
 
 
-def current_models(provider: str | None = None, *, on: dt.date | None = None) -> list[ModelInfo]:
+def current_models(provider: str | None = None, *, on: dt.date | str | None = None) -> list[ModelInfo]:
     """Rows whose status is current: what to pick for new work (deprecated and retired rows left out)."""
+    on = as_day(on)
     return [m for m in models(provider, on=on) if m.status_on(on) == "current"]
 
 
@@ -152,8 +205,15 @@ def model_info(model_id: str) -> ModelInfo:
     for m in _rows():
         if m.model_id == model_id:
             return m
+    close = close_ids(model_id)
+    hint = f"Did you mean {' or '.join(map(repr, close))}? " if close else ""
     known = ", ".join(m.model_id for m in models())
-    raise ConfigurationError(f"Unknown model id {model_id!r}. Known ids still served ({MODELS_CSV}): {known}.")
+    raise ConfigurationError(f"Unknown model id {model_id!r}. {hint}Known ids still served ({MODELS_CSV}): {known}.")
+
+
+def close_ids(model_id: str, n: int = 3) -> list[str]:
+    """Ids in the table (history rows included) spelled closest to ``model_id``: the likely intended ones for a typo."""
+    return difflib.get_close_matches(str(model_id), [m.model_id for m in _rows()], n=n, cutoff=0.6)
 
 
 def served_model(model_id: str, *, on: dt.date | None = None) -> ModelInfo:
@@ -175,21 +235,45 @@ def find_model(model_id: str) -> ModelInfo | None:
         return None
 
 
-def default_model(provider: str) -> str:
-    """The provider's default model id: its current cheap model, as marked in the table."""
+def default_model(provider: str, *, on: dt.date | str | None = None) -> str:
+    """The provider's default model id: its current cheap model, as marked in the table (on a day past a deprecated
+    default's shutdown, its successor, said once in a printed line)."""
     _check_provider(provider)
     for m in _rows():
         if m.provider == provider and m.default:
-            return m.model_id
+            return in_service(m.model_id, on=on)
     raise ConfigurationError(f"No default model marked for {provider!r} in {MODELS_CSV}.")  # pragma: no cover - checked on load
 
 
-def status_note(model_id: str, *, on: dt.date | None = None) -> str | None:
+_ANNOUNCED: set = set()  # (retired id, successor) pairs already announced in this kernel
+
+
+def in_service(model_id: str, *, on: dt.date | str | None = None) -> str:
+    """The id to call for a model the learner did not pick per call (AI_PM_LAB_MODEL or a default): ``model_id`` while
+    the provider serves it (or when the table does not know it), else its successor, announced once in a printed line."""
+    info = find_model(model_id)
+    if info is None or info.served_on(on) or info.successor is None:
+        return model_id
+    if (info.model_id, info.successor) not in _ANNOUNCED:
+        _ANNOUNCED.add((info.model_id, info.successor))
+        print(f"Note: {info.model_id} was shut down on {info.shutdown_date}, so the course uses its successor "
+              f"{info.successor} instead (set AI_PM_LAB_MODEL or pass model=... to choose another).")
+    return info.successor
+
+
+def reset_notices() -> None:
+    """Forget which shut-down models were announced: the next in_service() call prints its line again."""
+    _ANNOUNCED.clear()
+
+
+def status_note(model_id: str, *, on: dt.date | str | None = None) -> str | None:
     """A sentence for a deprecated or retired model (when it shuts or shut down, what to pick instead), else None."""
     info = find_model(model_id)
+    on = as_day(on)
     if info is None or info.status_on(on) == "current":
         return None
-    instead = ", ".join(m.model_id for m in current_models(info.provider, on=on))
+    picks = [m.model_id for m in current_models(info.provider, on=on)]
+    instead = ", ".join(sorted(picks, key=lambda m: m != info.successor))  # its successor first
     if info.status_on(on) == "retired":
         return (f"{info.model_id} was shut down on {info.shutdown_date}: the provider no longer serves it. "
                 f"Pick a current model instead: {instead}.")
@@ -197,10 +281,13 @@ def status_note(model_id: str, *, on: dt.date | None = None) -> str | None:
             f"It still answers today; move to a current model before then: {instead}.")
 
 
-def price_table(*, include_retired: bool = False, on: dt.date | None = None):
-    """The table as a pandas DataFrame, for display (served rows; include_retired=True adds the history rows)."""
+def price_table(*, include_retired: bool = False, on: dt.date | str | None = None):
+    """The table as a pandas DataFrame, for display (served rows; include_retired=True adds the history rows).
+
+    ``on`` (a date or "YYYY-MM-DD", default today) sets the day whose statuses are shown."""
     import pandas as pd
 
+    on = as_day(on)
     rows = [{**m.__dict__, "status": m.status_on(on)} for m in models(include_retired=include_retired, on=on)]
     df = pd.DataFrame(rows)
     return df.rename(
@@ -215,15 +302,17 @@ def price_table(*, include_retired: bool = False, on: dt.date | None = None):
     )
 
 
-def status_table(*, on: dt.date | None = None):
+def status_table(*, on: dt.date | str | None = None):
     """Every row with its status and shutdown date, prices and caching rule: what ``python -m ai_pm_lab.catalog`` prints."""
     import pandas as pd
 
+    on = as_day(on)
     return pd.DataFrame([
         {"provider": m.provider, "model": m.model_id, "status": m.status_on(on), "shutdown": m.shutdown_date or "",
          "in": m.input_usd_per_1m, "cached": m.cached_input_usd_per_1m, "cache write": m.cache_write_usd_per_1m,
          "out": m.output_usd_per_1m, "window": m.context_window,
          "cache from": m.cache_min_tokens if m.caches_prompts else "", "default": "yes" if m.default else "",
+         "successor": m.successor or "",
          "checked": m.checked}
         for m in models(include_retired=True, on=on)
     ])

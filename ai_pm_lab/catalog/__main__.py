@@ -12,18 +12,8 @@ import pandas as pd
 from ai_pm_lab.catalog import MODELS_CSV, status_table
 from ai_pm_lab.errors import CourseError
 from ai_pm_lab.llm import availability
-from ai_pm_lab.llm.backends import get_backend
-from ai_pm_lab.llm.remote import BASE_URL_VARS
-from ai_pm_lab.settings import KEY_VARS, env
-
-
-def configured_backends() -> list[str]:
-    """The hosted backends this shell is set up for: a key, or (OpenAI-compatible) a base URL."""
-    out = []
-    for name in ("openai", "anthropic", "gemini"):
-        if env(KEY_VARS[name]) or (name == "openai" and env(BASE_URL_VARS[name])):
-            out.append(name)
-    return out
+from ai_pm_lab.llm.backends import configured_backends, get_backend
+from ai_pm_lab.settings import BASE_URL_VARS, KEY_VARS
 
 
 def live_report(backends) -> list[str]:
@@ -55,10 +45,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_columns", None):
         print(status_table().to_string(index=False))
-    backends = [] if args.offline else configured_backends()
+    backends = [] if args.offline else configured_backends(hosted_only=True)
     if not backends:
-        print("\nNo key or base URL set (or --offline): nothing asked live. Set OPENAI_API_KEY / OPENAI_BASE_URL / "
-              "ANTHROPIC_API_KEY to check what a provider serves today.")
+        settable = " / ".join([*KEY_VARS.values(), BASE_URL_VARS["openai"]])
+        print(f"\nNo key or base URL set (or --offline): nothing asked live. Set {settable} to check what a provider "
+              "serves today.")
         return 0
     print()
     for line in live_report(backends):

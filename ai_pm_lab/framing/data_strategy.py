@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 from dataclasses import dataclass
 
+from ai_pm_lab import settings
 from ai_pm_lab.datafiles import data_csv
 
 REQUIREMENTS_FILE = "framing/data_requirements.csv"
@@ -108,9 +108,9 @@ def cross_validation(folds: int = 5, seed: int = 0):
 
 
 def threads() -> int:
-    """CPU threads for scikit-learn's numeric libraries: AI_PM_LAB_THREADS if set, else 1 (fits here are tiny)."""
-    raw = os.environ.get("AI_PM_LAB_THREADS", "").strip()
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= 64 else 1
+    """CPU threads for scikit-learn's numeric libraries: AI_PM_LAB_THREADS if set (a bad value is a clear error), else 1
+    (fits here are tiny)."""
+    return settings.threads(default_max=1)
 
 
 def learning_curve_table(steps: int = 8, folds: int = 5, C: float = 1.0, seed: int = 0):

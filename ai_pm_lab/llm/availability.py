@@ -21,7 +21,6 @@ MAX_LISTED = 12
 # Which provider's rows in the price table a known endpoint serves (any other URL is "a compatible server").
 PROVIDER_HOSTS = {"api.openai.com": "openai", "api.anthropic.com": "anthropic",
                   "generativelanguage.googleapis.com": "google"}
-STATES = ("served", "not_served", "unchecked", "local")
 
 _LISTS: dict = {}  # (backend name, endpoint, key fingerprint) -> ("ok", ids) or ("error", reason, status)
 
@@ -33,7 +32,7 @@ class Availability:
     backend: str
     model: str
     endpoint: str | None
-    state: str
+    state: str  # served, not_served, unchecked or local
     served_ids: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
     reason: str = ""

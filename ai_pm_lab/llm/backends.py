@@ -11,7 +11,7 @@ from ai_pm_lab.llm import availability, remote
 from ai_pm_lab.llm.base import Backend, Generation, build_messages
 from ai_pm_lab.llm.fallback import announce_fallback, resolve_fallback
 from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend
-from ai_pm_lab.settings import KEY_VARS, MODEL_VAR, choose_backend, env
+from ai_pm_lab.settings import MODEL_VAR, choose_backend, env, hosted_backends
 
 _BACKENDS: dict = {}
 _OVERRIDES: list[tuple[Backend, str | None]] = []  # (engine, backend name it replaces or None for all), innermost last
@@ -93,27 +93,32 @@ def generate(
     messages = build_messages(prompt, system, history)
     info = find_model(engine.model)
     tracker = spend_tracker()
-    if engine.paid and info is None and tracker.cap_usd is not None:
-        raise SpendCapError(
-            f"Refused: {engine.model!r} is not in the price table (ai_pm_lab/data/models.csv), so the "
-            f"${tracker.cap_usd:.2f} spend cap cannot price this call. Add the model's prices to the table, pick a "
-            "listed model, remove the cap with ai_pm_lab.set_spend_cap(None), or use backend='local' (free)."
-        )
-    if engine.paid and info is not None:
-        tracker.check(estimate_cost(engine.model, engine.estimate_prompt_tokens(messages), max_tokens), engine.model)
+    if engine.paid and info is None:
+        cap = tracker.cap_usd
+        if cap is not None:
+            raise SpendCapError(
+                f"Refused: {engine.model!r} is not in the price table (ai_pm_lab/data/models.csv), so the "
+                f"${cap:.2f} spend cap cannot price this call. Add the model's prices to the table, pick a "
+                "listed model, remove the cap with ai_pm_lab.set_spend_cap(None), or use backend='local' (free)."
+            )
+    booked = None
+    if engine.paid and info is not None:  # book the worst case before sending; settled with the real usage after
+        booked = tracker.reserve(estimate_cost(engine.model, engine.max_prompt_tokens(messages), max_tokens), engine.model)
     start = time.perf_counter()
     try:
         raw = engine._complete(messages, temperature=temperature, max_tokens=max_tokens, seed=seed)
-    except ProviderError as exc:  # opt-in: fallback='local' or AI_PM_LAB_FALLBACK=local
-        if fallback is None or engine.name == "local":
+    except BaseException as exc:
+        if booked is not None:
+            tracker.release(booked)  # a failed call costs nothing
+        if not isinstance(exc, ProviderError) or fallback is None or engine.name == "local":
             raise
-        announce_fallback(exc)
+        announce_fallback(exc)  # opt-in: fallback='local' or AI_PM_LAB_FALLBACK=local
         return generate(prompt, system=system, history=history, backend="local", temperature=temperature,
                         max_tokens=max_tokens, seed=seed)
     latency = time.perf_counter() - start
     cost = estimate_cost(info.model_id, raw.prompt_tokens, raw.completion_tokens) if info is not None else None
-    if engine.paid and cost is not None:
-        tracker.record(cost, engine.model)
+    if booked is not None:
+        tracker.settle(booked, cost, engine.model)
     return Generation(
         text=raw.text,
         backend=engine.name,
@@ -126,15 +131,11 @@ def generate(
     )
 
 
-def configured_backends() -> list[str]:
-    """Every backend this kernel can call: 'local' always, then each hosted one whose key (or base URL) is set."""
-    names = ["local"]
-    if env("OPENAI_API_KEY") or env(remote.BASE_URL_VARS["openai"]):
-        names.append("openai")
-    for name in ("anthropic", "gemini"):
-        if env(KEY_VARS[name]):
-            names.append(name)
-    return names
+def configured_backends(*, hosted_only: bool = False) -> list[str]:
+    """Every backend this kernel can call: 'local' always (unless ``hosted_only``), then each hosted one whose key (or,
+    for an OpenAI-compatible server, base URL) is set. The one answer to "which backends are configured"."""
+    hosted = hosted_backends()
+    return hosted if hosted_only else ["local", *hosted]
 
 
 def describe_backend(backend: str | None = None) -> str:

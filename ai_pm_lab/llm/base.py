@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from ai_pm_lab.catalog import find_model
 from ai_pm_lab.errors import require_text
 
+MESSAGE_TOKENS = 4  # tokens the chat format adds around each message (OpenAI's documented 3, plus one to spare)
+REPLY_PRIMING_TOKENS = 3  # tokens that open the assistant's reply
+
+
 
 @dataclass(frozen=True)
 class RawReply:
@@ -75,7 +79,11 @@ class Backend:
 
     def estimate_prompt_tokens(self, messages) -> int:
         """Tokens the messages will take, plus a few per message for the chat format."""
-        return sum(self.count_tokens(m["content"]) + 4 for m in messages)
+        return sum(self.count_tokens(m["content"]) + MESSAGE_TOKENS for m in messages)
+
+    def max_prompt_tokens(self, messages) -> int:
+        """The most prompt tokens the provider can bill for ``messages``: what the spend cap reserves before a call."""
+        return self.estimate_prompt_tokens(messages) + REPLY_PRIMING_TOKENS
 
 
 def build_messages(prompt: str, system: str | None = None, history=None) -> list[dict]:

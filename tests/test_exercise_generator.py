@@ -3,6 +3,7 @@ import sys
 import types
 
 import pandas as pd
+
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))

@@ -1,20 +1,16 @@
 """Week 2 package: scorers, verdicts, strategies, needle, diversity, costs, builds; bad input gets a clear error."""
+import json
 import math
 
 import pandas as pd
 import pytest
 
-from ai_pm_lab import ContextWindowError
-from ai_pm_lab import builds
-from ai_pm_lab.limits import capabilities
-from ai_pm_lab.limits import consistency
-from ai_pm_lab.limits import context
-from ai_pm_lab import budget, catalog
+from ai_pm_lab import ContextWindowError, budget, builds, catalog
 from ai_pm_lab.evaluation import classification, scorers
-from ai_pm_lab.limits import hallucination
+from ai_pm_lab.limits import capabilities, consistency, context, hallucination
 from ai_pm_lab.llm.next_token import next_token_distribution
 from ai_pm_lab.testing.fake_model import ScriptedModel
-
+from conftest import ROOT
 
 # ---------- data ----------
 
@@ -72,7 +68,7 @@ def test_numeric_label_and_rubric_scorers():
 
 def test_every_task_scores_its_own_expected_answer_as_correct():
     for t in capabilities.load_tasks():
-        e, p = t["expected"], t["params"]
+        e = t["expected"]
         if t["scorer"] == "contains":
             answer = e[0]
         elif t["scorer"] == "json":
@@ -131,6 +127,33 @@ def test_grid_rates_are_measured_per_cell(fake_model):
     assert (r["samples"] == 2).all()
     assert ((r["grounded"] + r["refused"] + r["hallucinated"]).round(9) == 1).all()
 
+
+
+def test_lesson_and_exercise_count_the_hallucination_rate_the_same_way(fake_model):
+    """Failed calls are left out of the rate per mode; the lesson shows rates_by_mode, as the exercise does."""
+    calls = []
+
+    def reply(prompt, **kw):
+        calls.append(prompt)
+        if len(calls) % 3 == 0:
+            raise RuntimeError("provider timeout")
+        return "Lisbon, 45, 12 and Dana."
+
+    fake_model.reply_with(reply)
+    with pytest.warns(Warning):
+        grid = hallucination.run_grid(n=2, progress=False)
+    ok = grid[grid["error"].isna()]
+    assert 0 < len(ok) < len(grid)
+    by_mode = hallucination.rates_by_mode(grid).set_index("mode")
+    assert by_mode["samples"].sum() == len(ok)
+    for mode, rows in ok.groupby("mode"):
+        assert by_mode.loc[mode, "hallucinated"] == pytest.approx((rows["verdict"] == "hallucinated").mean())
+    lesson = json.loads((ROOT / "notebooks" / "week02_strengths_limits_cost.ipynb").read_text(encoding="utf-8"))
+    exercise = json.loads((ROOT / "solutions" / "week02_exercises.ipynb").read_text(encoding="utf-8"))
+    for nb in (lesson, exercise):
+        code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+        assert any("hallucination.rates_by_mode(grid)" in c for c in code)
+        assert not any("groupby(" in c and "hallucinated" in c for c in code)  # no second way of counting
 
 def test_ask_question_on_the_real_local_model_applies_the_rule_to_its_answer():
     r = hallucination.ask_question("future-1", "no context", max_tokens=12)

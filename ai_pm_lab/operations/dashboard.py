@@ -22,6 +22,7 @@ from ai_pm_lab.operations.traffic import Shift, assumptions
 from ai_pm_lab.settings import output_dir
 from ai_pm_lab.tables import format_money, format_rate, returns_course_table
 
+
 def cost_assumption(name: str) -> float:
     """One value from the course's cost assumptions (data/cost/cost_assumptions.csv), e.g. days_per_month."""
     for row in data_csv("cost/cost_assumptions.csv"):
@@ -263,7 +264,7 @@ class Dashboard:
                       ("Monthly", format_money(c["monthly"]))],
         }
         if c["cheapest"]:
-            tiles["COSTS"].append((f"Monthly on paid models (this volume)",
+            tiles["COSTS"].append(("Monthly on paid models (this volume)",
                                    f"{format_money(c['cheapest']['per_month'])} – {format_money(c['dearest']['per_month'])}"))
         return tiles
 

@@ -3,12 +3,33 @@
 import numpy as np
 import pytest
 
+from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.evaluation.refusals import is_refusal
-from ai_pm_lab.evaluation.retrieval import evaluate_retrieval, hit_at_k, ranked_doc_ids, reciprocal_rank, suggest_threshold
+from ai_pm_lab.evaluation.retrieval import (
+    evaluate_retrieval,
+    hit_at_k,
+    ranked_doc_ids,
+    reciprocal_rank,
+    suggest_threshold,
+)
 from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
-from ai_pm_lab.rag import (CONFLICT_RULE, TEMPLATES, KnowledgeBaseError, PromptTemplate, RAGPipeline, chunk_documents,
-                           cosine_top_k, exact_index, kb_folder, load_eval, load_folder, load_kb, split_text)
-from ai_pm_lab.rag import safety, search
+from ai_pm_lab.rag import (
+    CONFLICT_RULE,
+    TEMPLATES,
+    KnowledgeBaseError,
+    PromptTemplate,
+    RAGPipeline,
+    chunk_documents,
+    cosine_top_k,
+    exact_index,
+    kb_folder,
+    load_eval,
+    load_folder,
+    load_kb,
+    safety,
+    search,
+    split_text,
+)
 from ai_pm_lab.rag.pipeline import DEFAULT_THRESHOLD, extract_citations
 from ai_pm_lab.testing.fake_model import ScriptedModel
 
@@ -195,7 +216,7 @@ def test_without_rag_sends_only_the_question(rag, model):
 
 @pytest.mark.parametrize("question, top_k, threshold, exc", [
     ("", 3, 0.4, ValueError), ("   ", 3, 0.4, ValueError), (None, 3, 0.4, TypeError), (b"q", 3, 0.4, TypeError),
-    ("q", 0, 0.4, ValueError), ("q", 10_000, 0.4, ValueError), ("q", 2.5, 0.4, TypeError),
+    ("q", 0, 0.4, ValueError), ("q", 2.5, 0.4, TypeError), ("refund\ud800", 3, None, InputError),
     ("q", 3, 1.5, ValueError), ("q", 3, -1.01, ValueError), ("q", 3, float("nan"), ValueError), ("q", 3, "high", TypeError),
 ])
 def test_bad_questions_and_settings(rag, question, top_k, threshold, exc):
@@ -216,6 +237,40 @@ def test_templates_and_prompt(rag):
         PromptTemplate("bad", None, "no slots")
     with pytest.raises(ValueError):
         RAGPipeline(index="annoy")
+
+
+def test_prompt_needs_retrieved_chunks(rag):
+    r = rag.retrieve("How long is the free trial?", top_k=2, threshold=-1)
+    assert rag.build_prompt("q", r) == rag.build_prompt("q", r.hits)  # the Retrieval itself is fine too
+    for hits in (None, "some text", ["some text"], 42):
+        with pytest.raises(InputTypeError, match="retrieve"):
+            rag.build_prompt("How long is the free trial?", hits)
+
+
+def test_a_broken_character_in_the_question_is_a_clear_error(rag):
+    for call in (rag.retrieve, rag.answer, rag.search_only):
+        with pytest.raises(InputError, match="broken character"):
+            call("What is the refund\ud800 policy?")
+
+
+def test_an_empty_string_is_not_a_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.md").write_text("# Notes\nUnrelated notes that sit in the current folder.")
+    for folder in ("", "  "):
+        with pytest.raises(KnowledgeBaseError, match="empty string.*None"):
+            RAGPipeline(folder)
+
+
+def test_top_k_over_the_chunk_count_uses_every_chunk_and_says_so(tmp_path, model):
+    (tmp_path / "only.md").write_text("# Opening hours\nThe shop opens at nine every weekday.")
+    one = RAGPipeline(tmp_path)
+    assert len(one.chunks) == 1
+    r = one.retrieve("When does the shop open?")  # default top_k=3
+    assert len(r.hits) == 1 and len(r.notes) == 1 and "top_k=3" in r.notes[0]
+    a = one.answer("When does the shop open?", threshold=-1)
+    assert a.retrieval.notes == r.notes and "top_k=3" in a.summary()
+    assert len(one.search_only("When does the shop open?", top_k=50)) == 1
+    assert one.retrieve("When does the shop open?", top_k=1).notes == []
 
 
 def test_hnsw_pipeline_agrees_with_exact(rag):

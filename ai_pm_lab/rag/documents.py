@@ -3,75 +3,57 @@
 Markdown and text files may start with front matter (``---`` / ``key: value`` / ``---``). Files without it still get
 a date, found in this order: a "Date:"/"Updated:" line near the top, a date in the title, a date in the file name, the
 file's modified time. Where each date came from is kept (``Document.date_source``) and shown by ``LoadReport.table()``,
-so the newest-version rule of the pipeline works on any folder and a learner can see why a version won.
+so the newest-version rule of the pipeline works on any folder and a learner can see why a version won. An impossible
+date (2025-06-31) is never read as a nearby real one: ``LoadReport.date_notes()`` names the file and the text to fix.
+
+The work is split by job: ``rag.dates`` reads dates, ``rag.readers`` reads each file format, ``rag.versions`` decides
+which files are versions of one document, ``rag.bundled`` holds the course's own folders. Their public names are
+importable from here too.
 """
 from __future__ import annotations
 
-import json
-import logging
 import os
 import re
-from dataclasses import dataclass, field
-from datetime import date as _date
-from datetime import datetime
-from importlib import resources
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ai_pm_lab.errors import CourseError, require_text
-
-TEXT_SUFFIXES = (".md", ".txt", ".markdown")
-PDF_SUFFIXES = (".pdf",)
-WORD_SUFFIXES = (".docx",)
-HTML_SUFFIXES = (".html", ".htm")
-READABLE_SUFFIXES = TEXT_SUFFIXES + PDF_SUFFIXES + WORD_SUFFIXES + HTML_SUFFIXES
-READABLE_LABEL = ".md, .txt, .pdf, .docx and .html"
-MAX_FILE_BYTES = 5_000_000
-MAX_PDF_BYTES = 25_000_000
-DATE_LINE_SCAN = 30  # how many lines from the top a "Date:"/"Updated:" line may sit
-
-# What to do with a format the course cannot read.
-FORMAT_HINTS = {
-    ".doc": "old Word format: open it in Word and save it as .docx",
-    ".rtf": "save it as .docx or .pdf",
-    ".odt": "save it as .docx or .pdf",
-    ".pages": "export it as .docx or .pdf",
-    ".xlsx": "a spreadsheet is not a document: export the rows you need as text, or keep FAQs in .md",
-    ".xls": "a spreadsheet is not a document: export the rows you need as text, or keep FAQs in .md",
-    ".csv": "a table is not a document: turn each row into a short .md or .txt FAQ entry",
-    ".pptx": "export the slides as .pdf",
-    ".png": "an image holds no text the course can read: use the source document instead",
-    ".jpg": "an image holds no text the course can read: use the source document instead",
-    ".jpeg": "an image holds no text the course can read: use the source document instead",
-    ".zip": "unzip it into the folder first",
-}
-
-MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
-_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-_ISO_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-/._](\d{1,2})[-/._](\d{1,2})(?!\d)")
-_COMPACT_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
-_DMY_RE = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r"\.?,?\s+((?:19|20)\d{2})(?!\d)", re.IGNORECASE)
-_MDY_RE = re.compile(_MONTH + r"\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{2})(?!\d)", re.IGNORECASE)
-_SLASH_RE = re.compile(r"(?<!\d)(\d{1,2})[/.](\d{1,2})[/.]((?:19|20)\d{2})(?!\d)")
-_MONTH_YEAR_RE = re.compile(_MONTH + r"\.?,?\s+((?:19|20)\d{2})(?!\d)", re.IGNORECASE)
-_YEAR_MONTH_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.](\d{1,2})(?![\d])")
-_YEAR_RE = re.compile(r"(?<![\d])((?:19|20)\d{2})(?![\d])")
-_DATE_LINE_RE = re.compile(
-    r"^[\s>*_#|-]*(?P<key>last[ \t]+updated|updated|last[ \t]+modified|last[ \t]+revised|revised|effective[ \t]+date|"
-    r"effective[ \t]+from|effective|published|date)[*_]*[ \t]*:[*_ \t]*(?P<value>.+)$",
-    re.IGNORECASE | re.MULTILINE,
+from ai_pm_lab.errors import InputTypeError
+from ai_pm_lab.rag.bundled import injection_folder, kb_folder, load_eval, scoped_folder
+from ai_pm_lab.rag.dates import (
+    DATE_FIX,
+    DATE_LINE_SCAN,
+    DAY_FIRST,
+    date_from_lines,
+    date_from_lines_found,
+    find_date,
+    find_date_precision,
+    modified_date,
+    read_date,
 )
-_VERSION_WORDS = re.compile(
-    r"\b(v\d+(?:\.\d+)*|version|ver|rev\d*|revision|edition|draft|final|old|new|latest|updated|copy|replaces)\b",
-    re.IGNORECASE,
+from ai_pm_lab.rag.readers import (
+    FORMAT_HINTS,
+    HTML_SUFFIXES,
+    MAX_FILE_BYTES,
+    MAX_PDF_BYTES,
+    PDF_SUFFIXES,
+    READABLE_LABEL,
+    READABLE_SUFFIXES,
+    TEXT_SUFFIXES,
+    WORD_SUFFIXES,
+    KnowledgeBaseError,
+    parse_front_matter,
+    read_file,
 )
-HTML_BLOCKS = ["p", "div", "li", "tr", "td", "th", "section", "article", "table", "ul", "ol", "blockquote", "pre", "dd",
-               "dt", "header", "footer", "main", "aside", "form", "figure", "figcaption", "hr"]
+from ai_pm_lab.rag.versions import VERSION_SIMILARITY, VersionCheck, group_versions, name_key, version_groups
+
+__all__ = [
+    "DATE_FIX", "DATE_LINE_SCAN", "DAY_FIRST", "FORMAT_HINTS", "HTML_SUFFIXES", "MAX_FILE_BYTES", "MAX_PDF_BYTES",
+    "PDF_SUFFIXES", "READABLE_LABEL", "READABLE_SUFFIXES", "TEXT_SUFFIXES", "VERSION_SIMILARITY", "WORD_SUFFIXES",
+    "Document", "KnowledgeBaseError", "LoadReport", "VersionCheck", "date_from_lines", "find_date", "find_date_precision",
+    "group_versions", "injection_folder", "kb_folder", "load_eval", "load_folder", "load_kb", "name_key",
+    "parse_front_matter", "read_document", "scoped_folder", "version_groups",
+]
 SAFE_ID_RE = re.compile(r"[^A-Za-z0-9_.\-]+")
-
-
-class KnowledgeBaseError(CourseError, ValueError):
-    """The knowledge-base folder is missing, empty or holds no usable text."""
 
 
 @dataclass(frozen=True)
@@ -108,23 +90,27 @@ class Document:
 
 @dataclass
 class LoadReport:
-    """What a folder load found: the documents and every file it skipped, with the reason."""
+    """What a folder load found: the documents, every file it skipped (with the reason) and every same-named pair."""
 
     documents: list
     skipped: list  # (path, reason)
+    checks: list = field(default_factory=list)  # VersionCheck per pair of files whose names match once versions are removed
 
     def summary(self) -> str:
-        """One line: how many documents loaded and how many files were skipped."""
+        """One line: how many documents loaded, how many files were skipped and how many dates were refused."""
         s = f"Loaded {len(self.documents)} documents"
         if self.skipped:
             s += f"; skipped {len(self.skipped)} file(s): " + "; ".join(f"{Path(p).name} ({r})" for p, r in self.skipped)
+        refused = sum(len(d.meta.get("date_notes") or ()) for d in self.documents)
+        if refused:
+            s += f"; {refused} impossible date(s) ignored (see date_notes())"
         return s + "."
 
     def table(self):
         """One row per loaded document: file, format, id, title, date, where the date came from, topic, words."""
         import pandas as pd
 
-        rows = [{"file": Path(d.path).name if d.path else d.id, "format": d.format, "id": d.id, "title": d.title,
+        rows = [{"file": _file_name(d), "format": d.format, "id": d.id, "title": d.title,
                  "date": d.date or "undated", "date from": d.date_source, "topic": d.topic, "words": len(d.text.split())}
                 for d in self.documents]
         return pd.DataFrame(rows, columns=["file", "format", "id", "title", "date", "date from", "topic", "words"])
@@ -135,116 +121,49 @@ class LoadReport:
 
         return pd.DataFrame([{"file": Path(p).name, "reason": r} for p, r in self.skipped], columns=["file", "reason"])
 
+    def date_notes(self):
+        """One row per impossible date that was refused: file, where it was written, the text, the problem, the fix,
+        and the date used instead (with where that one came from)."""
+        import pandas as pd
+
+        rows = [{"file": _file_name(d), "where": n["where"], "text": n["text"], "problem": n["problem"], "fix": DATE_FIX,
+                 "date used": f"{d.date} ({d.date_source})"}
+                for d in self.documents for n in (d.meta.get("date_notes") or ())]
+        return pd.DataFrame(rows, columns=["file", "where", "text", "problem", "fix", "date used"])
+
     def versions(self):
-        """Topics held by more than one document, newest first: which version the newest-version rule will use."""
+        """One row per group of versions of one document: which files, which one is used (the newest), and why grouped."""
         import pandas as pd
 
         by_id = {d.id: d for d in self.documents}
         rows = []
         for topic, ids in version_groups(self.documents).items():
             ranked = [by_id[i] for i in ids]
-            rows.append({"topic": topic, "newest (used)": f"{ranked[0].id} ({ranked[0].date or 'undated'}, {ranked[0].date_source})",
-                         "older (superseded)": ", ".join(f"{d.id} ({d.date or 'undated'})" for d in ranked[1:])})
-        return pd.DataFrame(rows, columns=["topic", "newest (used)", "older (superseded)"])
+            newest = ranked[0]
+            why = newest.meta.get("grouped_because") or (
+                f"same front-matter topic '{topic}'" if newest.meta.get("topic") else f"same topic '{topic}'")
+            rows.append({"topic": topic,
+                         "newest (used)": f"{newest.id} ({newest.date or 'undated'}, {newest.date_source})",
+                         "older (superseded)": ", ".join(f"{d.id} ({d.date or 'undated'})" for d in ranked[1:]),
+                         "files": ", ".join(_file_name(d) for d in ranked), "why grouped": why})
+        return pd.DataFrame(rows, columns=["topic", "newest (used)", "older (superseded)", "files", "why grouped"])
+
+    def version_checks(self):
+        """Every pair of files whose names match once dates and version words are removed: their word overlap and
+        whether that made them versions of one document (grouped) or different documents that keep their own topic."""
+        import pandas as pd
+
+        by_id = {d.id: d for d in self.documents}
+        rows = [{"name": c.name, "file": _file_name(by_id[c.first]) if c.first in by_id else c.first,
+                 "other file": _file_name(by_id[c.second]) if c.second in by_id else c.second,
+                 "words shared": c.overlap, "needed": VERSION_SIMILARITY,
+                 "decision": "versions (grouped)" if c.grouped else "different documents (kept apart)"}
+                for c in self.checks]
+        return pd.DataFrame(rows, columns=["name", "file", "other file", "words shared", "needed", "decision"])
 
 
-def version_groups(documents) -> dict[str, list[str]]:
-    """Topics covered by more than one document -> their ids, newest first (the order the pipeline's rule uses)."""
-    groups: dict[str, list] = {}
-    for d in documents:
-        groups.setdefault(d.topic, []).append(d)
-    return {topic: [d.id for d in sorted(docs, key=lambda d: (d.date, d.id), reverse=True)]
-            for topic, docs in groups.items() if len(docs) > 1}
-
-
-# -- dates -------------------------------------------------------------------------------------------------------------
-def _iso(y, m, d) -> str | None:
-    try:
-        return _date(int(y), int(m), int(d)).isoformat()
-    except (ValueError, TypeError):
-        return None
-
-
-def _month(name: str) -> int:
-    return MONTHS[name.lower()[:3]]
-
-
-def find_date(text: str, *, allow_partial: bool = True) -> str | None:
-    """The first date written in ``text`` as YYYY-MM-DD (ISO, '14 March 2025', 'March 14, 2025', '20250314', ...).
-
-    With ``allow_partial``, 'March 2025' and '2025-03' count as the 1st of the month and a lone year as 1 January.
-    Ambiguous numeric dates such as 03/04/2025 are read only when one part is over 12.
-    """
-    found = find_date_precision(text, allow_partial=allow_partial)
-    return found[0] if found else None
-
-
-def find_date_precision(text: str, *, allow_partial: bool = True) -> tuple[str, str] | None:
-    """(YYYY-MM-DD, precision) for the first date in ``text``; precision is 'day', 'month' or 'year' (see find_date)."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a string, not {type(text).__name__}.")
-    found = []
-    for rx, order in ((_ISO_RE, "ymd"), (_DMY_RE, "dMy"), (_MDY_RE, "Mdy"), (_COMPACT_RE, "ymd"), (_SLASH_RE, "slash")):
-        for m in rx.finditer(text):
-            g = m.groups()
-            if order == "ymd":
-                value = _iso(g[0], g[1], g[2])
-            elif order == "dMy":
-                value = _iso(g[2], _month(g[1]), g[0])
-            elif order == "Mdy":
-                value = _iso(g[2], _month(g[0]), g[1])
-            else:
-                a, b, y = int(g[0]), int(g[1]), g[2]
-                value = _iso(y, b, a) if a > 12 >= b else _iso(y, a, b) if b > 12 >= a else None
-            if value:
-                found.append((m.start(), value))
-    if found:
-        return min(found)[1], "day"
-    if not allow_partial:
-        return None
-    for rx, order in ((_MONTH_YEAR_RE, "My"), (_YEAR_MONTH_RE, "ym")):
-        m = rx.search(text)
-        if m:
-            g = m.groups()
-            value = _iso(g[1], _month(g[0]), 1) if order == "My" else _iso(g[0], g[1], 1)
-            if value:
-                return value, "month"
-    m = _YEAR_RE.search(text)
-    return (_iso(m.group(1), 1, 1), "year") if m else None
-
-
-def _labelled(found: tuple[str, str] | None, label: str) -> tuple[str, str] | None:
-    """(date, label) with ' (month only)' or ' (year only)' added when the text gave no day."""
-    if not found:
-        return None
-    value, precision = found
-    return value, label if precision == "day" else f"{label} ({precision} only)"
-
-
-def date_from_lines(body: str) -> tuple[str, str] | None:
-    """(date, label) from a 'Date:'/'Updated:'-style line near the top of a document; the latest such date wins."""
-    head = "\n".join(body.splitlines()[:DATE_LINE_SCAN])
-    best = None
-    for m in _DATE_LINE_RE.finditer(head):
-        key = " ".join(m.group("key").split()).capitalize()
-        found = _labelled(find_date_precision(m.group("value")), f"'{key}:' line")
-        if found and (best is None or found[0] > best[0]):
-            best = found
-    return best
-
-
-def _modified_date(path: Path) -> str:
-    return datetime.fromtimestamp(path.stat().st_mtime).date().isoformat()
-
-
-def _topic_from_name(name: str) -> str:
-    """A version-free topic from a title or file name: 'Refund policy v2 (2025)' -> 'refund-policy'."""
-    s = name.lower().replace("_", " ")
-    for rx in (_ISO_RE, _COMPACT_RE, _DMY_RE, _MDY_RE, _SLASH_RE, _MONTH_YEAR_RE, _YEAR_MONTH_RE, _YEAR_RE):
-        s = rx.sub(" ", s)
-    s = _VERSION_WORDS.sub(" ", s)
-    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
-    return s
+def _file_name(d) -> str:
+    return Path(d.path).name if d.path else d.id
 
 
 def _safe_id(stem: str) -> str:
@@ -252,251 +171,59 @@ def _safe_id(stem: str) -> str:
     return SAFE_ID_RE.sub("-", stem).strip("-") or "document"
 
 
-# -- readers -----------------------------------------------------------------------------------------------------------
-def parse_front_matter(text: str) -> tuple[dict, str]:
-    """Split '---\\nkey: value\\n---\\nbody' into (meta, body); text without front matter gives ({}, text)."""
-    require_text(text, "text", allow_empty=True)
-    if not text.startswith("---"):
-        return {}, text
-    lines = text.splitlines()
-    meta = {}
-    for i, line in enumerate(lines[1:], start=1):
-        if line.strip() == "---":
-            return meta, "\n".join(lines[i + 1 :]).strip("\n")
-        if ":" in line:
-            k, v = line.split(":", 1)
-            meta[k.strip().lower()] = v.strip().strip('"').strip("'")
-    return {}, text  # no closing fence: treat it all as body
-
-
-def _first_heading(body: str) -> str | None:
-    for line in body.splitlines():
-        if line.startswith("#"):
-            return line.lstrip("#").strip() or None
-    return None
-
-
-def _first_line_title(body: str) -> str | None:
-    """A plain first line short enough to be a title (not a sentence ending in a full stop)."""
-    for line in body.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if len(line) <= 80 and not line.endswith((".", ":", ";", ",")):
-            return line.lstrip("#").strip() or None
-        return None
-    return None
-
-
-def _tidy(text: str) -> str:
-    """Trim each line and collapse runs of blank lines (extracted text is full of them)."""
-    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    out, blank = [], False
-    for line in lines:
-        if not line:
-            if out and not blank:
-                out.append("")
-            blank = True
-            continue
-        out.append(line)
-        blank = False
-    return "\n".join(out).strip()
-
-
-def _read_text_file(p: Path) -> tuple[dict, str, str | None]:
-    raw = p.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise KnowledgeBaseError(f"{p.name} looks binary (contains NUL bytes): only text or Markdown files can be indexed.")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise KnowledgeBaseError(
-            f"{p.name} is not UTF-8 text (byte {exc.start}): re-save it as UTF-8 to include it."
-        ) from None
-    meta, body = parse_front_matter(text)
-    title = _first_heading(body) or (_first_line_title(body) if p.suffix.lower() == ".txt" else None)
-    return meta, body, title
-
-
-def _missing_library(p: Path, package: str) -> KnowledgeBaseError:
-    return KnowledgeBaseError(f"{p.name} needs the {package} package to be read: run `make setup` "
-                              f"(or `pip install -r requirements.txt`) and restart the kernel.")
-
-
-def _read_pdf(p: Path) -> tuple[dict, str, str | None]:
-    try:
-        from pypdf import PdfReader
-    except ImportError:
-        raise _missing_library(p, "pypdf") from None
-    if p.stat().st_size > MAX_PDF_BYTES:
-        raise KnowledgeBaseError(f"{p.name} is larger than {MAX_PDF_BYTES // 1_000_000} MB: split it into smaller PDFs.")
-    with p.open("rb") as fh:
-        head = fh.read(1024)
-    if b"%PDF" not in head:
-        raise KnowledgeBaseError(f"{p.name} is not a PDF (no %PDF header; perhaps a renamed file): "
-                                 "re-export it as PDF from the application that made it.")
-    pdf_log = logging.getLogger("pypdf")
-    level = pdf_log.level
-    pdf_log.setLevel(logging.ERROR)  # pypdf warns about every small defect; the skip report says what matters
-    try:
-        reader = PdfReader(str(p), strict=False)
-        if reader.is_encrypted:
-            try:
-                unlocked = reader.decrypt("")
-            except Exception:  # noqa: BLE001 - any failure here means we cannot open it
-                unlocked = 0
-            if not unlocked:
-                raise KnowledgeBaseError(f"{p.name} is password-protected: save an unprotected copy to include it.")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        info_title = None
-        try:
-            info_title = (reader.metadata or {}).get("/Title")
-        except Exception:  # noqa: BLE001 - a broken info dictionary is no reason to drop the text
-            info_title = None
-    except KnowledgeBaseError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - pypdf raises many types for damaged files; all mean "cannot read"
-        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
-        raise KnowledgeBaseError(f"{p.name} is a damaged PDF that cannot be read ({reason}): "
-                                 "re-export or re-download it, then run again.") from None
-    finally:
-        pdf_log.setLevel(level)
-    body = _tidy("\n\n".join(pages))
-    if not body:
-        raise KnowledgeBaseError(f"{p.name} has no text layer (a scanned image?): run it through OCR or export it "
-                                 "as text, then run again.")
-    title = str(info_title).strip() if isinstance(info_title, str) and info_title.strip() else None
-    if title and title.lower().startswith(("microsoft word", "untitled")):
-        title = None
-    return {}, body, title or _first_line_title(body)
-
-
-def _read_docx(p: Path) -> tuple[dict, str, str | None]:
-    try:
-        import docx
-        from docx.table import Table
-    except ImportError:
-        raise _missing_library(p, "python-docx") from None
-    if p.stat().st_size > MAX_PDF_BYTES:
-        raise KnowledgeBaseError(f"{p.name} is larger than {MAX_PDF_BYTES // 1_000_000} MB: split it into smaller files.")
-    try:
-        d = docx.Document(str(p))
-    except Exception as exc:  # noqa: BLE001 - not a zip, missing parts, bad XML: all mean "cannot read"
-        raise KnowledgeBaseError(f"{p.name} is not a readable Word file ({type(exc).__name__}; damaged, or an old .doc "
-                                 "renamed to .docx): open it in Word and save it as .docx.") from None
-    lines, heading = [], None
-    for block in d.iter_inner_content():
-        if isinstance(block, Table):
-            for row in block.rows:
-                cells = [c.text.strip() for c in row.cells]
-                lines.append(" | ".join(dict.fromkeys(c for c in cells if c)))
-            lines.append("")
-            continue
-        text = block.text.strip()
-        style = (block.style.name if block.style is not None else "") or ""
-        if text and (style.startswith("Heading") or style == "Title"):
-            heading = heading or text
-            lines.append("# " + text)
-        else:
-            lines.append(text)
-    body = _tidy("\n".join(lines))
-    title = (d.core_properties.title or "").strip() or heading
-    return {}, body, title
-
-
-def _read_html(p: Path) -> tuple[dict, str, str | None]:
-    try:
-        from bs4 import BeautifulSoup
-    except ImportError:
-        raise _missing_library(p, "beautifulsoup4") from None
-    raw = p.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise KnowledgeBaseError(f"{p.name} looks binary (contains NUL bytes), not an HTML page.")
-    soup = BeautifulSoup(raw, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "svg", "nav"]):
-        tag.decompose()
-    h1 = soup.find("h1")
-    title = h1.get_text(" ", strip=True) if h1 is not None else None
-    if not title and soup.title is not None:
-        title = soup.title.get_text(" ", strip=True)
-    if soup.head is not None:
-        soup.head.decompose()
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for h in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
-        h.replace_with(f"\n# {h.get_text(' ', strip=True)}\n")
-    for block in soup.find_all(HTML_BLOCKS):
-        block.insert_after("\n")
-    body = _tidy((soup.body or soup).get_text())
-    return {}, body, title or None
-
-
+# -- one document ------------------------------------------------------------------------------------------------------
 def read_document(path: str | os.PathLike) -> Document:
     """Read one .md/.txt/.pdf/.docx/.html file into a Document; raises KnowledgeBaseError saying why a file cannot be used."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str), not {type(path).__name__}.")
+    meta, body, title, fmt = read_file(path)
     p = Path(path)
-    if not p.is_file():
-        raise KnowledgeBaseError(f"{p} is not a file.")
-    suffix = p.suffix.lower()
-    if suffix not in READABLE_SUFFIXES:
-        hint = FORMAT_HINTS.get(suffix, f"convert it to one of {READABLE_LABEL}")
-        raise KnowledgeBaseError(f"{p.name} has an unsupported format ({suffix or 'no extension'}): {hint}.")
-    size = p.stat().st_size
-    if size == 0:
-        raise KnowledgeBaseError(f"{p.name} is empty (0 bytes): nothing to index.")
-    if suffix in TEXT_SUFFIXES + HTML_SUFFIXES and size > MAX_FILE_BYTES:
-        raise KnowledgeBaseError(f"{p.name} is larger than {MAX_FILE_BYTES // 1_000_000} MB: split it into smaller documents.")
-    if suffix in TEXT_SUFFIXES:
-        meta, body, title = _read_text_file(p)
-        fmt = "md" if suffix in (".md", ".markdown") else "txt"
-    elif suffix in PDF_SUFFIXES:
-        meta, body, title = _read_pdf(p)
-        fmt = "pdf"
-    elif suffix in WORD_SUFFIXES:
-        meta, body, title = _read_docx(p)
-        fmt = "docx"
-    else:
-        meta, body, title = _read_html(p)
-        fmt = "html"
-    if not body.strip():
-        raise KnowledgeBaseError(f"{p.name} is empty: nothing to index.")
-    meta = dict(meta)
     title = str(meta.get("title") or title or p.stem)
-    date, source = _choose_date(p, meta, body, title)
+    date, source, notes = choose_date(p, meta, body, title)
     info = {"format": fmt, "date_source": source}
-    if not meta:  # no front matter: versions of one document share a file name up to dates and version words
-        topic = _topic_from_name(p.stem)
-        if topic:
-            info["topic"] = topic
-            info["topic_source"] = "file name"
+    if notes:
+        info["date_notes"] = notes
+    if not meta:  # no front matter: versions of one document may share a file name up to dates and version words
+        key = name_key(p.stem)
+        if key:
+            info["name_key"] = key
     return Document(
         id=str(meta.get("id") or _safe_id(p.stem)),
         title=title,
         date=date,
         text=body,
         path=str(p),
-        meta={**info, **meta} | {"format": fmt, "date_source": source},
+        meta={**meta, **info},
     )
 
 
-def _choose_date(p: Path, meta: dict, body: str, title: str) -> tuple[str, str]:
-    """(YYYY-MM-DD, where it came from): front matter, a Date:/Updated: line, the title, the file name, modified time."""
+def choose_date(p: Path, meta: dict, body: str, title: str) -> tuple[str, str, list[dict]]:
+    """(YYYY-MM-DD, where it came from, refused dates): front matter, a Date:/Updated: line, the title, the file name,
+    the modified time. A source holding only an impossible date is passed over, and the refusal is kept as a note."""
+    notes: list[dict] = []
+
+    def note(where, found, raw=None):
+        notes.extend({"where": where, "text": t, "problem": why} for t, why in found.rejected)
+        if raw is not None and not found.value and not found.rejected:
+            notes.append({"where": where, "text": raw, "problem": "no date can be read from it"})
+
     if meta.get("date"):
-        found = _labelled(find_date_precision(str(meta["date"])), "front matter")
-        if found:
-            return found
-    found = date_from_lines(body)
-    if found:
-        return found
+        found = read_date(str(meta["date"]))
+        note("front matter", found, str(meta["date"]))
+        if found.value:
+            return found.value, found.label("front matter"), notes
+    found, label = date_from_lines_found(body)
+    note("'Date:'/'Updated:' line", found)
+    if found.value:
+        return found.value, label, notes
     if title and title != p.stem:
-        found = _labelled(find_date_precision(title), "title")
-        if found:
-            return found
-    found = _labelled(find_date_precision(p.stem), "file name")
-    if found:
-        return found
-    return _modified_date(p), "file modified time"
+        found = read_date(title)
+        note("title", found)
+        if found.value:
+            return found.value, found.label("title"), notes
+    found = read_date(p.stem)
+    note("file name", found)
+    if found.value:
+        return found.value, found.label("file name"), notes
+    return modified_date(p), "file modified time", notes
 
 
 # -- folders -----------------------------------------------------------------------------------------------------------
@@ -505,21 +232,29 @@ def _skip_reason(f: Path, exc: KnowledgeBaseError) -> str:
     return msg[len(f.name) + 1 :] if msg.startswith(f.name + " ") else msg
 
 
+def _refuse_blank(item) -> None:
+    if isinstance(item, str) and not item.strip():
+        raise KnowledgeBaseError(
+            f"The folder is an empty string ({item!r}), which would index the current folder and every folder below it: "
+            "give the path of your documents folder. To mean 'no folder of my own', use None, not \"\".")
+
+
 def load_folder(folder, *, recursive: bool = True) -> LoadReport:
     """Load every .md/.txt/.pdf/.docx/.html file of one folder (or a list of folders/files); skips are reported, not fatal."""
     items = [folder] if isinstance(folder, (str, os.PathLike)) else folder
     if items is None or isinstance(items, (bytes, bytearray)):
-        raise TypeError("folder must be a path (str) or a list of paths.")
+        raise InputTypeError("folder must be a path (str) or a list of paths.")
     try:
         items = list(items)
     except TypeError:
-        raise TypeError(f"folder must be a path (str) or a list of paths, not {type(folder).__name__}.") from None
+        raise InputTypeError(f"folder must be a path (str) or a list of paths, not {type(folder).__name__}.") from None
     if not items:
         raise KnowledgeBaseError(f"No folder given: pass the path of a folder holding {READABLE_LABEL} files.")
     files: list[Path] = []
     for item in items:
         if not isinstance(item, (str, os.PathLike)):
-            raise TypeError(f"each folder must be a path (str), not {type(item).__name__}.")
+            raise InputTypeError(f"each folder must be a path (str), not {type(item).__name__}.")
+        _refuse_blank(item)
         p = Path(item).expanduser()
         if p.is_file():
             files.append(p)
@@ -552,7 +287,7 @@ def load_folder(folder, *, recursive: bool = True) -> LoadReport:
             if new_id in seen:
                 skipped.append((str(f), f"duplicate id {doc.id!r}: rename the file"))
                 continue
-            doc = Document(new_id, doc.title, doc.date, doc.text, doc.path, doc.meta)
+            doc = replace(doc, id=new_id)
         seen.add(doc.id)
         docs.append(doc)
     if not docs:
@@ -563,47 +298,10 @@ def load_folder(folder, *, recursive: bool = True) -> LoadReport:
         detail = f" Skipped: {'; '.join(f'{Path(p).name} ({r})' for p, r in skipped)}." if skipped else ""
         raise KnowledgeBaseError(f"No usable documents in {where}: none of its {len(files)} file(s) could be read.{detail} "
                                  f"Add at least one {READABLE_LABEL} file with text in it.")
-    return LoadReport(docs, skipped)
-
-
-def kb_folder() -> str:
-    """Path of the bundled Tidewell knowledge base (ai_pm_lab/data/rag/kb)."""
-    return str(resources.files("ai_pm_lab").joinpath("data/rag/kb"))
-
-
-def injection_folder() -> str:
-    """Path of the folder holding the prompt-injection demo document (kept out of the main base)."""
-    return str(resources.files("ai_pm_lab").joinpath("data/rag/kb_injection"))
-
-
-def scoped_folder() -> str:
-    """Path of the folder holding the EU edition of the refund policy (a scoped version, kept out of the main base)."""
-    return str(resources.files("ai_pm_lab").joinpath("data/rag/kb_scoped"))
+    docs, checks = group_versions(docs)
+    return LoadReport(docs, skipped, checks)
 
 
 def load_kb() -> list[Document]:
     """The bundled Tidewell knowledge base as Documents."""
     return load_folder(kb_folder()).documents
-
-
-def load_eval(path: str | None = None) -> list[dict]:
-    """The evaluation questions (id, question, doc_ids, answer, answerable, conflict) as a list of dicts."""
-    text = (
-        Path(path).read_text(encoding="utf-8")
-        if path is not None
-        else resources.files("ai_pm_lab").joinpath("data/rag/kb_eval.jsonl").read_text(encoding="utf-8")
-    )
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"line {n} of the evaluation file is not valid JSON ({exc.msg}).") from None
-        for key in ("question", "doc_ids", "answer"):
-            if key not in row:
-                raise ValueError(f"line {n} of the evaluation file has no {key!r} field.")
-        row.setdefault("answerable", bool(row["doc_ids"]))
-        rows.append(row)
-    return rows

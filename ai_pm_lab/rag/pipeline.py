@@ -10,7 +10,7 @@ import pandas as pd
 from ai_pm_lab import embeddings
 from ai_pm_lab.catalog import find_model
 from ai_pm_lab.cost import estimate_cost
-from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_number, require_text
 from ai_pm_lab.evaluation.refusals import is_refusal
 from ai_pm_lab.evaluation.retrieval import ranked_doc_ids
 from ai_pm_lab.llm.backends import generate as generate_text
@@ -23,6 +23,7 @@ from ai_pm_lab.rag.documents import KnowledgeBaseError, LoadReport, kb_folder, l
 from ai_pm_lab.rag.gate import Gate, default_gate
 from ai_pm_lab.rag.log import EventLog, answer_event
 from ai_pm_lab.rag.prompts import IDK, format_context, get_template
+
 CONFLICT_RULE = (
     "When two retrieved documents cover the same topic, the one with the newest date wins; "
     "older versions are left out of the prompt and listed as superseded."
@@ -55,6 +56,7 @@ class Retrieval:
     search_ms: float = 0.0
     gate_probability: float | None = None  # set when the answerability gate decided (P(answerable))
     gate_cutoff: float | None = None
+    notes: list = field(default_factory=list)  # what retrieval adjusted, e.g. fewer chunks than top_k asked for
 
     @property
     def doc_ids(self) -> list[str]:
@@ -101,6 +103,7 @@ class RAGAnswer:
             lines.append("Sources: " + ", ".join(self.sources))
         if self.escalation:
             lines.append(self.escalation)
+        lines.extend(f"Note: {n}" for n in self.retrieval.notes)
         return "\n".join(lines)
 
 
@@ -138,8 +141,12 @@ class RAGPipeline:
         gate="default",
     ):
         if index not in ("exact", "hnsw"):
-            raise ValueError("index must be 'exact' (FAISS IndexFlatIP) or 'hnsw'.")
+            raise InputError("index must be 'exact' (FAISS IndexFlatIP) or 'hnsw'.")
         start = time.perf_counter()
+        if isinstance(folder, str) and not folder.strip():
+            raise KnowledgeBaseError(
+                f"folder is an empty string ({folder!r}), which would index the current folder and every folder below it: "
+                "give the path of your documents folder, or leave folder out (None) for the bundled Tidewell knowledge base.")
         self.folder = kb_folder() if folder is None else folder
         self.report: LoadReport = load_folder(self.folder)
         self.documents = {d.id: d for d in self.report.documents}
@@ -159,7 +166,7 @@ class RAGPipeline:
         self.threshold = float(require_number(threshold, "threshold", low=-1.0, high=1.0))
         self.log = log  # an EventLog (or a file path): every answer() then records one event
         if gate is not None and gate != "default" and not isinstance(gate, Gate):
-            raise TypeError("gate must be 'default' (the shipped answerability gate), a Gate, or None (threshold only).")
+            raise InputTypeError("gate must be 'default' (the shipped answerability gate), a Gate, or None (threshold only).")
         self.gate = default_gate() if gate == "default" else gate  # decides when answer() is given no threshold
         self.build_seconds = time.perf_counter() - start
 
@@ -169,15 +176,22 @@ class RAGPipeline:
 
     # -- retrieval ---------------------------------------------------------------------------------------------------
     def _check(self, question, top_k, threshold):
-        require_text(question, "question")
-        top_k = require_number(top_k, "top_k", low=1, high=len(self.chunks), integer=True)
+        """(clean question, usable top_k, threshold, notes): a top_k over the number of chunks uses them all, with a note."""
+        question = require_text(question, "question").strip()
+        top_k = require_number(top_k, "top_k", low=1, integer=True)
+        notes = []
+        if top_k > len(self.chunks):
+            notes.append(f"top_k={top_k} asked for more chunks than the knowledge base has ({len(self.chunks)}): "
+                         f"used all {len(self.chunks)}.")
+            top_k = len(self.chunks)
         threshold = self.threshold if threshold is None else float(require_number(threshold, "threshold", low=-1.0, high=1.0))
-        return question.strip(), top_k, threshold
+        return question, top_k, threshold, notes
 
     def retrieve(self, question: str, top_k: int = 3, threshold: float | None = None) -> Retrieval:
         """The top_k chunks most similar to the question, conflicts resolved, and whether the best is under threshold
-        (the pipeline's own threshold unless one is given)."""
-        question, top_k, threshold = self._check(question, top_k, threshold)
+        (the pipeline's own threshold unless one is given). A top_k over the number of chunks uses every chunk and says
+        so in ``notes``."""
+        question, top_k, threshold, notes = self._check(question, top_k, threshold)
         t0 = time.perf_counter()
         q = embeddings.embed([question])
         t1 = time.perf_counter()
@@ -186,17 +200,23 @@ class RAGPipeline:
         hits = [Hit(self.chunks[i], float(s), r + 1) for r, (s, i) in enumerate(zip(scores[0], ids[0])) if i >= 0]
         best = hits[0].score if hits else -1.0
         if self.resolve:
-            kept, dropped, notes = resolve_conflicts(hits, self.documents)
+            kept, dropped, conflict_notes = resolve_conflicts(hits, self.documents)
         else:
-            kept, dropped, notes = hits, [], []
-        return Retrieval(question, kept, dropped, notes, best, threshold, best < threshold,
-                         (t1 - t0) * 1000, (t2 - t1) * 1000)
+            kept, dropped, conflict_notes = hits, [], []
+        return Retrieval(question, kept, dropped, conflict_notes, best, threshold, best < threshold,
+                         (t1 - t0) * 1000, (t2 - t1) * 1000, notes=notes)
 
     # -- prompt ------------------------------------------------------------------------------------------------------
     def build_prompt(self, question: str, hits, template="grounded") -> tuple[str | None, str]:
-        """(system message, user message) for a question and its retrieved chunks."""
+        """(system message, user message) for a question and its retrieved chunks (``retrieve(...).hits``, or the
+        Retrieval itself)."""
         tpl = get_template(template)
-        require_text(question, "question")
+        question = require_text(question, "question")
+        if isinstance(hits, Retrieval):
+            hits = hits.hits
+        if hits is None or isinstance(hits, (str, bytes)):
+            raise InputTypeError(f"hits must be the retrieved chunks, e.g. rag.retrieve(question).hits, not "
+                                 f"{type(hits).__name__}.")
         context = format_context(hits, delimit=tpl.delimit)
         return tpl.system, tpl.user.format(context=context, question=question.strip())
 
@@ -268,12 +288,13 @@ class RAGPipeline:
 
     def answer_without_rag(self, question: str, *, backend=None, temperature: float = 0.0, max_tokens: int = 64, seed: int | None = 0):
         """The same question sent to the model with no retrieved context (the 'before RAG' baseline)."""
-        require_text(question, "question")
+        question = require_text(question, "question")
         return generate_text(question.strip(), system=None, backend=backend, temperature=temperature, max_tokens=max_tokens, seed=seed)
 
     def search_only(self, question: str, top_k: int = 3) -> list[Hit]:
-        """Top-k chunks with no threshold and no conflict rule (for evaluation and teaching)."""
-        question, top_k, _ = self._check(question, top_k, 0.0)
+        """Top-k chunks with no threshold and no conflict rule (for evaluation and teaching); a top_k over the number of
+        chunks returns every chunk."""
+        question, top_k, _, _ = self._check(question, top_k, 0.0)
         scores, ids = self.index.search(embeddings.embed([question]), top_k)
         return [Hit(self.chunks[i], float(s), r + 1) for r, (s, i) in enumerate(zip(scores[0], ids[0])) if i >= 0]
 

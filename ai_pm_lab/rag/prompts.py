@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ai_pm_lab.errors import InputError, InputTypeError
+
 IDK = "I don't know."
 
 
@@ -18,7 +20,7 @@ class PromptTemplate:
     def __post_init__(self):
         for slot in ("{context}", "{question}"):
             if slot not in self.user:
-                raise ValueError(f"template {self.name!r}: the user message must contain {slot}.")
+                raise InputError(f"template {self.name!r}: the user message must contain {slot}.")
 
 
 TEMPLATES = {
@@ -50,14 +52,21 @@ def get_template(template) -> PromptTemplate:
         return template
     if isinstance(template, str) and template in TEMPLATES:
         return TEMPLATES[template]
-    raise ValueError(f"Unknown template {template!r}: choose one of {', '.join(TEMPLATES)} or pass a PromptTemplate.")
+    raise InputError(f"Unknown template {template!r}: choose one of {', '.join(TEMPLATES)} or pass a PromptTemplate.")
 
 
 def format_context(hits, *, delimit: bool = False) -> str:
-    """The retrieved chunks as the context block of a prompt, each labelled with its document id and date."""
+    """The retrieved chunks (Hits from ``retrieve(...).hits``) as the context block of a prompt, each labelled with its
+    document id and date."""
+    if hits is None or isinstance(hits, (str, bytes)) or not hasattr(hits, "__iter__"):
+        raise InputTypeError(f"hits must be a list of retrieved chunks, e.g. rag.retrieve(question).hits, not "
+                             f"{type(hits).__name__}.")
     parts = []
     for h in hits:
-        c = h.chunk
+        c = getattr(h, "chunk", None)
+        if c is None:
+            raise InputTypeError(f"each hit must be a retrieved chunk (from rag.retrieve(question).hits), not "
+                                 f"{type(h).__name__}.")
         dated = f", dated {c.date}" if c.date else ""
         if delimit:
             date_attr = f' date="{c.date}"' if c.date else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 import ipywidgets as W
+from IPython.display import display
 
 from ai_pm_lab.errors import InputTypeError
 from ai_pm_lab.responsibility.checklist import QUESTIONS, assess, write_report
@@ -48,8 +49,6 @@ class ChecklistWidget(CourseWidget):
         self.preview()
 
     def _ipython_display_(self):
-        from IPython.display import display
-
         display(self.box)
 
     def current_answers(self) -> dict:

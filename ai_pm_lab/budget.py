@@ -14,6 +14,7 @@ from ai_pm_lab.cost import cacheable_tokens, estimate_cost
 from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.llm.tokens import compare_tokenizers
+from ai_pm_lab.tables import returns_course_table
 
 MAX_QUERIES_PER_DAY = 1_000_000_000
 MAX_TOKENS_PER_QUERY = 2_000_000
@@ -109,6 +110,7 @@ def scenario_cost(model_id: str, traffic: Traffic) -> dict:
             "saving_share": 1 - per_query / list_price if list_price else 0.0}
 
 
+@returns_course_table
 def cost_table(traffic: Traffic, models=None):
     """scenario_cost() for every model the providers still serve (or the listed ids), cheapest first."""
     import pandas as pd
@@ -117,6 +119,7 @@ def cost_table(traffic: Traffic, models=None):
     return pd.DataFrame([scenario_cost(m, traffic) for m in ids]).sort_values("per_month").reset_index(drop=True)
 
 
+@returns_course_table
 def levers(model_id: str, traffic: Traffic):
     """The monthly bill of one model with no lever, each lever alone, and all levers together."""
     import pandas as pd
@@ -145,6 +148,7 @@ def calculator(traffic: Traffic, model_id: str) -> dict:
             "cached_tokens": cacheable_tokens(info.model_id, traffic.cached_prefix_tokens)}
 
 
+@returns_course_table
 def caching_rules(models=None):
     """Each model's prompt-caching rule as billed: shortest cached prefix, rounding step, read and write prices.
 
@@ -172,6 +176,7 @@ def caching_rules(models=None):
     return df.astype({"caches from (tokens)": "Int64", "step (tokens)": "Int64"})
 
 
+@returns_course_table
 def prefix_caching(prefixes: dict, models, *, write_share: float | None = None):
     """For each named prefix (tokens) and model: tokens the provider caches and what the prefix costs per call.
 

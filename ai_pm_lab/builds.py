@@ -14,6 +14,7 @@ from ai_pm_lab.limits.common import check_temperature
 from ai_pm_lab.limits.context import backend_window, fit_to_budget, token_count
 from ai_pm_lab.llm.backends import generate, get_backend
 from ai_pm_lab.llm.next_token import next_token_distribution
+from ai_pm_lab.tables import returns_course_table
 
 class BoundedChat:
     """A chatbot that remembers only its last ``max_turns`` exchanges (older ones are dropped, and counted)."""
@@ -73,6 +74,7 @@ def summarize(text: str, *, max_words: int = 30, max_tokens: int = 60, backend: 
 
 # ---------- support-ticket classifier ----------
 
+@returns_course_table
 def tickets():
     """The course's labelled support tickets (ticket_id, text, label) as a DataFrame."""
     return pd.DataFrame(data_csv("tickets/support_tickets.csv"))

@@ -23,6 +23,7 @@ from functools import lru_cache
 from importlib import resources
 
 from ai_pm_lab.errors import ConfigurationError, InputError, InputTypeError
+from ai_pm_lab.tables import returns_course_table
 
 BACKENDS = ("local", "openai", "anthropic", "gemini")  # gemini: Google's OpenAI-compatible endpoint, priced as "google" rows
 STATUSES = ("current", "deprecated", "retired")
@@ -281,6 +282,7 @@ def status_note(model_id: str, *, on: dt.date | str | None = None) -> str | None
             f"It still answers today; move to a current model before then: {instead}.")
 
 
+@returns_course_table
 def price_table(*, include_retired: bool = False, on: dt.date | str | None = None):
     """The table as a pandas DataFrame, for display (served rows; include_retired=True adds the history rows).
 
@@ -302,6 +304,7 @@ def price_table(*, include_retired: bool = False, on: dt.date | str | None = Non
     )
 
 
+@returns_course_table
 def status_table(*, on: dt.date | str | None = None):
     """Every row with its status and shutdown date, prices and caching rule: what ``python -m ai_pm_lab.catalog`` prints."""
     import pandas as pd

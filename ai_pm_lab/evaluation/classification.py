@@ -4,6 +4,8 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from ai_pm_lab.tables import returns_course_table
+
 
 def _pair(y_true, y_pred) -> tuple[list, list]:
     y_true, y_pred = list(y_true), list(y_pred)
@@ -14,6 +16,7 @@ def _pair(y_true, y_pred) -> tuple[list, list]:
     return y_true, y_pred
 
 
+@returns_course_table
 def classification_scores(y_true, y_pred):
     """Precision, recall, F1 and support per true label plus their macro average, as a DataFrame."""
     y_true, y_pred = _pair(y_true, y_pred)
@@ -25,6 +28,7 @@ def classification_scores(y_true, y_pred):
     return pd.concat([df, macro], ignore_index=True)
 
 
+@returns_course_table
 def confusion(y_true, y_pred):
     """Confusion matrix (rows = true label, columns = predicted; only labels that occur) as a DataFrame."""
     y_true, y_pred = _pair(y_true, y_pred)

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable, Mapping
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ai_pm_lab.tables import returns_course_table
+
 ERROR_COLUMN = "error"
 
 
@@ -26,6 +28,7 @@ def _as_row(value, what: str) -> dict:
     return {what: value}
 
 
+@returns_course_table
 def run_harness(items: Iterable[Mapping], call: Callable, score: Callable | None = None, *, desc: str = "Running",
                 progress: bool = True, warn: bool = True) -> pd.DataFrame:
     """Run ``call(item)`` (and ``score(item, result)``) for every item; one row each, errors recorded, never raised.

@@ -10,6 +10,7 @@ from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids, reciprocal_rank
 from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
 from ai_pm_lab.evaluation.stats import rate
+from ai_pm_lab.tables import returns_course_table
 
 COLUMNS = ["id", "question", "gold", "answer", "answerable", "retrieved_gold", "correct", "grounded", "made_up_numbers",
            "abstained", "cited", "prompt_tokens", "latency_s"]
@@ -151,6 +152,7 @@ def run_rag_eval(pipeline, rows, *, k: int = 5, top_k: int = 3, threshold: float
     return df.drop(columns=[c for c in ("ranked", "rag_answer") if c in df.columns])
 
 
+@returns_course_table
 def summarize_rag_eval(df: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     """The headline metrics of run_rag_eval, each with what it measures, its count and a Wilson 95% interval:
     hit@k, MRR, answer correctness, groundedness, refusal on unanswerable, false refusal, hallucination rate."""

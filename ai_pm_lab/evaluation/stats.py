@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ai_pm_lab.errors import require_number
+from ai_pm_lab.tables import returns_course_table
 
 CONFIDENCE = 0.95
 
@@ -150,6 +151,7 @@ def threshold_metrics(y_true, scores, threshold: float, *, cost_fp: float = 0.0,
     return m
 
 
+@returns_course_table
 def threshold_sweep(y_true, scores, *, cost_fp: float = 0.0, cost_fn: float = 0.0, thresholds=None) -> pd.DataFrame:
     """threshold_metrics at every candidate threshold (default: each distinct score, plus 0 and just above the top),
     one row each, sorted by threshold."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from ai_pm_lab.decision_tree import QUESTIONS, Recommendation, recommend
 from ai_pm_lab.errors import CourseError, InputTypeError
 from ai_pm_lab.settings import output_dir
+from ai_pm_lab.tables import returns_course_table
 
 DIRECTIONS = ("higher", "lower")  # which way is better for a metric
 KINDS = ("success", "guardrail")
@@ -203,6 +204,7 @@ class GateResult:
         """The criteria that were missed or crossed."""
         return [r for r in self.results if not r.passed]
 
+    @returns_course_table
     def table(self):
         """One row per criterion: metric, kind, baseline, target/limit, measured, passed (DataFrame)."""
         import pandas as pd
@@ -294,6 +296,7 @@ class SuccessCriteria:
         results = [c.evaluate(measured[c.metric]) for c in self.criteria]
         return GateResult(results, all(r.passed for r in results))
 
+    @returns_course_table
     def table(self):
         """The criteria as a DataFrame."""
         import pandas as pd

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from ai_pm_lab import settings
 from ai_pm_lab.datafiles import data_csv
+from ai_pm_lab.tables import returns_course_table
 
 REQUIREMENTS_FILE = "framing/data_requirements.csv"
 TICKETS_FILE = "tickets/support_tickets.csv"
 
 
+@returns_course_table
 def requirements_table():
     """The data-requirements table (approach, data needed, timeline, and the course's numeric reading of it)."""
     import pandas as pd
@@ -113,6 +115,7 @@ def threads() -> int:
     return settings.threads(default_max=1)
 
 
+@returns_course_table
 def learning_curve_table(steps: int = 8, folds: int = 5, C: float = 1.0, seed: int = 0):
     """F1 (macro) of the ticket classifier trained on more and more labelled tickets: training score and held-out score
     (mean and spread over the folds), via scikit-learn's learning_curve."""

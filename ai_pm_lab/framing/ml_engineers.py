@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from ai_pm_lab.datafiles import data_csv, data_text
 from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.framing.data_strategy import cross_validation, threads, ticket_data, ticket_model
+from ai_pm_lab.tables import returns_course_table
 
 DEFAULT_C = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 SCENARIO_FILE = "framing/scenario_ticket_router.json"
 
 
+@returns_course_table
 def terms():
     """The ML terms table: term, what it means, why a PM cares, where this course shows it."""
     import pandas as pd
@@ -22,6 +24,7 @@ def terms():
     return pd.DataFrame(data_csv("framing/ml_terms.csv"))
 
 
+@returns_course_table
 def approaches():
     """Prompting vs RAG vs fine-tuning as a trade-off table."""
     import pandas as pd
@@ -57,6 +60,7 @@ def training_vs_inference(C: float = 1.0, holdout: float = 0.2, seed: int = 0) -
 
 # ---------------------------------------------------------------- over- and underfitting ------------------------------
 
+@returns_course_table
 def complexity_curve(values=DEFAULT_C, folds: int = 5, seed: int = 0):
     """Train vs held-out F1 of the ticket classifier across its regularisation setting C (small C = a simple,
     cautious model; large C = free to fit every training ticket), via scikit-learn's validation_curve."""
@@ -158,6 +162,7 @@ class Scenario:
     facts: dict
     questions: dict
 
+    @returns_course_table
     def questions_table(self):
         """The questions you can ask: id and text (what each reveals stays hidden until you ask)."""
         import pandas as pd

@@ -11,6 +11,7 @@ import numbers
 from ai_pm_lab.catalog import default_model, model_info
 from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.datafiles import data_csv
+from ai_pm_lab.tables import returns_course_table
 
 PLANS = ("custom_model", "api_first")
 PLAN_NAMES = {"custom_model": "Custom model", "api_first": "LLM API, iterate"}
@@ -18,6 +19,7 @@ ASSUMPTIONS_FILE = "framing/build_vs_buy.csv"
 PROBABILITY = ("chance_release_solves_real_need",)
 
 
+@returns_course_table
 def assumptions():
     """The stated assumptions (parameter, custom_model, api_first, unit, source) as a DataFrame."""
     import pandas as pd
@@ -65,6 +67,7 @@ def release_weeks(plan: str, horizon_weeks: float, overrides: dict | None = None
     return out
 
 
+@returns_course_table
 def compare_plans(horizon_weeks: float = 26, overrides: dict | None = None, *, model: str | None = None):
     """One row per plan: weeks to first user signal, its cost, releases (learning cycles) in the horizon, the chance at
     least one release solves a real need, and the total cost over the horizon (assumptions: data/framing/build_vs_buy.csv)."""
@@ -95,6 +98,7 @@ def compare_plans(horizon_weeks: float = 26, overrides: dict | None = None, *, m
     return pd.DataFrame(rows).set_index("plan")
 
 
+@returns_course_table
 def chance_over_time(horizon_weeks: float = 52, overrides: dict | None = None):
     """Week by week, each plan's chance of having shipped a release that solves a real need (DataFrame, one column per plan)."""
     import pandas as pd

@@ -11,6 +11,7 @@ from ai_pm_lab.evaluation.scorers import (score_contains, score_json, score_labe
                                           score_rubric)
 from ai_pm_lab.limits.common import check_n
 from ai_pm_lab.llm.backends import generate
+from ai_pm_lab.tables import returns_course_table
 
 SCORER_RULES = {
     "contains": "pass if the answer contains one of the accepted answers as whole words (case and punctuation ignored)",
@@ -22,6 +23,7 @@ SCORER_RULES = {
 }
 
 
+@returns_course_table
 def guide_table():
     """The guide's capability table (capability, example, confidence) with the probe's settings, as a DataFrame."""
     df = pd.DataFrame(data_csv("limits/capabilities.csv"))

@@ -9,6 +9,7 @@ from ai_pm_lab.errors import require_text
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.limits.common import check_n, check_temperature
 from ai_pm_lab.llm.backends import generate
+from ai_pm_lab.tables import returns_course_table
 from ai_pm_lab.text import words
 
 HAIKU_PROMPT = "Write a haiku about debugging"
@@ -57,6 +58,7 @@ def run_repeats(prompt: str = HAIKU_PROMPT, temperatures=(0.0, 1.0), n: int = 4,
     return run_harness(items, ask, desc="repeats", progress=progress)
 
 
+@returns_course_table
 def diversity_table(runs):
     """diversity() for each temperature in run_repeats()'s rows (failed runs left out)."""
     if not isinstance(runs, pd.DataFrame) or not {"temperature", "seed"} <= set(runs.columns):

@@ -18,6 +18,7 @@ from ai_pm_lab.llm.backends import generate, get_backend
 from ai_pm_lab.llm.local import n_ctx
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.plots import annotated_heatmap
+from ai_pm_lab.tables import returns_course_table
 from ai_pm_lab.text import contains_phrase, content_words
 
 STRATEGIES = {
@@ -310,6 +311,7 @@ def kind_document(kind: str, n_tokens: int = 1_000, *, backend: str | None = Non
             "text": "\n".join(lines)}
 
 
+@returns_course_table
 def facts_kept(text: str, needed, budget_tokens: int, *, question: str, strategies=TRUNCATIONS,
                backend: str | None = None):
     """For each strategy: tokens kept and how many of the ``needed`` phrases survive the cut (no model call)."""
@@ -327,6 +329,7 @@ def facts_kept(text: str, needed, budget_tokens: int, *, question: str, strategi
     return pd.DataFrame(rows)
 
 
+@returns_course_table
 def strategy_table(budget_tokens: int, n_tokens: int = 1_000, *, kinds=None, backend: str | None = None):
     """facts_kept() for every document kind at one budget: one row per document and strategy."""
     kinds = list(document_kinds()) if kinds is None else list(kinds)
@@ -372,6 +375,7 @@ def run_needle(positions=(0.0, 0.5, 1.0), fills=(0.1, 0.5), n: int = 1, *, max_t
     return run_harness(items, ask, desc="needle in a haystack", progress=progress)
 
 
+@returns_course_table
 def needle_accuracy(runs):
     """Share of runs that found the code, as a fill x position table (failed runs left out)."""
     if not isinstance(runs, pd.DataFrame) or not {"position", "fill"} <= set(runs.columns):

@@ -13,6 +13,7 @@ from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.scorers import extract_json, first_label, last_number
 from ai_pm_lab.limits.capabilities import check_capability, guide_table, load_tasks, score
 from ai_pm_lab.llm.backends import generate
+from ai_pm_lab.tables import returns_course_table
 
 KINDS = {
     "no answer": "the call failed or the answer is empty",
@@ -60,6 +61,7 @@ def failure_kinds(probe):
     return failed[["capability", "id", "prompt", "answer", "failure"]] if "prompt" in failed else failed
 
 
+@returns_course_table
 def failure_table(probe):
     """Counts of failed items per capability (rows) and failure kind (columns), with each capability's item count."""
     kinds = failure_kinds(probe)
@@ -72,6 +74,7 @@ def failure_table(probe):
     return table.sort_values("failed", ascending=False)
 
 
+@returns_course_table
 def before_after(probe, capability: str, instruction: str, *, progress: bool = True):
     """Re-ask one capability's probe items with ``instruction`` added to each prompt; score before and after.
 

@@ -10,6 +10,7 @@ from ai_pm_lab.evaluation.refusals import is_refusal
 from ai_pm_lab.limits.common import check_n, check_temperature
 from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.plots import annotated_heatmap
+from ai_pm_lab.tables import returns_course_table
 from ai_pm_lab.text import contains_phrase
 
 MODES = {
@@ -130,6 +131,7 @@ def run_grid(n: int = 3, *, temperature: float = 0.7, max_tokens: int = 32, kind
     return rows[[c for c in front if c in rows] + [c for c in rows if c not in front]]
 
 
+@returns_course_table
 def rates(grid):
     """Hallucination rate (and grounded/refused shares) per kind x mode cell, from run_grid()'s rows (failed calls left out)."""
     if not isinstance(grid, pd.DataFrame) or not {"kind", "mode"} <= set(grid.columns):
@@ -147,6 +149,7 @@ def rates(grid):
     return shares[["samples", "grounded", "refused", "hallucinated"]].reset_index()
 
 
+@returns_course_table
 def rates_by_mode(grid):
     """Shares of grounded, refused and hallucinated answers per mode, over every question kind (failed calls left out)."""
     cells = rates(grid)
@@ -157,6 +160,7 @@ def rates_by_mode(grid):
     return out.reindex([m for m in MODES if m in out.index]).reset_index()
 
 
+@returns_course_table
 def rate_matrix(grid):
     """Hallucination rate as a kind x mode table (rows in KINDS order, columns in MODES order)."""
     r = rates(grid).pivot(index="kind", columns="mode", values="hallucinated")

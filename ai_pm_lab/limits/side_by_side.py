@@ -13,6 +13,7 @@ from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.limits.capabilities import guide_table, load_tasks, score
 from ai_pm_lab.llm.backends import configured_backends, generate
 from ai_pm_lab.settings import KEY_VARS, MODEL_VAR, choose_backend, env
+from ai_pm_lab.tables import returns_course_table
 
 # One task per kind of job, from the week-2 probe: a reformatting, an extraction, a sum and a fact.
 DEFAULT_TASKS = ("transformation-10", "extraction-01", "reasoning-01", "factual_recall-07")
@@ -62,6 +63,7 @@ def _reused(probe, items, backend: str):
              "cost_usd": 0.0, "error": rows.at[t["id"], "error"]} for t in items]
 
 
+@returns_course_table
 def compare_backends(ids=DEFAULT_TASKS, *, backends=None, probe=None, progress: bool = True):
     """Ask every configured backend the same probe tasks (temperature 0, the probe's answer lengths); one row per
     (backend, task) with the answer, the probe's verdict, latency and cost. Pass the lesson's probe results (run on the

@@ -13,6 +13,7 @@ from ai_pm_lab import embeddings
 from ai_pm_lab.errors import require_number
 from ai_pm_lab.operations.traffic import simulate_day
 from ai_pm_lab.rag.pipeline import RAGPipeline
+from ai_pm_lab.tables import returns_course_table
 
 SIGNALS = ("centroid_distance", "ks_distance", "psi_distance", "ks_score", "psi_score")
 WINDOW_BINS = 5  # PSI bins for a window of a few dozen questions (10 bins would leave 3 questions per bin)
@@ -116,6 +117,7 @@ def _windows(df: pd.DataFrame, size: int):
         yield df.iloc[start:start + size]
 
 
+@returns_course_table
 def monitor(pipeline: RAGPipeline, reference: Reference, requests: pd.DataFrame, *, window: int = 30) -> pd.DataFrame:
     """Drift signals for consecutive windows of a day's requests (in time order); with a 'kind' column, also the
     share of each window that really was about the new product (the ground truth a real monitor never has)."""
@@ -138,6 +140,7 @@ def monitor(pipeline: RAGPipeline, reference: Reference, requests: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
+@returns_course_table
 def null_windows(pipeline: RAGPipeline, reference: Reference, *, n_windows: int = 40, window: int = 30,
                  seed: int = 1) -> pd.DataFrame:
     """Signals on windows of normal (unshifted) traffic simulated afresh: the false alarms an alert would raise."""
@@ -183,6 +186,7 @@ def pick_threshold(null: pd.DataFrame, signal: str, max_false_alarm: float = 0.0
     return float(values[-1])  # pragma: no cover - the maximum always satisfies the target
 
 
+@returns_course_table
 def alert_tradeoff(null: pd.DataFrame, shifted: pd.DataFrame, signal: str, thresholds=None) -> pd.DataFrame:
     """False-alarm rate (normal windows) against detection rate (shifted windows) for a range of thresholds."""
     nv = _signal_values(null, signal, "null")

@@ -13,6 +13,7 @@ from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.errors import require_number
 from ai_pm_lab.operations.assistant import Assistant, AssistantConfig, ResponseCache
 from ai_pm_lab.operations.traffic import serve
+from ai_pm_lab.tables import returns_course_table
 
 DEFAULT_STAGES = (0.05, 0.25, 1.0)
 
@@ -71,6 +72,7 @@ def _measured(value):
     return None if value is None or pd.isna(value) else value
 
 
+@returns_course_table
 def check_guardrails(control: dict, candidate: dict, guardrails: Guardrails) -> pd.DataFrame:
     """One row per guardrail: control value, candidate value, the limit, and whether the candidate stays inside it
     (None when a side has nothing to measure, e.g. no answers to judge groundedness, or a NaN: no data, which never
@@ -126,6 +128,7 @@ def unmeasured(table: pd.DataFrame) -> list[str]:
     return table.loc[table["ok"].isna(), "guardrail"].tolist()
 
 
+@returns_course_table
 def shadow(assistant: Assistant, requests: pd.DataFrame, baseline: AssistantConfig, candidate: AssistantConfig, *,
            guardrails: Guardrails | None = None, progress: bool = True) -> ShadowResult:
     """Serve every request with both versions (users would only see the baseline's reply) and compare them."""
@@ -172,6 +175,7 @@ class CanaryResult:
         return self.decision.startswith("promoted")
 
 
+@returns_course_table
 def canary(assistant: Assistant, requests: pd.DataFrame, baseline: AssistantConfig, candidate: AssistantConfig, *,
            stages=DEFAULT_STAGES, guardrails: Guardrails | None = None, seed: int = 0, progress: bool = True) -> CanaryResult:
     """Roll the candidate out stage by stage to a growing share of users; after each stage compare it with the

@@ -15,6 +15,7 @@ from ai_pm_lab.evaluation.harness import ERROR_COLUMN, run_harness
 from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
 from ai_pm_lab.operations.assistant import Assistant
 from ai_pm_lab.rag.documents import load_eval
+from ai_pm_lab.tables import returns_course_table
 
 ASSUMPTIONS_FILE = "operations/assumptions.csv"
 INTENTS_FILE = "operations/intents.csv"
@@ -41,6 +42,7 @@ def assumptions() -> dict:
     return {r["name"]: r["value"] for r in _assumption_rows()}
 
 
+@returns_course_table
 def assumption_table() -> pd.DataFrame:
     """The assumptions with their units, meaning and source, for display."""
     return pd.DataFrame(_assumption_rows())[["name", "value", "unit", "meaning", "source"]]
@@ -70,6 +72,7 @@ def _intent_rows() -> tuple[dict, ...]:
     return tuple(rows)
 
 
+@returns_course_table
 def intents(kind: str | None = None) -> pd.DataFrame:
     """Every wording of every intent (data/operations/intents.csv), with its gold answer where the eval set has one."""
     df = pd.DataFrame(_intent_rows())
@@ -111,6 +114,7 @@ def _draw_wording(rng, group: pd.DataFrame, canonical_share: float) -> dict:
     return rows[1 + int(rng.integers(len(rows) - 1))]
 
 
+@returns_course_table
 def simulate_day(n_requests: int | None = None, *, seed: int = 0, shift: Shift | None = None, day: str = DAY,
                  overrides: dict | None = None) -> pd.DataFrame:
     """One day of requests (not yet answered): time, user, intent, kind, question and its label, sorted by time."""

@@ -19,6 +19,7 @@ from ai_pm_lab.llm.backends import configured_backends
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.rag import load_eval
 from ai_pm_lab.settings import env
+from ai_pm_lab.tables import returns_course_table
 
 MEASURED = "measured"
 PROJECTED = "projected from the price table (not measured)"
@@ -133,6 +134,7 @@ def _measured_row(run, provider: str, model_id: str, where: str | None = None) -
             "where the data goes": where_data_goes(where or provider)}
 
 
+@returns_course_table
 def compare_models(pipeline, rows=None, *, max_tokens: int = 48, include_projections: bool = True, progress: bool = True):
     """The trade-off table: the local model and each configured provider MEASURED on the same sample; every other
     current hosted model in the price table PROJECTED (cost only) from the local run's prompts and answers."""

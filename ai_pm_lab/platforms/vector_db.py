@@ -18,10 +18,12 @@ from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids
 from ai_pm_lab.rag import search as faiss_search
 from ai_pm_lab.rag.chunking import Chunk, split_text
+from ai_pm_lab.tables import returns_course_table
 
 COLLECTION = "kb"
 
 
+@returns_course_table
 def framework_names():
     """Each step of the course's RAG pipeline and its name in LangChain and LlamaIndex (no dependency on either)."""
     import pandas as pd
@@ -29,6 +31,7 @@ def framework_names():
     return pd.DataFrame(data_csv("framing/framework_names.csv"))
 
 
+@returns_course_table
 def lifecycle_tools():
     """Where Hugging Face, experiment tracking, data labelling (and the rest of the toolbox) fit in the lifecycle."""
     import pandas as pd
@@ -188,6 +191,7 @@ class StoreComparison:
     k: int
 
 
+@returns_course_table
 def compare_stores(pipeline, rows, *, k: int = 5, folder=None, progress: bool = True) -> StoreComparison:
     """Run the same questions on FAISS (the pipeline's exact index) and on Qdrant (embedded, persisted to a folder):
     top-k ids, hit@k, median query latency, load time, memory and disk, measured side by side."""

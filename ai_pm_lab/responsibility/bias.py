@@ -16,6 +16,7 @@ from ai_pm_lab.llm.local import tokenize
 from ai_pm_lab.llm.next_token import next_token_distribution
 from ai_pm_lab.errors import ConfigurationError, require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness
+from ai_pm_lab.tables import returns_course_table
 
 RESUMES_FILE = "responsibility/resumes.csv"
 POSTING_FILE = "responsibility/job_posting.txt"
@@ -26,6 +27,7 @@ YES = (" yes", " Yes", "yes", "Yes")
 NO = (" no", " No", "no", "No")
 
 
+@returns_course_table
 def resumes() -> pd.DataFrame:
     """The course's synthetic résumés (data/responsibility/resumes.csv) with their group and ground-truth label."""
     df = pd.DataFrame(data_csv(RESUMES_FILE))

@@ -14,6 +14,7 @@ from sklearn.metrics import precision_score, recall_score
 from ai_pm_lab.datafiles import data_jsonl, data_text
 from ai_pm_lab.llm import generate, get_backend
 from ai_pm_lab.errors import require_text
+from ai_pm_lab.tables import returns_course_table
 
 TYPES = ("EMAIL", "PHONE", "CARD", "IBAN", "NAME")
 SAMPLES_FILE = "responsibility/pii_samples.jsonl"
@@ -190,6 +191,7 @@ class PIIReport:
                 "false_alarms": int(len(self.false_alarms))}
 
 
+@returns_course_table
 def evaluate(data=None, *, regions=DEFAULT_REGIONS) -> PIIReport:
     """Run the detector on labelled samples (default: the bundled set). An entity counts as caught when all of it is
     redacted; a detection that overlaps no labelled entity is a false alarm. Precision and recall per type come from

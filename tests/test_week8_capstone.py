@@ -11,9 +11,9 @@ from ai_pm_lab.capstone.project import bundled_project
 from ai_pm_lab.capstone.samples import simple_pdf, write_docx
 from ai_pm_lab.checks import week08 as checks
 from ai_pm_lab.framing.canvas import SuccessCriteria, guardrail, success
-from ai_pm_lab.testing.fake_model import ScriptedModel
 from ai_pm_lab.rag.documents import KnowledgeBaseError
 from ai_pm_lab.rag.log import EventLog
+from ai_pm_lab.testing.fake_model import ScriptedModel
 
 
 def extractive(prompt, system=None, **kwargs):
@@ -85,7 +85,7 @@ def run_capstone(project, tmp_path):
     log = EventLog(tmp_path / "events.jsonl")
     live = capstone.build_assistant(pipeline, log=log, replay=tester.generator)
     shadow = capstone.shadow_day(live, faq, project.traffic, progress=False)
-    canary = capstone.canary_rollout(shadow, criteria)
+    canary = capstone.canary_rollout(shadow, criteria, launch=gate)
     gaps = capstone.content_gaps(log)
     improved = capstone.improvement_loop(project, tester, before_eval=ai_eval, progress=False)
     dash = capstone.monitor(shadow, folder=tmp_path / "dash")
@@ -177,8 +177,10 @@ def test_questions_file_and_additions_are_validated(tmp_path):
     project = capstone.open_project(root)  # starter questions when there is no questions.csv
     assert any("starter questions" in n for n in project.notes) and project.additions is None
     pipeline = capstone.build_pipeline(project.documents)
-    with pytest.raises(KnowledgeBaseError, match="additions/"):
-        capstone.improvement_loop(project, capstone.build_assistant(pipeline), progress=False)
+    improved = capstone.improvement_loop(project, capstone.build_assistant(pipeline), progress=False)
+    assert improved["ran"] is False and improved["status"].startswith("not run yet") and "additions/" in improved["status"]
+    assert improved["table"].empty and list(improved["table"].columns) == ["before", "after", "change"]
+    assert improved["gap"].empty and improved["added"] == []
 
 
 def _shadow(wrong, n=40):
@@ -188,11 +190,14 @@ def _shadow(wrong, n=40):
 
 def test_canary_rolls_back_on_a_crossed_guardrail_and_waits_on_too_little_data():
     criteria = SuccessCriteria([success("questions handled correctly", 0.5, 0.6), guardrail("wrong answers", 0.2, "lower")])
-    bad = capstone.canary_rollout(_shadow(lambda i: i % 2 == 0), criteria, stages=(0.05, 0.5, 1.0), min_requests=5)
+    bad = capstone.canary_rollout(_shadow(lambda i: i % 2 == 0), criteria, launch=True, stages=(0.05, 0.5, 1.0),
+                                  min_requests=5)
     assert bad.iloc[-1]["decision"] == "roll back" and bad.iloc[-1]["share"] < 1.0
     assert capstone.canary_verdict(bad).startswith("rolled back")
-    good = capstone.canary_rollout(_shadow(lambda i: False), criteria, stages=(0.05, 0.5, 1.0), min_requests=5)
+    good = capstone.canary_rollout(_shadow(lambda i: False), criteria, launch=True, stages=(0.05, 0.5, 1.0),
+                                   min_requests=5)
     assert list(good["decision"])[-1] == "proceed" and capstone.canary_verdict(good) == "reached 100%"
+    assert set(good["mode"]) == {"live"}
     assert (good["requests on AI"] < 5).sum() == (good["decision"] == "wait").sum()
     with pytest.raises(ValueError, match="increasing"):
         capstone.canary_rollout(_shadow(lambda i: False), criteria, stages=(0.5, 0.25))
@@ -232,3 +237,65 @@ def test_rubric_and_self_assessment():
     with pytest.raises(ValueError, match="1, 2 or 3"):
         capstone.self_assess({"Evaluation": 5})
     assert len(capstone.next_steps_table()) >= 3
+
+
+def test_a_canary_after_a_no_go_is_a_rehearsal_and_says_so():
+    criteria = SuccessCriteria([success("questions handled correctly", 0.5, 0.6), guardrail("wrong answers", 0.2, "lower")])
+    shadow = _shadow(lambda i: False)
+    for launch in (False, None):
+        rehearsal = capstone.canary_rollout(shadow, criteria, launch=launch, stages=(0.05, 0.5, 1.0), min_requests=5)
+        assert set(rehearsal["mode"]) == {"rehearsal"}
+        verdict = capstone.canary_verdict(rehearsal)
+        assert verdict.startswith("rehearsal only, no rollout") and verdict.endswith("would have reached 100%")
+    bad = capstone.canary_rollout(_shadow(lambda i: i % 2 == 0), criteria, launch=False, stages=(0.05, 0.5, 1.0))
+    assert capstone.canary_verdict(bad).endswith("would have rolled back at " + bad.iloc[-1]["stage"])
+
+
+def test_missing_data_never_passes_a_guardrail():
+    criteria = SuccessCriteria([success("questions handled correctly", 0.5, 0.6), guardrail("wrong answers", 0.2, "lower")])
+    shadow = _shadow(lambda i: False)
+    shadow["ai wrong"] = float("nan")  # e.g. a scorer that failed on every request
+    canary = capstone.canary_rollout(shadow, criteria, launch=True, stages=(0.5, 1.0), min_requests=5)
+    assert "proceed" not in set(canary["decision"]) and len(canary) == 1
+    assert canary.iloc[-1]["decision"] == "wait" and "not measured" in canary.iloc[-1]["why"]
+    assert capstone.canary_verdict(canary) == "stopped at 50%"
+    partly = _shadow(lambda i: False)
+    partly["ai wrong"] = [float("nan") if i == 3 else 0.0 for i in range(len(partly))]
+    canary = capstone.canary_rollout(partly, criteria, launch=True, stages=(1.0,), min_requests=5)
+    assert canary.iloc[-1]["decision"] == "wait" and capstone.canary_verdict(canary) != "reached 100%"
+
+
+def test_memo_and_deck_after_a_no_go_without_additions(tmp_path):
+    """The capstone's final artifact is written from what was measured, whatever did not run."""
+    root = mixed_folder(tmp_path / "kettles")
+    for f in (root / "additions").iterdir():
+        f.unlink()
+    (root / "additions").rmdir()
+    rows = [r for r in csv.DictReader(open(root / "questions.csv")) if r["source"] != "limescale-filter.md"]
+    _write_questions(root / "questions.csv", rows)
+    project = capstone.open_project(root)
+    assert project.additions is None
+    pipeline = capstone.build_pipeline(project.documents)
+    tester = capstone.build_assistant(pipeline)
+    faq = capstone.KeywordFAQ(pipeline)
+    faq_metrics = capstone.metrics(capstone.evaluate(faq, project.eval_rows, progress=False))
+    ai_eval = capstone.evaluate(tester, project.eval_rows, progress=False)
+    ai_metrics = capstone.metrics(ai_eval)
+    criteria = capstone.default_criteria(faq_metrics)
+    ai_metrics["questions handled correctly"] = 0.0  # as a weak model would score: a NO GO
+    gate = capstone.launch_gate(criteria, ai_metrics)
+    assert not gate.passed
+    log = EventLog(tmp_path / "events.jsonl")
+    shadow = capstone.shadow_day(capstone.build_assistant(pipeline, log=log, replay=tester.generator), faq,
+                                 project.traffic, progress=False)
+    canary = capstone.canary_rollout(shadow, criteria, launch=gate)
+    improved = capstone.improvement_loop(project, tester, before_eval=ai_eval, progress=False)
+    calibration = capstone.calibrate(project, pipeline, progress=False)
+    facts = capstone.launch_facts(project, pipeline, criteria, gate, ai_metrics, faq_metrics, shadow, canary,
+                                  capstone.content_gaps(log), improved, None, calibration)
+    files = capstone.present(facts, tmp_path / "present")
+    memo = files["memo"].read_text()
+    assert files["deck"].is_file() and files["slides"] >= 8
+    assert facts.canary_mode == "rehearsal" and "Rollout: stopped" in memo and "Canary rehearsal" in memo
+    assert "Not run yet" in memo and "additions/" in memo
+    assert "UNCALIBRATED" in memo  # 6 labelled questions: fewer than calibration needs

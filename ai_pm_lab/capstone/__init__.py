@@ -3,10 +3,27 @@ evaluate against the week-7 success criteria, shadow against a keyword FAQ, cana
 from the "I don't know" log, and present a launch memo and deck."""
 from ai_pm_lab.capstone.assistant import KeywordFAQ, build_assistant, build_pipeline
 from ai_pm_lab.capstone.calibrate import MIN_PER_CLASS, Calibration, calibrate, labels_needed
-from ai_pm_lab.capstone.improve import (additions_report, content_gaps, declined_requests, improvement_loop,
-                                        improvement_status, label_gaps)
-from ai_pm_lab.capstone.launch import (canary_mode, canary_rollout, canary_verdict, compare, default_criteria, evaluate,
-                                       launch_gate, metrics, monitor, shadow_day, shadow_summary)
+from ai_pm_lab.capstone.improve import (
+    additions_report,
+    content_gaps,
+    declined_requests,
+    improvement_loop,
+    improvement_status,
+    label_gaps,
+)
+from ai_pm_lab.capstone.launch import (
+    canary_mode,
+    canary_rollout,
+    canary_verdict,
+    compare,
+    default_criteria,
+    evaluate,
+    launch_gate,
+    metrics,
+    monitor,
+    shadow_day,
+    shadow_summary,
+)
 from ai_pm_lab.capstone.present import LaunchFacts, launch_facts, present
 from ai_pm_lab.capstone.project import Project, open_project, preview_folder
 from ai_pm_lab.capstone.rubric import next_steps_table, rubric_table, self_assess

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ai_pm_lab.capstone.samples import QUESTIONS_FILE
 from ai_pm_lab.errors import InputError, require_number
 from ai_pm_lab.evaluation.stats import Rate, rate
-from ai_pm_lab.rag.gate import (MAX_FALSE_REFUSAL, Gate, choose_cutoff, cross_validated_gate, signal_table)
-from ai_pm_lab.capstone.samples import QUESTIONS_FILE
+from ai_pm_lab.rag.gate import MAX_FALSE_REFUSAL, Gate, choose_cutoff, cross_validated_gate, signal_table
 
 # At least 10 of each kind: with 10 answerable questions the 10% false-refusal budget allows one refusal, so the
 # cutoff can sit at that operating point at all (with fewer, floor(10% x n) is 0 and the budget cannot be spent);

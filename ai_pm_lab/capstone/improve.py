@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ai_pm_lab import embeddings
 from ai_pm_lab.capstone.assistant import build_assistant, build_pipeline
 from ai_pm_lab.capstone.launch import HANDLED, evaluate, metrics
 from ai_pm_lab.capstone.samples import ADDITIONS_DIR, QUESTIONS_FILE
-from ai_pm_lab.text import STOPWORDS
 from ai_pm_lab.rag.documents import load_folder
 from ai_pm_lab.rag.log import read_log
-from ai_pm_lab import embeddings
+from ai_pm_lab.text import STOPWORDS
 
 DECLINED_OUTCOMES = ("refused", "escalated")
 GAP_DISTANCE = 0.6  # cosine distance under which two declined questions count as the same gap

@@ -14,10 +14,9 @@ from ai_pm_lab.errors import InputError
 from ai_pm_lab.evaluation.harness import ERROR_COLUMN, run_harness
 from ai_pm_lab.framing.canvas import SuccessCriteria, guardrail, success
 from ai_pm_lab.operations.assistant import Assistant
-from ai_pm_lab.operations.rollout import in_canary
-from ai_pm_lab.operations.traffic import score_reply, serve
 from ai_pm_lab.operations.dashboard import compute_dashboard, draw, export
-from ai_pm_lab.operations.traffic import simulate_outcomes
+from ai_pm_lab.operations.rollout import in_canary
+from ai_pm_lab.operations.traffic import score_reply, serve, simulate_outcomes
 from ai_pm_lab.settings import output_dir
 
 HANDLED = "questions handled correctly"

@@ -8,13 +8,12 @@ from datetime import date
 from pathlib import Path
 
 import matplotlib
-
 import pandas as pd
 
-from ai_pm_lab.settings import output_dir
 from ai_pm_lab.capstone.improve import improvement_status
 from ai_pm_lab.capstone.launch import LIVE, REHEARSAL, canary_mode, canary_verdict, compare, shadow_summary
 from ai_pm_lab.llm import describe_backend
+from ai_pm_lab.settings import output_dir
 
 MEMO_NAME = "launch_memo.md"
 DECK_NOTEBOOK = "launch_deck.ipynb"
@@ -221,7 +220,7 @@ def write_memo(facts: LaunchFacts, folder=None) -> dict:
             shutil.copy(facts.dashboard_png, target)
         charts["dashboard"] = target
     sections = memo_sections(facts, charts)
-    head = [f"# Launch memo: AI support assistant", "",
+    head = ["# Launch memo: AI support assistant", "",
             f"*{facts.project} · {date.today().isoformat()} · {facts.documents} documents indexed, {facts.skipped} file(s) skipped*", ""]
     body = [f"## {title}\n\n{text}\n" for title, text in sections]
     memo = folder / MEMO_NAME

@@ -216,7 +216,8 @@ def test_without_rag_sends_only_the_question(rag, model):
 
 @pytest.mark.parametrize("question, top_k, threshold, exc", [
     ("", 3, 0.4, ValueError), ("   ", 3, 0.4, ValueError), (None, 3, 0.4, TypeError), (b"q", 3, 0.4, TypeError),
-    ("q", 0, 0.4, ValueError), ("q", 2.5, 0.4, TypeError), ("refund\ud800", 3, None, InputError),
+    ("q", 0, 0.4, ValueError), ("q", 10_000, 0.4, ValueError), ("q", 2.5, 0.4, TypeError),
+    ("refund\ud800", 3, None, InputError),
     ("q", 3, 1.5, ValueError), ("q", 3, -1.01, ValueError), ("q", 3, float("nan"), ValueError), ("q", 3, "high", TypeError),
 ])
 def test_bad_questions_and_settings(rag, question, top_k, threshold, exc):
@@ -261,16 +262,18 @@ def test_an_empty_string_is_not_a_folder(tmp_path, monkeypatch):
             RAGPipeline(folder)
 
 
-def test_top_k_over_the_chunk_count_uses_every_chunk_and_says_so(tmp_path, model):
+def test_default_top_k_on_a_one_chunk_folder_uses_what_exists_and_says_so(tmp_path, model):
     (tmp_path / "only.md").write_text("# Opening hours\nThe shop opens at nine every weekday.")
     one = RAGPipeline(tmp_path)
     assert len(one.chunks) == 1
-    r = one.retrieve("When does the shop open?")  # default top_k=3
+    r = one.retrieve("When does the shop open?")  # no top_k: the usual 3, but only 1 chunk exists
     assert len(r.hits) == 1 and len(r.notes) == 1 and "top_k=3" in r.notes[0]
     a = one.answer("When does the shop open?", threshold=-1)
     assert a.retrieval.notes == r.notes and "top_k=3" in a.summary()
-    assert len(one.search_only("When does the shop open?", top_k=50)) == 1
+    assert len(one.search_only("When does the shop open?")) == 1
     assert one.retrieve("When does the shop open?", top_k=1).notes == []
+    with pytest.raises(InputError, match="top_k"):  # a top_k written out must fit: the fix is to lower it
+        one.retrieve("When does the shop open?", top_k=3)
 
 
 def test_hnsw_pipeline_agrees_with_exact(rag):

@@ -23,12 +23,14 @@ from ai_pm_lab.rag.documents import KnowledgeBaseError, LoadReport, kb_folder, l
 from ai_pm_lab.rag.gate import Gate, default_gate
 from ai_pm_lab.rag.log import EventLog, answer_event
 from ai_pm_lab.rag.prompts import IDK, format_context, get_template
+from ai_pm_lab.tables import returns_course_table
 
 CONFLICT_RULE = (
     "When two retrieved documents cover the same topic, the one with the newest date wins; "
     "older versions are left out of the prompt and listed as superseded."
 )
 DEFAULT_THRESHOLD = 0.40
+DEFAULT_TOP_K = 3  # chunks retrieved when top_k is not given (fewer when the knowledge base has fewer, with a note)
 CITATION_RE = re.compile(r"\[([A-Za-z0-9_.\-]+)(?:\s*#\d+)?\]")
 
 
@@ -63,6 +65,7 @@ class Retrieval:
         """Distinct document ids in rank order (superseded ones included, where they ranked)."""
         return ranked_doc_ids(sorted([*self.hits, *self.dropped], key=lambda h: h.rank))
 
+    @returns_course_table
     def table(self):
         """The retrieved chunks as a DataFrame: rank, score, document, date, used or superseded, text."""
         rows = [
@@ -176,21 +179,23 @@ class RAGPipeline:
 
     # -- retrieval ---------------------------------------------------------------------------------------------------
     def _check(self, question, top_k, threshold):
-        """(clean question, usable top_k, threshold, notes): a top_k over the number of chunks uses them all, with a note."""
+        """(checked question, top_k, threshold, notes). No top_k: DEFAULT_TOP_K, or every chunk when the knowledge base
+        has fewer (with a note saying so); a top_k given explicitly must fit the knowledge base."""
         question = require_text(question, "question").strip()
-        top_k = require_number(top_k, "top_k", low=1, integer=True)
         notes = []
-        if top_k > len(self.chunks):
-            notes.append(f"top_k={top_k} asked for more chunks than the knowledge base has ({len(self.chunks)}): "
-                         f"used all {len(self.chunks)}.")
-            top_k = len(self.chunks)
+        if top_k is None:
+            top_k = min(DEFAULT_TOP_K, len(self.chunks))
+            if top_k < DEFAULT_TOP_K:
+                notes.append(f"the knowledge base has only {len(self.chunks)} chunk(s), fewer than the usual "
+                             f"top_k={DEFAULT_TOP_K}: used {top_k}.")
+        else:
+            top_k = require_number(top_k, "top_k", low=1, high=len(self.chunks), integer=True)
         threshold = self.threshold if threshold is None else float(require_number(threshold, "threshold", low=-1.0, high=1.0))
         return question, top_k, threshold, notes
 
-    def retrieve(self, question: str, top_k: int = 3, threshold: float | None = None) -> Retrieval:
-        """The top_k chunks most similar to the question, conflicts resolved, and whether the best is under threshold
-        (the pipeline's own threshold unless one is given). A top_k over the number of chunks uses every chunk and says
-        so in ``notes``."""
+    def retrieve(self, question: str, top_k: int | None = None, threshold: float | None = None) -> Retrieval:
+        """The top_k chunks (default 3, or all when there are fewer, noted in ``notes``) most similar to the question,
+        conflicts resolved, and whether the best is under threshold (the pipeline's own threshold unless one is given)."""
         question, top_k, threshold, notes = self._check(question, top_k, threshold)
         t0 = time.perf_counter()
         q = embeddings.embed([question])
@@ -236,7 +241,7 @@ class RAGPipeline:
         self,
         question: str,
         *,
-        top_k: int = 3,
+        top_k: int | None = None,
         threshold: float | None = None,
         template="grounded",
         backend: str | None = None,
@@ -291,9 +296,9 @@ class RAGPipeline:
         question = require_text(question, "question")
         return generate_text(question.strip(), system=None, backend=backend, temperature=temperature, max_tokens=max_tokens, seed=seed)
 
-    def search_only(self, question: str, top_k: int = 3) -> list[Hit]:
-        """Top-k chunks with no threshold and no conflict rule (for evaluation and teaching); a top_k over the number of
-        chunks returns every chunk."""
+    def search_only(self, question: str, top_k: int | None = None) -> list[Hit]:
+        """Top-k chunks (default 3, or all when there are fewer) with no threshold and no conflict rule (for evaluation
+        and teaching)."""
         question, top_k, _, _ = self._check(question, top_k, 0.0)
         scores, ids = self.index.search(embeddings.embed([question]), top_k)
         return [Hit(self.chunks[i], float(s), r + 1) for r, (s, i) in enumerate(zip(scores[0], ids[0])) if i >= 0]

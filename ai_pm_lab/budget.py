@@ -207,6 +207,7 @@ def prefix_caching(prefixes: dict, models, *, write_share: float | None = None):
     return pd.DataFrame(rows).astype({"caches from (tokens)": "Int64"})
 
 
+@returns_course_table
 def tokens_of(text: str):
     """Tokens ``text`` takes on each backend's tokenizer (exact or a labelled estimate), one row per model."""
     require_text(text, "text")

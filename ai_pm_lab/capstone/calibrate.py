@@ -16,6 +16,7 @@ from ai_pm_lab.capstone.samples import QUESTIONS_FILE
 from ai_pm_lab.errors import InputError, require_number
 from ai_pm_lab.evaluation.stats import Rate, rate
 from ai_pm_lab.rag.gate import MAX_FALSE_REFUSAL, Gate, choose_cutoff, cross_validated_gate, signal_table
+from ai_pm_lab.tables import returns_course_table
 
 # At least 10 of each kind: with 10 answerable questions the 10% false-refusal budget allows one refusal, so the
 # cutoff can sit at that operating point at all (with fewer, floor(10% x n) is 0 and the budget cannot be spent);
@@ -50,6 +51,7 @@ class Calibration:
         """True when the gate was refitted on this folder's labels."""
         return self.status == "calibrated"
 
+    @returns_course_table
     def table(self) -> pd.DataFrame:
         """Before and after, one row per rate: the share, its 95% Wilson interval and how many questions it counts."""
         rows = []

@@ -15,12 +15,14 @@ from ai_pm_lab.capstone.launch import HANDLED, evaluate, metrics
 from ai_pm_lab.capstone.samples import ADDITIONS_DIR, QUESTIONS_FILE
 from ai_pm_lab.rag.documents import load_folder
 from ai_pm_lab.rag.log import read_log
+from ai_pm_lab.tables import returns_course_table
 from ai_pm_lab.text import STOPWORDS
 
 DECLINED_OUTCOMES = ("refused", "escalated")
 GAP_DISTANCE = 0.6  # cosine distance under which two declined questions count as the same gap
 
 
+@returns_course_table
 def declined_requests(log) -> pd.DataFrame:
     """The logged requests the assistant declined or handed over (outcome refused/escalated), with a question."""
     df = read_log(log) if not isinstance(log, pd.DataFrame) else log
@@ -40,6 +42,7 @@ def _label(questions: list[str], weights: list[int], n: int = 3) -> str:
     return " / ".join(top) if top else questions[0][:30]
 
 
+@returns_course_table
 def content_gaps(log, *, distance: float = GAP_DISTANCE) -> pd.DataFrame:
     """Declined requests grouped by meaning (MiniLM embeddings, agglomerative clustering), biggest group first.
 
@@ -69,6 +72,7 @@ def content_gaps(log, *, distance: float = GAP_DISTANCE) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+@returns_course_table
 def label_gaps(gaps: pd.DataFrame, day: pd.DataFrame) -> pd.DataFrame:
     """Add what each gap really is, from the simulated day's labels (answerable, unanswerable, adversarial, new_product...)."""
     kinds = dict(zip(day["question"].astype(str).str.strip(), day["kind"]))
@@ -78,6 +82,7 @@ def label_gaps(gaps: pd.DataFrame, day: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@returns_course_table
 def relabel(day: pd.DataFrame, gap_rows) -> pd.DataFrame:
     """The day with gap questions (matched by intent or wording) now expected to be answered with the new content's answer."""
     gold_by_intent = {r.get("intent"): r["answer"] for r in gap_rows if r.get("intent")}
@@ -123,6 +128,7 @@ def not_run(status: str) -> dict:
             "gap": pd.DataFrame(columns=GAP_COLUMNS), "day_before": None, "day_after": None, "test_after": None}
 
 
+@returns_course_table
 def improvement_loop(project, before_assistant, *, before_eval: pd.DataFrame | None = None, log=None,
                      progress: bool = True) -> dict:
     """Add the project's additions, re-index, re-run the same questions and the same day; before vs after, measured.

@@ -18,6 +18,7 @@ from ai_pm_lab.operations.dashboard import compute_dashboard, draw, export
 from ai_pm_lab.operations.rollout import in_canary
 from ai_pm_lab.operations.traffic import score_reply, serve, simulate_outcomes
 from ai_pm_lab.settings import output_dir
+from ai_pm_lab.tables import returns_course_table
 
 HANDLED = "questions handled correctly"
 WRONG = "wrong answers"
@@ -28,6 +29,7 @@ CANARY_STAGES = (0.05, 0.25, 0.5, 1.0)
 MIN_CANARY_REQUESTS = 5
 
 
+@returns_course_table
 def requests_from_rows(rows) -> pd.DataFrame:
     """Test questions (question, answer, answerable) as requests the served assistant and the scorer understand."""
     rows = list(rows)
@@ -39,6 +41,7 @@ def requests_from_rows(rows) -> pd.DataFrame:
                           "intent": r.get("id") or r["question"][:40]} for i, r in enumerate(rows)])
 
 
+@returns_course_table
 def serve_faq(faq: KeywordFAQ, requests: pd.DataFrame, *, desc: str = "Keyword FAQ", progress: bool = True) -> pd.DataFrame:
     """The keyword FAQ over the same requests, scored by the same rules as the AI (week-6 score_reply)."""
     if not isinstance(faq, KeywordFAQ):
@@ -59,6 +62,7 @@ def serve_faq(faq: KeywordFAQ, requests: pd.DataFrame, *, desc: str = "Keyword F
     return out
 
 
+@returns_course_table
 def evaluate(system, rows_or_requests, *, progress: bool = True) -> pd.DataFrame:
     """Serve test questions (or a day of requests) to the AI assistant or the keyword FAQ; one scored row each."""
     requests = rows_or_requests if isinstance(rows_or_requests, pd.DataFrame) else requests_from_rows(rows_or_requests)
@@ -83,6 +87,7 @@ def metrics(served: pd.DataFrame) -> dict:
     }
 
 
+@returns_course_table
 def compare(ai: dict, faq: dict) -> pd.DataFrame:
     """The two systems' metrics side by side."""
     keys = [HANDLED, WRONG, "declined", LATENCY, COST]
@@ -148,6 +153,7 @@ def shadow_day(assistant: Assistant, faq: KeywordFAQ, day: pd.DataFrame, *, prog
     return ShadowDay(ai, faq_served, out)
 
 
+@returns_course_table
 def shadow_summary(shadow) -> pd.DataFrame:
     """Side by side over the shadow day: handled correctly, wrong answers, declined; .attrs['agreement'] counts who was right."""
     shadow = shadow.table if isinstance(shadow, ShadowDay) else shadow
@@ -180,6 +186,7 @@ def canary_mode(launch) -> tuple[str, str]:
     return REHEARSAL, "the launch gate said NO GO, so no user was switched to the AI"
 
 
+@returns_course_table
 def canary_rollout(shadow: pd.DataFrame, criteria: SuccessCriteria, *, launch=None, stages=CANARY_STAGES, seed: int = 0,
                    min_requests: int = MIN_CANARY_REQUESTS) -> pd.DataFrame:
     """Replay the day with a growing share of users on the AI; after each stage check the guardrails on the AI's

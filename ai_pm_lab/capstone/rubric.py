@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ai_pm_lab.tables import returns_course_table
+
 RUBRIC = (
     ("Problem and criteria", "Criteria written after seeing results, or no baseline",
      "Criteria with a measured baseline and a target", "Criteria and guardrails agreed before measuring, each tied to a user or business harm"),
@@ -34,6 +36,7 @@ NEXT_STEPS = (
 )
 
 
+@returns_course_table
 def rubric_table() -> pd.DataFrame:
     """The self-assessment rubric: one row per area, one column per level."""
     return pd.DataFrame([row[1:] for row in RUBRIC], index=[row[0] for row in RUBRIC], columns=list(LEVELS))
@@ -54,6 +57,7 @@ def self_assess(scores: dict) -> dict:
             "work on next": [a for a, v in scores.items() if v == low and low < 3]}
 
 
+@returns_course_table
 def next_steps_table() -> pd.DataFrame:
     """What to do after the course."""
     return pd.DataFrame(NEXT_STEPS, columns=["next step", "how"])

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ai_pm_lab.errors import ContextWindowError, require_number, require_text
 from ai_pm_lab.llm.local import MODEL_LOCK, llama, n_ctx, token_text, tokenize
+from ai_pm_lab.tables import returns_course_table
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 64
@@ -57,6 +58,7 @@ class NextTokenDistribution:
         """Entropy in bits of the distribution at ``temperature``."""
         return entropy_bits(self.probs(temperature))
 
+    @returns_course_table
     def top_k(self, k: int = 10, temperature: float = 1.0):
         """The k most likely next tokens as a DataFrame: rank, token, probability, token_id."""
         k = require_number(k, "k", low=1, high=self.vocab_size, integer=True)

@@ -11,6 +11,7 @@ from ai_pm_lab.catalog import MODELS_CSV, close_ids, default_model, find_model, 
 from ai_pm_lab.errors import ConfigurationError, InputError, require_text
 from ai_pm_lab.llm.local import token_text, tokenize
 from ai_pm_lab.settings import MODEL_VAR, choose_backend, env
+from ai_pm_lab.tables import returns_course_table
 
 MAX_CHARS = 5_000_000
 PIECE_BACKENDS = ("local", "openai")  # backends whose tokenizer token_pieces() can show piece by piece
@@ -122,6 +123,7 @@ def token_pieces(text: str, backend: str = "local", model: str | None = None) ->
     raise ConfigurationError(f"token_pieces supports backend {' or '.join(map(repr, PIECE_BACKENDS))}, not {backend!r}.")
 
 
+@returns_course_table
 def compare_tokenizers(text: str):
     """Token counts for ``text`` on every model in the price table, as a DataFrame."""
     _check(text)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.tables import returns_course_table
 
 GENERAL_SCOPE = "all"
 RULES = {
@@ -90,6 +91,7 @@ def right_documents(docs, audience: str | None) -> set[str]:
     return {_newest(pick).id} if pick else set()
 
 
+@returns_course_table
 def compare_conflict_rules(pipeline, questions, audiences: dict, *, top_k: int = 5) -> pd.DataFrame:
     """Retrieve each question once, apply every rule, and say per situation whether the prompt holds the right policy.
 
@@ -128,6 +130,7 @@ def compare_conflict_rules(pipeline, questions, audiences: dict, *, top_k: int =
     return pd.DataFrame(rows)
 
 
+@returns_course_table
 def rule_scores(cases: pd.DataFrame) -> pd.DataFrame:
     """Per situation and rule: share of questions with the right policy in the prompt, and documents per prompt."""
     need = {"situation", "rule", "right policy", "documents"}

@@ -45,6 +45,7 @@ from ai_pm_lab.rag.readers import (
     read_file,
 )
 from ai_pm_lab.rag.versions import VERSION_SIMILARITY, VersionCheck, group_versions, name_key, version_groups
+from ai_pm_lab.tables import returns_course_table
 
 __all__ = [
     "DATE_FIX", "DATE_LINE_SCAN", "DAY_FIRST", "FORMAT_HINTS", "HTML_SUFFIXES", "MAX_FILE_BYTES", "MAX_PDF_BYTES",
@@ -106,6 +107,7 @@ class LoadReport:
             s += f"; {refused} impossible date(s) ignored (see date_notes())"
         return s + "."
 
+    @returns_course_table
     def table(self):
         """One row per loaded document: file, format, id, title, date, where the date came from, topic, words."""
         import pandas as pd
@@ -115,12 +117,14 @@ class LoadReport:
                 for d in self.documents]
         return pd.DataFrame(rows, columns=["file", "format", "id", "title", "date", "date from", "topic", "words"])
 
+    @returns_course_table
     def skipped_table(self):
         """One row per skipped file: file name and the reason (what to do about it)."""
         import pandas as pd
 
         return pd.DataFrame([{"file": Path(p).name, "reason": r} for p, r in self.skipped], columns=["file", "reason"])
 
+    @returns_course_table
     def date_notes(self):
         """One row per impossible date that was refused: file, where it was written, the text, the problem, the fix,
         and the date used instead (with where that one came from)."""
@@ -131,6 +135,7 @@ class LoadReport:
                 for d in self.documents for n in (d.meta.get("date_notes") or ())]
         return pd.DataFrame(rows, columns=["file", "where", "text", "problem", "fix", "date used"])
 
+    @returns_course_table
     def versions(self):
         """One row per group of versions of one document: which files, which one is used (the newest), and why grouped."""
         import pandas as pd
@@ -148,6 +153,7 @@ class LoadReport:
                          "files": ", ".join(_file_name(d) for d in ranked), "why grouped": why})
         return pd.DataFrame(rows, columns=["topic", "newest (used)", "older (superseded)", "files", "why grouped"])
 
+    @returns_course_table
     def version_checks(self):
         """Every pair of files whose names match once dates and version words are removed: their word overlap and
         whether that made them versions of one document (grouped) or different documents that keep their own topic."""

@@ -17,6 +17,7 @@ from ai_pm_lab.evaluation.scorers import answer_correct
 from ai_pm_lab.plots import annotated_heatmap
 from ai_pm_lab.rag import search
 from ai_pm_lab.rag.chunking import chunk_documents
+from ai_pm_lab.tables import returns_course_table
 
 
 def similarity_heatmap(texts, labels=None, ax=None):
@@ -59,6 +60,7 @@ def embedding_map(texts, groups, ax=None):
     return xy
 
 
+@returns_course_table
 def keyword_vs_semantic(chunks, queries, vectors=None, k: int = 3):
     """For each query: the top-k chunk ids by TF-IDF and by embeddings, side by side (DataFrame)."""
     texts = [c.text for c in chunks]
@@ -93,6 +95,7 @@ def _fused_docs(chunks, keyword_ids, semantic_ids, depth: int = 60) -> list[str]
     return ranked_doc_ids(chunks[i] for i in sorted(fused, key=lambda i: -fused[i]))
 
 
+@returns_course_table
 def search_method_hits(chunks, query_sets: dict, vectors=None, k: int = 3, *, detail: bool = False):
     """hit@k of keyword (TF-IDF), semantic (embeddings) and both (fused) search, per feature's query set.
 
@@ -176,6 +179,7 @@ class ANNBench:
                 "ms/query": ms, "exact ms/query": self.exact_ms, "speed-up": self.exact_ms / ms if ms > 0 else float("inf"),
                 "k": self.k, "vectors": len(self.vectors)}
 
+    @returns_course_table
     def sweep(self, kind: str, params=(1, 2, 4, 8, 16, 32, 64, 128)):
         """measure() over several settings, as a DataFrame."""
         return pd.DataFrame([self.measure(kind, p) for p in params])
@@ -189,6 +193,7 @@ def answer_in_text(gold: str, text: str) -> bool | None:
     return answer_correct(text, rest) if rest else None
 
 
+@returns_course_table
 def chunking_sweep(documents, rows, sizes=(40, 80, 160), overlaps=(0, 20), k: int = 3, progress: bool = True):
     """Retrieval quality and prompt size on the answerable eval questions, for each chunk size × overlap (in words).
 

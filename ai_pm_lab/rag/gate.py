@@ -16,6 +16,7 @@ import pandas as pd
 from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.stats import Rate, rate
+from ai_pm_lab.tables import returns_course_table
 from ai_pm_lab.text import content_words
 from ai_pm_lab.llm.next_token import next_token_distribution
 from ai_pm_lab.llm.local import tokenize
@@ -111,6 +112,7 @@ def _answerable(row: dict, i: int) -> bool:
     return bool(value)
 
 
+@returns_course_table
 def signal_table(pipeline, rows, signals=ALL_SIGNALS, *, progress: bool = True) -> pd.DataFrame:
     """One row per labelled question: id, question, answerable, and each signal (computed through run_harness)."""
     rows = list(rows)
@@ -172,6 +174,7 @@ class Gate:
         """Whether the gate calls the local model (the yes/no signal) on every question."""
         return "model_yes" in self.signals
 
+    @returns_course_table
     def weights(self) -> pd.DataFrame:
         """Each signal's weight (per standard deviation of the signal) and what it measures."""
         return pd.DataFrame({"signal": self.signals, "weight": self.coef,
@@ -348,6 +351,7 @@ def meets_target(point: dict, *, refused_at_least: float = 0.5, false_refusals_a
     return u.rate >= refused_at_least and f.rate <= false_refusals_at_most
 
 
+@returns_course_table
 def trade_off_curve(answerable, probabilities) -> pd.DataFrame:
     """Every distinct cutoff with the share of unanswerable refused and of answerable wrongly refused (an ROC curve
     read as a PM would: what you catch vs what it costs)."""
@@ -374,6 +378,7 @@ def held_out_split(rows, *, test_size: float = 0.4, seed: int = 0) -> tuple[list
     return list(train), list(test)
 
 
+@returns_course_table
 def cross_validated_gate(table: pd.DataFrame, signals=FAST_SIGNALS, *, folds: int = 5, seed: int = 0,
                          max_false_refusal: float = MAX_FALSE_REFUSAL) -> pd.DataFrame:
     """Nested cross-validation of the whole recipe (fit + choose the cutoff inside each training fold): one row per

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ai_pm_lab.settings import output_dir
+from ai_pm_lab.tables import returns_course_table
 
 DEFAULT_LOG_NAME = "assistant_events.jsonl"
 OUTCOMES = ("answered", "refused", "escalated")
@@ -66,6 +67,7 @@ def _read_events(path: Path) -> list[dict]:
     return events
 
 
+@returns_course_table
 def read_log(path) -> "pd.DataFrame":  # noqa: F821
     """The events in a log file as a DataFrame, one row per event, `time` as UTC timestamps, in file order."""
     import pandas as pd

@@ -1,6 +1,8 @@
 """Conflict rules: which of several retrieved documents on one topic reach the prompt when they disagree.
 
-Documents are versions of one another when they share a front-matter ``topic``. Each has a ``date`` and a ``scope``
+Documents are versions of one another when they share a ``topic``: written in the front matter, or given by the loader
+to files whose names match once dates and version words are removed and whose texts mostly agree (``rag.versions``).
+Each has a ``date`` and a ``scope``
 (who it applies to: ``all`` unless the front matter names a plan or a region). Three rules:
 
 * **newest**: the document with the latest date wins; the others are left out (the pipeline's default rule).
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_number, require_text
 from ai_pm_lab.tables import returns_course_table
 
 GENERAL_SCOPE = "all"
@@ -25,7 +27,7 @@ RULES = {
 
 def _require_rule(rule: str) -> str:
     if rule not in RULES:
-        raise ValueError(f"rule must be one of {', '.join(repr(r) for r in RULES)}, not {rule!r}.")
+        raise InputError(f"rule must be one of {', '.join(repr(r) for r in RULES)}, not {rule!r}.")
     return rule
 
 
@@ -102,7 +104,7 @@ def compare_conflict_rules(pipeline, questions, audiences: dict, *, top_k: int =
     """
     top_k = require_number(top_k, "top_k", low=1, high=len(pipeline.chunks), integer=True)
     if not isinstance(audiences, dict) or not audiences:
-        raise TypeError("audiences must be a dict: product situation -> who asks (a scope such as 'EU region', or None).")
+        raise InputTypeError("audiences must be a dict: product situation -> who asks (a scope such as 'EU region', or None).")
     rows = []
     for question in questions:
         require_text(question, "question")
@@ -125,7 +127,7 @@ def compare_conflict_rules(pipeline, questions, audiences: dict, *, top_k: int =
                              "right": ", ".join(sorted(right)), "right policy": set(shown) == right,
                              "documents": len(shown)})
     if not rows:
-        raise ValueError("None of the questions retrieved two versions of one topic: ask about a topic with versions "
+        raise InputError("None of the questions retrieved two versions of one topic: ask about a topic with versions "
                          "(for example the refund policy) or raise top_k.")
     return pd.DataFrame(rows)
 
@@ -135,7 +137,7 @@ def rule_scores(cases: pd.DataFrame) -> pd.DataFrame:
     """Per situation and rule: share of questions with the right policy in the prompt, and documents per prompt."""
     need = {"situation", "rule", "right policy", "documents"}
     if not hasattr(cases, "columns") or not need <= set(cases.columns):
-        raise ValueError(f"rule_scores needs the table from compare_conflict_rules (columns {sorted(need)}).")
+        raise InputError(f"rule_scores needs the table from compare_conflict_rules (columns {sorted(need)}).")
     out = (cases.groupby(["situation", "rule"], sort=False)
            .agg(**{"right policy": ("right policy", "mean"), "documents per prompt": ("documents", "mean"),
                    "questions": ("right policy", "size")})

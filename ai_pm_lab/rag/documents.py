@@ -70,7 +70,8 @@ class Document:
 
     @property
     def topic(self) -> str:
-        """What the document is about, for spotting versions of the same policy (front-matter 'topic', else the id)."""
+        """What the document is about, for spotting versions of the same policy: front-matter 'topic', the name
+        load_folder gives a group of real versions (see rag.versions), else the id."""
         return str(self.meta.get("topic") or self.id)
 
     @property

@@ -16,7 +16,7 @@ from ai_pm_lab.capstone.samples import QUESTIONS_FILE
 from ai_pm_lab.errors import InputError, require_number
 from ai_pm_lab.evaluation.stats import Rate, rate
 from ai_pm_lab.rag.gate import MAX_FALSE_REFUSAL, Gate, choose_cutoff, cross_validated_gate, signal_table
-from ai_pm_lab.tables import returns_course_table
+from ai_pm_lab.tables import format_rate, returns_course_table
 
 # At least 10 of each kind: with 10 answerable questions the 10% false-refusal budget allows one refusal, so the
 # cutoff can sit at that operating point at all (with fewer, floor(10% x n) is 0 and the budget cannot be spent);
@@ -60,7 +60,7 @@ class Calibration:
             for when, rates in (("before", self.before), ("after (cross-validated)", self.after)):
                 r: Rate | None = rates.get(name)
                 row[when] = r.rate if r else np.nan
-                row[f"{when} 95% CI"] = f"{r.low:.0%}–{r.high:.0%}" if r else "not measured"
+                row[f"{when} 95% CI"] = f"{format_rate(r.low, 0)}–{format_rate(r.high, 0)}" if r else "not measured"
             measured = self.before.get(name) or self.after.get(name)
             row["questions"] = measured.n if measured else 0
             rows.append(row)
@@ -158,17 +158,17 @@ def calibrate(project, pipeline, *, method: str = "cutoff", max_false_refusal: f
     if method == "cutoff":
         refused = _cv_cutoffs(y, p, max_false_refusal, folds, seed)
         new_gate = gate.at(choose_cutoff(y, p, max_false_refusal))
-        what = f"cutoff {gate.cutoff:.2f} → {new_gate.cutoff:.2f}"
+        what = f"refitted the cutoff: {gate.cutoff:.2f} → {new_gate.cutoff:.2f}"
     else:
         cv = cross_validated_gate(table, gate.signals, folds=folds, seed=seed, max_false_refusal=max_false_refusal)
         refused = cv["refused"].to_numpy(dtype=bool)
         new_gate = Gate.fit_table(table, signals=gate.signals, max_false_refusal=max_false_refusal, seed=seed,
                                   trained_on=f"labelled questions of {project.name}")
-        what = f"weights refitted, cutoff {new_gate.cutoff:.2f}"
+        what = f"refitted the weights and the cutoff ({new_gate.cutoff:.2f})"
     new_gate.notes = {**dict(new_gate.notes), "calibrated_on": f"{len(rows)} labelled questions of {project.name}",
                       "calibration_method": method}
     after = _rates(y, refused)
     return Calibration("calibrated", f"Answerability gate recalibrated on this folder's {len(rows)} labelled questions "
-                       f"({n_ans} answerable, {n_una} unanswerable; {method}: {what}); the 'after' rates are "
+                       f"({n_ans} answerable, {n_una} unanswerable; {what}); the 'after' rates are "
                        f"{min(folds, n_ans, n_una)}-fold stratified cross-validated.",
                        **{**base, "gate": new_gate}, before=before, after=after, signals=table)

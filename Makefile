@@ -71,13 +71,13 @@ browser-check: setup browser-deps
 	AI_PM_LAB_THREADS=1 $(BIN)/python tools/browser_check.py
 
 browser-deps:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/faketime ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && [ -r /etc/os-release ] && . /etc/os-release && [ "$$ID" = debian ]; then \
-	  echo "Installing Debian's chromium and an emoji font for the real-browser test..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
+	  echo "Installing Debian's chromium and an emoji font (real-browser test) and faketime (tests/test_clock.py)..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji faketime >/dev/null; \
 	else \
-	  echo "NOTE: /usr/bin/chromium is missing, so the real-browser test will be skipped. To run it on Debian:"; \
-	  echo "      sudo apt-get update && sudo apt-get install -y chromium fonts-noto-color-emoji"; \
+	  echo "NOTE: /usr/bin/chromium or /usr/bin/faketime is missing, so the real-browser or clock test will be skipped. On Debian:"; \
+	  echo "      sudo apt-get update && sudo apt-get install -y chromium fonts-noto-color-emoji faketime"; \
 	fi
 
 clean:

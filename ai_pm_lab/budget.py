@@ -92,10 +92,13 @@ def prompt_cache_call_cost(model_id: str, traffic: Traffic) -> tuple[float, int]
     return share * write + (1 - share) * read, cached
 
 
-def scenario_cost(model_id: str, traffic: Traffic) -> dict:
-    """Cost per query, per day and per month of ``traffic`` on one model, with the levers applied."""
+def scenario_cost(model_id: str, traffic: Traffic, *, on=None) -> dict:
+    """Cost per query, per day and per month of ``traffic`` on one model, with the levers applied.
+
+    Only a model the provider serves on ``on`` (a date or "YYYY-MM-DD", default today) is priced: a shut-down one is a
+    clear error naming the served ids (the table keeps its old prices as history, never as a bill)."""
     _require_traffic(traffic)
-    info = model_info(model_id)  # raises a clear error for an unknown id
+    info = served_model(model_id, on=on)  # a clear error for an unknown id or one no longer served
     t = traffic
     list_price = estimate_cost(info.model_id, t.input_tokens, t.output_tokens)
     with_prompt_cache, cached = prompt_cache_call_cost(info.model_id, t)
@@ -103,7 +106,7 @@ def scenario_cost(model_id: str, traffic: Traffic) -> dict:
     per_model_call = with_prompt_cache * (1 - t.batch_share * batch)
     per_query = per_model_call * (1 - t.response_cache_hit_rate) + assumption("response_cache_cost") * t.response_cache_hit_rate
     days = assumption("days_per_month")
-    return {"provider": info.provider, "model": info.model_id, "status": info.status_on(), "cached_tokens": cached,
+    return {"provider": info.provider, "model": info.model_id, "status": info.status_on(on), "cached_tokens": cached,
             "list_per_query": list_price, "per_query": per_query,
             "per_day": per_query * t.queries_per_day, "per_month": per_query * t.queries_per_day * days,
             "list_per_month": list_price * t.queries_per_day * days,
@@ -111,16 +114,32 @@ def scenario_cost(model_id: str, traffic: Traffic) -> dict:
 
 
 @returns_course_table
-def cost_table(traffic: Traffic, models=None):
-    """scenario_cost() for every model the providers still serve (or the listed ids), cheapest first."""
+def cost_table(traffic: Traffic, models=None, *, on=None):
+    """scenario_cost() for every model the providers serve on ``on`` (default today), or for the listed ids, cheapest
+    first. A listed id that has shut down stays in the table as a marked row (status 'retired', no price, its successor
+    named) at the bottom, and one printed line says so: a bill is never computed at a price nobody charges any more."""
     import pandas as pd
 
-    ids = [m.model_id for m in table_models()] if models is None else list(models)
-    return pd.DataFrame([scenario_cost(m, traffic) for m in ids]).sort_values("per_month").reset_index(drop=True)
+    ids = [m.model_id for m in table_models(on=on)] if models is None else list(models)
+    rows, gone = [], []
+    for model_id in ids:
+        info = model_info(model_id)  # a clear error for an unknown id
+        if info.served_on(on):
+            rows.append(scenario_cost(model_id, traffic, on=on))
+        else:
+            gone.append(info)
+    table = pd.DataFrame(rows).sort_values("per_month").reset_index(drop=True) if rows else pd.DataFrame()
+    if gone:
+        print("Not priced (shut down): " + "; ".join(f"{m.model_id} on {m.shutdown_date}, successor {m.successor}"
+                                                       for m in gone) + ".")
+        marked = pd.DataFrame([{"provider": m.provider, "model": m.model_id, "status": "retired",
+                                "successor": m.successor} for m in gone])
+        table = pd.concat([table, marked], ignore_index=True)
+    return table
 
 
 @returns_course_table
-def levers(model_id: str, traffic: Traffic):
+def levers(model_id: str, traffic: Traffic, *, on=None):
     """The monthly bill of one model with no lever, each lever alone, and all levers together."""
     import pandas as pd
 
@@ -134,7 +153,7 @@ def levers(model_id: str, traffic: Traffic):
         "batching only": Traffic(**{**asdict(base), "batch_share": traffic.batch_share}),
         "all levers": traffic,
     }
-    rows = [{"case": k, **scenario_cost(model_id, v)} for k, v in cases.items()]
+    rows = [{"case": k, **scenario_cost(model_id, v, on=on)} for k, v in cases.items()]
     return pd.DataFrame(rows)[["case", "cached_tokens", "per_query", "per_day", "per_month", "saving_share"]]
 
 

@@ -10,9 +10,12 @@ from ai_pm_lab.errors import ConfigurationError
 from ai_pm_lab.widgets.cost import CostCalculator
 
 
+SERVED_DAY = "2026-12-01"  # every row priced below is served that day (gpt-4o-mini shuts down on 2027-01-14)
+
+
 def _cached_vs_list(model_id: str, prefix: int, *, write_share: float = 0.05) -> tuple[dict, float]:
     t = budget.Traffic(10_000, prefix + 100, 150, cached_prefix_tokens=prefix, prompt_cache_write_share=write_share)
-    c = budget.scenario_cost(model_id, t)
+    c = budget.scenario_cost(model_id, t, on=SERVED_DAY)
     return c, c["per_query"] / c["list_per_query"]
 
 

@@ -1,13 +1,14 @@
 """Unit tests of the course package's foundation: catalog, costs, settings, generation and the next-token distribution."""
-import math
-
+import bpe_openai
 import numpy as np
 import pytest
 
 import ai_pm_lab as lab
 from ai_pm_lab import catalog, settings
-from ai_pm_lab.errors import ConfigurationError, ContextWindowError, SpendCapError
+from ai_pm_lab.errors import ConfigurationError, ContextWindowError, InputError, SpendCapError
 from ai_pm_lab.llm.next_token import entropy_bits, next_token_distribution, softmax_with_temperature
+from ai_pm_lab.llm.tokens import openai_encoding_name, text_pieces
+from ai_pm_lab.rag import RAGPipeline
 
 
 # --- price-and-context table -------------------------------------------------------------------
@@ -138,6 +139,46 @@ def test_token_counts_per_backend():
     assert set(table["provider"]) >= {"local", "openai", "anthropic"}
     with pytest.raises(TypeError):
         lab.count_tokens(42)
+
+
+def test_a_mistyped_model_id_names_the_close_ids_instead_of_counting_on_another_tokenizer():
+    with pytest.raises(ConfigurationError, match="gpt-4o-mini") as info:
+        lab.count_tokens("hello there", model="gpt-4o-mni")
+    assert "Did you mean" in str(info.value) and "backend=" in str(info.value)
+    assert lab.count_tokens("hello there", model="gpt-4o-mini") == lab.count_tokens("hello there", backend="openai")
+
+
+def test_long_text_is_counted_in_pieces_that_add_up_exactly():
+    unit = "Refunds within 30 days, 1,250.75 EUR; naïve café (über) -- see kb-002!\n\n  x  "
+    text = unit * 16_000  # 1.2M characters: the tokenizer library alone refuses 1,000,000+
+    assert len(text) > 1_200_000
+    pieces = text_pieces(text)
+    assert "".join(pieces) == text and max(map(len, pieces)) <= 50_000
+    whole = lab.count_tokens(text, backend="openai")
+    assert whole > 0 and lab.count_tokens(text, backend="anthropic") > 0
+    sample = unit * 2_000  # small enough to count in one go: small pieces give the same total
+    one_go = lab.count_tokens(sample, backend="openai")
+    enc = bpe_openai.get_encoding(openai_encoding_name(lab.default_model("openai")))
+    assert one_go == len(enc.encode(sample)) == sum(len(enc.encode(p)) for p in text_pieces(sample, size=997))
+    assert whole == one_go * 8  # the same unit 16,000 times, whatever the cuts
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: lab.generate(t, max_tokens=2),
+    lambda t: lab.count_tokens(t, backend="openai"),
+    lambda t: lab.count_tokens(t, backend="local"),
+    lambda t: next_token_distribution(t),
+])
+def test_a_lone_surrogate_is_a_clear_error_with_its_position(call):
+    with pytest.raises(InputError, match="position 9") as info:
+        call("Refunds: \ud800 within 30 days")
+    assert "encode('utf-8', 'replace')" in str(info.value)
+
+
+def test_a_lone_surrogate_in_a_question_to_the_knowledge_base_is_a_clear_error(tmp_path):
+    (tmp_path / "refunds.md").write_text("---\nid: r\ntitle: Refunds\ndate: 2025-01-01\n---\nRefunds within 30 days.")
+    with pytest.raises(InputError, match="broken character"):
+        RAGPipeline(tmp_path).retrieve("refund \udcff policy")
 
 
 # --- next-token distribution -----------------------------------------------------------------

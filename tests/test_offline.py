@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from ai_pm_lab import settings
 from ai_pm_lab.testing import offline
 from notebook_support import ROOT, WEEK1, comparable, normalise, run_notebook
 
@@ -38,6 +39,13 @@ def test_blocker_refuses_non_loopback_and_allows_loopback():
 def test_offline_environment_drops_provider_settings(tmp_path):
     env = offline.offline_env(tmp_path, tmp_path / "log", base={"OPENAI_API_KEY": "x", "PATH": "/bin", "PYTHONPATH": "/a"})
     assert "OPENAI_API_KEY" not in env and env["PYTHONPATH"].split(os.pathsep) == [str(tmp_path), "/a"]
+
+
+def test_offline_environment_drops_every_provider_variable_gemini_included(tmp_path):
+    base = {var: "set" for var in settings.PROVIDER_VARS} | {"PATH": "/bin"}
+    env = offline.offline_env(tmp_path, tmp_path / "log", base=base)
+    assert {"GEMINI_API_KEY", "GEMINI_BASE_URL"} <= set(settings.PROVIDER_VARS)
+    assert not set(settings.PROVIDER_VARS) & set(env) and env["PATH"] == "/bin"
 
 
 def test_unit_suite_passes_offline():

@@ -76,11 +76,13 @@ def fake_reply(messages: list, max_tokens: int) -> tuple[str, int, int, bool]:
 class FakeProvider:
     """A fake OpenAI + Anthropic endpoint on 127.0.0.1 that records requests and fails on demand."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, known_models=None, timeout_sleep: float = 3.0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, known_models=None, timeout_sleep: float = 3.0,
+                 latency_s: float = 0.0):
         self.host = host
         self.requested_port = port
         self.known_models = None if known_models is None else set(known_models)
         self.timeout_sleep = timeout_sleep
+        self.latency_s = latency_s  # each answer waits this long (calls made at once are then all in flight together)
         self.requests: list[RecordedRequest] = []
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
@@ -320,6 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _chat(self, rec, body):
         if self._apply_fault(rec, anthropic=False):
             return None
+        self.fake._stop.wait(self.fake.latency_s)
         bad = self._bad_request(body, anthropic=False)
         if bad:
             return self._send(*bad)
@@ -336,6 +339,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _messages(self, rec, body):
         if self._apply_fault(rec, anthropic=True):
             return None
+        self.fake._stop.wait(self.fake.latency_s)
         bad = self._bad_request(body, anthropic=True)
         if bad:
             return self._send(*bad)

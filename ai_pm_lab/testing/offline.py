@@ -11,10 +11,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ai_pm_lab.settings import PROVIDER_VARS
+
 LOG_VAR = "AI_PM_LAB_NET_LOG"
-# Variables that would make the default run reach a provider: the offline run is the learner's default, with none set.
-PROVIDER_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "AI_PM_LAB_BACKEND",
-                 "AI_PM_LAB_MODEL", "AI_PM_LAB_FALLBACK", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+# Variables that would make the default run reach a provider (settings' one list, Gemini's included) or go through a
+# proxy: the offline run is the learner's default, with none set.
+CLEARED_VARS = (*PROVIDER_VARS, *PROXY_VARS)
 
 SITECUSTOMIZE = r'''
 """Installed by ai_pm_lab.testing.offline: refuse every non-loopback connection and name lookup, and log the attempt."""
@@ -103,7 +106,7 @@ def write_blocker(folder: str | os.PathLike) -> Path:
 def offline_env(blocker_dir: str | os.PathLike, log_path: str | os.PathLike, base: dict | None = None) -> dict:
     """Environment for an offline child: blocker on PYTHONPATH, attempt log set, provider settings removed."""
     env = dict(os.environ if base is None else base)
-    for var in PROVIDER_VARS:
+    for var in CLEARED_VARS:
         env.pop(var, None)
     env["PYTHONPATH"] = os.pathsep.join([str(blocker_dir), *filter(None, [env.get("PYTHONPATH")])])
     env[LOG_VAR] = str(log_path)

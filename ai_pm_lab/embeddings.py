@@ -12,7 +12,6 @@ import threading
 from pathlib import Path
 
 import numpy as np
-
 from tqdm.auto import tqdm
 
 from ai_pm_lab.errors import ConfigurationError, require_number, require_text

@@ -1,17 +1,16 @@
 """Shared fixtures: every test starts with no provider keys or backend overrides from the developer's shell."""
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
 
+from ai_pm_lab import settings
 from ai_pm_lab.cost import reset_spend
 from ai_pm_lab.llm.backends import reset_backends
 from ai_pm_lab.testing.fake_model import ScriptedModel
 
 ROOT = Path(__file__).resolve().parents[1]
-_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "GEMINI_API_KEY",
-         "GEMINI_BASE_URL", "AI_PM_LAB_BACKEND", "AI_PM_LAB_MODEL", "AI_PM_LAB_SPEND_CAP_USD", "AI_PM_LAB_FALLBACK")
+_VARS = (*settings.PROVIDER_VARS, settings.SPEND_CAP_VAR)  # settings' one list of provider variables, plus the cap
 
 
 @pytest.fixture(autouse=True)

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import pytest
 
+from ai_pm_lab import settings
 from ai_pm_lab.cost import reset_spend
-from ai_pm_lab.llm.backends import get_backend, reset_backends
 from ai_pm_lab.llm import remote
+from ai_pm_lab.llm.backends import get_backend, reset_backends
 from ai_pm_lab.testing.fake_provider import FakeProvider
 
 # Built at run time so the secret scan never sees a key-shaped literal in this file.
 OPENAI_KEY = "sk" + "-proj-" + "Te5tKeyOpenAI" * 3
 ANTHROPIC_KEY = "sk" + "-ant-" + "Te5tKeyAnthropic" * 3
-COURSE_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "GEMINI_API_KEY",
-               "GEMINI_BASE_URL", "AI_PM_LAB_BACKEND",
-               "AI_PM_LAB_MODEL", "AI_PM_LAB_SPEND_CAP_USD", "AI_PM_LAB_FALLBACK")
+COURSE_VARS = (*settings.PROVIDER_VARS, settings.SPEND_CAP_VAR)  # settings' one list, plus the spend cap
 FAST = remote.RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=1.0, max_total_wait_s=3.0, timeout_s=0.5, jitter=0.0)
 
 

@@ -5,10 +5,10 @@ import os
 import sys
 
 import pytest
+from notebook_support import ROOT, WEEK1, comparable, normalise, run_notebook
 
 from ai_pm_lab import settings
 from ai_pm_lab.testing import offline
-from notebook_support import ROOT, WEEK1, comparable, normalise, run_notebook
 
 # The whole unit suite runs offline, except this file (it would recurse), the real-browser check (a dev tool) and the
 # tests that execute whole notebooks (week 1 runs offline below). Override with AI_PM_LAB_OFFLINE_TESTS="tests/a.py ...".

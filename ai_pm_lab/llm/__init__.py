@@ -1,5 +1,5 @@
 """Language models: one generate() over the local model and the hosted SDKs, tokens, and next-token probabilities."""
-from ai_pm_lab.llm.base import Backend, Generation, RawReply, build_messages
 from ai_pm_lab.llm.backends import describe_backend, generate, get_backend
+from ai_pm_lab.llm.base import Backend, Generation, RawReply, build_messages
 
 __all__ = ["Backend", "Generation", "RawReply", "build_messages", "describe_backend", "generate", "get_backend"]

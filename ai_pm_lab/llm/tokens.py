@@ -21,7 +21,8 @@ PIECE_CHARS = 50_000
 # How far the cl100k_base stand-in can under-count Claude's and Gemini's tokenizers, for the spend cap's worst case:
 # 1.30 (Claude vs GPT-4o's tokenizer on Python code, the worst kind measured in public comparisons; English +16%)
 # x 1.35 (Anthropic's own figure for how many more tokens its newer tokenizer uses than the one before) = 1.76,
-# rounded up. cl100k_base and GPT-4o's o200k_base agree within 1.5% on the course's English, CSV and JSON data.
+# rounded up. cl100k_base and GPT-4o's o200k_base agree within 1.5% on the course's prose, CSV, JSON and code
+# (docs/promises.md gives the measured ratios).
 # No count is ever raised past the text's UTF-8 bytes: a byte-level tokenizer never makes more tokens than bytes.
 ESTIMATE_MARGIN = 1.8
 

@@ -21,8 +21,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from ai_pm_lab.errors import ContextWindowError, require_text
-from ai_pm_lab.llm.base import Backend, Generation, RawReply
 from ai_pm_lab.llm.backends import backend_override
+from ai_pm_lab.llm.base import Backend, Generation, RawReply
 from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend, n_ctx
 
 

@@ -6,6 +6,7 @@ import threading
 from ai_pm_lab.catalog import MODELS_CSV, model_info
 from ai_pm_lab.errors import ConfigurationError, SpendCapError, require_number
 from ai_pm_lab.settings import MAX_SPEND_CAP_USD, SPEND_CAP_VAR, spend_cap
+from ai_pm_lab.tables import format_money
 
 
 def estimate_cost(model_id: str, prompt_tokens: int, completion_tokens: int, cached_prompt_tokens: int = 0,
@@ -70,8 +71,8 @@ class SpendTracker:
         self.history: list = []
 
     def __repr__(self) -> str:
-        cap = "none" if self.cap_usd is None else f"${self.cap_usd:.6f}"
-        return f"SpendTracker(cap={cap}, spent=${self.spent_usd:.6f}, calls={self.calls}, in flight=${self.reserved_usd:.6f})"
+        cap = "none" if self.cap_usd is None else format_money(self.cap_usd)
+        return f"SpendTracker(cap={cap}, spent={format_money(self.spent_usd)}, calls={self.calls}, in flight={format_money(self.reserved_usd)})"
 
     @property
     def cap_usd(self) -> float | None:
@@ -80,7 +81,7 @@ class SpendTracker:
             return self._kernel_cap
         value = spend_cap()
         if self._seen_setting is not _UNSET and value != self._seen_setting:
-            now = "no cap" if value is None else f"${value:.2f}"
+            now = "no cap" if value is None else format_money(value)
             print(f"Spend cap changed: {SPEND_CAP_VAR} now gives {now}; it applies from this call on.")
         self._seen_setting = value
         return value
@@ -90,10 +91,10 @@ class SpendTracker:
         self._kernel_cap = usd
 
     def _refusal(self, cap: float, estimate_usd: float, model_id: str) -> SpendCapError:
-        in_flight = f" and ${self.reserved_usd:.6f} booked by calls still running" if self.reserved_usd else ""
+        in_flight = f" and {format_money(self.reserved_usd)} booked by calls still running" if self.reserved_usd else ""
         return SpendCapError(
-            f"Refused: this call to {model_id} could cost up to ${estimate_usd:.6f}; "
-            f"spent so far ${self.spent_usd:.6f}{in_flight} of your ${cap:.6f} cap. "
+            f"Refused: this call to {model_id} could cost up to {format_money(estimate_usd)}; "
+            f"spent so far {format_money(self.spent_usd)}{in_flight} of your {format_money(cap)} cap. "
             "Raise the cap with ai_pm_lab.set_spend_cap(...), lower max_tokens, or use backend='local' (free)."
         )
 

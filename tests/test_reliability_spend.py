@@ -5,6 +5,7 @@ import pytest
 
 import ai_pm_lab as lab
 from ai_pm_lab.errors import SpendCapError
+from ai_pm_lab.tables import format_money
 from ai_pm_lab.testing.fake_provider import fake_reply
 from remote_support import clean_env, fake, paid_backend, server  # noqa: F401
 
@@ -33,7 +34,7 @@ def test_cap_accumulates_real_usage_and_refuses_with_figures(fake, backend, mode
     assert tracker.spent_usd <= cap and tracker.spent_usd + worst > cap
     assert len(results) >= n_ok
     msg = str(info.value)
-    assert f"${worst:.6f}" in msg and f"${tracker.spent_usd:.6f}" in msg and f"${cap:.6f}" in msg
+    assert format_money(worst) in msg and format_money(tracker.spent_usd) in msg and format_money(cap) in msg
     assert "set_spend_cap" in msg and "backend='local'" in msg
     lab.set_spend_cap(None)  # lifting the cap lets the next call through
     lab.generate(PROMPT, backend=backend, model=model, max_tokens=max_tokens)

@@ -18,7 +18,7 @@ from ai_pm_lab.operations.dashboard import compute_dashboard, draw, export
 from ai_pm_lab.operations.rollout import in_canary
 from ai_pm_lab.operations.traffic import score_reply, serve, simulate_outcomes
 from ai_pm_lab.settings import output_dir
-from ai_pm_lab.tables import returns_course_table
+from ai_pm_lab.tables import format_rate, returns_course_table
 
 HANDLED = "questions handled correctly"
 WRONG = "wrong answers"
@@ -234,7 +234,7 @@ def canary_rollout(shadow: pd.DataFrame, criteria: SuccessCriteria, *, launch=No
             decision, why = "proceed", "every guardrail holds"
         if mode == REHEARSAL:
             why = f"rehearsal ({mode_why}): {why}"
-        rows.append({"stage": f"{share:.0%}", "share": share, "requests on AI": int(len(arm)),
+        rows.append({"stage": format_rate(share, 0), "share": share, "requests on AI": int(len(arm)),
                      "handled correctly": float(arm["ai correct"].mean()) if len(arm) and "ai correct" in arm else None,
                      **m, "decision": decision, "why": why, "mode": mode})
         if decision == "roll back" or (decision == "wait" and missing and len(arm) >= min_requests):

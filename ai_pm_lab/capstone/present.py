@@ -14,6 +14,7 @@ from ai_pm_lab.capstone.improve import improvement_status
 from ai_pm_lab.capstone.launch import LIVE, REHEARSAL, canary_mode, canary_verdict, compare, shadow_summary
 from ai_pm_lab.llm import describe_backend
 from ai_pm_lab.settings import output_dir
+from ai_pm_lab.tables import format_rate
 
 MEMO_NAME = "launch_memo.md"
 DECK_NOTEBOOK = "launch_deck.ipynb"
@@ -64,10 +65,6 @@ def launch_facts(project, pipeline, criteria, gate, ai_metrics: dict, faq_metric
         canary_mode=REHEARSAL if REHEARSAL in modes else LIVE)
 
 
-def _pct(x) -> str:
-    return "n/a" if x is None or pd.isna(x) else f"{float(x):.0%}"
-
-
 def _fmt(x) -> str:
     if x is None or (isinstance(x, float) and pd.isna(x)):
         return "n/a"
@@ -84,7 +81,7 @@ def _md_table(df: pd.DataFrame, *, index: bool = True, percent_rows=()) -> str:
     for idx, row in df.iterrows():
         cells = [str(idx)] if index else []
         for v in row.values:
-            cells.append(_pct(v) if idx in percent_rows and isinstance(v, (int, float)) and not isinstance(v, bool) else _fmt(v))
+            cells.append(format_rate(v) if idx in percent_rows and isinstance(v, (int, float)) and not isinstance(v, bool) else _fmt(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -10,6 +10,7 @@ from ai_pm_lab.checks.decisions import read_decision
 from ai_pm_lab.decision_tree import recommend
 from ai_pm_lab.exercises import check, exercise_check
 from ai_pm_lab.llm.next_token import next_token_distribution
+from ai_pm_lab.tables import format_money, format_rate
 
 
 @exercise_check("1.1 most likely next token", answers=("answer",))
@@ -65,7 +66,7 @@ def temperature_choices(invoice_table: pd.DataFrame, brainstorm_table: pd.DataFr
         r = _row(brainstorm_table, brain_choice)
         if r["top-10 share"] < sensible_share:
             problems.append(
-                f"Brainstorm: at {brain_choice} only {r['top-10 share']:.0%} of the probability stays on the ten most "
+                f"Brainstorm: at {brain_choice} only {format_rate(r['top-10 share'], 0)} of the probability stays on the ten most "
                 "likely tokens: the variety you buy is mostly noise (odd words, broken names). More variety is not "
                 "better once quality falls off: step down.")
         else:
@@ -75,7 +76,7 @@ def temperature_choices(invoice_table: pd.DataFrame, brainstorm_table: pd.DataFr
                 "Accept some unpredictability here: step up, as long as the top-10 share stays high.")
     return check(temperature_choices.exercise, lambda: not problems,
                  success=f"Invoice at {want_inv}: no variety, so the same invoice gives the same total. Brainstorm at "
-                         f"{want_brain}: the most variety whose top-10 share stays at or above {sensible_share:.0%}. "
+                         f"{want_brain}: the most variety whose top-10 share stays at or above {format_rate(sensible_share, 0)}. "
                          "The right temperature is a product decision per feature, not a model setting.",
                  hint=" ".join(problems) or "Compare the two tables.")
 
@@ -122,7 +123,7 @@ def model_under_budget(bills: pd.DataFrame, decision, *, budget: float, min_wind
         cost = float(bills.loc[bills["model"] == model_id, "per month"].iloc[0])
         out = []
         if cost > budget:
-            out.append(f"{model_id} costs ${cost:,.2f} a month, over the ${budget:,.0f} budget: at this volume a "
+            out.append(f"{model_id} costs {format_money(cost)} a month, over the ${budget:,.0f} budget: at this volume a "
                        "higher price per million tokens is the whole bill, so a stronger model has to earn its price "
                        "in measured quality first")
         if not info.served_on(day):

@@ -12,6 +12,7 @@ import pandas as pd
 from ai_pm_lab.catalog import find_model, model_info
 from ai_pm_lab.checks.decisions import read_decision
 from ai_pm_lab.exercises import check, exercise_check
+from ai_pm_lab.tables import format_money, format_rate
 
 _NUMERIC_CASES = [("The answer is 42.", 42, True), ("First 3, then 8, so 11", 11, True), ("It costs $1,250 in total", 1250, True),
                   ("about 7.5 hours", 7.5, True), ("I think 12", 13, False), ("no idea", 5, False), ("", 0, False)]
@@ -67,35 +68,35 @@ def launch_choice(by_mode: pd.DataFrame, decision, *, tolerance: float):
     one_in = f"about 1 answer in {round(1 / bare)}" if bare > 0 else "no answer"
     if not problem and choice != want:
         if choice == "ship":
-            problem = (f"With the question alone you measured {bare:.0%} hallucinated answers, above the {tolerance:.0%} "
+            problem = (f"With the question alone you measured {format_rate(bare, 0)} hallucinated answers, above the {format_rate(tolerance, 0)} "
                        f"you can tolerate: {one_in} would be confident and wrong, in front of a customer. Launching the "
                        "bare model buys speed to launch and pays for it in trust.")
         elif choice == "ground" and want == "restrict":
-            problem = (f"The passage and the instruction moved the rate from {bare:.0%} to {grounded:.0%}, still above "
-                       f"the {tolerance:.0%} tolerance. Grounding helps, but not enough for this model to answer "
+            problem = (f"The passage and the instruction moved the rate from {format_rate(bare, 0)} to {format_rate(grounded, 0)}, still above "
+                       f"the {format_rate(tolerance, 0)} tolerance. Grounding helps, but not enough for this model to answer "
                        "customers on its own: a feature you launch must meet the bar you set, not just improve on the "
                        "worst option.")
         elif choice == "ground":  # the bare model already meets the bar
-            problem = (f"The question alone already stayed at {bare:.0%}, within {tolerance:.0%}. Grounding adds a "
+            problem = (f"The question alone already stayed at {format_rate(bare, 0)}, within {format_rate(tolerance, 0)}. Grounding adds a "
                        "retrieval step and a longer prompt on every call, and more refusals "
-                       f"({refused_grounded:.0%} refused against {refused_bare:.0%}): cost for a risk you have already met.")
+                       f"({format_rate(refused_grounded, 0)} refused against {format_rate(refused_bare, 0)}): cost for a risk you have already met.")
         else:  # restrict while a launch option meets the bar
             met = bare if want == "ship" else grounded
             how = "the question alone" if want == "ship" else "a passage and the 'only from the context' instruction"
-            problem = (f"With {how} you measured {met:.0%} hallucinated answers, within the {tolerance:.0%} tolerance. "
+            problem = (f"With {how} you measured {format_rate(met, 0)} hallucinated answers, within the {format_rate(tolerance, 0)} tolerance. "
                        "Restricting gives up a feature you can launch at the bar you set"
-                       + (f"; the price of grounding is {refused_grounded:.0%} of answers that say 'I don't know', the "
+                       + (f"; the price of grounding is {format_rate(refused_grounded, 0)} of answers that say 'I don't know', the "
                           "honest answer when your content does not cover the question." if want == "ground" else "."))
     samples = int(min(rows[BARE]["samples"], rows[GROUNDED]["samples"]))
-    verdict = {"ship": f"the question alone stayed at {bare:.0%}, within {tolerance:.0%}",
-               "ground": f"grounding took the rate from {bare:.0%} to {grounded:.0%}, within {tolerance:.0%}; the price "
-                         f"is {refused_grounded:.0%} refusals and a retrieval step",
-               "restrict": f"neither the bare model ({bare:.0%}) nor the grounded one ({grounded:.0%}) meets "
-                           f"{tolerance:.0%}: let it draft answers an agent approves, or answer only from a fixed list, "
+    verdict = {"ship": f"the question alone stayed at {format_rate(bare, 0)}, within {format_rate(tolerance, 0)}",
+               "ground": f"grounding took the rate from {format_rate(bare, 0)} to {format_rate(grounded, 0)}, within {format_rate(tolerance, 0)}; the price "
+                         f"is {format_rate(refused_grounded, 0)} refusals and a retrieval step",
+               "restrict": f"neither the bare model ({format_rate(bare, 0)}) nor the grounded one ({format_rate(grounded, 0)}) meets "
+                           f"{format_rate(tolerance, 0)}: let it draft answers an agent approves, or answer only from a fixed list, "
                            "until a measured rate is within the bar"}[want]
     return check(name, lambda: not problem,
                  success=f"{want.capitalize()}: {verdict}. With {samples} answers per mode one answer moves the rate by "
-                         f"{1 / max(samples, 1):.0%}: take it as direction and measure a larger set before launch (week 5).",
+                         f"{format_rate(1 / max(samples, 1), 0)}: take it as direction and measure a larger set before launch (week 5).",
                  hint=problem or "Compare each mode's hallucinated share with the tolerance.")
 
 
@@ -188,13 +189,13 @@ def model_under_budget_and_floor(bills: pd.DataFrame, decision, *, budget: float
             cost, quality = float(r["per_month"]), float(r["quality"])
             parts = []
             if quality < floor:
-                parts.append(f"{choice} scored {quality:.0%} on your evaluation, below the {floor:.0%} floor: a "
-                             f"${cost:,.2f} bill is cheap only if the answers are good enough to ship")
+                parts.append(f"{choice} scored {format_rate(quality, 0)} on your evaluation, below the {format_rate(floor, 0)} floor: a "
+                             f"{format_money(cost)} bill is cheap only if the answers are good enough to ship")
             if cost > budget:
-                parts.append(f"{choice} costs ${cost:,.2f} a month, over the ${budget:,.0f} budget" + caching(choice))
+                parts.append(f"{choice} costs {format_money(cost)} a month, over the ${budget:,.0f} budget" + caching(choice))
             if not parts:  # it fits, but a cheaper model also fits
                 parts.append(f"{choice} fits, but another model clears the same floor for "
-                             f"${cost - fits[0][0]:,.2f} less a month: quality above the floor is worth paying for only "
+                             f"{format_money(cost - fits[0][0])} less a month: quality above the floor is worth paying for only "
                              "when you have measured that users need it")
             problem = "; ".join(parts) + "."
     if want == NO_MODEL:
@@ -203,7 +204,7 @@ def model_under_budget_and_floor(bills: pd.DataFrame, decision, *, budget: float
     else:
         cost = float(rows[want]["per_month"])
         others = [m for _, m in fits[1:]]
-        success = (f"{want} is the cheapest model at or above {floor:.0%} within ${budget:,.0f}: ${cost:,.2f} a month"
+        success = (f"{want} is the cheapest model at or above {format_rate(floor, 0)} within ${budget:,.0f}: {format_money(cost)} a month"
                    + caching(want) + "." + (f" Also within both limits, for more money: {', '.join(others)}."
                                             if others else "")
                    + " The price table narrows the field; caching rules and the quality bar decide it.")

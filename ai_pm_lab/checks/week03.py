@@ -7,6 +7,7 @@ import pandas as pd
 from ai_pm_lab.checks.decisions import read_decision
 from ai_pm_lab.exercises import blank_columns, check, exercise_check, missing_input
 from ai_pm_lab.rag.search import cosine_top_k, recall_at_k
+from ai_pm_lab.tables import format_rate
 
 
 @exercise_check("3.1 cosine by hand", answers=("value",))
@@ -75,14 +76,14 @@ def search_method_choice(table: pd.DataFrame, decisions):
             if rates[choice] >= best - 1e-9:
                 extra = "two searches and a merge" if choice == "both" else "an embedding model"
                 problems.append(
-                    f"{feature}: '{choice}' finds a right document for {rates[choice]:.0%} of these queries, no more than "
-                    f"'{want}' at {rates[want]:.0%}: you would run {extra} to build, tune and explain, for nothing on "
+                    f"{feature}: '{choice}' finds a right document for {format_rate(rates[choice], 0)} of these queries, no more than "
+                    f"'{want}' at {format_rate(rates[want], 0)}: you would run {extra} to build, tune and explain, for nothing on "
                     "these queries.")
             else:
                 reason = METHOD_TRADE_OFFS.get((choice, want), "blending in the weaker method's ranking pushes right "
                                                                 "documents down the list")
-                problems.append(f"{feature}: '{choice}' finds a right document in the top results for {rates[choice]:.0%} "
-                                f"of these queries against {rates[want]:.0%} with '{want}': {reason}.")
+                problems.append(f"{feature}: '{choice}' finds a right document in the top results for {format_rate(rates[choice], 0)} "
+                                f"of these queries against {format_rate(rates[want], 0)} with '{want}': {reason}.")
     return check(search_method_choice.exercise, lambda: not problems,
                  success="Your choices follow the data: " + "; ".join(f"{f}: {w}" for f, w in wants.items())
                          + ". Which search to build depends on how your users ask, so measure it on their queries.",
@@ -146,27 +147,27 @@ def chunk_size_choice(sweep: pd.DataFrame, decision, *, bar: float = 0.95):
     if not problem and choice != want:
         r, w = rows[choice], rows[want]
         if r["answer in prompt"] < bar and w["answer in prompt"] < bar:
-            problem = (f"No size reaches your {bar:.0%} bar; {want} words comes closest with "
-                       f"{w['answer in prompt']:.0%} of answers in the prompt against {r['answer in prompt']:.0%} at "
+            problem = (f"No size reaches your {format_rate(bar, 0)} bar; {want} words comes closest with "
+                       f"{format_rate(w['answer in prompt'], 0)} of answers in the prompt against {format_rate(r['answer in prompt'], 0)} at "
                        f"{choice}. Take the closest, and tell the team the bar needs better content or retrieval.")
         elif r["answer in prompt"] < bar:
             if int(choice) < int(want):
-                problem = (f"At {choice} words the answer's facts reach the prompt for only {r['answer in prompt']:.0%} "
-                           f"of the questions, below your {bar:.0%} bar: chunks this small cut answers in half, so the "
+                problem = (f"At {choice} words the answer's facts reach the prompt for only {format_rate(r['answer in prompt'], 0)} "
+                           f"of the questions, below your {format_rate(bar, 0)} bar: chunks this small cut answers in half, so the "
                            "right document is found but the sentence with the number sits in a chunk that was not "
                            "retrieved. Fewer words per prompt do not help when the answer is not among them.")
             else:
-                problem = (f"At {choice} words the answer's facts reach the prompt for only {r['answer in prompt']:.0%} "
-                           f"of the questions, below your {bar:.0%} bar: large chunks blur several facts into one vector, "
+                problem = (f"At {choice} words the answer's facts reach the prompt for only {format_rate(r['answer in prompt'], 0)} "
+                           f"of the questions, below your {format_rate(bar, 0)} bar: large chunks blur several facts into one vector, "
                            "so the best-matching chunks are less often the ones holding the answer, and every prompt "
                            "is longer too.")
         else:
-            problem = (f"{choice} words also keeps the answer in the prompt ({r['answer in prompt']:.0%}), but every "
+            problem = (f"{choice} words also keeps the answer in the prompt ({format_rate(r['answer in prompt'], 0)}), but every "
                        f"prompt carries {r['prompt words']:.0f} words of retrieved text against {w['prompt words']:.0f} "
                        f"at {want}: you pay for the extra words on every question, and a small model has more text to "
                        "search for the one fact it needs.")
     return check(chunk_size_choice.exercise, lambda: not problem,
-                 success=f"{want} words: the answer reaches the prompt for {rows[want]['answer in prompt']:.0%} of the "
+                 success=f"{want} words: the answer reaches the prompt for {format_rate(rows[want]['answer in prompt'], 0)} of the "
                          f"questions with {rows[want]['prompt words']:.0f} words of retrieved text per prompt. Smaller "
                          "chunks cut answers; larger ones cost words on every call. The best size belongs to your "
                          "documents and questions, so measure it on them.",

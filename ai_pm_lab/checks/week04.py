@@ -7,6 +7,7 @@ import pandas as pd
 from ai_pm_lab.checks.decisions import read_decision
 from ai_pm_lab.evaluation.retrieval import hit_at_k, reciprocal_rank
 from ai_pm_lab.exercises import check, exercise_check
+from ai_pm_lab.tables import format_rate
 
 SAMPLE_CHUNKS = [
     {"doc_id": "kb-002", "text": "Enterprise customers can request a refund within 90 days of the contract start date."},
@@ -52,14 +53,14 @@ def threshold_choice(answerable_scores, unanswerable_scores, value, max_refused:
         return (a < t).mean() <= max_refused and best is not None and t >= best - 0.005
 
     if best is None:
-        success = f"No threshold refuses at most {max_refused:.0%} of the answerable questions."
+        success = f"No threshold refuses at most {format_rate(max_refused, 0)} of the answerable questions."
     else:
-        success = (f"Threshold ≈ {best:.3f}: it refuses ≤ {max_refused:.0%} of answerable questions and catches "
-                   f"{(u < best).mean():.0%} of the unanswerable ones.")
+        success = (f"Threshold ≈ {best:.3f}: it refuses ≤ {format_rate(max_refused, 0)} of answerable questions and catches "
+                   f"{format_rate((u < best).mean(), 0)} of the unanswerable ones.")
     return check(threshold_choice.exercise, ok,
                  success=success,
                  hint=f"A question is refused when its best score is below the threshold. Which thresholds refuse at most "
-                      f"{max_refused:.0%} of the answerable questions? Of those, which one catches the most unanswerable ones?")
+                      f"{format_rate(max_refused, 0)} of the answerable questions? Of those, which one catches the most unanswerable ones?")
 
 
 @exercise_check("4.4 how many chunks in the prompt", answers=("decision",),
@@ -89,11 +90,11 @@ def top_k_choice(table: pd.DataFrame, decision, *, bar: float = 0.95):
                        "every call in tokens and latency, and a small model gets lost in more text. Take the smallest k "
                        "that clears the bar.")
         elif int(mine) < int(want):
-            problem = (f"At top_k = {mine} the right document reaches the prompt for only {r['hit@k']:.0%} of answerable "
-                       f"questions, below your {bar:.0%} bar: for the rest no model can answer from text it never sees. "
+            problem = (f"At top_k = {mine} the right document reaches the prompt for only {format_rate(r['hit@k'], 0)} of answerable "
+                       f"questions, below your {format_rate(bar, 0)} bar: for the rest no model can answer from text it never sees. "
                        "A shorter prompt is cheaper, but not at the price of missing evidence.")
     return check(top_k_choice.exercise, lambda: not problem,
-                 success=f"top_k = {want}: hit@k {row[want]['hit@k']:.0%} clears the {bar:.0%} bar with "
+                 success=f"top_k = {want}: hit@k {format_rate(row[want]['hit@k'], 0)} clears the {format_rate(bar, 0)} bar with "
                          f"{row[want]['context words']:.0f} words of context per question; more chunks would cost on "
                          "every call for little gain.",
                  hint=problem or "Compare hit@k with the bar, then the context each option adds.")
@@ -143,8 +144,8 @@ def conflict_rule_choice(scores: pd.DataFrame, decisions):
         top = part[part["rule"] == want].iloc[0]
         if mine["right policy"] < best - 1e-9:
             problems.append(
-                f"{situation}: '{choice}' put the right policy in the prompt for {mine['right policy']:.0%} of the "
-                f"conflicting questions, against {top['right policy']:.0%} with '{want}': "
+                f"{situation}: '{choice}' put the right policy in the prompt for {format_rate(mine['right policy'], 0)} of the "
+                f"conflicting questions, against {format_rate(top['right policy'], 0)} with '{want}': "
                 f"{RULE_TRADE_OFFS.get(choice, 'it loses on what you measured')}.")
         else:
             problems.append(

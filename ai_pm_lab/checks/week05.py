@@ -6,6 +6,7 @@ import numpy as np
 from ai_pm_lab.evaluation import stats
 from ai_pm_lab.evaluation.rag_eval import failure_category
 from ai_pm_lab.exercises import check, exercise_check, missing_input
+from ai_pm_lab.tables import format_rate
 
 
 def _num(x) -> float:
@@ -100,12 +101,12 @@ def judge_trust(agreement: dict, trust, *, min_kappa: float = 0.4, min_tnr: floa
     def ok():
         return isinstance(trust, bool) and trust == should
 
-    why = (f"kappa {agreement['kappa']:.2f} (CI low {agreement['kappa_low']:.2f}) and TNR {agreement['tnr'].rate:.0%}")
+    why = (f"kappa {agreement['kappa']:.2f} (CI low {agreement['kappa_low']:.2f}) and TNR {format_rate(agreement['tnr'].rate, 0)}")
     return check(judge_trust.exercise, ok,
                  success=(f"Right: {why} " + ("clear the bar, so the judge can screen releases (keep auditing a sample)."
                                               if should else "do not clear it: a judge that misses failed answers would "
                                               "wave bad releases through. Keep people labelling, or try a stronger judge.")),
-                 hint=f"Trust it only if kappa's CI low ≥ {min_kappa} and TNR ≥ {min_tnr:.0%}; yours: {why}. "
+                 hint=f"Trust it only if kappa's CI low ≥ {min_kappa} and TNR ≥ {format_rate(min_tnr, 0)}; yours: {why}. "
                       "Set trust to True or False.")
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ai_pm_lab.exercises import check, exercise_check, missing_input, report
+from ai_pm_lab.tables import format_rate
 from ai_pm_lab.text import normalise
 
 
@@ -33,7 +34,7 @@ def cache_hit_rate(questions, value):
     expected = hits / n if n else 0.0
     v = _num(value)
     return report(cache_hit_rate.exercise, v is not None and abs(v - expected) < 1e-9,
-                  success=f"Hit rate {expected:.0%}: {n - hits} of {n} requests needed the model. Every paraphrase is a miss for "
+                  success=f"Hit rate {format_rate(expected, 0)}: {n - hits} of {n} requests needed the model. Every paraphrase is a miss for "
                           "an exact-match cache; a cache that matched meaning would catch more, at the risk of serving an "
                           "answer to a question that only looks the same.",
                   hint="Normalise each question (ai_pm_lab.text.normalise), count a hit when the normalised text was seen "
@@ -67,13 +68,13 @@ def alert_threshold(null_values, shifted_values, threshold, max_false_alarm: flo
     def ok():
         return t is not None and (nv > t).mean() <= max_false_alarm and (sv > t).mean() >= best_catch - 1e-12
 
-    fa = "n/a" if t is None else f"{(nv > t).mean():.0%}"
+    fa = "n/a" if t is None else format_rate((nv > t).mean(), 0)
     shown = "n/a" if t is None else f"{t:.3f}"
     return check(alert_threshold.exercise, ok,
-                 success=f"Threshold {shown}: {fa} false alarms on normal windows, catching {best_catch:.0%} of launch windows. "
+                 success=f"Threshold {shown}: {fa} false alarms on normal windows, catching {format_rate(best_catch, 0)} of launch windows. "
                          "Lower would catch more and page people on ordinary days; higher would stay quiet through the launch.",
-                 hint=f"Try each normal-window value as a threshold; keep those where (normal > t).mean() ≤ {max_false_alarm:.0%}; "
-                      f"the smallest of them catches the most launch windows (here {best_catch:.0%} at {best_t:.3f}).")
+                 hint=f"Try each normal-window value as a threshold; keep those where (normal > t).mean() ≤ {format_rate(max_false_alarm, 0)}; "
+                      f"the smallest of them catches the most launch windows (here {format_rate(best_catch, 0)} at {best_t:.3f}).")
 
 
 @exercise_check("6.4 a canary go/no-go", answers=("go",))
@@ -88,8 +89,8 @@ def canary_go(candidate_rates: dict, baseline_rate: float, go, max_increase: flo
                   success=f"Go: {', '.join(want) or 'none'}; roll back: {', '.join(blocked) or 'none'}. Each stricter gate "
                           "catches more out-of-scope questions and refuses more real ones; the guardrail says how many real "
                           "customers you are willing to send to the queue for it.",
-                  hint=f"A candidate may go on if its refusal rate is at most the baseline's ({baseline_rate:.0%}) plus "
-                       f"{max_increase:.0%}. Return the names of those candidates as a list.")
+                  hint=f"A candidate may go on if its refusal rate is at most the baseline's ({format_rate(baseline_rate, 0)}) plus "
+                       f"{format_rate(max_increase, 0)}. Return the names of those candidates as a list.")
 
 
 @exercise_check("6.5 the four-fifths verdict", answers=("adverse_impact", "name_drives_it"),
@@ -126,4 +127,4 @@ def pii_blockers(by_type: pd.DataFrame, blocking, strict_types=("EMAIL", "PHONE"
                   success=f"Blocking: {', '.join(want) or 'none'}. A policy turns a recall table into a launch decision; "
                           "the fix can be a better detector, a narrower product (no free-text fields), or a human check.",
                   hint=f"Contact and payment types ({', '.join(strict_types)}) block on any miss; NAME blocks if its recall "
-                       f"is below {name_recall:.0%}. Read the 'missed' and 'recall' columns of the report.")
+                       f"is below {format_rate(name_recall, 0)}. Read the 'missed' and 'recall' columns of the report.")

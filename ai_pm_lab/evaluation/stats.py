@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ai_pm_lab.errors import require_number
-from ai_pm_lab.tables import returns_course_table
+from ai_pm_lab.tables import format_rate, returns_course_table
 
 CONFIDENCE = 0.95
 
@@ -91,7 +91,7 @@ class Rate:
         return self.k / self.n
 
     def __str__(self) -> str:
-        return f"{self.rate:.0%} ({self.k}/{self.n}; {self.confidence:.0%} CI {self.low:.0%}–{self.high:.0%})"
+        return f"{format_rate(self.rate, 0)} ({self.k}/{self.n}; {format_rate(self.confidence, 0)} CI {format_rate(self.low, 0)}–{format_rate(self.high, 0)})"
 
     def as_dict(self) -> dict:
         """The rate as plain fields (for a DataFrame row)."""
@@ -309,8 +309,8 @@ class ABResult:
         return self.successes_b / self.n_b
 
     def __str__(self) -> str:
-        return (f"A {self.rate_a:.1%} (n={self.n_a}) vs B {self.rate_b:.1%} (n={self.n_b}): B − A = {self.diff:+.1%} "
-                f"({self.confidence:.0%} CI {self.low:+.1%} to {self.high:+.1%}), p = {self.p_value:.3g}")
+        return (f"A {format_rate(self.rate_a)} (n={self.n_a}) vs B {format_rate(self.rate_b)} (n={self.n_b}): B − A = {format_rate(self.diff, sign=True)} "
+                f"({format_rate(self.confidence, 0)} CI {format_rate(self.low, sign=True)} to {format_rate(self.high, sign=True)}), p = {self.p_value:.3g}")
 
     def as_dict(self) -> dict:
         """The result as plain fields."""
@@ -381,17 +381,17 @@ def decide(result: ABResult, *, min_lift: float, max_users_per_variant: int | No
     if not isinstance(result, ABResult):
         raise TypeError(f"decide() takes the ABResult from ab_test(...), not {type(result).__name__}.")
     min_lift = float(require_number(min_lift, "min_lift", low=0.0, high=1.0))
-    ci = f"CI {result.low:+.1%} to {result.high:+.1%}"
+    ci = f"CI {format_rate(result.low, sign=True)} to {format_rate(result.high, sign=True)}"
     if result.low > 0:
         return Decision("ship", f"B beats A: the whole {ci} is above zero.")
     if result.high < min_lift:
-        what = "B is worse than A" if result.high < 0 else f"a lift of {min_lift:.1%} is ruled out"
-        return Decision("stop", f"{what} ({ci} ends below {min_lift:+.1%}).")
+        what = "B is worse than A" if result.high < 0 else f"a lift of {format_rate(min_lift)} is ruled out"
+        return Decision("stop", f"{what} ({ci} ends below {format_rate(min_lift, sign=True)}).")
     if max_users_per_variant is not None:
         cap = require_number(max_users_per_variant, "max_users_per_variant", low=1, integer=True)
         if min(result.n_a, result.n_b) >= cap:
             return Decision("stop", f"the planned {cap:,} users per variant are reached and the {ci} still spans zero.")
-    return Decision("keep running", f"the {ci} still includes both zero and the {min_lift:+.1%} lift you care about.")
+    return Decision("keep running", f"the {ci} still includes both zero and the {format_rate(min_lift, sign=True)} lift you care about.")
 
 
 def simulate_users(outcomes, n_users: int, *, seed: int = 0) -> np.ndarray:

@@ -11,7 +11,7 @@ from ai_pm_lab.evaluation.scorers import (score_contains, score_json, score_labe
                                           score_rubric)
 from ai_pm_lab.limits.common import check_n
 from ai_pm_lab.llm.backends import generate
-from ai_pm_lab.tables import returns_course_table
+from ai_pm_lab.tables import format_rate, returns_course_table
 
 SCORER_RULES = {
     "contains": "pass if the answer contains one of the accepted answers as whole words (case and punctuation ignored)",
@@ -122,7 +122,7 @@ def plot_accuracy(summary, title: str | None = None):
     x = range(len(summary))
     ax.bar(x, summary["accuracy"], color="#4C72B0", label="measured accuracy")
     for i, (acc, n) in enumerate(zip(summary["accuracy"], summary["items"])):
-        ax.text(i, acc + 0.02, f"{acc:.0%}\n(n={n})", ha="center", fontsize=8)
+        ax.text(i, acc + 0.02, f"{format_rate(acc, 0)}\n(n={n})", ha="center", fontsize=8)
     ax.set_ylim(0, 1.15)
     ax.set_ylabel("measured accuracy")
     ax.set_xticks(list(x))

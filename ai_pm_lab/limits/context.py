@@ -18,7 +18,7 @@ from ai_pm_lab.llm.backends import generate, get_backend
 from ai_pm_lab.llm.local import n_ctx
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.plots import annotated_heatmap
-from ai_pm_lab.tables import returns_course_table
+from ai_pm_lab.tables import format_rate, returns_course_table
 from ai_pm_lab.text import contains_phrase, content_words
 
 STRATEGIES = {
@@ -393,8 +393,8 @@ def plot_needle(runs):
     acc = needle_accuracy(runs)
     counts = successful(runs).pivot_table(index="fill", columns="position", values="found", aggfunc="size")
     counts = counts.reindex(index=acc.index, columns=acc.columns)
-    ax = annotated_heatmap(acc.values, [f"{f:.0%} full" for f in acc.index], [f"{p:.0%} in" for p in acc.columns],
-                           cmap="Greens", vmin=0, vmax=1, cell_text=lambda i, j, v: f"{v:.0%}\nn={int(counts.values[i, j])}",
+    ax = annotated_heatmap(acc.values, [f"{format_rate(f, 0)} full" for f in acc.index], [f"{format_rate(p, 0)} in" for p in acc.columns],
+                           cmap="Greens", vmin=0, vmax=1, cell_text=lambda i, j, v: f"{format_rate(v, 0)}\nn={int(counts.values[i, j])}",
                            figsize=(6, 3), xlabel="where the code is hidden", ylabel="how full the window is",
                            colorbar_label="found the code", title="Needle in a haystack: measured accuracy")
     ax.figure.tight_layout()

@@ -10,7 +10,7 @@ from ai_pm_lab.evaluation.refusals import is_refusal
 from ai_pm_lab.limits.common import check_n, check_temperature
 from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.plots import annotated_heatmap
-from ai_pm_lab.tables import returns_course_table
+from ai_pm_lab.tables import format_rate, returns_course_table
 from ai_pm_lab.text import contains_phrase
 
 MODES = {
@@ -172,7 +172,7 @@ def plot_rates(grid, title: str | None = None):
     m = rate_matrix(grid)
     counts = rates(grid).pivot(index="kind", columns="mode", values="samples").reindex(index=m.index, columns=m.columns)
     ax = annotated_heatmap(m.values, list(m.index), list(m.columns), cmap="Reds", vmin=0, vmax=1,
-                           cell_text=lambda i, j, v: f"{v:.0%}\nn={int(counts.values[i, j])}", figsize=(7.5, 3.2),
+                           cell_text=lambda i, j, v: f"{format_rate(v, 0)}\nn={int(counts.values[i, j])}", figsize=(7.5, 3.2),
                            xtick_rotation=10, colorbar_label="hallucination rate", title=title or "Measured hallucination rate")
     ax.figure.tight_layout()
     return ax.figure

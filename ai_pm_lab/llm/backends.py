@@ -12,6 +12,7 @@ from ai_pm_lab.llm.base import Backend, Generation, build_messages
 from ai_pm_lab.llm.fallback import announce_fallback, resolve_fallback
 from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend
 from ai_pm_lab.settings import MODEL_VAR, choose_backend, env, hosted_backends
+from ai_pm_lab.tables import format_money
 
 _BACKENDS: dict = {}
 _OVERRIDES: list[tuple[Backend, str | None]] = []  # (engine, backend name it replaces or None for all), innermost last
@@ -98,7 +99,7 @@ def generate(
         if cap is not None:
             raise SpendCapError(
                 f"Refused: {engine.model!r} is not in the price table (ai_pm_lab/data/models.csv), so the "
-                f"${cap:.2f} spend cap cannot price this call. Add the model's prices to the table, pick a "
+                f"{format_money(cap)} spend cap cannot price this call. Add the model's prices to the table, pick a "
                 "listed model, remove the cap with ai_pm_lab.set_spend_cap(None), or use backend='local' (free)."
             )
     booked = None

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from ai_pm_lab.catalog import find_model
 from ai_pm_lab.errors import require_text
+from ai_pm_lab.tables import format_money
 
 MESSAGE_TOKENS = 4  # tokens the chat format adds around each message (OpenAI's documented 3, plus one to spare)
 REPLY_PRIMING_TOKENS = 3  # tokens that open the assistant's reply
@@ -46,7 +47,7 @@ class Generation:
     def receipt(self) -> str:
         """One line saying who answered, how many tokens, how long and how much."""
         cost = ("price unknown" if self.cost_usd is None else "free" if self.cost_usd == 0
-                else f"${self.cost_usd:.6f}")  # a single call can cost a millionth of a dollar
+                else format_money(self.cost_usd))  # a single call can cost a millionth of a dollar
         return (
             f"{self.model} via {self.backend} · {self.prompt_tokens} prompt + {self.completion_tokens} completion tokens"
             f" · {self.latency_s:.2f} s · {cost}"

@@ -10,6 +10,7 @@ from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.evaluation.refusals import is_refusal
 from ai_pm_lab.rag.log import EventLog
 from ai_pm_lab.rag.pipeline import RAGPipeline, get_template
+from ai_pm_lab.tables import format_rate
 from ai_pm_lab.text import normalise
 
 DISCLOSURE = ("AI assistant: this reply was written by an AI model from Tidewell's help articles and can be wrong. "
@@ -82,7 +83,7 @@ class ResponseCache:
         return len(self._store)
 
     def __repr__(self) -> str:
-        rate = "n/a" if self.hit_rate is None else f"{self.hit_rate:.0%}"
+        rate = "n/a" if self.hit_rate is None else format_rate(self.hit_rate, 0)
         return f"ResponseCache({len(self)} replies, {self.hits} hits, {self.misses} misses, hit rate {rate})"
 
     def get(self, question: str, config: AssistantConfig):

@@ -13,7 +13,7 @@ from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.errors import require_number
 from ai_pm_lab.operations.assistant import Assistant, AssistantConfig, ResponseCache
 from ai_pm_lab.operations.traffic import serve
-from ai_pm_lab.tables import returns_course_table
+from ai_pm_lab.tables import format_rate, returns_course_table
 
 DEFAULT_STAGES = (0.05, 0.25, 1.0)
 
@@ -202,8 +202,8 @@ def canary(assistant: Assistant, requests: pd.DataFrame, baseline: AssistantConf
         part = stream.iloc[pos:pos + taken]
         pos += taken
         mask = np.array(in_cand, dtype=bool)
-        cand_df = serve(cand, part[mask], desc=f"canary {share:.0%}: {candidate.name}", progress=progress) if mask.any() else part.iloc[0:0]
-        ctrl_df = serve(control, part[~mask], desc=f"canary {share:.0%}: {baseline.name}", progress=progress) if (~mask).any() else part.iloc[0:0]
+        cand_df = serve(cand, part[mask], desc=f"canary {format_rate(share, 0)}: {candidate.name}", progress=progress) if mask.any() else part.iloc[0:0]
+        ctrl_df = serve(control, part[~mask], desc=f"canary {format_rate(share, 0)}: {baseline.name}", progress=progress) if (~mask).any() else part.iloc[0:0]
         if len(ctrl_df):
             control_so_far.append(ctrl_df)
         served_parts += [cand_df.assign(arm=candidate.name, stage=share), ctrl_df.assign(arm=baseline.name, stage=share)]
@@ -227,16 +227,16 @@ def canary(assistant: Assistant, requests: pd.DataFrame, baseline: AssistantConf
                      **{f"{k} (control)": m_ctrl[k] for k in ("refusal_rate", "groundedness", "p95_latency_s", "cost_per_query")},
                      "breached": ", ".join(breached), "verdict": verdict})
         if breached:
-            decision, stopped = f"rolled back at {share:.0%}: {', '.join(breached)} outside the guardrail", share
+            decision, stopped = f"rolled back at {format_rate(share, 0)}: {', '.join(breached)} outside the guardrail", share
             break
         if not enough:
-            decision, stopped = f"on hold at {share:.0%}: only {m_cand['requests']} candidate requests", share
+            decision, stopped = f"on hold at {format_rate(share, 0)}: only {m_cand['requests']} candidate requests", share
             break
         if no_data:
-            decision, stopped = (f"on hold at {share:.0%}: no data for {', '.join(no_data)}, so the guardrail cannot "
+            decision, stopped = (f"on hold at {format_rate(share, 0)}: no data for {', '.join(no_data)}, so the guardrail cannot "
                                  "pass"), share
             break
     else:
-        decision = f"promoted to 100% of traffic: every guardrail held at {', '.join(f'{s:.0%}' for s in stages)}"
+        decision = f"promoted to 100% of traffic: every guardrail held at {', '.join(f'{format_rate(s, 0)}' for s in stages)}"
     served = pd.concat([p for p in served_parts if len(p)], ignore_index=True) if served_parts else None
     return CanaryResult(pd.DataFrame(rows), checks, decision, stopped, served)

@@ -19,7 +19,7 @@ from ai_pm_lab.llm.backends import configured_backends
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.rag import load_eval
 from ai_pm_lab.settings import env
-from ai_pm_lab.tables import returns_course_table
+from ai_pm_lab.tables import format_money, format_rate, returns_course_table
 
 MEASURED = "measured"
 PROJECTED = "projected from the price table (not measured)"
@@ -203,15 +203,15 @@ def shortlist(table, budget_per_1000: float, quality_floor: float) -> dict:
     if len(ok):
         best = ok.sort_values([cost, "quality"], ascending=[True, False]).index[0]
         return {"decision": "ship candidate", "choice": best, "qualifies": list(ok.index),
-                "reason": f"{best} was measured at quality {ok.loc[best, 'quality']:.0%} (floor {quality_floor:.0%}) and "
-                          f"${ok.loc[best, cost]:.4f} per 1,000 queries (budget ${budget_per_1000:.2f})."}
+                "reason": f"{best} was measured at quality {format_rate(ok.loc[best, 'quality'], 0)} (floor {format_rate(quality_floor, 0)}) and "
+                          f"{format_money(ok.loc[best, cost])} per 1,000 queries (budget {format_money(budget_per_1000)})."}
     projected = table[(table["status"] == PROJECTED) & (table[cost] <= budget_per_1000)].sort_values(cost)
     if len(projected):
         nxt = projected.index[0]
         return {"decision": "measure next", "choice": nxt, "qualifies": [],
-                "reason": f"No measured model clears a {quality_floor:.0%} quality floor within budget. {nxt} is the "
-                          f"cheapest model projected under ${budget_per_1000:.2f} per 1,000 queries "
-                          f"(${projected.loc[nxt, cost]:.4f}): its quality is unknown until you measure it with a key."}
+                "reason": f"No measured model clears a {format_rate(quality_floor, 0)} quality floor within budget. {nxt} is the "
+                          f"cheapest model projected under {format_money(budget_per_1000)} per 1,000 queries "
+                          f"({format_money(projected.loc[nxt, cost])}): its quality is unknown until you measure it with a key."}
     return {"decision": "nothing fits", "choice": None, "qualifies": [],
             "reason": "No model, measured or projected, fits this budget: raise the budget or shorten prompts and answers."}
 
@@ -227,8 +227,8 @@ def plot_tradeoffs(table, ax=None):
     colors = ["#4C72B0" if s == MEASURED else "#DDDDDD" for s in table["status"]]
     bars = ax.barh(list(table.index)[::-1], cost.to_numpy()[::-1], color=colors[::-1], edgecolor="grey")
     for bar, (_, r) in zip(bars, list(table.iterrows())[::-1]):
-        label = (f" ${r['cost per 1,000 queries ($)']:.3f} · quality {r['quality']:.0%}" if r["status"] == MEASURED
-                 else f" ${r['cost per 1,000 queries ($)']:.3f} · projection")
+        label = (f" {format_money(r['cost per 1,000 queries ($)'])} · quality {format_rate(r['quality'], 0)}" if r["status"] == MEASURED
+                 else f" {format_money(r['cost per 1,000 queries ($)'])} · projection")
         if r["status"] != MEASURED:
             bar.set_hatch("//")
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, label, va="center", fontsize=8)

@@ -23,7 +23,7 @@ from ai_pm_lab.rag.documents import KnowledgeBaseError, LoadReport, kb_folder, l
 from ai_pm_lab.rag.gate import Gate, default_gate
 from ai_pm_lab.rag.log import EventLog, answer_event
 from ai_pm_lab.rag.prompts import IDK, format_context, get_template
-from ai_pm_lab.tables import returns_course_table
+from ai_pm_lab.tables import format_rate, returns_course_table
 
 CONFLICT_RULE = (
     "When two retrieved documents cover the same topic, the one with the newest date wins; "
@@ -228,8 +228,8 @@ class RAGPipeline:
     def escalation_message(self, retrieval: Retrieval) -> str:
         """What the user sees when the system will not answer."""
         if retrieval.gate_probability is not None:
-            return (f"Escalate: the answerability gate rates this question {retrieval.gate_probability:.0%} likely to be "
-                    f"answerable from the knowledge base (it answers from {retrieval.gate_cutoff:.0%}). Hand this question to "
+            return (f"Escalate: the answerability gate rates this question {format_rate(retrieval.gate_probability, 0)} likely to be "
+                    f"answerable from the knowledge base (it answers from {format_rate(retrieval.gate_cutoff, 0)}). Hand this question to "
                     f"{self.escalation_contact} and log it as a content gap.")
         return (
             f"Escalate: the knowledge base has nothing close enough (best match {retrieval.best_score:.2f} < "

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ai_pm_lab.rag.dates import strip_dates
+from ai_pm_lab.tables import format_rate
 from ai_pm_lab.text import content_words
 
 # Share of content words two editions of one document have in common, at least. Chosen on the course's own version
@@ -102,8 +103,8 @@ def group_versions(documents, *, threshold: float = VERSION_SIMILARITY) -> tuple
             topic = key if n == 0 else f"{key}-{n + 1}"
             shared = sorted(o for (a, b), o in overlaps.items() if a in group and b in group and o >= threshold)
             why = (f"same name once dates and version words are removed ('{key}'), and their texts share "
-                   f"{shared[0]:.0%}{'' if len(shared) == 1 else f'-{shared[-1]:.0%}'} of their words "
-                   f"(versions need {threshold:.0%})")
+                   f"{format_rate(shared[0], 0)}{'' if len(shared) == 1 else f'-{format_rate(shared[-1], 0)}'} of their words "
+                   f"(versions need {format_rate(threshold, 0)})")
             for doc_id in group:
                 update[doc_id] = {"topic": topic, "topic_source": "file name and text", "grouped_because": why}
     out = []

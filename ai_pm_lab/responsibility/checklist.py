@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ai_pm_lab.errors import require_number
 from ai_pm_lab.settings import output_dir
+from ai_pm_lab.tables import format_rate
 
 ANSWERS = ("yes", "partly", "no")
 REPORT_NAME = "launch_readiness.md"
@@ -54,10 +55,6 @@ def _need(d, fields, name):
     return d
 
 
-def _pct(x) -> str:
-    return "n/a" if x is None else f"{x:.0%}"
-
-
 def collect_evidence(*, bias: dict | None = None, transparency: dict | None = None, pii: dict | None = None,
                      monitoring: dict | None = None, kill_switch: dict | None = None,
                      blocking_pii_types=("EMAIL", "PHONE", "CARD", "IBAN"), max_swap_flip_rate: float = 0.10) -> dict:
@@ -74,23 +71,23 @@ def collect_evidence(*, bias: dict | None = None, transparency: dict | None = No
         ok = bool(b["passes_four_fifths"]) and flip_ok
         ev["bias"] = Evidence("bias", "met" if ok else "gap",
                               f"four-fifths ratio {b['four_fifths_ratio']:.2f} ({'passes' if b['passes_four_fifths'] else 'fails'} 0.8); "
-                              f"name swap flips {_pct(b['swap_flip_rate'])} of decisions (limit {max_swap_flip_rate:.0%})")
+                              f"name swap flips {format_rate(b['swap_flip_rate'])} of decisions (limit {format_rate(max_swap_flip_rate, 0)})")
     if transparency is not None:
         t = _need(transparency, ("disclosure_share", "answers_with_sources", "refusals_with_handoff"), "transparency")
         ev["transparency"] = Evidence("transparency", "met" if t["disclosure_share"] >= 1 else "gap",
-                                      f"{_pct(t['disclosure_share'])} of replies disclose the AI")
+                                      f"{format_rate(t['disclosure_share'])} of replies disclose the AI")
         ev["recourse"] = Evidence("recourse", "met" if t["disclosure_share"] >= 1 else "gap",
-                                  f"{_pct(t['disclosure_share'])} of replies tell the user how to reach a person")
+                                  f"{format_rate(t['disclosure_share'])} of replies tell the user how to reach a person")
         handoff = t["refusals_with_handoff"]
         ev["oversight"] = Evidence("oversight", "met" if handoff is not None and handoff >= 1 else "gap",
-                                   f"{_pct(handoff)} of refusals hand the question to a person")
+                                   f"{format_rate(handoff)} of refusals hand the question to a person")
         sources = t["answers_with_sources"]
         ev["explainability"] = Evidence("explainability", "met" if sources is not None and sources >= 1 else "gap",
-                                        f"{_pct(sources)} of answers name the documents they came from")
+                                        f"{format_rate(sources)} of answers name the documents they came from")
     if pii is not None:
         p = _need(pii, ("recall_by_type", "missed_types", "samples"), "pii")
         blocking = sorted(set(p["missed_types"]) & set(blocking_pii_types))
-        recall = ", ".join(f"{k} {_pct(v)}" for k, v in p["recall_by_type"].items())
+        recall = ", ".join(f"{k} {format_rate(v)}" for k, v in p["recall_by_type"].items())
         ev["regulation"] = Evidence("regulation", "gap" if blocking else "met",
                                     f"redaction recall on {p['samples']} labelled messages: {recall}"
                                     + (f"; misses of {', '.join(blocking)} block launch" if blocking else ""))
@@ -98,8 +95,8 @@ def collect_evidence(*, bias: dict | None = None, transparency: dict | None = No
         m = _need(monitoring, ("alert_threshold", "false_alarm_rate", "detection_rate"), "monitoring")
         ok = m["alert_threshold"] is not None and m["detection_rate"] >= 0.5 and m["false_alarm_rate"] <= 0.10
         ev["monitoring"] = Evidence("monitoring", "met" if ok else "gap",
-                                    f"drift alert at {m['alert_threshold']:.3f}: catches {_pct(m['detection_rate'])} of shifted windows, "
-                                    f"{_pct(m['false_alarm_rate'])} false alarms" + (f"; dashboard at {m['dashboard']}" if m.get("dashboard") else ""))
+                                    f"drift alert at {m['alert_threshold']:.3f}: catches {format_rate(m['detection_rate'])} of shifted windows, "
+                                    f"{format_rate(m['false_alarm_rate'])} false alarms" + (f"; dashboard at {m['dashboard']}" if m.get("dashboard") else ""))
     if kill_switch is not None:
         k = _need(kill_switch, ("requests", "routed_to_human", "model_calls"), "kill_switch")
         ok = k["requests"] > 0 and k["routed_to_human"] == k["requests"] and k["model_calls"] == 0

@@ -8,18 +8,15 @@ from IPython.display import display
 
 from ai_pm_lab import budget
 from ai_pm_lab.catalog import default_model, models, served_model
+from ai_pm_lab.tables import format_money, format_rate
 from ai_pm_lab.widgets.base import CourseWidget, error_html, table_html
 
 TABLE_COLUMNS = ["model", "cached_tokens", "per_query", "per_day", "per_month", "list_per_month"]
 
 
 def _dollars(value: float) -> str:
-    """$1,200.00 for bills, $0.004 below a cent, "< $0.001" below a tenth of a cent, "free" for nothing."""
-    if value == 0:
-        return "free"
-    if abs(value) >= 0.01:
-        return f"${value:,.2f}"
-    return f"${value:.3f}" if abs(value) >= 0.001 else "< $0.001"
+    """"free" for nothing, else dollars by the course's one rule (tables.format_money: $1,200.00, $0.000115)."""
+    return "free" if value == 0 else format_money(value)
 
 
 PER_1000 = "per 1,000 queries"  # one query costs a fraction of a cent: priced per thousand, as providers quote it
@@ -35,7 +32,7 @@ def readable_table(df) -> str:
         if col.startswith(("per_", "list_per", "per ")):
             out[col] = out[col].map(_dollars)
         elif col.endswith("share"):
-            out[col] = out[col].map("{:.0%}".format)
+            out[col] = out[col].map(format_rate)
         elif col.endswith("tokens"):
             out[col] = out[col].map("{:,}".format)
     return table_html(out)

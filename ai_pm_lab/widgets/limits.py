@@ -9,6 +9,7 @@ from IPython.display import display
 
 from ai_pm_lab.errors import require_number
 from ai_pm_lab.limits import context, hallucination
+from ai_pm_lab.tables import format_rate
 from ai_pm_lab.widgets.base import CourseWidget, error_html, table_html
 
 
@@ -151,7 +152,7 @@ class ContextLimitExplorer(CourseWidget):
             self.count_label.value = error_html(c["error"])
         else:
             self.count_label.value = (f"<b>{c['tokens']:,} tokens</b> · {c['words']:,} words · "
-                                      f"{c['share_of_window']:.1%} of {c['model']}'s {c['window']:,}-token window")
+                                      f"{format_rate(c['share_of_window'])} of {c['model']}'s {c['window']:,}-token window")
         return c
 
     def measure(self) -> dict:
@@ -182,7 +183,7 @@ class ContextLimitExplorer(CourseWidget):
                 print("⛔", r["error"])
             else:
                 print(f"Q: {r['question']}\nA: {r['answer']}   ({'right' if r['correct'] else 'wrong'}; the answer is locker {context.DOCUMENT_ANSWER})")
-                print(f"kept {r['kept_tokens']:,} of {r['original_tokens']:,} tokens ({r['kept_share']:.0%}) · {r['model_calls']} model call(s)")
+                print(f"kept {r['kept_tokens']:,} of {r['original_tokens']:,} tokens ({format_rate(r['kept_share'], 0)}) · {r['model_calls']} model call(s)")
         return self.state["result"]
 
     def _ipython_display_(self):

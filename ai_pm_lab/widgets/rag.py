@@ -8,6 +8,7 @@ from IPython.display import display
 
 from ai_pm_lab.rag.pipeline import RAGPipeline
 from ai_pm_lab.rag.prompts import TEMPLATES
+from ai_pm_lab.tables import format_money
 from ai_pm_lab.widgets.base import CourseWidget, error_html
 
 
@@ -107,7 +108,7 @@ class RAGPlayground(CourseWidget):
             + s["retrieved"].to_html(index=False) + (f"<ul>{notes}</ul>" if notes else "")
         )
         c = s["estimated_cost_usd"]
-        cost = "unknown" if c is None else "free (local model)" if c == 0 else f"${c:.6f}"
+        cost = "unknown" if c is None else "free (local model)" if c == 0 else format_money(c)
         tokens = "unknown" if s["prompt_tokens"] is None else f"{s['prompt_tokens']:,}"
         self.prompt.value = (
             f"<h4>2 · Augmented prompt: {tokens} tokens · estimated {cost} with the answer</h4>"

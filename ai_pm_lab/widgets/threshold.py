@@ -9,6 +9,7 @@ import pandas as pd
 from IPython.display import display
 
 from ai_pm_lab.evaluation.stats import as_labels, as_probabilities, threshold_metrics
+from ai_pm_lab.tables import format_money
 from ai_pm_lab.widgets.base import CourseWidget, error_html, table_html
 
 
@@ -69,7 +70,7 @@ class ThresholdWidget(CourseWidget):
                    f"accuracy {s['accuracy']:.2f}")
         note = f"<br><i>{html.escape(s['note'])}</i>" if s["note"] else ""
         return (f"{s['matrix'].to_html(border=0)}<p>{metrics}{note}</p>{table_html(s['errors'], '{:,.2f}')}"
-                f"<p><b>total cost of errors: ${s['cost']:,.2f}</b> (${s['cost_per_item']:,.2f} per item, {s['n']} items)</p>")
+                f"<p><b>total cost of errors: {format_money(s['cost'])}</b> ({format_money(s['cost_per_item'])} per item, {s['n']} items)</p>")
 
     def _ipython_display_(self):
         display(self.box)

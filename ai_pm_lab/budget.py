@@ -196,12 +196,13 @@ def caching_rules(models=None):
 
 
 @returns_course_table
-def prefix_caching(prefixes: dict, models, *, write_share: float | None = None):
+def prefix_caching(prefixes: dict, models, *, write_share: float | None = None, on=None):
     """For each named prefix (tokens) and model: tokens the provider caches and what the prefix costs per call.
 
     ``prefixes`` maps a label to a token count, e.g. {"instructions only": 65, "instructions + policy": 2400}.
     The cost columns are dollars per 1,000 calls for the prefix alone, at list price and with caching as billed
-    (a ``write_share`` of the calls write the cache, the rest read it; None: the course assumption).
+    (a ``write_share`` of the calls write the cache, the rest read it; None: the course assumption). Only models served
+    on ``on`` (default today) are priced.
     """
     import pandas as pd
 
@@ -215,7 +216,7 @@ def prefix_caching(prefixes: dict, models, *, write_share: float | None = None):
         tokens = require_number(tokens, f"tokens of {label!r}", low=0, high=MAX_TOKENS_PER_QUERY, integer=True)
         for model_id in models:
             t = Traffic(1, tokens, 0, cached_prefix_tokens=tokens, prompt_cache_write_share=write_share)
-            info = model_info(model_id)
+            info = served_model(model_id, on=on)  # a shut-down model is never priced
             with_cache, cached = prompt_cache_call_cost(model_id, t)
             plain = estimate_cost(model_id, tokens, 0)
             rows.append({"prefix": label, "prefix tokens": tokens, "model": model_id,

@@ -107,6 +107,9 @@ def test_a_shut_down_model_is_never_priced_and_a_cost_table_marks_it(capsys):
     assert "gpt-4o-mini" in capsys.readouterr().out
     served = budget.cost_table(traffic, on=AFTER)
     assert set(served["model"]) == {m.model_id for m in catalog.models(on=AFTER)}
+    assert len(budget.prefix_caching({"policy": 2_000}, ["gpt-4o-mini"], on=BEFORE)) == 1
+    with pytest.raises(ConfigurationError, match="no longer served"):
+        budget.prefix_caching({"policy": 2_000}, ["gpt-4o-mini"], on=AFTER)
 
 
 # --- the proof: the date-sensitive tests pass on a day after the shutdowns ---------------------------------------------

@@ -1,6 +1,8 @@
 """Settings from the environment or a gitignored .env file: backend choice, model, keys, spend cap, threads, context.
 
-Every environment variable the course reads is named and parsed here (one reader each, a clear error for a bad value).
+Every environment variable the course reads is named here and read through ``env()`` (process environment, else the
+nearest .env); the ones with a format (threads, context window, spend cap) are parsed here, with a clear error for a
+bad value. ``PROVIDER_VARS`` is the one list of variables that point the course at a hosted provider.
 """
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ import html
 from collections.abc import Callable
 
 from ai_pm_lab.errors import CourseError
+from ai_pm_lab.tables import readable
 
 COURSE_ERRORS = (CourseError, ValueError, TypeError)
 
@@ -23,9 +24,9 @@ def error_html(message: str) -> str:
     return f"<b>⚠️ {html.escape(message)}</b>"
 
 
-def table_html(df, floatfmt: str = "{:,.4f}") -> str:
-    """A DataFrame as a compact HTML table for a widget."""
-    return df.to_html(index=False, float_format=floatfmt.format, border=0)
+def table_html(df) -> str:
+    """A DataFrame as a compact HTML table for a widget, shown as the notebook shows a course table (tables.readable)."""
+    return readable(df).to_html(index=False, border=0)
 
 
 class CourseWidget:

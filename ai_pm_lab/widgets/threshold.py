@@ -69,7 +69,7 @@ class ThresholdWidget(CourseWidget):
         metrics = (f"precision {s['precision']:.2f} · recall {s['recall']:.2f} · F1 {s['f1']:.2f} · "
                    f"accuracy {s['accuracy']:.2f}")
         note = f"<br><i>{html.escape(s['note'])}</i>" if s["note"] else ""
-        return (f"{s['matrix'].to_html(border=0)}<p>{metrics}{note}</p>{table_html(s['errors'], '{:,.2f}')}"
+        return (f"{s['matrix'].to_html(border=0)}<p>{metrics}{note}</p>{table_html(s['errors'])}"
                 f"<p><b>total cost of errors: {format_money(s['cost'])}</b> ({format_money(s['cost_per_item'])} per item, {s['n']} items)</p>")
 
     def _ipython_display_(self):

@@ -41,4 +41,4 @@ class TradeoffExplorer(CourseWidget):
         return self.state
 
     def _ipython_display_(self):
-        display(W.VBox([W.HTML(table_html(readable(self.table, COLUMNS).reset_index(), "{:,.4f}")), W.HBox([self.budget, self.floor]), self.result]))
+        display(W.VBox([W.HTML(table_html(readable(self.table, COLUMNS).reset_index())), W.HBox([self.budget, self.floor]), self.result]))

@@ -61,8 +61,14 @@ def launch_facts(project, pipeline, criteria, gate, ai_metrics: dict, faq_metric
         added=list(improved["added"]) if ran else [],
         dashboard_png=str(dashboard.png) if dashboard is not None and getattr(dashboard, "png", None) else None,
         improvement_status=(improved or {}).get("status") or (improvement_status(project) if not ran else "measured"),
-        calibration=calibration.summary() if calibration is not None else "",
+        calibration=_as_markdown(calibration.summary()) if calibration is not None else "",
         canary_mode=REHEARSAL if REHEARSAL in modes else LIVE)
+
+
+def _as_markdown(summary: str) -> str:
+    """A summary's first line as a sentence and its indented lines as a bullet list."""
+    first, *rest = summary.splitlines()
+    return first + ("\n\n" + "\n".join(f"- {line.strip()}" for line in rest) if rest else "")
 
 
 def _fmt(x) -> str:

@@ -2,6 +2,7 @@
 import re
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -163,3 +164,14 @@ def test_a_decorated_function_marks_the_tables_it_returns():
 
     assert tables.is_course_table(report()["table"]) and tables.is_course_table(table())
     assert table.__doc__ == "One table."
+
+
+def test_no_module_formats_a_rate_or_money_on_its_own():
+    """One formatter each: f"{x:.0%}" or f"${x:.6f}" elsewhere would round 0.0004 to 0% or give a fifth dollar style.
+    plots.py is exempt: it sits beside tables in the lowest layer and may not import it (chart labels only)."""
+    own = re.compile(r":\+?,?\.\d%\}|\$\{[^}]*:,?\.[1-9][fe]\}|[\"']\{:,?\.\d%\}[\"']|:\.\de\}")
+    root = Path(tables.__file__).parent
+    found = [f"{p.relative_to(root)}:{i}: {line.strip()}" for p in sorted(root.rglob("*.py"))
+             if p.name not in ("tables.py", "plots.py")
+             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if own.search(line)]
+    assert not found, "format through tables.format_rate / format_money:\n" + "\n".join(found)

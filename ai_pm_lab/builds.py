@@ -138,6 +138,7 @@ def score_classify(text: str, *, backend: str | None = None) -> str:
     return max(labels(), key=lambda lab: dist.probability_of(" " + lab) / max(prior[lab], 1e-12))
 
 
+@returns_course_table
 def classify_tickets(method: str = "llm", *, limit: int | None = None, backend: str | None = None, progress: bool = True):
     """Label the tickets (all, or a balanced sample of ``limit``) with a method from METHODS; adds a ``predicted`` column."""
     require_text(method, "method")

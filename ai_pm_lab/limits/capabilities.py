@@ -101,6 +101,7 @@ def run_probe(per_capability: int = 10, only: list[str] | None = None, *, backen
     return rows[["capability", "id", "prompt", "answer", "correct", "scorer", "latency_s", "completion_tokens", "error"]]
 
 
+@returns_course_table
 def accuracy_table(results):
     """Measured accuracy per capability next to the guide's confidence column."""
     if not isinstance(results, pd.DataFrame) or not {"capability", "correct"} <= set(results.columns):

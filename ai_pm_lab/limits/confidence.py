@@ -13,6 +13,7 @@ import pandas as pd
 from ai_pm_lab.errors import require_number
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.llm.confidence import answer_confidence
+from ai_pm_lab.tables import returns_course_table
 
 BANDS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
@@ -42,6 +43,7 @@ def add_confidence(results, capabilities=SHORT_ANSWERS, *, progress: bool = True
     return out[out["confidence"].notna()]
 
 
+@returns_course_table
 def by_band(scored, bands=BANDS):
     """Accuracy per confidence band: how many answers fell in each band, and how many of them were right."""
     _check(scored, {"confidence", "correct"})

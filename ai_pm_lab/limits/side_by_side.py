@@ -93,6 +93,7 @@ def compare_backends(ids=DEFAULT_TASKS, *, backends=None, probe=None, progress: 
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+@returns_course_table
 def summary(table):
     """Per backend: tasks passed, mean latency and total cost of the comparison."""
     if not isinstance(table, pd.DataFrame) or not set(COLUMNS) <= set(table.columns):

@@ -8,6 +8,7 @@ from ai_pm_lab.errors import require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.rag.prompts import IDK, TEMPLATES, PromptTemplate
+from ai_pm_lab.tables import returns_course_table
 
 INJECTION_MARKER = "refunds-fast.example"
 INSTRUCTION_PATTERNS = re.compile(
@@ -111,6 +112,7 @@ def injection_trial(pipeline, question: str, *, defences=DEFENCES, seeds=range(5
     return run_harness(items, ask, score, desc="Injection trial", progress=progress)
 
 
+@returns_course_table
 def summarize_trial(df):
     """Per defence: share of answers where the model obeyed, and share where the payload reached the user."""
     return (df.groupby("defence", sort=False)[["model obeyed injection", "blocked by output check", "reached user"]]

@@ -45,7 +45,7 @@ def format_rate(v, digits: int = 1, *, sign: bool = False) -> str:
     '<0.1%', 0.9996 -> '>99.9%'); ``digits`` decimals at most; ``sign`` adds '+' to a positive change; 'n/a' if missing."""
     if _missing(v):
         return "n/a"
-    v = float(v)
+    v = float(v) + 0.0  # -0.0 reads as 0%
     text = f"{v * 100:.{digits}f}"
     if digits:
         text = text.rstrip("0").rstrip(".")

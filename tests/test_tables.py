@@ -105,7 +105,7 @@ def test_a_tiny_number_never_shows_as_zero():
 
 
 @pytest.mark.parametrize("value, shown", [(0.0004, "<0.1%"), (0.9996, ">99.9%"), (0.0, "0%"), (1.0, "100%"),
-                                          (1 / 3, "33.3%"), (0.5, "50%"), (-0.0004, "-<0.1%"), (None, "n/a"),
+                                          (1 / 3, "33.3%"), (0.5, "50%"), (-0.0004, "-<0.1%"), (-0.0, "0%"), (None, "n/a"),
                                           (float("nan"), "n/a")])
 def test_a_rate_never_reads_as_zero_or_a_hundred_when_it_is_not(value, shown):
     assert tables.format_rate(value) == shown

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ai_pm_lab.errors import require_number
+from ai_pm_lab.errors import InputError, require_number
 from ai_pm_lab.tables import format_rate, returns_course_table
 
 CONFIDENCE = 0.95
@@ -166,6 +166,49 @@ def cheapest_threshold(y_true, scores, *, cost_fp: float, cost_fn: float) -> dic
     """The threshold with the lowest total error cost (ties: the lowest such threshold) and its metrics."""
     sweep = threshold_sweep(y_true, scores, cost_fp=cost_fp, cost_fn=cost_fn)
     return sweep.loc[sweep["cost"].idxmin()].to_dict()
+
+
+def pick_threshold(keep_scores, reject_scores=None, *, max_lost: float | None = None,
+                   ceiling: float | None = None) -> float:
+    """The course's one threshold picker. An item scoring at or above the threshold is kept, one below it is turned away.
+
+    With ``max_lost`` (a budget): the highest threshold that turns away at most that share of ``keep_scores``
+    (``ceiling``, or the top score, when the budget covers them all). Without it: the threshold (a score rounded to
+    3 decimals; ties go to the lowest) with the best balanced accuracy, ``keep_scores`` kept and ``reject_scores``
+    turned away."""
+    keep = np.asarray(keep_scores, dtype=float).ravel()
+    if keep.size == 0 or not np.isfinite(keep).all():
+        raise InputError("keep_scores needs at least one finite score: measure some items that should pass first.")
+    if max_lost is not None:
+        budget = float(require_number(max_lost, "max_lost", low=0.0, high=1.0))
+        ordered = np.sort(keep)
+        allowed = int(np.floor(budget * ordered.size + 1e-9))  # how many kept items may fall below the threshold
+        # turning away exactly the `allowed` lowest: the threshold sits on the next one up
+        if allowed < ordered.size:
+            return float(ordered[allowed])
+        return float(ordered[-1]) if ceiling is None else float(ceiling)
+    reject = np.asarray([] if reject_scores is None else reject_scores, dtype=float).ravel()
+    if reject.size == 0:
+        raise InputError("Without max_lost, pick_threshold needs scores of both kinds: pass reject_scores too "
+                         "(items that should be turned away), or give a budget with max_lost=.")
+    candidates = np.unique(np.round(np.concatenate([keep, reject]), 3))
+    balanced = [(keep >= t).mean() / 2 + (reject < t).mean() / 2 for t in candidates]
+    return float(candidates[int(np.argmax(balanced))])
+
+
+@returns_course_table
+def roc_table(y_true, scores) -> pd.DataFrame:
+    """Every distinct threshold (score >= threshold → positive) with its true-positive and false-positive rates
+    (scikit-learn roc_curve), from the strictest threshold that flags anything to the one that flags everything."""
+    from sklearn.metrics import roc_curve
+
+    t = as_labels(y_true, "y_true")
+    s = as_probabilities(scores, "scores")
+    _same_length(t, s, "y_true", "scores")
+    if t.min() == t.max():
+        raise InputError("y_true has only one kind of label: an ROC curve needs both positives and negatives.")
+    fpr, tpr, thr = roc_curve(t, s, drop_intermediate=False)
+    return pd.DataFrame({"threshold": np.clip(thr, 0.0, 1.0), "tpr": tpr, "fpr": fpr}).iloc[1:].reset_index(drop=True)
 
 
 # -- agreement between two raters --------------------------------------------------------------------------------------

@@ -145,7 +145,13 @@ def test_a_mistyped_model_id_names_the_close_ids_instead_of_counting_on_another_
     with pytest.raises(ConfigurationError, match="gpt-4o-mini") as info:
         lab.count_tokens("hello there", model="gpt-4o-mni")
     assert "Did you mean" in str(info.value) and "backend=" in str(info.value)
+    with pytest.raises(ConfigurationError, match="gpt-6-luna"):
+        lab.count_tokens("hello there", backend="openai", model="gpt-6-lun")
     assert lab.count_tokens("hello there", model="gpt-4o-mini") == lab.count_tokens("hello there", backend="openai")
+    # a model a compatible server runs (Ollama) is no typo: counted on the named backend's tokenizer
+    assert lab.count_tokens("hello there", backend="openai", model="llama3.2") == lab.count_tokens("hello there", backend="openai")
+    with pytest.raises(ConfigurationError, match="backend="):
+        lab.count_tokens("hello there", model="llama3.2")  # no backend: no tokenizer to pick
 
 
 def test_long_text_is_counted_in_pieces_that_add_up_exactly():

@@ -71,21 +71,27 @@ def _openai_count(text: str, vocabulary: str) -> int:
 
 
 def count_tokens(text: str, backend: str | None = None, model: str | None = None) -> int:
-    """Tokens ``text`` takes on a backend's tokenizer (default: the active backend)."""
+    """Tokens ``text`` takes on a backend's tokenizer (default: the active backend).
+
+    A model id the price table does not know is an error when it looks like a typo of one it knows (the close ids are
+    named) or when no backend says which tokenizer to use; with a backend, any other id (a model an Ollama server
+    runs) is counted on that backend's tokenizer."""
     _check(text)
     if model is not None:
         require_text(model, "model")
         info = find_model(model)
-        if info is None:
-            close = close_ids(model)
+        close = close_ids(model) if info is None else []
+        if info is None and (backend is None or close):
             hint = f"Did you mean {' or '.join(map(repr, close))}? " if close else ""
             raise ConfigurationError(
                 f"Unknown model id {model!r}: the price table ({MODELS_CSV}) has no such row, so there is no tokenizer "
-                f"to pick. {hint}For a model the table does not list (e.g. one an Ollama server runs), leave model out "
-                "and pass backend=... to count on that backend's tokenizer."
+                f"to pick. {hint}For a model the table does not list (e.g. one an Ollama server runs), pass "
+                "backend=... to count on that backend's tokenizer."
             )
         if backend is None:
             backend = info.provider
+        if info is None:
+            model = None  # a compatible server's own model: the backend's default vocabulary
     name = choose_backend(backend) if backend not in ("google",) else backend
     name = "google" if name == "gemini" else name
     if name == "local":

@@ -49,7 +49,8 @@ def test_only_the_catalog_asks_the_clock_for_a_date():
                 owner = node.func.value.id if isinstance(node.func.value, ast.Name) else node.func.value.attr
                 if owner in ("date", "datetime", "dt") and rel not in TIMESTAMPS | {"catalog/__init__.py"}:
                     hits.append(f"{rel}:{node.lineno}")
-    assert not hits, f"ask catalog.today() (or take on=...) instead: {hits}"
+    assert not hits, (f"a date that decides something comes from catalog.today() (or an on=... argument): {hits}; "
+                      "a timestamp stamped on a record may be added to TIMESTAMPS above")
 
 
 def test_dates_are_accepted_as_iso_strings_and_bad_ones_are_clear():

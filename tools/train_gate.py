@@ -43,7 +43,7 @@ def main(argv=None) -> int:
     train_ids, test_ids = [r["id"] for r in train_rows], [r["id"] for r in test_rows]
     is_test = (table["base"] == G.BUNDLED_BASE) & table["id"].isin(test_ids)
     gate = G.Gate.fit_table(table[~is_test], signals=signals,
-                            trained_on=f"{len(G.BASES)} support bases (Tidewell training split + {', '.join(list(G.BASES)[1:])})")
+                            trained_on=f"questions from {len(G.BASES)} support bases (Tidewell training split + {', '.join(list(G.BASES)[1:])})")
     held = G.operating_point(table[is_test].answerable, gate.probability(table[is_test]), gate.cutoff)
 
     lobo = G.refusal_summary(G.leave_one_base_out(table, signals))

@@ -4,8 +4,9 @@ Each row has a ``status``: *current*, *deprecated* (still served until its ``shu
 on ``shutdown_date``, kept only as history). A deprecated row whose shutdown date has passed counts as retired, so no
 code path defaults to, prices a traffic scenario on or offers a model the provider no longer serves. A row that is not
 current names its ``successor``: the provider's named replacement where the source gives one, else the course's pick of
-the current model in the same tier. A model the learner did not pick per call (AI_PM_LAB_MODEL, a provider's default)
-that has shut down is replaced by its successor, with one printed line (``in_service``).
+the current model in the same tier. A provider's default that has shut down is replaced by its successor, with one
+printed line (``in_service``); a model the learner named (model=..., AI_PM_LAB_MODEL) is kept as named, and the
+backend line's live check and ``status_note`` name its successor first.
 
 "Today" comes from one place, ``today()``; every function that depends on the date takes ``on=`` (a date or an ISO
 string like "2027-02-01"), and tests pass it (or hold the clock with ``frozen_today``) so they never depend on the day
@@ -250,8 +251,8 @@ _ANNOUNCED: set = set()  # (retired id, successor) pairs already announced in th
 
 
 def in_service(model_id: str, *, on: dt.date | str | None = None) -> str:
-    """The id to call for a model the learner did not pick per call (AI_PM_LAB_MODEL or a default): ``model_id`` while
-    the provider serves it (or when the table does not know it), else its successor, announced once in a printed line."""
+    """The id to call for a model the course picks (a provider's default): ``model_id`` while the provider serves it
+    (or when the table does not know it), else its successor, announced once in a printed line."""
     info = find_model(model_id)
     if info is None or info.served_on(on) or info.successor is None:
         return model_id

@@ -232,8 +232,6 @@ def canary_rollout(shadow: pd.DataFrame, criteria: SuccessCriteria, *, launch=No
                 + ": the canary stops here until the data is fixed")
         else:
             decision, why = "proceed", "every guardrail holds"
-        if mode == REHEARSAL:
-            why = f"rehearsal ({mode_why}): {why}"
         rows.append({"stage": format_rate(share, 0), "share": share, "requests on AI": int(len(arm)),
                      "handled correctly": float(arm["ai correct"].mean()) if len(arm) and "ai correct" in arm else None,
                      **m, "decision": decision, "why": why, "mode": mode})

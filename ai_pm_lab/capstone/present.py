@@ -177,14 +177,15 @@ def memo_sections(facts: LaunchFacts, charts: dict, *, rel: str = CHART_DIR) -> 
                "ran as a rehearsal only." if facts.canary_mode == REHEARSAL else
                "**Rollout: canary started** after the launch gate passed.")
     improvement = (_md_table(imp, percent_rows=tuple(imp.index)) + img("improvement", "improvement")
-                   if len(imp) else f"**Not run yet.** {facts.improvement_status.split(': ', 1)[-1]}")
+                   if len(imp) else f"**Not run yet.** {facts.improvement_status.split(': ', 1)[-1][:1].upper()}"
+                   f"{facts.improvement_status.split(': ', 1)[-1][1:]}")
     sections = [
         ("Decision", f"**Recommendation: {verdict}** for the AI support assistant ({facts.project}).\n\n"
                      + ("Every success criterion was reached and no guardrail was crossed on the test questions."
                         if facts.gate_passed else
                         f"Not met on the test questions: {', '.join(failures)}.")
                      + f"\n\n{rollout}\n\nCanary replay: {facts.canary_verdict}. Model: {facts.backend}."
-                     + (f"\n\nImprovement loop: {facts.improvement_status}." if not len(imp) else "")),
+                     + ("\n\nImprovement loop: not run yet (how to run it: see below)." if not len(imp) else "")),
         ("Success criteria (agreed before measuring)", facts.criteria_markdown),
         ("Eval gate", _md_table(facts.gate_table.set_index("metric")[["kind", "target / limit", "measured", "passed"]])
          + (f"\n\nAnswerability gate: {facts.calibration}" if facts.calibration else "")

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from ai_pm_lab.catalog import find_model, models
 from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.errors import require_number
+from ai_pm_lab.evaluation.stats import proportion_ci
 from ai_pm_lab.llm.tokens import count_tokens, is_exact, openai_encoding_name
 from ai_pm_lab.operations.traffic import Shift, assumptions
 from ai_pm_lab.settings import output_dir
@@ -52,8 +52,7 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
     require_number(successes, "successes", low=0, high=n, integer=True)
     if n == 0:
         return None
-    lo, hi = proportion_confint(successes, n, alpha=1 - confidence, method="wilson")
-    return float(lo), float(hi)
+    return proportion_ci(successes, n, confidence)  # the course's one Wilson interval (evaluation.stats)
 
 
 def percentile(values, q: float) -> float | None:

@@ -11,6 +11,7 @@ from scipy.stats import ks_2samp
 
 from ai_pm_lab import embeddings
 from ai_pm_lab.errors import require_number
+from ai_pm_lab.evaluation import stats
 from ai_pm_lab.operations.traffic import simulate_day
 from ai_pm_lab.rag.pipeline import RAGPipeline
 from ai_pm_lab.tables import returns_course_table
@@ -178,12 +179,10 @@ def detection_rate(shifted: pd.DataFrame, signal: str, threshold: float) -> floa
 
 def pick_threshold(null: pd.DataFrame, signal: str, max_false_alarm: float = 0.05) -> float:
     """The lowest threshold whose false-alarm rate on normal windows is at most ``max_false_alarm``."""
-    values = np.sort(_signal_values(null, signal, "null"))
+    values = _signal_values(null, signal, "null")
     target = require_number(max_false_alarm, "max_false_alarm", low=0, high=1)
-    for t in np.unique(values):
-        if (values > t).mean() <= target:
-            return float(t)
-    return float(values[-1])  # pragma: no cover - the maximum always satisfies the target
+    # an alert fires above the threshold: the course's one picker, on negated values, keeps "quiet" windows
+    return -stats.pick_threshold(-values, max_lost=target)
 
 
 @returns_course_table

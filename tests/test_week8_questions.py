@@ -6,6 +6,7 @@ import pytest
 from ai_pm_lab import capstone
 from ai_pm_lab.capstone.project import MAX_COUNT, read_questions
 from ai_pm_lab.errors import InputError
+from ai_pm_lab.rag.documents import KnowledgeBaseError
 
 HEADER = "question,answer,source,count"
 
@@ -135,5 +136,5 @@ def test_a_good_folder_with_cp1252_semicolons_loads(tmp_path):
 @pytest.mark.parametrize("call", [capstone.open_project, capstone.preview_folder])
 @pytest.mark.parametrize("folder", ["", "   "])
 def test_an_empty_string_is_not_the_current_folder(call, folder):
-    with pytest.raises(InputError, match="empty string.*None"):
+    with pytest.raises(KnowledgeBaseError, match="empty string.*None"):
         call(folder)

@@ -240,7 +240,7 @@ def _folder_path(folder, *, none_means: str) -> Path:
     if not isinstance(folder, (str, os.PathLike)):
         raise InputTypeError(f"folder must be a path (str) or None for {none_means}, not {type(folder).__name__}.")
     if not str(os.fspath(folder)).strip():
-        raise InputError(f"The folder is an empty string, which would mean 'whatever folder Jupyter started in' "
+        raise KnowledgeBaseError(f"The folder is an empty string, which would mean 'whatever folder Jupyter started in' "
                          f"({os.getcwd()}): give the path of your folder, or None for {none_means}.")
     return Path(folder).expanduser()
 

@@ -128,6 +128,7 @@ class EventLog:
                 f.write(line + "\n")
         return event
 
+    @returns_course_table
     def read(self):
         """All events so far as a DataFrame (see read_log); an empty or missing log raises ValueError."""
         return read_log(self.path)

@@ -117,7 +117,12 @@ def generate(
         return generate(prompt, system=system, history=history, backend="local", temperature=temperature,
                         max_tokens=max_tokens, seed=seed)
     latency = time.perf_counter() - start
-    cost = estimate_cost(info.model_id, raw.prompt_tokens, raw.completion_tokens) if info is not None else None
+    try:
+        cost = estimate_cost(info.model_id, raw.prompt_tokens, raw.completion_tokens) if info is not None else None
+    except BaseException:  # usage the price table cannot read: drop the booking, then say so
+        if booked is not None:
+            tracker.release(booked)
+        raise
     if booked is not None:
         tracker.settle(booked, cost, engine.model)
     return Generation(

@@ -59,8 +59,8 @@ class Calibration:
             row = {"rate": name}
             for when, rates in (("before", self.before), ("after (cross-validated)", self.after)):
                 r: Rate | None = rates.get(name)
-                row[when] = r.rate if r else np.nan
-                row[f"{when} 95% CI"] = f"{format_rate(r.low, 0)}–{format_rate(r.high, 0)}" if r else "not measured"
+                row[f"refused {when}"] = r.rate if r else np.nan
+                row[f"95% CI {when}"] = f"{format_rate(r.low, 0)}–{format_rate(r.high, 0)}" if r else "not measured"
             measured = self.before.get(name) or self.after.get(name)
             row["questions"] = measured.n if measured else 0
             rows.append(row)

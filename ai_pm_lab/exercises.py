@@ -132,7 +132,7 @@ def missing_input(exercise: str, name: str, why: str) -> CheckResult:
     """Record and return "not yet" for ``exercise`` because its argument ``name`` holds no data (``why``, e.g. "is
     None")."""
     return _record(CheckResult(
-        exercise, False, f"Not yet, no data: `{name}` {why}. Run the cell that makes `{name}` first, then this check "
+        exercise, False, f"Not yet, no data: `{name}` {why}; run the cell that makes `{name}` first, then this check "
                          "again.", MISSING, name))
 
 

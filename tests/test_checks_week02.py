@@ -1,12 +1,15 @@
-"""Week 2's decision exercises: the right decision passes; a plausible wrong one gets feedback that names the trade-off;
-the right answer follows the measured table. The checks are called directly with small measured-looking tables (no
-notebook run, no model call)."""
+"""Week 2's exercise checks: each fails on the stub and passes on the solution; for a decision, a plausible wrong one
+gets feedback that names the trade-off and the right answer follows the measured table; a missing input is "not yet".
+The checks are called directly with small measured-looking tables (no notebook run, no model call)."""
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 import pytest
 
 from ai_pm_lab.checks import week02
+from ai_pm_lab.exercises import MISSING, NOT_YET
 
 WHY = "because of what I measured above"
 
@@ -68,7 +71,8 @@ def test_launch_tolerance_is_the_product_decision():
 
 
 def test_launch_needs_a_table_an_option_and_a_why():
-    assert "rates_by_mode" in week02.launch_choice(None, None, tolerance=0.1).message
+    stub = week02.launch_choice(None, None, tolerance=0.1)
+    assert not stub.passed and (stub.status, stub.missing) == (MISSING, "by_mode")
     assert not week02.launch_choice(RISKY, None, tolerance=0.1).passed
     assert "why" in week02.launch_choice(RISKY, dict(choice="restrict", why=""), tolerance=0.1).message
     assert "listed options" in _launch("pause").message
@@ -130,7 +134,7 @@ def test_cut_decision_follows_the_measured_data():
 
 
 def test_cut_needs_a_table_and_one_decision_per_document():
-    assert not week02.strategy_per_document(None, None).passed
+    assert week02.strategy_per_document(None, None).missing == "kept"
     assert "choices = dict(" in week02.strategy_per_document(KEPT, None).message
     missing = week02.strategy_per_document(KEPT, {"contract": _d("tail"), "chat": _d("tail")})
     assert not missing.passed and "manual" in missing.message
@@ -183,7 +187,7 @@ def test_model_decision_follows_the_measured_bills():
 
 def test_model_needs_bills_an_option_and_a_why():
     stub = week02.model_under_budget_and_floor(None, None, budget=500, floor=0.85, prefix_tokens=2650)
-    assert not stub.passed and "`bills`" in stub.message
+    assert not stub.passed and (stub.status, stub.missing) == (MISSING, "bills")
     assert "listed options" in _model("gpt-4o-mini").message
     assert "why" in week02.model_under_budget_and_floor(BILLS, dict(choice="claude-haiku-5-5"), budget=500,
                                                         floor=0.85, prefix_tokens=2650).message
@@ -244,3 +248,58 @@ def test_launch_decision_from_a_real_grid_run():
     assert list(by_mode["samples"]) == [12, 12]
     assert week02.launch_choice(by_mode, _d("ground"), tolerance=0.1).passed
     assert not week02.launch_choice(by_mode, _d("ship"), tolerance=0.1).passed
+
+
+# ---------- 2.1 and 2.5: fail on the stub, pass on the solution ----------
+def numbers_match(answer, expected, tolerance=0.01):
+    found = re.findall(r"-?\d[\d,]*(?:\.\d+)?", answer)
+    return bool(found) and abs(float(found[-1].replace(",", "")) - expected) <= tolerance
+
+
+def stub(*args, **kwargs):
+    return None
+
+
+Y_TRUE = ["billing", "billing", "technical", "account", "billing"]
+Y_PRED = ["billing", "technical", "billing", "account", "billing"]
+BY_MODE = pd.DataFrame([{"mode": "no context", "samples": 4, "grounded": 0.0, "refused": 0.0, "hallucinated": 1.0},
+                        {"mode": "context + only-from-context", "samples": 4, "grounded": 1.0, "refused": 0.0,
+                         "hallucinated": 0.0}])
+
+
+@pytest.mark.parametrize("run_check,solution,stub_value", [
+    (week02.numeric_scorer, numbers_match, stub),
+    (lambda v: week02.precision_recall(*v, Y_TRUE, Y_PRED, "billing"), (2 / 3, 2 / 3), (None, None)),
+    (lambda v: week02.launch_choice(*v, tolerance=0.1),
+     (BY_MODE,
+      dict(choice="ground", why="the grounded mode stayed within the tolerance")),
+     (None, None)),
+])
+def test_check_fails_on_stub_and_passes_on_solution(run_check, solution, stub_value):
+    assert run_check(stub_value).passed is False
+    assert run_check(solution).passed is True
+
+
+def test_checks_catch_near_misses():
+    assert not week02.numeric_scorer(lambda a, e, tolerance=0.01: str(e) in a).passed  # "contains" is not "last number"
+    assert not week02.numeric_scorer(lambda a, e, tolerance=0.01: abs(float(re.findall(r"\d+", a)[0]) - e) <= tolerance).passed
+    assert not week02.precision_recall(2 / 3, 1.0, Y_TRUE, Y_PRED, "billing").passed  # recall over predictions, not truths
+
+
+# ---------- a missing input is "not yet", never a raise or a pass (issue 23) ----------
+def test_a_blank_hallucination_rate_never_passes():
+    # Before: NaN rates met no bar, so "restrict" passed on a table with nothing measured in it.
+    blank = _modes(float("nan"), float("nan"))
+    result = _launch("restrict", blank)
+    assert not result.passed and (result.status, result.missing) == (MISSING, "by_mode")
+
+
+def test_an_unknown_model_in_the_bills_is_not_yet_not_a_raise():
+    typo = BILLS.assign(model=["gpt-6-lunar", "claude-haiku-5-5", "gemini-3.5-flash-lite", "claude-sonnet-5-5"])
+    result = _model("claude-haiku-5-5", typo)
+    assert not result.passed and result.status == NOT_YET and "'gpt-6-lunar'" in result.message
+
+
+def test_a_tolerance_left_as_nan_is_missing():
+    result = week02.launch_choice(RISKY, _d("restrict"), tolerance=float("nan"))
+    assert not result.passed and result.missing == "tolerance"

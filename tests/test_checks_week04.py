@@ -1,14 +1,19 @@
-"""Week 3 and 4 decision exercises: the right decision passes; a plausible wrong one gets feedback naming the trade-off.
+"""Week 4's exercise checks: each fails on the stub and passes on the solution; for a decision, a plausible wrong one
+gets feedback naming the trade-off and the right answer follows the measured table; a missing input is "not yet".
 
 The checks are called directly with small measured-looking tables (no notebook run, no model call), plus the
 package functions they are measured with (conflict rules on plain documents).
 """
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from ai_pm_lab.checks import week03, week04
+from ai_pm_lab.checks import week04
+from ai_pm_lab.exercises import MISSING
 from ai_pm_lab.rag.chunking import Chunk
 from ai_pm_lab.rag.conflicts import RULES, apply_conflict_rule, right_documents, rule_scores, winners
 from ai_pm_lab.rag.documents import Document
@@ -18,68 +23,6 @@ WHY = "because of what I measured above"
 
 def _pick(choice):
     return dict(choice=choice, why=WHY)
-
-
-# -- 3.3 keyword, semantic or both ---------------------------------------------------------------------------------
-METHODS = pd.DataFrame({
-    "feature": ["admin search for codes", "help chat", "agent search box"],
-    "queries": [8, 8, 16],
-    "keyword hit@3": [1.0, 0.5, 0.75],
-    "semantic hit@3": [0.625, 1.0, 0.81],
-    "both hit@3": [1.0, 1.0, 1.0],
-})
-RIGHT_METHODS = {"admin search for codes": "keyword", "help chat": "semantic", "agent search box": "both"}
-
-
-def _methods(**changes):
-    return week03.search_method_choice(METHODS, {f: _pick(changes.get(f, c)) for f, c in RIGHT_METHODS.items()})
-
-
-def test_search_method_right_choices_pass():
-    result = _methods()
-    assert result.passed, result.message
-
-
-def test_semantic_for_codes_names_exact_identifiers():
-    result = _methods(**{"admin search for codes": "semantic"})
-    assert not result.passed
-    assert "62%" in result.message and "exact" in result.message
-
-
-def test_keyword_for_paraphrases_names_shared_words():
-    result = _methods(**{"help chat": "keyword"})
-    assert not result.passed
-    assert "50%" in result.message and "shared words" in result.message
-
-
-def test_both_when_one_method_is_enough_names_the_extra_machinery():
-    result = _methods(**{"admin search for codes": "both"})
-    assert not result.passed and "for nothing" in result.message
-
-
-def test_one_method_on_a_mixed_set_names_what_each_misses():
-    result = _methods(**{"agent search box": "semantic"})
-    assert not result.passed and "misses what the other catches" in result.message
-
-
-def test_search_method_follows_the_measured_data():
-    semantic_wins_codes = METHODS.assign(**{"semantic hit@3": [1.0, 1.0, 0.81]})
-    picks = {f: _pick(c) for f, c in RIGHT_METHODS.items()}
-    assert week03.search_method_choice(semantic_wins_codes, picks).passed  # a tie goes to the cheaper keyword search
-    hybrid_weaker = METHODS.assign(**{"both hit@3": [0.9, 0.9, 0.7]})
-    assert not week03.search_method_choice(hybrid_weaker, picks).passed
-    assert week03.search_method_choice(hybrid_weaker, {**picks, "agent search box": _pick("semantic")}).passed
-
-
-def test_search_method_needs_a_table_an_option_and_a_why():
-    assert not week03.search_method_choice(None, None).passed
-    assert not week03.search_method_choice(METHODS, None).passed
-    no_why = {f: dict(choice=c, why="") for f, c in RIGHT_METHODS.items()}
-    result = week03.search_method_choice(METHODS, no_why)
-    assert not result.passed and "why" in result.message
-    off_menu = {**{f: _pick(c) for f, c in RIGHT_METHODS.items()}, "help chat": _pick("vector")}
-    result = week03.search_method_choice(METHODS, off_menu)
-    assert not result.passed and "listed options" in result.message
 
 
 # -- 4.6 a conflict rule per situation -----------------------------------------------------------------------------
@@ -190,53 +133,77 @@ def test_conflict_rule_needs_a_table_an_option_and_a_why():
     assert not result.passed and "listed options" in result.message
 
 
-# -- 3.6 which chunk size ------------------------------------------------------------------------------------------
-SIZES = pd.DataFrame({"chunk size (words)": [20, 30, 60, 120], "overlap (words)": [15] * 4, "hit@3": [1.0, 1.0, 0.98, 0.94],
-                      "answer in prompt": [0.875, 0.984, 0.969, 0.94], "prompt words": [70, 98, 170, 283]})
+# -- 4.4 how many chunks in the prompt -----------------------------------------------------------------------------
+TOPK = pd.DataFrame({"top_k": [1, 2, 3, 5], "hit@k": [0.89, 0.95, 0.98, 1.0], "context words": [55, 109, 164, 273]})
 
 
-def _size(choice, table=SIZES):
-    return week03.chunk_size_choice(table, _pick(choice), bar=0.95)
+def _topk(choice, table=TOPK):
+    return week04.top_k_choice(table, dict(choice=choice, why=WHY), bar=0.95)
 
 
-def test_chunk_size_right_choice_passes():
-    result = _size("30")
+def test_top_k_right_choice_passes():
+    result = _topk("2")
     assert result.passed, result.message
 
 
-def test_too_small_chunks_name_cut_answers():
-    result = _size("20")
+def test_top_k_too_many_chunks_names_the_cost():
+    result = _topk("5")
     assert not result.passed
-    assert "88%" in result.message and "cut answers" in result.message
+    assert "164 more words" in result.message and "every call" in result.message
 
 
-def test_larger_chunks_name_the_words_paid_on_every_question():
-    result = _size("60")
+def test_top_k_too_few_chunks_names_missing_evidence():
+    result = _topk("1")
     assert not result.passed
-    assert "170 words" in result.message and "every question" in result.message
+    assert "89%" in result.message and "never sees" in result.message
 
 
-def test_too_large_chunks_below_the_bar_name_blurred_facts():
-    result = _size("120")
-    assert not result.passed and "blur" in result.message
+def test_top_k_follows_the_measured_data():
+    weaker = TOPK.assign(**{"hit@k": [0.7, 0.85, 0.96, 1.0]})
+    assert _topk("3", weaker).passed and not _topk("2", weaker).passed
 
 
-def test_chunk_size_follows_the_measured_data():
-    cut = SIZES.assign(**{"answer in prompt": [0.875, 0.93, 0.969, 0.97]})
-    assert _size("60", cut).passed and not _size("30", cut).passed
-    none = SIZES.assign(**{"answer in prompt": [0.7, 0.8, 0.9, 0.85]})
-    assert _size("60", none).passed
-    result = _size("30", none)
-    assert not result.passed and "comes closest" in result.message
+# -- exercise checks: stub fails, solution passes --------------------------------------------------------------------
+def _stub(*args, **kwargs):
+    return None
 
 
-def test_chunk_size_needs_a_table_an_option_and_a_why():
-    assert not week03.chunk_size_choice(None, None).passed
-    assert not week03.chunk_size_choice(SIZES, None).passed
-    result = week03.chunk_size_choice(SIZES, dict(choice="30", why=""))
-    assert not result.passed and "why" in result.message
-    result = _size("45")
-    assert not result.passed and "listed options" in result.message
+def test_check_prompt_builder():
+    def solution(question, chunks):
+        context = "\n\n".join(f"[{c['doc_id']}] {c['text']}" for c in chunks)
+        return f"{context}\n\nIf the text does not contain the answer, reply \"I don't know\".\nQuestion: {question}\nAnswer:"
+
+    assert not week04.prompt_builder(_stub).passed
+    assert not week04.prompt_builder(lambda q, c: q).passed
+    assert week04.prompt_builder(solution).passed
+
+
+def test_check_retrieval_metrics():
+    rankings = [["kb-002", "kb-001"], ["kb-011", "kb-012", "kb-004", "kb-013"]]
+    gold = [["kb-002"], ["kb-004"]]
+    assert not week04.retrieval_metrics(rankings, gold, None, None).passed
+    assert week04.retrieval_metrics(rankings, gold, 1.0, (1 + 1 / 3) / 2).passed
+
+
+def test_check_threshold_choice():
+    a = np.array([0.3, 0.5, 0.55, 0.6, 0.62, 0.65, 0.7, 0.72, 0.75, 0.8, 0.85])
+    u = np.array([0.2, 0.4, 0.52])
+    assert not week04.threshold_choice(a, u, None).passed
+    assert not week04.threshold_choice(a, u, 0.2).passed          # within budget but far too timid
+    assert not week04.threshold_choice(a, u, 0.7).passed          # refuses too many answerable questions
+    assert week04.threshold_choice(a, u, 0.5).passed
+
+
+def test_check_output_guard():
+    def solution(answer):
+        domains = re.findall(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:example|com|net|org|io)", answer.lower())
+        if any(d != "tidewell.example" and not d.endswith(".tidewell.example") for d in domains):
+            return False
+        return "card number" not in answer.lower()
+
+    assert not week04.output_guard(_stub).passed
+    assert not week04.output_guard(lambda a: True).passed
+    assert week04.output_guard(solution).passed
 
 
 # -- the bundled knowledge base: scope in the front matter, the EU policy measured against the general one ------------
@@ -261,3 +228,20 @@ def test_conflict_rules_on_the_real_refund_policies():
     assert right["anyone", "show both"] and not right["anyone", "most specific"]
     with pytest.raises(ValueError, match="two versions"):
         compare_conflict_rules(rag, ["What uptime does Tidewell promise?"], {"anyone": None}, top_k=1)
+
+
+# -- a missing input is "not yet", never a raise (issues 18 and 23) --------------------------------------------------
+def test_no_feasible_threshold_is_not_yet_not_a_format_error():
+    # Before: the success line formatted best=None and the check raised TypeError.
+    result = week04.threshold_choice([0.3, 0.5], [0.2], 0.3, max_refused=-0.1)
+    assert not result.passed and result.status == "not yet"
+
+
+def test_skipped_score_cells_are_missing():
+    result = week04.threshold_choice([], [0.2], 0.5)
+    assert not result.passed and (result.status, result.missing) == (MISSING, "answerable_scores")
+
+
+def test_a_skipped_top_k_table_is_missing_not_a_raise():
+    result = week04.top_k_choice(None, dict(choice="2", why=WHY))
+    assert not result.passed and (result.status, result.missing) == (MISSING, "table")

@@ -13,7 +13,8 @@ from ai_pm_lab.tables import format_rate
 @exercise_check("3.1 cosine by hand", answers=("value",))
 def cosine(a, b, value):
     """Exercise 3.1: cosine similarity of two vectors, by hand."""
-    expected = float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero vector has no direction: NaN, which never matches
+        expected = float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
     return check(cosine.exercise, lambda: value is not None and abs(float(value) - expected) < 1e-5,
                  success=f"Yes: {expected:.3f}. For unit-length vectors this is just the dot product.",
                  hint="Divide the dot product np.dot(a, b) by the product of the two lengths np.linalg.norm(...).")

@@ -127,3 +127,39 @@ def test_simulated_users_follow_the_measured_outcomes():
     assert (S.simulate_users([1, 0], 50, seed=3) == S.simulate_users([1, 0], 50, seed=3)).all()
     with pytest.raises(ValueError, match="empty"):
         S.simulate_users([], 10)
+
+
+def test_one_threshold_picker_budget_and_balanced_rules():
+    keep = [0.05, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
+    assert S.pick_threshold(keep, max_lost=0.10) == pytest.approx(0.3)  # 1 of 10 may fall below: cut on the 2nd lowest
+    assert S.pick_threshold(keep, max_lost=0.0) == pytest.approx(0.05)
+    assert S.pick_threshold(keep, max_lost=1.0) == pytest.approx(0.99)
+    assert S.pick_threshold(keep, max_lost=1.0, ceiling=1.0) == 1.0
+    # balanced accuracy: 0.6 keeps all of keep2 and turns away both rejects
+    assert S.pick_threshold([0.6, 0.7, 0.8], [0.2, 0.3]) == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="reject_scores"):
+        S.pick_threshold([0.6, 0.7])
+    with pytest.raises(ValueError, match="at least one finite"):
+        S.pick_threshold([], max_lost=0.1)
+
+
+def test_the_other_pickers_and_wilson_intervals_are_the_stats_ones():
+    from ai_pm_lab.evaluation.retrieval import suggest_threshold
+    from ai_pm_lab.operations import dashboard, drift
+    import pandas as pd
+
+    a, u = [0.61, 0.7, 0.8, 0.52], [0.2, 0.55, 0.3]
+    assert suggest_threshold(a, u) == S.pick_threshold(a, u)
+    null = pd.DataFrame({"centroid_distance": [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.20]})
+    assert drift.pick_threshold(null, "centroid_distance", 0.10) == -S.pick_threshold(-null.centroid_distance, max_lost=0.10)
+    assert dashboard.wilson(3, 17) == S.proportion_ci(3, 17)
+    assert dashboard.wilson(12, 12)[1] == 1.0 and dashboard.wilson(0, 7)[0] == 0.0  # one interval, exact at the ends
+
+
+def test_roc_table_hand_computed():
+    roc = S.roc_table([1, 1, 0, 0], [0.9, 0.4, 0.6, 0.1])
+    assert roc["tpr"].is_monotonic_increasing and roc["fpr"].is_monotonic_increasing
+    assert roc.iloc[0][["threshold", "tpr", "fpr"]].tolist() == pytest.approx([0.9, 0.5, 0.0])
+    assert roc.iloc[-1][["tpr", "fpr"]].tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="only one kind"):
+        S.roc_table([1, 1], [0.2, 0.3])

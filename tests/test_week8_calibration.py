@@ -89,9 +89,24 @@ def test_a_gate_too_strict_for_this_folder_is_recalibrated_on_its_labels(bikes):
     pipeline.gate = default_gate()
 
 
+def test_a_gate_that_already_fits_the_folder_is_kept(bikes):
+    project, pipeline = bikes
+    shipped = default_gate()
+    table = signal_table(pipeline, labelled_rows(project), shipped.signals, progress=False)
+    p, y = shipped.probability(table), table["answerable"].to_numpy(bool)
+    assert p[~y].max() < p[y].min(), "the test folder should be separable by the shipped gate's score"
+    pipeline.gate = fitting = shipped.at((p[~y].max() + p[y].min()) / 2)  # no mistake on these labels
+    result = capstone.calibrate(project, pipeline, progress=False)
+    assert result.status == "kept" and not result.calibrated and result.gate is fitting
+    assert result.before[FALSE_REFUSALS].k == 0 and result.before[CAUGHT].k == 12  # nothing to gain: never worse
+    pipeline.gate = default_gate()
+
+
 def test_refitting_the_weights_is_cross_validated_too(bikes):
     project, pipeline = bikes
+    pipeline.gate = Gate(**{**default_gate().to_dict(), "intercept": default_gate().intercept - 30.0})  # too strict
     result = capstone.calibrate(project, pipeline, method="weights", progress=False)
+    pipeline.gate = default_gate()
     assert result.status == "calibrated" and result.gate.n_train == 24
     assert result.after[FALSE_REFUSALS].n == 12 and result.after[CAUGHT].n == 12
     with pytest.raises(InputError, match="method"):

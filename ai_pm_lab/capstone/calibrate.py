@@ -34,7 +34,7 @@ class Calibration:
     """The answerability gate on this folder's labels: before (the gate as shipped) and after (recalibrated,
     cross-validated) rates with Wilson intervals, the gate to use, and how many labels calibration needs."""
 
-    status: str  # "calibrated", "bundled", "no labels", "too few labels", "no gate"
+    status: str  # "calibrated", "kept" (checked: refitting would not help), "bundled", "no labels", "too few labels", "no gate"
     message: str
     answerable: int  # labelled questions the documents answer
     unanswerable: int  # labelled questions they cannot answer
@@ -119,7 +119,9 @@ def calibrate(project, pipeline, *, method: str = "cutoff", max_false_refusal: f
 
     ``method="cutoff"`` (default) keeps the gate's weights and chooses its cutoff on the labels; ``"weights"`` refits
     the logistic regression too (more parameters: worth it with a few dozen labels of each kind). The returned
-    ``.gate`` is the one to use: ``pipeline.gate = calibration.gate``."""
+    ``.gate`` is the one to use: ``pipeline.gate = calibration.gate``. The recalibrated gate is adopted only when its
+    cross-validated balanced error (false refusals and missed unanswerable questions, averaged) is lower than the
+    shipped gate's on the same labels; otherwise the shipped gate is kept (status "kept")."""
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(METHODS)}, not {method!r}.")
     max_false_refusal = float(require_number(max_false_refusal, "max_false_refusal", low=0.0, high=1.0))
@@ -168,7 +170,19 @@ def calibrate(project, pipeline, *, method: str = "cutoff", max_false_refusal: f
     new_gate.notes = {**dict(new_gate.notes), "calibrated_on": f"{len(rows)} labelled questions of {project.name}",
                       "calibration_method": method}
     after = _rates(y, refused)
+    folds_used = min(folds, n_ans, n_una)
+    if balanced_error(after) >= balanced_error(before):
+        # the shipped gate never saw these labels, so its rates on them are as fair as the cross-validated ones
+        return Calibration("kept", f"Answerability gate checked on this folder's {len(rows)} labelled questions "
+                           f"({n_ans} answerable, {n_una} unanswerable): a recalibrated gate ({what}) would do no "
+                           f"better ({folds_used}-fold stratified cross-validation), so the shipped gate is kept.",
+                           **base, before=before, after=after, signals=table)
     return Calibration("calibrated", f"Answerability gate recalibrated on this folder's {len(rows)} labelled questions "
                        f"({n_ans} answerable, {n_una} unanswerable; {what}); the 'after' rates are "
-                       f"{min(folds, n_ans, n_una)}-fold stratified cross-validated.",
+                       f"{folds_used}-fold stratified cross-validated.",
                        **{**base, "gate": new_gate}, before=before, after=after, signals=table)
+
+
+def balanced_error(rates: dict) -> float:
+    """The mean of the two mistakes a gate makes: refusing an answerable question and answering an unanswerable one."""
+    return (rates[FALSE_REFUSALS].rate + (1 - rates[CAUGHT].rate)) / 2

@@ -18,7 +18,7 @@ from ai_pm_lab.llm import get_backend
 from ai_pm_lab.llm.backends import configured_backends
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.rag import load_eval
-from ai_pm_lab.settings import env
+from ai_pm_lab.settings import base_url
 from ai_pm_lab.tables import format_money, format_rate, returns_course_table
 
 MEASURED = "measured"
@@ -55,8 +55,9 @@ def configured_providers() -> list[str]:
 def where_data_goes(provider: str) -> str:
     """Where a prompt travels for this provider (data/framing/data_locations.csv); a loopback base URL stays local."""
     table = {r["provider"]: r["where_the_data_goes"] for r in data_csv("framing/data_locations.csv")}
-    if provider == "openai" and env("OPENAI_BASE_URL"):
-        host = urlparse(env("OPENAI_BASE_URL")).hostname or ""
+    url = base_url("openai") if provider == "openai" else None
+    if url:
+        host = urlparse(url).hostname or ""
         if host in ("localhost", "127.0.0.1", "::1"):
             return "Stays on this machine: an OpenAI-compatible server running locally"
         return f"Sent to the OpenAI-compatible server at {host}; its terms decide retention and training use"

@@ -1,10 +1,11 @@
-"""Week-5 checks: the stub's None answers fail, the right decisions pass, a plausible wrong decision gets feedback that
-names the trade-off (the nbval hook also runs the solution and the generated exercise notebooks)."""
+"""Week 5's exercise checks: the stub's None answers fail, the right decisions pass, a plausible wrong decision gets
+feedback that names the trade-off, and a missing input is "not yet", never a raise or a pass (the nbval hook also runs
+the solution and the generated exercise notebooks)."""
 import numpy as np
-import pytest
 
 from ai_pm_lab.checks import week05 as C
 from ai_pm_lab.evaluation import stats
+from ai_pm_lab.exercises import MISSING
 
 Y = np.array([True] * 4 + [False] * 16)                     # should refuse
 P = np.array([0.9, 0.7, 0.45, 0.2] + [0.6, 0.3, 0.25] + [0.1] * 13)
@@ -60,3 +61,26 @@ def test_categorise():
     assert not _passed(C.categorise(lambda row: None))
     assert _passed(C.categorise(failure_category))
     assert not _passed(C.categorise(lambda row: "correct" if row["correct"] else "made-up detail"))
+
+
+# -- a missing input is "not yet", never a raise or a pass (issues 18 and 23) -----------------------------------------
+def test_ab_decisions_on_no_snapshots_never_pass():
+    # Before: no snapshots meant no expected verdicts, and an empty answer matched them: a pass on no data.
+    for snapshots, decisions in (({}, {}), ([], [])):
+        result = C.ab_decisions(snapshots, decisions, min_lift=0.05, max_users=4000)
+        assert not result.passed and (result.status, result.missing) == (MISSING, "snapshots")
+    result = C.ab_decisions([{"n_a": 40}], ["ship"], min_lift=0.05, max_users=4000)
+    assert not result.passed and (result.status, result.missing) == (MISSING, "snapshots")
+
+
+def test_review_size_with_a_missing_or_text_rate_is_missing_not_a_raise():
+    for rate in (None, "abc", float("nan")):
+        result = C.review_size(rate, 246)
+        assert not result.passed and (result.status, result.missing) == (MISSING, "measured_rate")
+    assert not C.review_size(0.8, "abc").passed  # a learner's text answer: not yet
+
+
+def test_a_judge_without_a_measured_kappa_is_never_trusted_or_distrusted():
+    weak = stats.judge_agreement([1] * 10 + [0] * 10, [1] * 10 + [1] * 8 + [0] * 2)
+    result = C.judge_trust({**weak, "kappa_low": float("nan")}, False)
+    assert not result.passed and (result.status, result.missing) == (MISSING, "agreement")

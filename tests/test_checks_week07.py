@@ -1,8 +1,10 @@
-"""Week 7 exercise checks: each fails on the generated stub (None values) and passes on the solution's answers."""
+"""Week 7's exercise checks: each fails on the generated stub (None values) and passes on the solution's answers; a
+missing input is "not yet", never a raise."""
 import pandas as pd
 import pytest
 
 from ai_pm_lab.checks import week07
+from ai_pm_lab.exercises import MISSING
 from ai_pm_lab.framing import data_strategy, ml_engineers
 from ai_pm_lab.framing.canvas import SuccessCriteria, guardrail, success
 from ai_pm_lab.platforms import tradeoffs
@@ -76,3 +78,28 @@ def test_model_choice_check(table):
     ok = week07.model_choice(table, 0.10, 0.6, "measure next", "cheap-m")
     assert ok.passed and "only a measurement" in ok.message
     assert week07.model_choice(table, 0.10, 0.2, "ship candidate", "local-m").passed
+
+
+def test_break_even_that_never_comes_is_answered_never_and_can_pass():
+    # Before: the right answer was None, which is also the unfinished stub, so the check could never pass.
+    cheap_only = VOLUMES[:2]  # the custom model costs more at both volumes
+    assert week07.break_even_traffic(cheap_only, 52, week07.NEVER).passed
+    assert week07.break_even_traffic(cheap_only, 52, "Never ").passed
+    assert not week07.break_even_traffic(cheap_only, 52, None).passed  # the stub
+    assert not week07.break_even_traffic(cheap_only, 52, cheap_only[0]).passed
+    assert not week07.break_even_traffic(VOLUMES, 52, week07.NEVER).passed
+
+
+# -- a missing input is "not yet", never a raise (issues 18 and 23) ---------------------------------------------------
+def test_a_missing_baseline_is_missing_not_a_format_error():
+    criteria = SuccessCriteria([success("routing F1", 0.81, 0.86), guardrail("ms", 50, "lower")])
+    for f1 in (None, float("nan"), "0.81"):
+        result = week07.router_criteria(criteria, f1)
+        assert not result.passed and (result.status, result.missing) == (MISSING, "keyword_f1")
+
+
+def test_skipped_table_cells_are_missing_not_a_raise(table):
+    assert week07.overfitting_point(None, 1.0, 1.0).missing == "curve"
+    assert week07.model_choice(None, 0.10, 0.6, "nothing fits", None).missing == "table"
+    assert week07.model_choice(table, None, 0.6, "measure next", "cheap-m").missing == "budget"
+    assert week07.break_even_traffic([], 52, week07.NEVER).missing == "volumes"

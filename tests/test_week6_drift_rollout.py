@@ -109,3 +109,25 @@ def test_null_windows_returns_the_windows_asked_for(tmp_path):
     null = drift.null_windows(pipe, ref, n_windows=12, window=25, seed=3)
     assert len(null) == 12 and null["n"].eq(25).all()
     assert null[list(drift.SIGNALS)].notna().all().all()
+
+
+def test_a_guardrail_without_data_never_passes(tmp_path):
+    # Missing data never satisfies a guardrail: NaN counts as "no data" like None, a shadow run with an unmeasured
+    # guardrail does not pass, and a canary holds instead of promoting (before: None meant "skip this guardrail").
+    g = rollout.Guardrails()
+    control = {"refusal_rate": 0.20, "groundedness": 0.80, "p95_latency_s": 2.0, "cost_per_query": 0.010}
+    table = rollout.check_guardrails(control, {**control, "p95_latency_s": float("nan")}, g)
+    assert table["ok"].tolist()[2] is None and rollout.unmeasured(table) == ["p95_latency_s"]
+    empty = pd.DataFrame()
+    assert not rollout.ShadowResult(empty, empty, empty, table, empty).passes
+    assert rollout.ShadowResult(empty, empty, empty, rollout.check_guardrails(control, control, g), empty).passes
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    for i, topic in enumerate(["refunds within 30 days", "a free trial of 14 days", "plans priced per user"]):
+        (kb / f"d{i}.md").write_text(f"---\nid: d{i}\ntitle: Doc {i}\ndate: 2025-01-0{i + 1}\n---\nTidewell offers {topic}.")
+    untimed = ReplayGenerator(lambda p, **kw: fake_generation("Tidewell offers it.", latency_s=float("nan")))
+    assistant = Assistant(RAGPipeline(kb, progress=False), AssistantConfig(threshold=-1.0, top_k=2), generator=untimed)
+    result = rollout.canary(assistant, traffic.simulate_day(400, seed=5), assistant.config,
+                            assistant.config.variant("twin"), guardrails=rollout.Guardrails(min_requests=5), progress=False)
+    assert not result.promoted and not result.rolled_back and result.stopped_at == 0.05
+    assert result.stages.iloc[-1]["verdict"] == "hold: no data" and "p95_latency_s" in result.decision

@@ -217,13 +217,11 @@ def key_problems(provider: str, value: str) -> list[str]:
         return problems
     if len(value) < MIN_KEY_LENGTH:
         problems.append(f"is too short ({len(value)} characters): only part of it was copied")
-    prefix = KEY_PREFIXES.get(provider)
-    if prefix:
-        if provider == "openai" and value.startswith(KEY_PREFIXES["anthropic"]):
-            problems.append("looks like an Anthropic key: put it in ANTHROPIC_API_KEY")
-        elif not value.strip("'\"").startswith(prefix):
-            problems.append(f"does not start with {prefix} as {provider.capitalize()} keys do "
-                            f"(it has {key_kind(value.strip(chr(39) + chr(34)))})")
+    bare, prefix = value.strip("'\""), KEY_PREFIXES.get(provider)
+    if provider == "openai" and bare.startswith(KEY_PREFIXES["anthropic"]):
+        problems.append("looks like an Anthropic key: put it in ANTHROPIC_API_KEY")
+    elif prefix and not bare.startswith(prefix):
+        problems.append(f"does not start with {prefix} as {provider.capitalize()} keys do (it has {key_kind(bare)})")
     return problems
 
 

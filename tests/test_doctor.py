@@ -98,6 +98,7 @@ def test_widget_extension_missing(monkeypatch, tmp_path):
     ("OPENAI_API_KEY", '"' + OPENAI_SHAPED + '"', "quote"),
     ("OPENAI_API_KEY", OPENAI_SHAPED[:20] + " " + OPENAI_SHAPED[20:], "space"),
     ("OPENAI_API_KEY", ANTHROPIC_SHAPED, "Anthropic"),
+    ("OPENAI_API_KEY", "'" + ANTHROPIC_SHAPED + "'", "ANTHROPIC_API_KEY"),
     ("ANTHROPIC_API_KEY", OPENAI_SHAPED, "sk-ant-"),
     ("OPENAI_API_KEY", "sk" + "-abc", "short"),
     ("ANTHROPIC_API_KEY", ANTHROPIC_SHAPED.replace("Key", "K\u2013y"), "ASCII"),

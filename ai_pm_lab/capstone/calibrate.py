@@ -136,9 +136,9 @@ def calibrate(project, pipeline, *, method: str = "cutoff", max_false_refusal: f
         return Calibration("no gate", "This pipeline decides by a similarity threshold, not an answerability gate: "
                            "there is nothing to calibrate.", **base)
     if getattr(project, "bundled", False):
-        return Calibration("bundled", f"The answerability gate was trained on the bundled Tidewell questions "
-                           f"({gate.n_train} {gate.trained_on or 'labelled questions'}): it is calibrated for this base.",
-                           **base)
+        return Calibration("bundled", f"The shipped answerability gate was trained on {gate.n_train} "
+                           f"{gate.trained_on or 'labelled questions'}, this bundled base's among them: it is calibrated "
+                           "for this base.", **base)
     if not rows:
         return Calibration("no labels", f"The answerability gate is UNCALIBRATED for this folder: it was trained on the "
                            f"course's own knowledge bases, and this folder has no {QUESTIONS_FILE} to check it against. "

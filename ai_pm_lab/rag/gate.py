@@ -338,8 +338,8 @@ class Gate:
 
     @classmethod
     def load(cls, path=None, variant: str | None = None) -> "Gate":
-        """A saved gate: a file written by save(), or (no path) the course's shipped gate (variant 'fast' or
-        'with_model'; default: the file's default)."""
+        """A saved gate: a file written by save(), or (no path) the course's shipped gate (a file may hold several
+        variants by name; default: the file's default, 'fast')."""
         if path is None:
 
             data = json.loads(data_text(GATE_FILE))

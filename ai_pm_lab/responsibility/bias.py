@@ -127,6 +127,7 @@ def _check_groups(groups, n: int, expected=None) -> np.ndarray:
     return g
 
 
+@returns_course_table
 def selection_rates(selected, groups, *, qualified=None, expected_groups=None) -> pd.DataFrame:
     """Per group: candidates, selection rate (fairlearn MetricFrame) and, with ground truth, the share of qualified
     candidates selected (true positive rate)."""
@@ -179,6 +180,7 @@ def swap_partner(table: pd.DataFrame) -> list[str]:
     return out
 
 
+@returns_course_table
 def name_swap(scored: pd.DataFrame, *, share: float = 0.5, backend: str | None = None, progress: bool = True) -> pd.DataFrame:
     """Score every résumé again with a name from the other group (same text otherwise): score change and whether
     the shortlist decision flips. A fair screener's scores do not move with the name."""
@@ -229,6 +231,7 @@ class Audit:
                 "candidates": int(len(self.scored)), "shortlist_share": self.share}
 
 
+@returns_course_table
 def audit(*, share: float = 0.5, swap: bool = True, backend: str | None = None, progress: bool = True) -> Audit:
     """The whole audit on the bundled résumés: score, shortlist the top ``share``, rates per group, four-fifths,
     and (optionally) the counterfactual name swap."""

@@ -12,7 +12,7 @@ from ai_pm_lab.catalog import model_info, served_model
 from ai_pm_lab.catalog import models as table_models
 from ai_pm_lab.cost import cacheable_tokens, estimate_cost
 from ai_pm_lab.datafiles import data_csv
-from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_number, require_text
 from ai_pm_lab.llm.tokens import compare_tokenizers
 from ai_pm_lab.tables import returns_course_table
 
@@ -31,7 +31,7 @@ def assumption(name: str) -> float:
     require_text(name, "name")
     table = assumptions()
     if name not in table:
-        raise ValueError(f"Unknown assumption {name!r}: choose one of {', '.join(table)}.")
+        raise InputError(f"Unknown assumption {name!r}: choose one of {', '.join(table)}.")
     return table[name]["value"]
 
 
@@ -64,7 +64,7 @@ class Traffic:
         if self.prompt_cache_write_share is not None:
             require_number(self.prompt_cache_write_share, "prompt_cache_write_share", low=0, high=1)
         if self.cache_lifetime not in CACHE_LIFETIMES:
-            raise ValueError(f"cache_lifetime must be one of {CACHE_LIFETIMES}, not {self.cache_lifetime!r}.")
+            raise InputError(f"cache_lifetime must be one of {CACHE_LIFETIMES}, not {self.cache_lifetime!r}.")
 
     def write_share(self) -> float:
         """The share of calls that write the prompt cache: the scenario's own, else the course assumption."""
@@ -75,7 +75,7 @@ class Traffic:
 
 def _require_traffic(traffic) -> None:
     if not isinstance(traffic, Traffic):
-        raise TypeError("traffic must be a Traffic(...) scenario, e.g. Traffic(queries_per_day=10_000, input_tokens=500, output_tokens=200).")
+        raise InputTypeError("traffic must be a Traffic(...) scenario, e.g. Traffic(queries_per_day=10_000, input_tokens=500, output_tokens=200).")
 
 
 def prompt_cache_call_cost(model_id: str, traffic: Traffic) -> tuple[float, int]:
@@ -207,7 +207,7 @@ def prefix_caching(prefixes: dict, models, *, write_share: float | None = None, 
     import pandas as pd
 
     if not isinstance(prefixes, dict) or not prefixes:
-        raise TypeError("prefixes must be a non-empty dict of label -> prefix tokens, e.g. {'instructions only': 65}.")
+        raise InputTypeError("prefixes must be a non-empty dict of label -> prefix tokens, e.g. {'instructions only': 65}.")
     if isinstance(models, str):
         models = [models]
     rows = []

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from ai_pm_lab.datafiles import data_csv
-from ai_pm_lab.errors import ConfigurationError, require_number, require_text
+from ai_pm_lab.errors import ConfigurationError, InputError, require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.scorers import first_label
 from ai_pm_lab.limits.common import check_temperature
@@ -15,6 +15,7 @@ from ai_pm_lab.limits.context import backend_window, fit_to_budget, token_count
 from ai_pm_lab.llm.backends import generate, get_backend
 from ai_pm_lab.llm.next_token import next_token_distribution
 from ai_pm_lab.tables import returns_course_table
+
 
 class BoundedChat:
     """A chatbot that remembers only its last ``max_turns`` exchanges (older ones are dropped, and counted)."""
@@ -143,7 +144,7 @@ def classify_tickets(method: str = "llm", *, limit: int | None = None, backend: 
     """Label the tickets (all, or a balanced sample of ``limit``) with a method from METHODS; adds a ``predicted`` column."""
     require_text(method, "method")
     if method not in METHODS:
-        raise ValueError(f"Unknown method {method!r}: choose one of {', '.join(METHODS)}.")
+        raise InputError(f"Unknown method {method!r}: choose one of {', '.join(METHODS)}.")
     df = tickets()
     if limit is not None:
         limit = require_number(limit, "limit", low=1, high=len(df), integer=True)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ai_pm_lab.errors import InputError, InputTypeError
+
 QUESTIONS = (
     ("needs_ai", "Does the problem actually need AI (fuzzy language, judgement, patterns rules can't capture)?",
      "Use traditional software: rules, search or a form will be cheaper, faster and predictable."),
@@ -33,14 +35,14 @@ def recommend(**answers: bool) -> Recommendation:
     keys = [q[0] for q in QUESTIONS]
     unknown = set(answers) - set(keys)
     if unknown:
-        raise ValueError(f"Unknown question id(s) {sorted(unknown)}: use {keys}.")
+        raise InputError(f"Unknown question id(s) {sorted(unknown)}: use {keys}.")
     path = []
     for key, question, if_no in QUESTIONS:
         if key not in answers:
-            raise ValueError(f"Answer every question the walk reaches: missing {key!r} ({question})")
+            raise InputError(f"Answer every question the walk reaches: missing {key!r} ({question})")
         value = answers[key]
         if not isinstance(value, bool):
-            raise TypeError(f"Answer {key!r} with True (yes) or False (no), not {value!r}.")
+            raise InputTypeError(f"Answer {key!r} with True (yes) or False (no), not {value!r}.")
         path.append(f"{question} → {'yes' if value else 'no'}")
         if not value:
             return Recommendation(tuple(path), if_no, False, key)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from ai_pm_lab.errors import ConfigurationError, require_number, require_text
+from ai_pm_lab.errors import ConfigurationError, InputError, InputTypeError, require_number, require_text
 from ai_pm_lab.settings import embed_cache_dir, threads
 
 MODEL_ID = "all-MiniLM-L6-v2 (int8 ONNX)"
@@ -122,7 +122,7 @@ def set_disk_cache(folder: str | os.PathLike | None) -> Path | None:
         _DISK_DIR = None
         return None
     if not isinstance(folder, (str, os.PathLike)):
-        raise TypeError(f"folder must be a path (str), not {type(folder).__name__}.")
+        raise InputTypeError(f"folder must be a path (str), not {type(folder).__name__}.")
     path = Path(folder).expanduser()
     path.mkdir(parents=True, exist_ok=True)
     _DISK_DIR = path
@@ -151,15 +151,15 @@ def cache_info() -> dict:
 
 def _check_texts(texts) -> list[str]:
     if isinstance(texts, str):
-        raise TypeError("embed() takes a list of texts; for one text use embed_one(text) or embed([text]).")
+        raise InputTypeError("embed() takes a list of texts; for one text use embed_one(text) or embed([text]).")
     if isinstance(texts, (bytes, bytearray)):
-        raise TypeError("texts must be strings, not bytes: decode them first, e.g. data.decode('utf-8').")
+        raise InputTypeError("texts must be strings, not bytes: decode them first, e.g. data.decode('utf-8').")
     try:
         texts = list(texts)
     except TypeError:
-        raise TypeError(f"texts must be a list of strings, not {type(texts).__name__}.") from None
+        raise InputTypeError(f"texts must be a list of strings, not {type(texts).__name__}.") from None
     if len(texts) > MAX_TEXTS:
-        raise ValueError(f"{len(texts):,} texts in one call; embed at most {MAX_TEXTS:,} at a time (split the list).")
+        raise InputError(f"{len(texts):,} texts in one call; embed at most {MAX_TEXTS:,} at a time (split the list).")
     for i, t in enumerate(texts):
         require_text(t, f"texts[{i}]")
     return texts

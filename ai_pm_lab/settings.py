@@ -13,7 +13,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from ai_pm_lab.catalog import BACKENDS
-from ai_pm_lab.errors import ConfigurationError, InputTypeError
+from ai_pm_lab.errors import ConfigurationError, InputTypeError, require_text
 
 KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 BASE_URL_VARS = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL", "gemini": "GEMINI_BASE_URL"}
@@ -112,6 +112,9 @@ def choose_backend(backend: str | None = None) -> str:
     Anthropic, Gemini, in that order), else local."""
     if backend is not None and not isinstance(backend, str):
         raise InputTypeError(f"backend must be one of {BACKENDS} or None, not {type(backend).__name__}.")
+    if backend is not None and not backend.strip():
+        raise ConfigurationError(f"backend is blank: choose one of {', '.join(BACKENDS)}, or leave it out (None) for "
+                                 "the one your settings choose.")
     chosen = backend or env(BACKEND_VAR)
     if chosen:
         chosen = chosen.strip().lower()
@@ -131,6 +134,8 @@ OUTPUT_DIR_VAR = "AI_PM_LAB_OUTPUT_DIR"
 def output_dir(subfolder: str | None = None) -> Path:
     """Where the course writes files a learner keeps (reports, one-pagers, logs): AI_PM_LAB_OUTPUT_DIR, else ./outputs."""
     base = Path(env(OUTPUT_DIR_VAR) or Path.cwd() / "outputs").expanduser()
+    if subfolder is not None and not isinstance(subfolder, os.PathLike):
+        require_text(subfolder, "subfolder")
     path = base / subfolder if subfolder else base
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -19,7 +19,7 @@ WORD_RE = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
 
 def normalise(text: str) -> str:
     """Lower-case, drop punctuation (keeping digits, letters, / . : - inside words), squeeze spaces."""
-    text = text.lower().replace("’", "'")
+    text = require_text(text, "text", allow_empty=True).lower().replace("’", "'")
     text = re.sub(r"[^\w\s/:.,'@-]", " ", text)
     text = re.sub(r"(?<!\w)[.,:'-]|[.,:'-](?!\w)", " ", text)
     return " ".join(text.split())

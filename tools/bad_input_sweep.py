@@ -278,6 +278,20 @@ def bad_flags():
 # the cases
 
 CASES: list[Case] = []
+# The exercise checks the solutions call (a fixed list, so a tree without one counts it n/a rather than dropping it).
+EXERCISE_CHECKS = {
+    "week01": ["decision_tree_walk", "model_under_budget", "temperature_choices", "temperature_policy", "top_token"],
+    "week02": ["launch_choice", "model_under_budget_and_floor", "numeric_scorer", "precision_recall",
+               "strategy_per_document"],
+    "week03": ["cheapest_setting", "chunk_size_choice", "cosine", "recall", "search_method_choice", "top3"],
+    "week04": ["conflict_rule_choice", "output_guard", "prompt_builder", "retrieval_metrics", "threshold_choice",
+               "top_k_choice"],
+    "week05": ["ab_decisions", "categorise", "judge_trust", "operating_point", "precision_recall", "review_size"],
+    "week06": ["alert_threshold", "cache_hit_rate", "canary_go", "four_fifths_call", "pii_blockers", "psi_by_hand"],
+    "week07": ["approach_for_data", "better_questions", "break_even_traffic", "model_choice", "overfitting_point",
+               "router_criteria"],
+    "week08": ["canary_decision", "fix_first", "launch_decision", "ship_update", "weak_dates"],
+}
 
 
 def add(func, label, call, expect="error", **kw):
@@ -454,8 +468,8 @@ def build_cases() -> list[Case]:
                                                        ("int", lambda c: 1000, "error")])
     sweep("ai_pm_lab.builds:classify_tickets", {"progress": False}, "method", bad_name("keywrd")[1:])
     sweep("ai_pm_lab.builds:classify_tickets", {"method": "keywords", "progress": False}, "limit",
-          bad_number(zero_bad=True, int_only=True))
-    sweep("ai_pm_lab.limits.context:make_document", {}, "n_tokens", bad_number(zero_bad=True, int_only=True), slow=True)
+          bad_number(zero_bad=True, int_only=True)[1:])  # None: every ticket
+    sweep("ai_pm_lab.limits.context:make_document", {}, "n_tokens", bad_number(int_only=True), slow=True)  # 0: the fact alone
     sweep("ai_pm_lab.limits.context:make_document", {"n_tokens": 200}, "position",
           bad_number() + [("1.5", lambda c: 1.5, "error")], slow=True)
     sweep("ai_pm_lab.limits.context:make_document", {"n_tokens": 200}, "fact",
@@ -471,14 +485,14 @@ def build_cases() -> list[Case]:
     sweep("ai_pm_lab.operations.traffic:Shift", {}, "kind", bad_name("new_prodct"))
     sweep("ai_pm_lab.operations.drift:pick_threshold", {"signal": "psi_score"}, "null", bad_table())
     sweep("ai_pm_lab.operations.drift:pick_threshold", {"null": C(lambda c: importlib.import_module("pandas").DataFrame(
-        {"psi_score": [0.1, 0.2, 0.3]})), "signal": "psi_score"}, "max_false_alarm", bad_number(zero_bad=True) + [("1.5", lambda c: 1.5, "error")])
+        {"psi_score": [0.1, 0.2, 0.3]})), "signal": "psi_score"}, "max_false_alarm", bad_number() + [("1.5", lambda c: 1.5, "error")])
     sweep("ai_pm_lab.operations.drift:pick_threshold", {"null": C(lambda c: importlib.import_module("pandas").DataFrame(
         {"psi_score": [0.1, 0.2, 0.3]}))}, "signal", bad_name("psi_scor"))
     sweep("ai_pm_lab.responsibility.pii:evaluate", {}, "data",
           [("str", lambda c: "call me on 555", "error"), ("int", lambda c: 3, "error"), ("empty list", lambda c: [], "error"),
            ("empty DataFrame", lambda c: importlib.import_module("pandas").DataFrame(), "error")])
     sweep("ai_pm_lab.responsibility.pii:evaluate", {}, "regions",
-          [("None", lambda c: None, "error"), ("str 'US'", lambda c: "US", "ok"), ("typo ('UK',)", lambda c: ("UK",), "error"),
+          [("None", lambda c: None, "error"), ("str 'US'", lambda c: "US", "error"), ("typo ('UK',)", lambda c: ("UK",), "error"),
            ("int", lambda c: 1, "error")])
     sweep("ai_pm_lab.responsibility.bias:audit", {"progress": False}, "share",  # a bad share that is not refused runs
           [v for v in bad_number() if v[0] in ("None", "NaN")] + [("2", lambda c: 2, "error")])  # the model: 3 cases
@@ -523,24 +537,14 @@ def build_cases() -> list[Case]:
     sweep("ai_pm_lab.capstone:preview_folder", {}, "folder", bad_folder()[:8], slow=True)
 
     # --- exercise checks with missing data ---------------------------------------------------------------------------
-    for week in range(1, 9):
-        mod = f"ai_pm_lab.checks.week{week:02d}"
-        try:
-            m = importlib.import_module(mod)
-        except ImportError:
-            continue
-        for name, fn in sorted(vars(m).items()):
-            if name.startswith(("_", "simulated_")) or not callable(fn) or getattr(fn, "__module__", mod) != mod or inspect.isclass(fn):
-                continue
-            try:
-                params = [p for p in inspect.signature(fn).parameters.values()
-                          if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-            except (TypeError, ValueError):
-                continue
-            if not params:
-                continue
+    for week, names in EXERCISE_CHECKS.items():
+        mod = f"ai_pm_lab.checks.{week}"
+        for name in names:
             for fill, label in [(None, "every argument None"), (NAN, "every argument NaN")]:
-                def call(c, fn=fn, params=params, fill=fill):
+                def call(c, target=f"{mod}:{name}", fill=fill):
+                    fn = resolve(target)
+                    params = [p for p in inspect.signature(fn).parameters.values()
+                              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
                     pos = [fill for p in params if p.kind != p.KEYWORD_ONLY]
                     kw = {p.name: fill for p in params if p.kind == p.KEYWORD_ONLY}
                     with contextlib.redirect_stdout(io.StringIO()):
@@ -760,7 +764,7 @@ def worker(root: str, start: int, net_log: str | None) -> None:
 
 def sweep_all(root: Path, *, limit_s: float = 900) -> tuple[list[dict], str]:
     """Run every case in child processes (restarting after a hang); returns (rows, the package file the child imported)."""
-    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(root))  # the parent reads the same tree as the child (its offline guard)
     offline = importlib.import_module("ai_pm_lab.testing.offline")
     rows: dict[int, dict] = {}
     package = ""
@@ -838,6 +842,7 @@ def counts(rows: list[dict]) -> dict:
     out["total"] = len(rows)
     out["key_leaks"] = sum(1 for r in rows if r.get("key_leaked"))
     out["network_attempts"] = sum(1 for r in rows if r.get("network"))
+    out["raw_bare_value_or_type_error"] = sum(1 for r in rows if r["class"] == "raw" and r["detail"].startswith("[bare]"))
     return out
 
 

@@ -203,7 +203,7 @@ def current_models(provider: str | None = None, *, on: dt.date | str | None = No
 def model_info(model_id: str) -> ModelInfo:
     """The table row for ``model_id`` (retired rows included); a clear error lists the served ids if it is missing."""
     if not isinstance(model_id, str):
-        raise TypeError(f"model id must be a string such as {default_model('openai')!r}, not {type(model_id).__name__}.")
+        raise InputTypeError(f"model id must be a string such as {default_model('openai')!r}, not {type(model_id).__name__}.")
     for m in _rows():
         if m.model_id == model_id:
             return m

@@ -4,15 +4,28 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.tables import returns_course_table
 
 
+def _labels(values, name: str) -> list:
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise InputTypeError(f"{name} must be a list of labels, one per item (e.g. ['billing', 'bug']), "
+                             f"not {type(values).__name__}.")
+    values = list(values)
+    blank = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and v != v)]
+    if blank:
+        raise InputError(f"{name}[{blank[0]}] has no label (None or NaN): fill in every label before scoring "
+                         f"({len(blank)} missing).")
+    return values
+
+
 def _pair(y_true, y_pred) -> tuple[list, list]:
-    y_true, y_pred = list(y_true), list(y_pred)
+    y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: pass one prediction per item.")
+        raise InputError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: pass one prediction per item.")
     if not y_true:
-        raise ValueError("y_true is empty: classify at least one item first (one prediction per item).")
+        raise InputError("y_true is empty: classify at least one item first (one prediction per item).")
     return y_true, y_pred
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.tables import returns_course_table
 
 ERROR_COLUMN = "error"
@@ -38,15 +39,15 @@ def run_harness(items: Iterable[Mapping], call: Callable, score: Callable | None
     raised (a call may also report its own ``error`` field). Failed items are announced with a HarnessWarning unless ``warn``
     is False (for callers that turn each failure into a row of their own, such as a day of traffic)."""
     if not callable(call):
-        raise TypeError(f"call must be a function of one item, not {type(call).__name__}.")
+        raise InputTypeError(f"call must be a function of one item, not {type(call).__name__}.")
     if score is not None and not callable(score):
-        raise TypeError(f"score must be a function of (item, result) or None, not {type(score).__name__}.")
+        raise InputTypeError(f"score must be a function of (item, result) or None, not {type(score).__name__}.")
     if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
-        raise TypeError(f"items must be a list of dicts (one per item), not {type(items).__name__}.")
+        raise InputTypeError(f"items must be a list of dicts (one per item), not {type(items).__name__}.")
     items = list(items)
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
-            raise TypeError(f"items[{i}] must be a dict of the item's fields, not {type(item).__name__}.")
+            raise InputTypeError(f"items[{i}] must be a dict of the item's fields, not {type(item).__name__}.")
     rows, failed = [], []
     for item in tqdm(items, desc=desc, disable=not progress or not items, leave=False):
         row = dict(item)
@@ -72,10 +73,10 @@ def run_harness(items: Iterable[Mapping], call: Callable, score: Callable | None
 def successful(results: pd.DataFrame) -> pd.DataFrame:
     """The rows of a run_harness() result whose item did not fail; a clear error when every item failed."""
     if not isinstance(results, pd.DataFrame):
-        raise TypeError(f"results must be the DataFrame run_harness() returns, not {type(results).__name__}.")
+        raise InputTypeError(f"results must be the DataFrame run_harness() returns, not {type(results).__name__}.")
     if ERROR_COLUMN not in results or results.empty:
         return results
     ok = results[results[ERROR_COLUMN].isna()]
     if ok.empty:
-        raise ValueError(f"Every item failed, so there is nothing to measure. First error: {results[ERROR_COLUMN].iloc[0]}")
+        raise InputError(f"Every item failed, so there is nothing to measure. First error: {results[ERROR_COLUMN].iloc[0]}")
     return ok

@@ -7,13 +7,12 @@ import re
 import pandas as pd
 
 from ai_pm_lab.datafiles import data_jsonl
-from ai_pm_lab.errors import require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_text
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.evaluation.stats import corrected_pass_rate, judge_agreement
-from ai_pm_lab.llm import get_backend
+from ai_pm_lab.llm import generate, get_backend
 from ai_pm_lab.llm.local import tokenize
 from ai_pm_lab.llm.next_token import next_token_distribution
-from ai_pm_lab.llm import generate
 
 LABELS_FILE = "evaluation/judge_labels.jsonl"
 RUBRIC = """An answer PASSES only if all of these hold:
@@ -83,10 +82,10 @@ def run_judge(rows, *, backend: str | None = None, rubric: str = RUBRIC, progres
     """Judge many answers (dicts with question, answer, context) through run_harness: one row each with the verdict."""
     rows = list(rows)
     if not rows:
-        raise ValueError("rows is empty: pass answers to judge, e.g. load_judge_labels().")
+        raise InputError("rows is empty: pass answers to judge, e.g. load_judge_labels().")
     for i, r in enumerate(rows):
         if not isinstance(r, dict) or not {"question", "answer", "context"} <= set(r):
-            raise ValueError(f"rows[{i}] must be a dict with question, answer and context.")
+            raise InputError(f"rows[{i}] must be a dict with question, answer and context.")
     df = run_harness(rows, lambda r: judge_answer(r["question"], r["answer"], r["context"], backend=backend, rubric=rubric),
                      desc="Judging", progress=progress)
     return successful(df).rename(columns={"pass": "judge_pass"})
@@ -94,9 +93,12 @@ def run_judge(rows, *, backend: str | None = None, rubric: str = RUBRIC, progres
 
 def validate_judge(judged: pd.DataFrame, human_column: str = "human_pass", judge_column: str = "judge_pass") -> dict:
     """How far the judge agrees with the humans on the labelled answers: kappa (with CI), TPR and TNR (Wilson CIs)."""
+    if not isinstance(judged, pd.DataFrame):
+        raise InputTypeError(f"judged must be the DataFrame run_judge() returns, not {type(judged).__name__}: "
+                             "run the cell that judges the labelled answers first.")
     for col in (human_column, judge_column):
         if col not in judged.columns:
-            raise ValueError(f"judged has no {col!r} column: run run_judge on rows that carry human labels.")
+            raise InputError(f"judged has no {col!r} column: run run_judge on rows that carry human labels.")
     return judge_agreement(judged[human_column].astype(bool), judged[judge_column].astype(bool))
 
 

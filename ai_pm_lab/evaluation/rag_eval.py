@@ -6,6 +6,7 @@ import re
 
 import pandas as pd
 
+from ai_pm_lab.errors import InputError
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids, reciprocal_rank
 from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
@@ -53,6 +54,10 @@ def evaluate_answers(pipeline, rows, *, template="grounded", top_k: int = 3, thr
 def summarize_answers(df) -> dict:
     """Headline rates from evaluate_answers: correctness split by answerable/unanswerable, groundedness, citations."""
     df = successful(df)
+    missing = [c for c in ("answerable", "correct", "retrieved_gold", "abstained", "grounded", "made_up_numbers")
+               if c not in df.columns]
+    if missing:
+        raise InputError(f"The table has no {', '.join(missing)} column(s): pass the DataFrame evaluate_answers() returns.")
     ans, una = df[df.answerable], df[~df.answerable]
     return {
         "questions": int(len(df)),
@@ -105,12 +110,12 @@ def run_rag_eval(pipeline, rows, *, k: int = 5, top_k: int = 3, threshold: float
     threshold instead. Rows are dicts like load_eval()'s: question, doc_ids (empty = unanswerable), answer (gold)."""
     rows = list(rows)
     if not rows:
-        raise ValueError("rows is empty: pass evaluation questions, e.g. load_eval() from ai_pm_lab.rag.")
+        raise InputError("rows is empty: pass evaluation questions, e.g. load_eval() from ai_pm_lab.rag.")
     depth = min(len(pipeline.chunks), max(k, 10) * 3)  # enough chunks to rank k distinct documents
     items = []
     for i, r in enumerate(rows):
         if not isinstance(r, dict) or not {"question", "doc_ids", "answer"} <= set(r):
-            raise ValueError(f"rows[{i}] must be a dict with question, doc_ids and answer (like load_eval()'s rows).")
+            raise InputError(f"rows[{i}] must be a dict with question, doc_ids and answer (like load_eval()'s rows).")
         items.append({"id": r.get("id", f"row{i}"), "question": r["question"], "gold": r["answer"],
                       "gold_docs": list(r["doc_ids"]), "answerable": bool(r["doc_ids"])})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ai_pm_lab.errors import require_number
+from ai_pm_lab.errors import InputError, InputTypeError, require_number
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.evaluation.stats import pick_threshold
 
@@ -26,7 +26,7 @@ def hit_at_k(ranked_ids, gold_ids, k: int) -> float:
     k = require_number(k, "k", low=1, integer=True)
     gold = set(gold_ids)
     if not gold:
-        raise ValueError("hit@k needs at least one gold document id (unanswerable questions have none).")
+        raise InputError("hit@k needs at least one gold document id (unanswerable questions have none).")
     return float(any(d in gold for d in list(ranked_ids)[:k]))
 
 
@@ -34,7 +34,7 @@ def reciprocal_rank(ranked_ids, gold_ids) -> float:
     """1/rank of the first gold document retrieved (0.0 if none was retrieved)."""
     gold = set(gold_ids)
     if not gold:
-        raise ValueError("MRR needs at least one gold document id (unanswerable questions have none).")
+        raise InputError("MRR needs at least one gold document id (unanswerable questions have none).")
     for r, d in enumerate(ranked_ids, 1):
         if d in gold:
             return 1.0 / r
@@ -58,6 +58,15 @@ def evaluate_retrieval(pipeline, rows, k: int = 5, threshold: float | None = Non
             rec["rr"] = reciprocal_rank(ranked, row["doc_ids"])
         return rec
 
+    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        raise InputTypeError(f"rows must be a list of question dicts (as load_eval() returns), not {type(rows).__name__}.")
+    rows = list(rows)
+    if not rows:
+        raise InputError("rows is empty: pass the evaluation questions, e.g. rows = load_eval().")
+    for n, r in enumerate(rows):
+        if not isinstance(r, dict) or "question" not in r or "doc_ids" not in r:
+            raise InputError(f"rows[{n}] must be a dict with 'question' and 'doc_ids' (as load_eval() returns), "
+                             f"not {str(r)[:80]!r}.")
     items = [{"id": r.get("id"), "question": r["question"], "answerable": bool(r["doc_ids"]), "doc_ids": r["doc_ids"]}
              for r in rows]
     df = successful(run_harness(items, retrieve, desc="Retrieving", progress=progress))
@@ -78,7 +87,13 @@ def evaluate_retrieval(pipeline, rows, k: int = 5, threshold: float | None = Non
 
 def suggest_threshold(answerable_scores, unanswerable_scores) -> float:
     """The similarity threshold that best separates answerable from unanswerable questions (balanced accuracy)."""
-    a, u = np.asarray(answerable_scores, float), np.asarray(unanswerable_scores, float)
+    try:
+        a, u = np.asarray(answerable_scores, float), np.asarray(unanswerable_scores, float)
+    except (TypeError, ValueError):
+        raise InputTypeError("answerable_scores and unanswerable_scores must be lists of similarity scores (numbers), "
+                             "e.g. the top_score column of evaluate_retrieval's table.") from None
+    if a.ndim != 1 or u.ndim != 1 or not (np.isfinite(a).all() and np.isfinite(u).all()):
+        raise InputError("answerable_scores and unanswerable_scores must be flat lists of finite similarity scores.")
     if a.size == 0 or u.size == 0:
-        raise ValueError("suggest_threshold needs scores for both answerable and unanswerable questions.")
+        raise InputError("suggest_threshold needs scores for both answerable and unanswerable questions.")
     return pick_threshold(a, u)  # the course's one threshold picker (evaluation.stats)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ai_pm_lab.decision_tree import QUESTIONS, Recommendation, recommend
-from ai_pm_lab.errors import CourseError, InputTypeError
+from ai_pm_lab.errors import CourseError, InputError, InputTypeError
 from ai_pm_lab.settings import output_dir
 from ai_pm_lab.tables import returns_course_table
 
@@ -160,7 +160,7 @@ class Criterion:
         """Judge one measured value: passed or not, with a sentence saying by how much."""
         self.validate()
         if _number_problem(measured, "measured value", repr(self.metric)):
-            raise ValueError(f"{self.metric!r}: the measured value is {measured!r}, not a number: measure it first (a "
+            raise InputError(f"{self.metric!r}: the measured value is {measured!r}, not a number: measure it first (a "
                              "failed or empty run gives no number), then run the gate again.")
         m = float(measured)
         passed = self.met_by(m)
@@ -227,13 +227,16 @@ class SuccessCriteria:
 
     def __init__(self, criteria: Iterable[Criterion | Mapping]):
         if isinstance(criteria, (Criterion, Mapping, str)):
-            raise TypeError("SuccessCriteria takes a list of criteria: wrap the single criterion in [ ].")
+            raise InputTypeError("SuccessCriteria takes a list of criteria: wrap the single criterion in [ ].")
+        if criteria is None or not hasattr(criteria, "__iter__"):
+            raise InputTypeError(f"SuccessCriteria takes a list of criteria made with success(...) and guardrail(...), "
+                                 f"not {type(criteria).__name__}.")
         items = []
         for i, c in enumerate(criteria):
             if isinstance(c, Mapping):
                 c = criterion_from_dict(c)
             if not isinstance(c, Criterion):
-                raise TypeError(f"criteria[{i}] must be a Criterion (use success(...) or guardrail(...)) or a dict, "
+                raise InputTypeError(f"criteria[{i}] must be a Criterion (use success(...) or guardrail(...)) or a dict, "
                                 f"not {type(c).__name__}.")
             items.append(c)
         self.criteria: list[Criterion] = items
@@ -288,10 +291,10 @@ class SuccessCriteria:
         """The eval gate: judge every criterion against ``measured`` (metric name -> measured value)."""
         self.validate()
         if not isinstance(measured, Mapping):
-            raise TypeError("measured must be a dict of metric name -> measured value, e.g. {'routing F1': 0.82}.")
+            raise InputTypeError("measured must be a dict of metric name -> measured value, e.g. {'routing F1': 0.82}.")
         missing = [c.metric for c in self.criteria if c.metric not in measured]
         if missing:
-            raise ValueError(f"No measurement for {missing}: measured has {sorted(measured)}. Measure every metric "
+            raise InputError(f"No measurement for {missing}: measured has {sorted(measured)}. Measure every metric "
                              "on the canvas (names must match exactly) before running the gate.")
         results = [c.evaluate(measured[c.metric]) for c in self.criteria]
         return GateResult(results, all(r.passed for r in results))
@@ -322,7 +325,7 @@ def criterion_from_dict(d: Mapping) -> Criterion:
     known = {"metric", "baseline", "target", "limit", "direction", "kind", "unit", "note"}
     unknown = set(d) - known
     if unknown:
-        raise ValueError(f"Unknown criterion field(s) {sorted(unknown)}: use {sorted(known)}.")
+        raise InputError(f"Unknown criterion field(s) {sorted(unknown)}: use {sorted(known)}.")
     target = d.get("target", d.get("limit"))
     return Criterion(d.get("metric") or "", d.get("baseline"), target, d.get("direction", "higher"),
                      d.get("kind", "guardrail" if "limit" in d else "success"), d.get("unit", ""), d.get("note", ""))
@@ -416,7 +419,7 @@ class OpportunityCanvas:
     def recommendation(self) -> Recommendation:
         """The week-1 decision tree walked with this canvas's answers."""
         if not isinstance(self.decision, Mapping):
-            raise TypeError("decision must be a dict of question id -> True/False, e.g. {'needs_ai': True, ...}.")
+            raise InputTypeError("decision must be a dict of question id -> True/False, e.g. {'needs_ai': True, ...}.")
         return recommend(**dict(self.decision))
 
     def problems(self) -> list[str]:
@@ -499,11 +502,11 @@ def write_one_pager(canvas: OpportunityCanvas, path=None) -> Path:
     """Write the canvas as a Markdown one-pager (default: output_dir()/one_pager_<title>.md), overwriting; returns the path."""
 
     if not isinstance(canvas, OpportunityCanvas):
-        raise TypeError(f"write_one_pager needs an OpportunityCanvas, not {type(canvas).__name__}.")
+        raise InputTypeError(f"write_one_pager needs an OpportunityCanvas, not {type(canvas).__name__}.")
     text = canvas.to_markdown()  # validates: nothing is written for an unfinished canvas
     target = Path(path) if path is not None else output_dir() / canvas.default_filename()
     if target.suffix.lower() != ".md":
-        raise ValueError(f"{target.name}: the one-pager is Markdown: give the file a .md name.")
+        raise InputError(f"{target.name}: the one-pager is Markdown: give the file a .md name.")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return target

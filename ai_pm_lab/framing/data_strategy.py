@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ai_pm_lab import settings
 from ai_pm_lab.datafiles import data_csv
+from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.tables import returns_course_table
 
 REQUIREMENTS_FILE = "framing/data_requirements.csv"
@@ -27,11 +28,11 @@ def requirements_table():
 
 def _count(value, name: str, *, integer: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-        raise TypeError(f"{name} must be a number, not {value!r}.")
+        raise InputTypeError(f"{name} must be a number, not {value!r}.")
     if value < 0:
-        raise ValueError(f"{name} cannot be negative ({value!r}): use 0 if you have none.")
+        raise InputError(f"{name} cannot be negative ({value!r}): use 0 if you have none.")
     if integer and not float(value).is_integer():
-        raise ValueError(f"{name} must be a whole number of examples, not {value!r}.")
+        raise InputError(f"{name} must be a whole number of examples, not {value!r}.")
     return float(value)
 
 
@@ -96,7 +97,7 @@ def ticket_model(C: float = 1.0):
     from sklearn.pipeline import make_pipeline
 
     if isinstance(C, bool) or not isinstance(C, numbers.Real) or not C > 0:
-        raise ValueError(f"C must be a positive number (e.g. 1.0), not {C!r}.")
+        raise InputError(f"C must be a positive number (e.g. 1.0), not {C!r}.")
     return make_pipeline(TfidfVectorizer(sublinear_tf=True), LogisticRegression(C=float(C), max_iter=2000))
 
 
@@ -105,7 +106,7 @@ def cross_validation(folds: int = 5, seed: int = 0):
     from sklearn.model_selection import StratifiedKFold
 
     if isinstance(folds, bool) or not isinstance(folds, int) or not 2 <= folds <= 20:
-        raise ValueError(f"folds must be a whole number between 2 and 20, not {folds!r}.")
+        raise InputError(f"folds must be a whole number between 2 and 20, not {folds!r}.")
     return StratifiedKFold(folds, shuffle=True, random_state=seed)
 
 
@@ -125,7 +126,7 @@ def learning_curve_table(steps: int = 8, folds: int = 5, C: float = 1.0, seed: i
     from threadpoolctl import threadpool_limits
 
     if isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= 20:
-        raise ValueError(f"steps must be a whole number between 2 and 20, not {steps!r}.")
+        raise InputError(f"steps must be a whole number between 2 and 20, not {steps!r}.")
     texts, labels = ticket_data()
     with threadpool_limits(threads()):
         sizes, train, test = learning_curve(ticket_model(C), np.array(texts, dtype=object), np.array(labels),

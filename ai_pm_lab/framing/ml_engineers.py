@@ -71,7 +71,7 @@ def complexity_curve(values=DEFAULT_C, folds: int = 5, seed: int = 0):
 
     values = list(values)
     if len(values) < 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Real) or not v > 0 for v in values):
-        raise ValueError("values must be at least two positive numbers for C, e.g. (0.01, 0.1, 1, 10).")
+        raise InputError("values must be at least two positive numbers for C, e.g. (0.01, 0.1, 1, 10).")
     values = sorted(float(v) for v in values)
     texts, labels = ticket_data()
     with threadpool_limits(threads()):
@@ -89,7 +89,7 @@ def diagnose_fit(train_score: float, test_score: float, *, floor: float = 0.6, m
     seen than unseen data (gap > max_gap), else 'good fit'."""
     for name, v in (("train_score", train_score), ("test_score", test_score)):
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= v <= 1:
-            raise ValueError(f"{name} must be a score between 0 and 1, not {v!r}.")
+            raise InputError(f"{name} must be a score between 0 and 1, not {v!r}.")
     if train_score < floor:
         return "underfitting"
     if train_score - test_score > max_gap:
@@ -180,10 +180,10 @@ class Scenario:
         try:
             ids = list(question_ids)
         except TypeError:
-            raise TypeError("question_ids must be a list of question ids such as ['Q2', 'Q4'].") from None
+            raise InputTypeError("question_ids must be a list of question ids such as ['Q2', 'Q4'].") from None
         unknown = [q for q in ids if q not in self.questions]
         if unknown:
-            raise ValueError(f"Unknown question id(s) {unknown}: choose from {', '.join(self.questions)}.")
+            raise InputError(f"Unknown question id(s) {unknown}: choose from {', '.join(self.questions)}.")
         return list(dict.fromkeys(ids))
 
     def ask(self, question_ids) -> list[dict]:
@@ -207,11 +207,16 @@ class Scenario:
 
 def load_scenario(name: str = SCENARIO_FILE) -> Scenario:
     """The better-questions scenario from its data file."""
-    raw = json.loads(data_text(name))
+    if not isinstance(name, str) or not name.strip():
+        raise InputTypeError(f"name must be a scenario file name such as {SCENARIO_FILE!r}, not {name!r}.")
+    try:
+        raw = json.loads(data_text(name))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError(f"No scenario file {name!r} in the course data: leave name out for {SCENARIO_FILE!r}.") from None
     facts = {f["id"]: f for f in raw["facts"]}
     questions = {q["id"]: q for q in raw["questions"]}
     for q in questions.values():
         bad = [f for f in q["reveals"] if f not in facts]
         if bad:  # pragma: no cover - guards the data file
-            raise ValueError(f"scenario question {q['id']} reveals unknown fact(s) {bad}.")
+            raise InputError(f"scenario question {q['id']} reveals unknown fact(s) {bad}.")
     return Scenario(raw["title"], raw["situation"], int(raw["budget"]), facts, questions)

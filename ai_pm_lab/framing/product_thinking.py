@@ -11,6 +11,7 @@ import numbers
 from ai_pm_lab.catalog import default_model, model_info
 from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.datafiles import data_csv
+from ai_pm_lab.errors import InputError, InputTypeError, require_text
 from ai_pm_lab.tables import returns_course_table
 
 PLANS = ("custom_model", "api_first")
@@ -32,27 +33,30 @@ def assumptions():
 
 def _params(overrides: dict | None) -> dict[str, dict[str, float]]:
     rows = {r["parameter"]: {p: float(r[p]) for p in PLANS} for r in data_csv(ASSUMPTIONS_FILE)}
+    if overrides is not None and not isinstance(overrides, dict):
+        raise InputTypeError(f"overrides must be a dict of assumption -> value (e.g. {{'team_size': 3}}) or None, "
+                             f"not {type(overrides).__name__}.")
     for key, value in (overrides or {}).items():
         if key not in rows:
-            raise ValueError(f"Unknown assumption {key!r}: choose one of {', '.join(rows)}.")
+            raise InputError(f"Unknown assumption {key!r}: choose one of {', '.join(rows)}.")
         values = value if isinstance(value, dict) else {p: value for p in PLANS}
         for plan, v in values.items():
             if plan not in PLANS:
-                raise ValueError(f"Unknown plan {plan!r} for {key!r}: use {PLANS}.")
+                raise InputError(f"Unknown plan {plan!r} for {key!r}: use {PLANS}.")
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)) or v < 0:
-                raise ValueError(f"{key} for {plan} must be a number ≥ 0, not {v!r}.")
+                raise InputError(f"{key} for {plan} must be a number ≥ 0, not {v!r}.")
             if key in PROBABILITY and v > 1:
-                raise ValueError(f"{key} is a probability: give a value between 0 and 1, not {v!r}.")
+                raise InputError(f"{key} is a probability: give a value between 0 and 1, not {v!r}.")
             rows[key][plan] = float(v)
     for plan in PLANS:
         if rows["weeks_per_iteration"][plan] <= 0:
-            raise ValueError(f"weeks_per_iteration for {plan} must be above 0: a release cycle takes some time.")
+            raise InputError(f"weeks_per_iteration for {plan} must be above 0: a release cycle takes some time.")
     return rows
 
 
 def api_cost_per_query(prompt_tokens: int = 800, completion_tokens: int = 200, model: str | None = None) -> float:
     """Dollars per query on a hosted model from the price table (default: the table's default OpenAI model)."""
-    model = model or default_model("openai")
+    model = default_model("openai") if model is None else require_text(model, "model")
     return estimate_cost(model_info(model).model_id, int(prompt_tokens), int(completion_tokens))
 
 
@@ -74,7 +78,7 @@ def compare_plans(horizon_weeks: float = 26, overrides: dict | None = None, *, m
     import pandas as pd
 
     if isinstance(horizon_weeks, bool) or not isinstance(horizon_weeks, numbers.Real) or not 1 <= horizon_weeks <= 520:
-        raise ValueError(f"horizon_weeks must be a number of weeks between 1 and 520, not {horizon_weeks!r}.")
+        raise InputError(f"horizon_weeks must be a number of weeks between 1 and 520, not {horizon_weeks!r}.")
     p = _params(overrides)
     rows = []
     for plan in PLANS:

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from ai_pm_lab.catalog import price_table
 from ai_pm_lab.datafiles import data_jsonl, data_text
-from ai_pm_lab.errors import ContextWindowError, require_number, require_text
+from ai_pm_lab.errors import ContextWindowError, InputError, InputTypeError, require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.limits.common import check_n
 from ai_pm_lab.llm.backends import generate, get_backend
@@ -85,7 +85,7 @@ def words_per_token(backend: str | None = None) -> float:
 def plot_windows(windows):
     """Horizontal bar chart (log scale) of context windows."""
     if not isinstance(windows, pd.DataFrame) or not {"display_name", "window_tokens"} <= set(windows.columns):
-        raise TypeError("windows must be the DataFrame returned by model_windows().")
+        raise InputTypeError("windows must be the DataFrame returned by model_windows().")
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.barh(windows["display_name"], windows["window_tokens"], color="#55A868")
     ax.set_xscale("log")
@@ -158,7 +158,7 @@ def check_strategy(strategy) -> str:
     """``strategy`` if it is one of STRATEGIES, else a ValueError listing them."""
     require_text(strategy, "strategy")
     if strategy not in STRATEGIES:
-        raise ValueError(f"Unknown strategy {strategy!r}: choose one of {', '.join(repr(s) for s in STRATEGIES)}.")
+        raise InputError(f"Unknown strategy {strategy!r}: choose one of {', '.join(repr(s) for s in STRATEGIES)}.")
     return strategy
 
 
@@ -186,7 +186,7 @@ def fit_to_budget(text: str, budget_tokens: int, strategy: str, *, question: str
         else:
             q = _topic_words(require_text(question, "question")) if question is not None else None
             if not q:
-                raise ValueError("retrieve-relevant needs a question with some content words, e.g. 'Where is the key?'.")
+                raise InputError("retrieve-relevant needs a question with some content words, e.g. 'Where is the key?'.")
             scores = [len(q & _topic_words(s)) for s in sents]
             order = sorted((i for i in range(len(sents)) if scores[i] > 0), key=lambda i: (-scores[i], i))
         chosen, used = set(), 0
@@ -295,7 +295,7 @@ def kind_document(kind: str, n_tokens: int = 1_000, *, backend: str | None = Non
     kinds = document_kinds()
     require_text(kind, "kind")
     if kind not in kinds:
-        raise ValueError(f"Unknown document kind {kind!r}: choose one of {', '.join(repr(k) for k in kinds)}.")
+        raise InputError(f"Unknown document kind {kind!r}: choose one of {', '.join(repr(k) for k in kinds)}.")
     n_tokens = require_number(n_tokens, "n_tokens", low=50, high=200_000, integer=True)
     d = kinds[kind]
     lines = list(d["opening"])
@@ -317,11 +317,11 @@ def facts_kept(text: str, needed, budget_tokens: int, *, question: str, strategi
     """For each strategy: tokens kept and how many of the ``needed`` phrases survive the cut (no model call)."""
     require_text(text, "text")
     if isinstance(needed, str) or not needed:
-        raise TypeError("needed must be a non-empty list of phrases the answer depends on, e.g. ['90 days'].")
+        raise InputTypeError("needed must be a non-empty list of phrases the answer depends on, e.g. ['90 days'].")
     rows = []
     for s in strategies:
         if check_strategy(s) == "summarise-then-answer":
-            raise ValueError("facts_kept measures the cuts that need no model call: leave out summarise-then-answer.")
+            raise InputError("facts_kept measures the cuts that need no model call: leave out summarise-then-answer.")
         fitted = fit_to_budget(text, budget_tokens, s, question=question, backend=backend)
         missing = [p for p in needed if not contains_phrase(fitted["text"], p)]
         rows.append({"strategy": s, "kept tokens": fitted["kept_tokens"], "facts kept": len(needed) - len(missing),
@@ -363,7 +363,7 @@ def run_needle(positions=(0.0, 0.5, 1.0), fills=(0.1, 0.5), n: int = 1, *, max_t
     """Ask for the hidden code at each position x fill, ``n`` times (a new code each time); one row per run."""
     n = check_n(n, "n", high=20)
     if not positions or not fills:
-        raise ValueError("positions and fills must each list at least one value, e.g. positions=(0, 0.5, 1).")
+        raise InputError("positions and fills must each list at least one value, e.g. positions=(0, 0.5, 1).")
     items = [{"position": p, "fill": f, "seed": s} for f in fills for p in positions for s in range(n)]
 
     def ask(item):
@@ -379,12 +379,12 @@ def run_needle(positions=(0.0, 0.5, 1.0), fills=(0.1, 0.5), n: int = 1, *, max_t
 def needle_accuracy(runs):
     """Share of runs that found the code, as a fill x position table (failed runs left out)."""
     if not isinstance(runs, pd.DataFrame) or not {"position", "fill"} <= set(runs.columns):
-        raise TypeError("runs must be the DataFrame returned by run_needle().")
+        raise InputTypeError("runs must be the DataFrame returned by run_needle().")
     if runs.empty:
-        raise ValueError("runs is empty: call run_needle() with at least one position and fill.")
+        raise InputError("runs is empty: call run_needle() with at least one position and fill.")
     runs = successful(runs)
     if "found" not in runs:
-        raise TypeError("runs must be the DataFrame returned by run_needle() (it has no 'found' column).")
+        raise InputTypeError("runs must be the DataFrame returned by run_needle() (it has no 'found' column).")
     return runs.assign(found=runs["found"].astype(float)).pivot_table(index="fill", columns="position", values="found", aggfunc="mean")
 
 

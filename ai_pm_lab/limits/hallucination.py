@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ai_pm_lab.datafiles import data_jsonl
-from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.evaluation.refusals import is_refusal
 from ai_pm_lab.limits.common import check_n, check_temperature
@@ -50,14 +50,14 @@ def question(question_id: str) -> dict:
     for q in questions():
         if q["id"] == question_id:
             return q
-    raise ValueError(f"Unknown question id {question_id!r}: choose one of {', '.join(q['id'] for q in questions())}.")
+    raise InputError(f"Unknown question id {question_id!r}: choose one of {', '.join(q['id'] for q in questions())}.")
 
 
 def check_kind(kind) -> str:
     """``kind`` if it is one of KINDS, else a ValueError listing them."""
     require_text(kind, "kind")
     if kind not in KINDS:
-        raise ValueError(f"Unknown question kind {kind!r}: choose one of {', '.join(KINDS)}.")
+        raise InputError(f"Unknown question kind {kind!r}: choose one of {', '.join(KINDS)}.")
     return kind
 
 
@@ -65,7 +65,7 @@ def check_mode(mode) -> str:
     """``mode`` if it is one of MODES, else a ValueError listing them."""
     require_text(mode, "mode")
     if mode not in MODES:
-        raise ValueError(f"Unknown mode {mode!r}: choose one of {', '.join(repr(m) for m in MODES)}.")
+        raise InputError(f"Unknown mode {mode!r}: choose one of {', '.join(repr(m) for m in MODES)}.")
     return mode
 
 
@@ -73,7 +73,7 @@ def verdict(answer: str, accepted_answers) -> str:
     """'grounded', 'refused' or 'hallucinated' by the stated rule (VERDICT_RULE)."""
     require_text(answer, "answer", allow_empty=True)
     if isinstance(accepted_answers, str) or not hasattr(accepted_answers, "__iter__"):
-        raise TypeError("accepted_answers must be a list of strings (empty for questions nobody can answer).")
+        raise InputTypeError("accepted_answers must be a list of strings (empty for questions nobody can answer).")
     if any(contains_phrase(answer, a) for a in accepted_answers):
         return "grounded"
     if is_refusal(answer) or not answer.strip():
@@ -85,7 +85,7 @@ def build_prompt(q: dict, mode: str) -> tuple[str, str | None]:
     """The (prompt, system message) a mode sends for question ``q``."""
     check_mode(mode)
     if not isinstance(q, dict) or "question" not in q:
-        raise TypeError("q must be one of questions() (a dict with 'question' and 'passage').")
+        raise InputTypeError("q must be one of questions() (a dict with 'question' and 'passage').")
     if mode == "no context":
         return q["question"], None
     prompt = f"Context: {q['passage']}\n\nQuestion: {q['question']}"
@@ -135,12 +135,12 @@ def run_grid(n: int = 3, *, temperature: float = 0.7, max_tokens: int = 32, kind
 def rates(grid):
     """Hallucination rate (and grounded/refused shares) per kind x mode cell, from run_grid()'s rows (failed calls left out)."""
     if not isinstance(grid, pd.DataFrame) or not {"kind", "mode"} <= set(grid.columns):
-        raise TypeError("grid must be the DataFrame returned by run_grid().")
+        raise InputTypeError("grid must be the DataFrame returned by run_grid().")
     if grid.empty:
-        raise ValueError("grid is empty: run run_grid(n=...) with n >= 1 first.")
+        raise InputError("grid is empty: run run_grid(n=...) with n >= 1 first.")
     grid = successful(grid)
     if "verdict" not in grid:
-        raise TypeError("grid must be the DataFrame returned by run_grid() (it has no 'verdict' column).")
+        raise InputTypeError("grid must be the DataFrame returned by run_grid() (it has no 'verdict' column).")
     shares = pd.crosstab([grid["kind"], grid["mode"]], grid["verdict"], normalize="index")
     for v in VERDICTS:
         if v not in shares:

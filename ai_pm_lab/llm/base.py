@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ai_pm_lab.catalog import find_model
-from ai_pm_lab.errors import require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_text
 from ai_pm_lab.tables import format_money
 
 MESSAGE_TOKENS = 4  # tokens the chat format adds around each message (OpenAI's documented 3, plus one to spare)
@@ -93,10 +93,10 @@ def build_messages(prompt: str, system: str | None = None, history=None) -> list
     if system is not None:
         messages.append({"role": "system", "content": require_text(system, "system")})
     if history is not None and not isinstance(history, (list, tuple)):
-        raise TypeError(f"history must be a list of {{'role': ..., 'content': ...}} dicts, not {type(history).__name__}.")
+        raise InputTypeError(f"history must be a list of {{'role': ..., 'content': ...}} dicts, not {type(history).__name__}.")
     for turn in history or []:
         if not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant") or not isinstance(turn.get("content"), str):
-            raise ValueError("history must be a list of {'role': 'user'|'assistant', 'content': str} dicts.")
+            raise InputError("history must be a list of {'role': 'user'|'assistant', 'content': str} dicts.")
         messages.append({"role": turn["role"], "content": turn["content"]})
     messages.append({"role": "user", "content": prompt})
     return messages

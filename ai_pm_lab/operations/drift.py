@@ -10,7 +10,7 @@ import pandas as pd
 from scipy.stats import ks_2samp
 
 from ai_pm_lab import embeddings
-from ai_pm_lab.errors import require_number
+from ai_pm_lab.errors import InputError, InputTypeError, require_number
 from ai_pm_lab.evaluation import stats
 from ai_pm_lab.operations.traffic import simulate_day
 from ai_pm_lab.rag.pipeline import RAGPipeline
@@ -23,7 +23,7 @@ PSI_FLOOR = 1e-4  # share given to an empty bin so the logarithm stays finite
 
 def _clean_questions(questions) -> list[str]:
     if isinstance(questions, (str, bytes)) or not hasattr(questions, "__iter__"):
-        raise TypeError("questions must be a list (or Series) of question strings.")
+        raise InputTypeError("questions must be a list (or Series) of question strings.")
     out = [q for q in questions if isinstance(q, str) and q.strip()]
     return out
 
@@ -31,9 +31,9 @@ def _clean_questions(questions) -> list[str]:
 def _scores(values, name: str) -> np.ndarray:
     arr = np.asarray(pd.Series(values, dtype=float).dropna(), float)
     if arr.size == 0:
-        raise ValueError(f"{name} is empty: a drift comparison needs at least one value on each side.")
+        raise InputError(f"{name} is empty: a drift comparison needs at least one value on each side.")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains infinite values; pass finite scores.")
+        raise InputError(f"{name} contains infinite values; pass finite scores.")
     return arr
 
 
@@ -55,10 +55,10 @@ def psi(expected, actual, bins: int = 10) -> float:
 def best_scores(pipeline: RAGPipeline, questions) -> np.ndarray:
     """Each question's best cosine similarity to the knowledge base (the retrieval signal behind refusals)."""
     if not isinstance(pipeline, RAGPipeline):
-        raise TypeError(f"pipeline must be a RAGPipeline, not {type(pipeline).__name__}.")
+        raise InputTypeError(f"pipeline must be a RAGPipeline, not {type(pipeline).__name__}.")
     qs = _clean_questions(questions)
     if not qs:
-        raise ValueError("No questions to score: pass at least one non-empty question.")
+        raise InputError("No questions to score: pass at least one non-empty question.")
     scores, _ = pipeline.index.search(embeddings.embed(qs, progress=False), 1)
     return scores[:, 0].astype(float)
 
@@ -87,7 +87,7 @@ def reference_from(pipeline: RAGPipeline, questions) -> Reference:
     """A reference built from a period of normal traffic (a list of questions)."""
     qs = _clean_questions(questions)
     if len(qs) < 10:
-        raise ValueError(f"A reference needs at least 10 questions of normal traffic; got {len(qs)}.")
+        raise InputError(f"A reference needs at least 10 questions of normal traffic; got {len(qs)}.")
     vectors = embeddings.embed(qs, progress=False)
     centroid = _centroid(vectors)
     return Reference(centroid, 1 - vectors @ centroid, best_scores(pipeline, qs), len(qs))
@@ -96,10 +96,10 @@ def reference_from(pipeline: RAGPipeline, questions) -> Reference:
 def window_signals(pipeline: RAGPipeline, reference: Reference, questions) -> dict:
     """Drift signals of one window against the reference: embedding centroid distance, PSI and KS of best scores."""
     if not isinstance(reference, Reference):
-        raise TypeError("reference must come from reference_from(pipeline, questions).")
+        raise InputTypeError("reference must come from reference_from(pipeline, questions).")
     qs = _clean_questions(questions)
     if len(qs) < 5:
-        raise ValueError(f"A window needs at least 5 questions to compare distributions; got {len(qs)}.")
+        raise InputError(f"A window needs at least 5 questions to compare distributions; got {len(qs)}.")
     vectors = embeddings.embed(qs, progress=False)
     distances = 1 - vectors @ reference.centroid
     scores = best_scores(pipeline, qs)
@@ -123,13 +123,13 @@ def monitor(pipeline: RAGPipeline, reference: Reference, requests: pd.DataFrame,
     """Drift signals for consecutive windows of a day's requests (in time order); with a 'kind' column, also the
     share of each window that really was about the new product (the ground truth a real monitor never has)."""
     if not isinstance(requests, pd.DataFrame) or "question" not in requests.columns:
-        raise TypeError("requests must be a DataFrame with a 'question' column (e.g. from traffic.simulate_day).")
+        raise InputTypeError("requests must be a DataFrame with a 'question' column (e.g. from traffic.simulate_day).")
     window = require_number(window, "window", low=5, high=10_000, integer=True)
     ok = requests[requests["question"].map(lambda q: isinstance(q, str) and bool(q.strip()))]
     if "time" in ok.columns:
         ok = ok.sort_values("time")
     if len(ok) < window:
-        raise ValueError(f"Only {len(ok)} usable requests: fewer than one window of {window}. Lower window or add traffic.")
+        raise InputError(f"Only {len(ok)} usable requests: fewer than one window of {window}. Lower window or add traffic.")
     rows = []
     for i, w in enumerate(_windows(ok, window)):
         row = {"window": i + 1, **window_signals(pipeline, reference, w["question"].tolist())}
@@ -156,12 +156,12 @@ def null_windows(pipeline: RAGPipeline, reference: Reference, *, n_windows: int 
 
 def _signal_values(frame: pd.DataFrame, signal: str, name: str) -> np.ndarray:
     if signal not in SIGNALS:
-        raise ValueError(f"Unknown signal {signal!r}: choose one of {', '.join(SIGNALS)}.")
+        raise InputError(f"Unknown signal {signal!r}: choose one of {', '.join(SIGNALS)}.")
     if not isinstance(frame, pd.DataFrame) or signal not in frame.columns:
-        raise TypeError(f"{name} must be a DataFrame of window signals (from monitor() or null_windows()).")
+        raise InputTypeError(f"{name} must be a DataFrame of window signals (from monitor() or null_windows()).")
     values = frame[signal].astype(float).to_numpy()
     if values.size == 0:
-        raise ValueError(f"{name} has no windows: monitor more traffic first.")
+        raise InputError(f"{name} has no windows: monitor more traffic first.")
     return values
 
 

@@ -4,13 +4,14 @@ retried, escalated) drawn from stated assumptions (data/operations/assumptions.c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from ai_pm_lab.datafiles import data_csv
-from ai_pm_lab.errors import require_number
+from ai_pm_lab.errors import InputError, InputTypeError, require_number, require_text
 from ai_pm_lab.evaluation.harness import ERROR_COLUMN, run_harness
 from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
 from ai_pm_lab.operations.assistant import Assistant
@@ -52,7 +53,7 @@ def _merged(overrides: dict | None) -> dict:
     values = assumptions()
     for name, value in (overrides or {}).items():
         if name not in values:
-            raise ValueError(f"Unknown assumption {name!r}: choose one of {', '.join(values)}.")
+            raise InputError(f"Unknown assumption {name!r}: choose one of {', '.join(values)}.")
         values[name] = float(require_number(value, name))
     return values
 
@@ -79,7 +80,7 @@ def intents(kind: str | None = None) -> pd.DataFrame:
     if kind is None:
         return df
     if kind not in SHOULD_ANSWER:
-        raise ValueError(f"Unknown kind {kind!r}: choose one of {', '.join(SHOULD_ANSWER)}.")
+        raise InputError(f"Unknown kind {kind!r}: choose one of {', '.join(SHOULD_ANSWER)}.")
     return df[df.kind == kind].reset_index(drop=True)
 
 
@@ -96,7 +97,7 @@ class Shift:
         require_number(self.start_hour, "start_hour", low=0, high=24)
         require_number(self.share, "share", low=0, high=1)
         if self.kind not in SHOULD_ANSWER:
-            raise ValueError(f"Unknown kind {self.kind!r}: choose one of {', '.join(SHOULD_ANSWER)}.")
+            raise InputError(f"Unknown kind {self.kind!r}: choose one of {', '.join(SHOULD_ANSWER)}.")
 
 
 def zipf_weights(n: int, exponent: float) -> np.ndarray:
@@ -123,10 +124,10 @@ def simulate_day(n_requests: int | None = None, *, seed: int = 0, shift: Shift |
     n = require_number(n, "n_requests", low=1, high=100_000, integer=True)
     seed = require_number(seed, "seed", low=0, high=2**32 - 1, integer=True)
     if shift is not None and not isinstance(shift, Shift):
-        raise TypeError("shift must be a Shift(start_hour=..., share=...) or None.")
+        raise InputTypeError("shift must be a Shift(start_hour=..., share=...) or None.")
     shares = np.array([values[f"share_{k}"] for k in KINDS], float)
     if shares.sum() <= 0:
-        raise ValueError("The share_* assumptions add up to 0: give at least one kind of request a positive share.")
+        raise InputError("The share_* assumptions add up to 0: give at least one kind of request a positive share.")
     shares = shares / shares.sum()
     rng = np.random.default_rng(seed)
     table = intents()
@@ -137,7 +138,10 @@ def simulate_day(n_requests: int | None = None, *, seed: int = 0, shift: Shift |
     adopters = max(1, int(round(values["eligible_users"] * values["adopter_share"])))
     user_ranks = rng.choice(adopters, size=n, p=zipf_weights(adopters, 1.0))
     user_ids = rng.permutation(adopters)[user_ranks]
-    start = pd.Timestamp(day, tz="UTC")
+    try:
+        start = pd.Timestamp(date.fromisoformat(require_text(day, "day")), tz="UTC")
+    except ValueError:
+        raise InputError(f"day must be a real date written YYYY-MM-DD, e.g. {DAY!r}, not {day!r}.") from None
     rows = []
     for i in range(n):
         hour = seconds[i] / 3600
@@ -147,7 +151,7 @@ def simulate_day(n_requests: int | None = None, *, seed: int = 0, shift: Shift |
             kind = KINDS[int(rng.choice(len(KINDS), p=shares))]
         options = groups[kind]
         if not options:
-            raise ValueError(f"intents.csv has no intents of kind {kind!r}.")
+            raise InputError(f"intents.csv has no intents of kind {kind!r}.")
         group = options[int(rng.choice(len(options), p=zipf_weights(len(options), values["zipf_exponent"])))]
         wording = _draw_wording(rng, group, values["canonical_variant_share"])
         rows.append({"request_id": i + 1, "time": start + pd.Timedelta(seconds=int(seconds[i])), "hour": int(hour),
@@ -185,14 +189,14 @@ def serve(assistant: Assistant, requests: pd.DataFrame, *, desc: str = "Serving 
     """Send every request through the assistant (run_harness): one row per request with the reply, its receipts and
     its scores; an input that breaks the assistant is an `error` row, never a crash."""
     if not isinstance(assistant, Assistant):
-        raise TypeError(f"assistant must be an Assistant (ai_pm_lab.operations.assistant), not {type(assistant).__name__}.")
+        raise InputTypeError(f"assistant must be an Assistant (ai_pm_lab.operations.assistant), not {type(assistant).__name__}.")
     if not isinstance(requests, pd.DataFrame):
-        raise TypeError("requests must be a DataFrame from simulate_day().")
+        raise InputTypeError("requests must be a DataFrame from simulate_day().")
     if requests.empty:
-        raise ValueError("No requests to serve: simulate some with simulate_day(n_requests=...) first.")
+        raise InputError("No requests to serve: simulate some with simulate_day(n_requests=...) first.")
     missing = {"question", "should_answer", "gold"} - set(requests.columns)
     if missing:
-        raise ValueError(f"requests lack the columns {sorted(missing)}: build them with simulate_day().")
+        raise InputError(f"requests lack the columns {sorted(missing)}: build them with simulate_day().")
     # a request that breaks the assistant becomes an 'error' row that the dashboard counts: no warning on top
     out = run_harness(requests.to_dict("records"), assistant.handle, score_reply, desc=desc, progress=progress,
                       warn=False)
@@ -218,15 +222,15 @@ def simulate_outcomes(served: pd.DataFrame, *, seed: int = 0, overrides: dict | 
     """Add what each user did next (satisfied / retried / escalated) and minutes to resolution, drawn from the
     assumptions for that reply's status (a copy; the input is not changed)."""
     if not isinstance(served, pd.DataFrame) or "status" not in served.columns:
-        raise TypeError("served must be the DataFrame returned by serve().")
+        raise InputTypeError("served must be the DataFrame returned by serve().")
     if served.empty:
-        raise ValueError("No served requests: run serve() on a non-empty day first.")
+        raise InputError("No served requests: run serve() on a non-empty day first.")
     a = _merged(overrides)
     for name in ("p_satisfied_correct", "p_retry_correct", "p_satisfied_wrong", "p_retry_wrong", "p_escalate_refused",
                  "p_escalate_error"):
         require_number(a[name], name, low=0, high=1)
     if a["p_satisfied_correct"] + a["p_retry_correct"] > 1 or a["p_satisfied_wrong"] + a["p_retry_wrong"] > 1:
-        raise ValueError("p_satisfied_* + p_retry_* must not exceed 1 (the rest of the users escalate).")
+        raise InputError("p_satisfied_* + p_retry_* must not exceed 1 (the rest of the users escalate).")
     probs = {  # satisfied, retried, escalated
         "correct": (a["p_satisfied_correct"], a["p_retry_correct"]),
         "wrong": (a["p_satisfied_wrong"], a["p_retry_wrong"]),
@@ -262,9 +266,9 @@ def cache_report(served: pd.DataFrame) -> dict:
     """What the response cache did: hit rate, requests, distinct questions, model calls, and the share of requests
     whose intent had been asked before in other words (what a meaning-based cache could catch at most)."""
     if not isinstance(served, pd.DataFrame) or "cache_hit" not in served.columns:
-        raise TypeError("served must be the DataFrame returned by serve().")
+        raise InputTypeError("served must be the DataFrame returned by serve().")
     if served.empty:
-        raise ValueError("No served requests: run serve() on a non-empty day first.")
+        raise InputError("No served requests: run serve() on a non-empty day first.")
     ok = served[served["status"] != "error"]
     seen_intent = served["intent"].duplicated() if "intent" in served.columns else pd.Series(False, index=served.index)
     return {

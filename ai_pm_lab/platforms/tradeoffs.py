@@ -32,15 +32,15 @@ def sample_questions(n_answerable: int = 4, n_unanswerable: int = 2, rows=None) 
     rows = list(load_eval() if rows is None else rows)
     for name, n in (("n_answerable", n_answerable), ("n_unanswerable", n_unanswerable)):
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"{name} must be a whole number ≥ 0, not {n!r}.")
+            raise InputError(f"{name} must be a whole number ≥ 0, not {n!r}.")
     if n_answerable + n_unanswerable == 0:
-        raise ValueError("ask for at least one question (n_answerable or n_unanswerable above 0).")
+        raise InputError("ask for at least one question (n_answerable or n_unanswerable above 0).")
     ans = [r for r in rows if r.get("doc_ids")]
     una = [r for r in rows if not r.get("doc_ids")]
 
     def spread(items, n):
         if n > len(items):
-            raise ValueError(f"asked for {n} questions but the set has only {len(items)} of that kind.")
+            raise InputError(f"asked for {n} questions but the set has only {len(items)} of that kind.")
         step = len(items) / n if n else 1
         return [items[int(i * step)] for i in range(n)]
 
@@ -171,6 +171,14 @@ def compare_models(pipeline, rows=None, *, max_tokens: int = 48, include_project
 
 def readable(table, columns=("provider", "status", "quality", "median latency (s)", "cost per 1,000 queries ($)")):
     """The table for reading: rounded, and 'not measured' where a projection has no value (never a bare NaN)."""
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame):
+        raise InputTypeError(f"table must be the DataFrame compare_models() returns, not {type(table).__name__}.")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(f"The table has no {', '.join(map(repr, missing))} column(s): pass the DataFrame "
+                         "compare_models() returns.")
     out = table[list(columns)].copy()
     for col in out.columns:
         if out[col].dtype.kind == "f":
@@ -197,7 +205,7 @@ def shortlist(table, budget_per_1000: float, quality_floor: float) -> dict:
                                  f"not {table[col].dtype} values: rebuild it with compare_models().")
     for name, v, hi in (("budget_per_1000", budget_per_1000, None), ("quality_floor", quality_floor, 1.0)):
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (hi and v > hi):
-            raise ValueError(f"{name} must be a number ≥ 0{' and ≤ 1' if hi else ''}, not {v!r}.")
+            raise InputError(f"{name} must be a number ≥ 0{' and ≤ 1' if hi else ''}, not {v!r}.")
     cost = "cost per 1,000 queries ($)"
     measured = table[table["status"] == MEASURED]
     ok = measured[(measured["quality"] >= quality_floor) & (measured[cost] <= budget_per_1000)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ai_pm_lab.embeddings import MAX_TOKENS, tokenizer
-from ai_pm_lab.errors import require_number
+from ai_pm_lab.errors import InputError, InputTypeError, require_number
 
 UNITS = ("words", "tokens")
 
@@ -28,11 +28,11 @@ class Chunk:
 def split_text(text: str, size: int = 60, overlap: int = 15, unit: str = "words") -> list[str]:
     """Cut ``text`` into windows of ``size`` words (or embedding tokens) that share ``overlap`` units."""
     if not isinstance(text, str):
-        raise TypeError(f"text must be a string, not {type(text).__name__}.")
+        raise InputTypeError(f"text must be a string, not {type(text).__name__}.")
     size = require_number(size, "chunk size", low=8, high=2000, integer=True)
     overlap = require_number(overlap, "overlap", low=0, high=size - 1, integer=True)
     if unit not in UNITS:
-        raise ValueError(f"unit must be one of {UNITS}, not {unit!r}.")
+        raise InputError(f"unit must be one of {UNITS}, not {unit!r}.")
     step = size - overlap
     if unit == "words":
         words = text.split()

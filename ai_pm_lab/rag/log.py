@@ -8,6 +8,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ai_pm_lab.errors import InputError, InputTypeError, require_text
 from ai_pm_lab.settings import output_dir
 from ai_pm_lab.tables import returns_course_table
 
@@ -47,7 +48,7 @@ def _plain(value):
         return value
     if isinstance(value, Path):
         return str(value)
-    raise TypeError(f"log field value {value!r} ({type(value).__name__}) cannot be stored: use text, numbers, lists or None.")
+    raise InputTypeError(f"log field value {value!r} ({type(value).__name__}) cannot be stored: use text, numbers, lists or None.")
 
 
 def _read_events(path: Path) -> list[dict]:
@@ -59,10 +60,10 @@ def _read_events(path: Path) -> list[dict]:
             try:
                 event = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"line {n} of the event log {path} is not valid JSON ({exc.msg}); "
+                raise InputError(f"line {n} of the event log {path} is not valid JSON ({exc.msg}); "
                                  "fix or delete that line, or start a fresh log with EventLog(path).clear().") from None
             if not isinstance(event, dict):
-                raise ValueError(f"line {n} of the event log {path} is not an event (a JSON object).")
+                raise InputError(f"line {n} of the event log {path} is not an event (a JSON object).")
             events.append(event)
     return events
 
@@ -75,15 +76,15 @@ def read_log(path) -> "pd.DataFrame":  # noqa: F821
     if isinstance(path, EventLog):
         path = path.path
     if not isinstance(path, (str, Path)):
-        raise TypeError(f"path must be a file path (str or Path) or an EventLog, not {type(path).__name__}.")
+        raise InputTypeError(f"path must be a file path (str or Path) or an EventLog, not {type(path).__name__}.")
     path = Path(path)
     how = ("attach a log to a pipeline (pipeline.log = EventLog(path)) and answer some questions "
            "with pipeline.answer(...), or point read_log at the file that holds them")
     if not path.is_file():
-        raise ValueError(f"The event log {path} does not exist yet: {how}.")
+        raise InputError(f"The event log {path} does not exist yet: {how}.")
     events = _read_events(path)
     if not events:
-        raise ValueError(f"The event log {path} is empty: {how}.")
+        raise InputError(f"The event log {path} is empty: {how}.")
     df = pd.DataFrame(events)
     for col in EVENT_FIELDS:
         if col not in df.columns:
@@ -98,10 +99,12 @@ class EventLog:
 
     def __init__(self, path=None):
         if path is not None and not isinstance(path, (str, Path)):
-            raise TypeError(f"path must be a file path (str or Path) or None for the default, not {type(path).__name__}.")
+            raise InputTypeError(f"path must be a file path (str or Path) or None for the default, not {type(path).__name__}.")
+        if path is not None:
+            require_text(str(path), "path")  # blank, or a broken character no file system can store
         self.path = Path(path).expanduser() if path is not None else default_log_path()
         if self.path.exists() and self.path.is_dir():
-            raise ValueError(f"{self.path} is a folder: give the log a file name, e.g. {self.path / DEFAULT_LOG_NAME}.")
+            raise InputError(f"{self.path} is a folder: give the log a file name, e.g. {self.path / DEFAULT_LOG_NAME}.")
 
     def __repr__(self) -> str:
         return f"EventLog({str(self.path)!r}, {len(self)} events)"
@@ -115,10 +118,10 @@ class EventLog:
     def record(self, **fields) -> dict:
         """Append one event (a `time` in ISO 8601 UTC is added if missing) and return it as stored."""
         if not fields:
-            raise ValueError("record() needs at least one field, e.g. record(question='...', outcome='answered').")
+            raise InputError("record() needs at least one field, e.g. record(question='...', outcome='answered').")
         outcome = fields.get("outcome")
         if outcome is not None and outcome not in OUTCOMES:
-            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}.")
+            raise InputError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}.")
         event = {"time": fields.pop("time", None) or now_iso()}
         event.update({str(k): _plain(v) for k, v in fields.items()})
         line = json.dumps(event, ensure_ascii=False)

@@ -228,7 +228,7 @@ def read_file(path: str | os.PathLike) -> tuple[dict, str, str | None, str]:
         raise InputTypeError(f"path must be a file path (str), not {type(path).__name__}.")
     p = Path(path)
     if not p.is_file():
-        raise KnowledgeBaseError(f"{p} is not a file.")
+        raise KnowledgeBaseError(f"{str(path)!r} is not a file: give the path of one document ({READABLE_LABEL}).")
     suffix = p.suffix.lower()
     if suffix not in READABLE_SUFFIXES:
         hint = FORMAT_HINTS.get(suffix, f"convert it to one of {READABLE_LABEL}")

@@ -235,6 +235,7 @@ class Audit:
 def audit(*, share: float = 0.5, swap: bool = True, backend: str | None = None, progress: bool = True) -> Audit:
     """The whole audit on the bundled résumés: score, shortlist the top ``share``, rates per group, four-fifths,
     and (optionally) the counterfactual name swap."""
+    share = require_number(share, "share", low=0, high=1)  # before the model scores every résumé
     scored = score_all(backend=backend, progress=progress)
     scored["selected"] = shortlist(scored["score"], share)
     groups = sorted(scored["name_group"].unique())

@@ -12,8 +12,8 @@ import phonenumbers
 from sklearn.metrics import precision_score, recall_score
 
 from ai_pm_lab.datafiles import data_jsonl, data_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_text
 from ai_pm_lab.llm import generate, get_backend
-from ai_pm_lab.errors import require_text
 from ai_pm_lab.tables import returns_course_table
 
 TYPES = ("EMAIL", "PHONE", "CARD", "IBAN", "NAME")
@@ -116,12 +116,23 @@ def _names(text):
     return [Entity("NAME", m.start(), m.end(), m.group()) for m in _name_re().finditer(text)]
 
 
+def _check_regions(regions) -> None:
+    """Region codes phone numbers are read for: a list of two-letter codes phonenumbers knows ('GB', not 'UK')."""
+    if isinstance(regions, str) or not hasattr(regions, "__iter__"):
+        raise InputTypeError(f"regions must be a list of two-letter region codes such as {list(DEFAULT_REGIONS)}, "
+                             f"not {regions!r}.")
+    unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise InputError(f"Unknown region code(s) {unknown}: use two-letter codes such as 'US', 'GB' (not 'UK'), 'DE'.")
+
+
 def find_pii(text: str, *, regions=DEFAULT_REGIONS, types=TYPES) -> list[Entity]:
     """Every piece of personal data the detectors find, in text order; overlaps resolved in favour of the longer."""
     require_text(text, "text", allow_empty=True)
+    _check_regions(regions)
     unknown = [t for t in types if t not in TYPES]
     if unknown:
-        raise ValueError(f"Unknown entity type(s) {unknown}: choose from {', '.join(TYPES)}.")
+        raise InputError(f"Unknown entity type(s) {unknown}: choose from {', '.join(TYPES)}.")
     detectors = {"EMAIL": lambda: _emails(text), "PHONE": lambda: _phones(text, regions), "CARD": lambda: _cards(text),
                  "IBAN": lambda: _ibans(text), "NAME": lambda: _names(text)}
     found = [e for t in types for e in detectors[t]()]
@@ -154,11 +165,11 @@ def gold_spans(sample: dict) -> list[Entity]:
     spans, cursor = [], {}
     for ent in sample.get("entities", []):
         if ent.get("type") not in TYPES:
-            raise ValueError(f"Sample {sample.get('id')!r}: unknown entity type {ent.get('type')!r}; use one of {TYPES}.")
+            raise InputError(f"Sample {sample.get('id')!r}: unknown entity type {ent.get('type')!r}; use one of {TYPES}.")
         value = ent.get("value", "")
         start = text.find(value, cursor.get(value, 0))
         if not value or start < 0:
-            raise ValueError(f"Sample {sample.get('id')!r}: the labelled value {value!r} is not in its text.")
+            raise InputError(f"Sample {sample.get('id')!r}: the labelled value {value!r} is not in its text.")
         cursor[value] = start + len(value)
         spans.append(Entity(ent["type"], start, start + len(value), value))
     return spans
@@ -196,13 +207,16 @@ def evaluate(data=None, *, regions=DEFAULT_REGIONS) -> PIIReport:
     """Run the detector on labelled samples (default: the bundled set). An entity counts as caught when all of it is
     redacted; a detection that overlaps no labelled entity is a false alarm. Precision and recall per type come from
     scikit-learn over those entity-level outcomes (None where a type has nothing to measure)."""
+    _check_regions(regions)
+    if data is not None and (isinstance(data, (str, bytes, dict)) or not hasattr(data, "__iter__")):
+        raise InputTypeError(f"data must be a list of {{'text': ..., 'entities': [...]}} dicts, not {type(data).__name__}.")
     data = samples() if data is None else list(data)
     if not data:
-        raise ValueError("No labelled samples to evaluate: pass a list of {'text': ..., 'entities': [...]} dicts.")
+        raise InputError("No labelled samples to evaluate: pass a list of {'text': ..., 'entities': [...]} dicts.")
     misses, alarms, outcomes = [], [], {t: ([], []) for t in TYPES}
     for i, sample in enumerate(data):
         if not isinstance(sample, dict) or "text" not in sample:
-            raise TypeError(f"sample {i} must be a dict with 'text' and 'entities'.")
+            raise InputTypeError(f"sample {i} must be a dict with 'text' and 'entities'.")
         gold = gold_spans(sample)
         pred = find_pii(sample["text"], regions=regions)
         for g in gold:
@@ -243,7 +257,7 @@ class RedactingGenerator:
         if generator is None:
             generator = generate
         if not callable(generator):
-            raise TypeError("generator must be a function like ai_pm_lab.generate.")
+            raise InputTypeError("generator must be a function like ai_pm_lab.generate.")
         self.generator = generator
         self.only_hosted = bool(only_hosted)
         self.regions = tuple(regions)

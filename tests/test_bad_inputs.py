@@ -103,3 +103,15 @@ def test_bad_input_gets_a_clear_answer(case_id, ctx, monkeypatch):
     row = sweep.run_case(CASES[case_id], ctx)
     assert not row["key_leaked"], row
     assert row["class"] == "clear", f"{row['class']}: {row['detail']}"
+
+
+def test_a_typo_model_id_is_refused_before_any_request(monkeypatch):
+    """generate() names the close ids for a typo'd model id instead of sending the request (it used to reach the
+    provider first: a network round trip, and with a real key a 404 from the provider)."""
+    import ai_pm_lab as lab
+    from ai_pm_lab.errors import ConfigurationError
+
+    monkeypatch.setenv("OPENAI_API_KEY", sweep.FAKE_KEYS["OPENAI_API_KEY"])
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens: a request would be a ProviderError
+    with pytest.raises(ConfigurationError, match="did you mean"):
+        lab.generate("hi", backend="openai", model="gpt-4o-mni", max_tokens=4)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
-from ai_pm_lab.catalog import find_model
+from ai_pm_lab.catalog import close_ids, find_model
 from ai_pm_lab.cost import estimate_cost, spend_tracker
 from ai_pm_lab.errors import ConfigurationError, ProviderError, SpendCapError, require_number, require_text
 from ai_pm_lab.llm import availability, remote
@@ -63,6 +63,12 @@ def get_backend(backend: str | None = None, model: str | None = None) -> Backend
             _BACKENDS[key] = LocalBackend()
         return _BACKENDS[key]
     model = model or env(MODEL_VAR)
+    close = close_ids(model) if model and find_model(model) is None else []
+    if close:  # a typo of a listed id: say so here rather than after a round trip to the provider
+        raise ConfigurationError(
+            f"Unknown model id {model!r}: did you mean {' or '.join(map(repr, close))}? The price table "
+            "(ai_pm_lab/data/models.csv) lists every model id the course knows."
+        )
     cls = {"openai": remote.OpenAIBackend, "anthropic": remote.AnthropicBackend, "gemini": remote.GeminiBackend}[name]
     obj = cls(model=model)  # validates keys and base URL
     key = (name, obj.model, obj.endpoint)

@@ -109,7 +109,7 @@ def test_serve_records_errors_and_rejects_empty_traffic(assistant):
         warnings.simplefilter("error")  # the error row is the record: no HarnessWarning box in the notebook on top
         served = traffic.serve(assistant, requests, progress=False)
     assert served["status"].tolist() == ["correct", "error"]
-    assert served.loc[1, "prompt_tokens"] == 0 and served.loc[1, "error"].startswith("ValueError")
+    assert served.loc[1, "prompt_tokens"] == 0 and served.loc[1, "error"].startswith("InputError")
     with pytest.raises(ValueError, match="No requests"):
         traffic.serve(assistant, requests.iloc[0:0])
     report = transparency_report(served)

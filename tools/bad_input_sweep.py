@@ -30,7 +30,6 @@ import importlib
 import inspect
 import io
 import json
-import math
 import os
 import signal
 import subprocess
@@ -38,7 +37,7 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -842,6 +841,8 @@ def counts(rows: list[dict]) -> dict:
     out["total"] = len(rows)
     out["key_leaks"] = sum(1 for r in rows if r.get("key_leaked"))
     out["network_attempts"] = sum(1 for r in rows if r.get("network"))
+    issue = [r for r in rows if str(r.get("issue23")) == "True"]
+    out["issue23"] = {k: sum(1 for r in issue if r["class"] == k) for k in CLASSES}
     out["raw_bare_value_or_type_error"] = sum(1 for r in rows if r["class"] == "raw" and r["detail"].startswith("[bare]"))
     return out
 
@@ -877,6 +878,8 @@ def main(argv=None) -> int:
     else:
         print(f"ai_pm_lab imported from {package}")
         print(" | ".join(f"{k}: {c[k]}" for k in (*CLASSES, "total", "key_leaks", "network_attempts")))
+        print(f"(raw includes {c['raw_bare_value_or_type_error']} bare ValueError/TypeError with a fix-naming message; "
+              f"issue-23 cases: {c['issue23']})")
         for r in rows:
             if r["class"] in ("raw", "silent/hang") or r.get("key_leaked") or r.get("network"):
                 print(f"  {r['class']:<11} {r['id']}: {r['detail'][:160]}"

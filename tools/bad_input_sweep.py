@@ -149,7 +149,8 @@ class Context:
             os.symlink(loop / "a", loop / "b")
             os.symlink(loop / "b", loop / "a")
             os.symlink(loop, loop / "self")
-        big = t / "big_folder"
+    def _make_big_folder(self, big: Path):
+        """A folder holding one 50 MB text file (made on first use)."""
         big.mkdir()
         with open(big / "big.txt", "w", encoding="utf-8") as fh:
             line = "The refund window is thirty days from the date of purchase for every plan. " * 8 + "\n"
@@ -157,6 +158,8 @@ class Context:
                 fh.write(line)
 
     def path(self, name: str) -> str:
+        if name == "big_folder" and not (self.tmp / name).exists():
+            self._make_big_folder(self.tmp / name)
         return str(self.tmp / name)
 
     def questions_folder(self, name: str, raw: bytes) -> str:

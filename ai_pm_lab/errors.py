@@ -17,6 +17,23 @@ class InputTypeError(CourseError, TypeError):
     """A value a learner passed has the wrong type (None, a number for text, ...); the message says what to pass."""
 
 
+class KnowledgeBaseError(CourseError, ValueError):
+    """A knowledge-base folder or file is missing, empty or holds no usable text; the message names the file and fix."""
+
+
+class CanvasError(CourseError, ValueError):
+    """The canvas (or a criterion) is incomplete or contradicts itself; ``.problems`` lists every fix needed."""
+
+    def __init__(self, problems: list[str], what: str = "The canvas"):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{what} is not ready: fix {len(self.problems)} thing(s):\n{lines}")
+
+
+class ModelError(CourseError, RuntimeError):
+    """The local model could not run a step; the message says what to try."""
+
+
 class ConfigurationError(CourseError, ValueError):
     """A setting, backend name, model id or key is missing or wrong."""
 

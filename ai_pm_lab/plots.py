@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ai_pm_lab.errors import InputError
+
 
 def show_token_bars(df, title: str = "", ax=None):
     """Horizontal bar chart of a top-k token table (token, probability)."""
@@ -34,9 +36,9 @@ def annotated_heatmap(values, row_labels: Sequence[str], col_labels: Sequence[st
     labelled "no data", never drawn as a number. Returns the Axes (its figure is ``ax.figure``)."""
     data = np.asarray(values, dtype=float)
     if data.ndim != 2 or data.size == 0:
-        raise ValueError(f"values must be a non-empty 2-D table, got shape {data.shape}.")
+        raise InputError(f"values must be a non-empty 2-D table, got shape {data.shape}.")
     if data.shape != (len(row_labels), len(col_labels)):
-        raise ValueError(f"values has shape {data.shape} but there are {len(row_labels)} row and {len(col_labels)} column labels.")
+        raise InputError(f"values has shape {data.shape} but there are {len(row_labels)} row and {len(col_labels)} column labels.")
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
     im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=vmin, vmax=vmax)

@@ -4,6 +4,8 @@ module imports the package inside a function; only the exercise checks are named
 package and module, names nothing that does not exist, and draws the layers of .importlinter (which import-linter
 checks: see .importlinter)."""
 import ast
+import builtins
+import importlib
 import re
 
 from conftest import ROOT
@@ -231,3 +233,51 @@ def test_only_the_exercise_checks_are_named_for_a_week():
     named = [p.relative_to(ROOT).as_posix() for p in (ROOT / PACKAGE).rglob("*") if re.search(r"week", p.name, re.I)
              and "__pycache__" not in p.parts]
     assert named and all(re.fullmatch(rf"{PACKAGE}/checks/week\d\d\.py", p) for p in named), named
+
+
+def _raised_names(path):
+    """(line, name) of every ``raise Name(...)`` / ``raise Name`` in a module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(target, ast.Name):
+                yield node.lineno, target.id
+
+
+def _error_rule_breaks(package_dir, module_name_of) -> list[str]:
+    """Raises of a class that is not defined in ai_pm_lab.errors (allowed exceptions aside), as 'file:line name'."""
+    allowed = {NotImplementedError, SystemExit}
+    breaks = []
+    for path in sorted(package_dir.rglob("*.py")):
+        rel = path.relative_to(package_dir.parent)
+        if rel.parts[1] == "testing":
+            continue
+        module = importlib.import_module(module_name_of(rel))
+        for line, name in _raised_names(path):
+            cls = getattr(module, name, None) or getattr(builtins, name, None)
+            if not isinstance(cls, type):
+                continue  # a local variable holding an exception, or a function that builds one
+            if cls in allowed or cls.__module__ == "ai_pm_lab.errors":
+                continue
+            breaks.append(f"{rel}:{line} {name}")
+    return breaks
+
+
+def test_every_error_the_package_raises_comes_from_the_errors_module():
+    def module_name_of(rel):
+        parts = list(rel.with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    breaks = _error_rule_breaks(ROOT / "ai_pm_lab", module_name_of)
+    assert not breaks, "raise a class from ai_pm_lab.errors (InputError, InputTypeError, ...) instead:\n" + "\n".join(breaks)
+
+
+def test_the_error_rule_checker_catches_a_bare_value_error(tmp_path, monkeypatch):
+    pkg = tmp_path / "fakepkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "bad.py").write_text("def f(x):\n    if x is None:\n        raise ValueError('x is missing')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    breaks = _error_rule_breaks(pkg, lambda rel: ".".join(rel.with_suffix("").parts))
+    assert breaks == ["fakepkg/bad.py:3 ValueError"]

@@ -9,7 +9,6 @@ from ai_pm_lab import budget, catalog, cost
 from ai_pm_lab.errors import ConfigurationError
 from ai_pm_lab.widgets.cost import CostCalculator
 
-
 SERVED_DAY = "2026-12-01"  # every row priced below is served that day (gpt-4o-mini shuts down on 2027-01-14)
 
 

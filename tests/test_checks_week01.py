@@ -100,7 +100,7 @@ def test_model_check_on_the_unfinished_stub_says_what_to_build():
     assert not result.passed and (result.status, result.missing) == (MISSING, "bills")
 
 
-# -- a missing input is "not yet", never a raise (issues 18 and 23) ---------------------------------------------------
+# -- a missing input is "not yet", never a raise ---------------------------------------------------
 def test_a_budget_left_as_none_is_missing_not_a_format_error():
     result = week01.model_under_budget(BILLS, dict(choice="gpt-6-luna", why=WHY), budget=None, min_window=1_000_000)
     assert not result.passed and (result.status, result.missing) == (MISSING, "budget")

@@ -286,7 +286,7 @@ def test_checks_catch_near_misses():
     assert not week02.precision_recall(2 / 3, 1.0, Y_TRUE, Y_PRED, "billing").passed  # recall over predictions, not truths
 
 
-# ---------- a missing input is "not yet", never a raise or a pass (issue 23) ----------
+# ---------- a missing input is "not yet", never a raise or a pass ----------
 def test_a_blank_hallucination_rate_never_passes():
     # Before: NaN rates met no bar, so "restrict" passed on a table with nothing measured in it.
     blank = _modes(float("nan"), float("nan"))

@@ -196,7 +196,7 @@ def test_ef_search_too_low_names_the_quality_bar():
     assert not result.passed and "0.90" in result.message and "below the 0.95 bar" in result.message
 
 
-# -- a missing input is "not yet", never a raise or a pass (issue 23) -----------------------------------------------
+# -- a missing input is "not yet", never a raise or a pass -----------------------------------------------
 def test_a_skipped_vector_cell_is_missing_not_a_raise():
     result = week03.cosine(None, np.array([1.0, 1.0]), 0.7)
     assert not result.passed and (result.status, result.missing) == (MISSING, "a")

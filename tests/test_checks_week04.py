@@ -230,7 +230,7 @@ def test_conflict_rules_on_the_real_refund_policies():
         compare_conflict_rules(rag, ["What uptime does Tidewell promise?"], {"anyone": None}, top_k=1)
 
 
-# -- a missing input is "not yet", never a raise (issues 18 and 23) --------------------------------------------------
+# -- a missing input is "not yet", never a raise --------------------------------------------------
 def test_no_feasible_threshold_is_not_yet_not_a_format_error():
     # Before: the success line formatted best=None and the check raised TypeError.
     result = week04.threshold_choice([0.3, 0.5], [0.2], 0.3, max_refused=-0.1)

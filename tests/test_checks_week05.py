@@ -63,7 +63,7 @@ def test_categorise():
     assert not _passed(C.categorise(lambda row: "correct" if row["correct"] else "made-up detail"))
 
 
-# -- a missing input is "not yet", never a raise or a pass (issues 18 and 23) -----------------------------------------
+# -- a missing input is "not yet", never a raise or a pass -----------------------------------------
 def test_ab_decisions_on_no_snapshots_never_pass():
     # Before: no snapshots meant no expected verdicts, and an empty answer matched them: a pass on no data.
     for snapshots, decisions in (({}, {}), ([], [])):

@@ -34,7 +34,7 @@ def test_checks_fail_on_stub_and_pass_on_the_right_answer():
     assert checks.pii_blockers(by_type, ["NAME", "EMAIL"]).passed and not checks.pii_blockers(by_type, ["EMAIL"]).passed
 
 
-# -- a missing input is "not yet", never a raise or a pass (issues 18 and 23) -----------------------------------------
+# -- a missing input is "not yet", never a raise or a pass -----------------------------------------
 def test_a_p_value_typed_as_text_is_missing_not_a_float_error():
     table = pd.DataFrame({"group": ["x", "y"], "selection_rate": [0.6, 0.4]})
     result = checks.four_fifths_call(table, "abc", True, False)

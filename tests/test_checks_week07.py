@@ -90,7 +90,7 @@ def test_break_even_that_never_comes_is_answered_never_and_can_pass():
     assert not week07.break_even_traffic(VOLUMES, 52, week07.NEVER).passed
 
 
-# -- a missing input is "not yet", never a raise (issues 18 and 23) ---------------------------------------------------
+# -- a missing input is "not yet", never a raise ---------------------------------------------------
 def test_a_missing_baseline_is_missing_not_a_format_error():
     criteria = SuccessCriteria([success("routing F1", 0.81, 0.86), guardrail("ms", 50, "lower")])
     for f1 in (None, float("nan"), "0.81"):

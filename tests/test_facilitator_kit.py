@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import pm_lens  # noqa: E402
+
 KIT = ROOT / "docs" / "facilitator"
 SESSION = 90
 TIME = re.compile(r"^\*\*Time:\*\* about (\d+) minutes \((\d+) for this lesson, (\d+) for the exercises in "

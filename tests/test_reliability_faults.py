@@ -5,14 +5,14 @@ import time
 import warnings
 
 import pytest
+from remote_support import ANTHROPIC_KEY, FAST, OPENAI_KEY, clean_env, fake, server  # noqa: F401
 
 import ai_pm_lab as lab
+from ai_pm_lab.errors import ConfigurationError, ProviderError
 from ai_pm_lab.llm import remote
 from ai_pm_lab.llm.fallback import FallbackWarning
-from ai_pm_lab.errors import ConfigurationError, ProviderError
 from ai_pm_lab.testing.fake_model import ScriptedModel
 from ai_pm_lab.testing.fake_provider import REPLY_PREFIX
-from remote_support import ANTHROPIC_KEY, FAST, OPENAI_KEY, clean_env, fake, server  # noqa: F401
 
 BACKENDS = ["openai", "anthropic"]
 # fault -> (kind, phrases the message must contain: what happened, what to do)

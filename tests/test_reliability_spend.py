@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from remote_support import clean_env, fake, paid_backend, server  # noqa: F401
 
 import ai_pm_lab as lab
 from ai_pm_lab.errors import SpendCapError
 from ai_pm_lab.tables import format_money
 from ai_pm_lab.testing.fake_provider import fake_reply
-from remote_support import clean_env, fake, paid_backend, server  # noqa: F401
 
 PROMPT = "List three risks of shipping an AI feature without evaluation"
 

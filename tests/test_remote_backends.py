@@ -7,14 +7,14 @@ import sys
 import urllib.request
 
 import pytest
+from remote_support import ANTHROPIC_KEY, OPENAI_KEY, clean_env, fake, paid_backend, server  # noqa: F401
 
 import ai_pm_lab as lab
 from ai_pm_lab import llm
+from ai_pm_lab.errors import ConfigurationError
 from ai_pm_lab.llm import remote
 from ai_pm_lab.llm.backends import reset_backends
-from ai_pm_lab.errors import ConfigurationError
 from ai_pm_lab.testing.fake_provider import REPLY_PREFIX, FakeProvider, Fault, fake_reply
-from remote_support import ANTHROPIC_KEY, OPENAI_KEY, clean_env, fake, paid_backend, server  # noqa: F401
 
 PROMPT = "Summarise the launch plan for the pricing page"
 

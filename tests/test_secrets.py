@@ -7,13 +7,13 @@ import warnings
 from pathlib import Path
 
 import pytest
+from remote_support import ANTHROPIC_KEY, OPENAI_KEY, clean_env, fake, server  # noqa: F401
 
 import ai_pm_lab as lab
 from ai_pm_lab import llm, settings
 from ai_pm_lab.llm import remote
-from ai_pm_lab.testing.fake_model import ScriptedModel
 from ai_pm_lab.testing import secret_scan
-from remote_support import ANTHROPIC_KEY, OPENAI_KEY, clean_env, fake, server  # noqa: F401
+from ai_pm_lab.testing.fake_model import ScriptedModel
 
 REPO = Path(__file__).resolve().parents[1]
 FAULTS = ["401", "403", "404", "429", "500", "503", "timeout", "drop", "malformed"]

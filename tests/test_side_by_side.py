@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from remote_support import ANTHROPIC_KEY, OPENAI_KEY, clean_env, server  # noqa: F401
 
 import ai_pm_lab as lab
 from ai_pm_lab.limits import side_by_side
@@ -15,7 +16,6 @@ from ai_pm_lab.settings import api_key, choose_backend
 from ai_pm_lab.testing import secret_scan
 from ai_pm_lab.testing.fake_model import ScriptedModel
 from ai_pm_lab.testing.fake_provider import REPLY_PREFIX, fake_reply
-from remote_support import ANTHROPIC_KEY, OPENAI_KEY, clean_env, server  # noqa: F401
 
 GEMINI_KEY = "AI" + "za" + "Te5tKeyGemini" * 3  # built at run time: no key-shaped literal in the file
 TASKS = {t["id"]: t for t in load_tasks()}

@@ -126,7 +126,7 @@ def test_pipeline_uses_the_gate_by_default_and_a_threshold_overrides_it(tmp_path
         RAGPipeline(kb, gate="strict", progress=False)
 
 
-# -- several knowledge bases (issue 18) ---------------------------------------------------------------------------
+# -- several knowledge bases ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def pooled():
     pipes = {name: RAGPipeline(G.base_folder(name), gate=None, progress=False) for name in G.BASES}

@@ -144,9 +144,10 @@ def test_one_threshold_picker_budget_and_balanced_rules():
 
 
 def test_the_other_pickers_and_wilson_intervals_are_the_stats_ones():
+    import pandas as pd
+
     from ai_pm_lab.evaluation.retrieval import suggest_threshold
     from ai_pm_lab.operations import dashboard, drift
-    import pandas as pd
 
     a, u = [0.61, 0.7, 0.8, 0.52], [0.2, 0.55, 0.3]
     assert suggest_threshold(a, u) == S.pick_threshold(a, u)

@@ -3,9 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ai_pm_lab.operations import drift, rollout
+from ai_pm_lab.operations import drift, rollout, traffic
 from ai_pm_lab.operations.assistant import Assistant, AssistantConfig, ReplayGenerator
-from ai_pm_lab.operations import traffic
 from ai_pm_lab.rag import RAGPipeline
 from ai_pm_lab.testing.fake_model import fake_generation
 

@@ -8,8 +8,16 @@ import pandas as pd
 import pytest
 
 from ai_pm_lab.operations import dashboard, traffic
-from ai_pm_lab.operations.assistant import (DISCLOSURE, HUMAN_HANDOFF, Assistant, AssistantConfig, ReplayGenerator,
-                                            ResponseCache, kill_switch_test, transparency_report)
+from ai_pm_lab.operations.assistant import (
+    DISCLOSURE,
+    HUMAN_HANDOFF,
+    Assistant,
+    AssistantConfig,
+    ReplayGenerator,
+    ResponseCache,
+    kill_switch_test,
+    transparency_report,
+)
 from ai_pm_lab.rag import RAGPipeline
 from ai_pm_lab.rag.log import EventLog
 from ai_pm_lab.testing.fake_model import fake_generation

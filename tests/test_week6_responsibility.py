@@ -1,6 +1,5 @@
 """Week 6 responsibility: PII detection and its measurement, the redaction hook, fairness metrics, the launch
 checklist and its widget (driven headlessly), against hand-computed cases and bad input."""
-import pandas as pd
 import pytest
 
 from ai_pm_lab.responsibility import bias, checklist, pii

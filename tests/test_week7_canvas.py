@@ -3,8 +3,17 @@ import math
 
 import pytest
 
-from ai_pm_lab.framing.canvas import (CanvasError, Criterion, OpportunityCanvas, SuccessCriteria, build_problem_statement,
-                                      criterion_from_dict, guardrail, success, write_one_pager)
+from ai_pm_lab.framing.canvas import (
+    CanvasError,
+    Criterion,
+    OpportunityCanvas,
+    SuccessCriteria,
+    build_problem_statement,
+    criterion_from_dict,
+    guardrail,
+    success,
+    write_one_pager,
+)
 
 GO = dict(needs_ai=True, has_data=True, tolerates_variability=True, affords_inference=True, has_feedback_loop=True)
 

@@ -1,4 +1,4 @@
-"""Calibrating the answerability gate on a learner's own questions.csv (issue 18): refit on the folder's labels with
+"""Calibrating the answerability gate on a learner's own questions.csv: refit on the folder's labels with
 stratified cross-validation, before/after rates with Wilson intervals, and a clear "uncalibrated" with the labels
 needed when there are too few. Asserts on computed values, never on generated text."""
 import numpy as np
@@ -62,7 +62,7 @@ def bikes(tmp_path_factory):
 def test_a_gate_too_strict_for_this_folder_is_recalibrated_on_its_labels(bikes):
     project, pipeline = bikes
     shipped = default_gate()
-    # a gate whose scores sit far lower on this folder than on the base it was trained on (as issue 18 saw)
+    # a gate whose scores sit far lower on this folder than on the base it was trained on (as seen on a base written elsewhere)
     strict = Gate(**{**shipped.to_dict(), "intercept": shipped.intercept - 30.0})
     pipeline.gate = strict
     result = capstone.calibrate(project, pipeline, progress=False)

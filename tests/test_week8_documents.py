@@ -159,7 +159,7 @@ def test_find_date_refuses_what_it_cannot_read():
         find_date(None)
 
 
-# -- issue 18/23: dates read by dateutil, day first when ambiguous, impossible dates refused -------------------------------
+# -- dates read by dateutil, day first when ambiguous, impossible dates refused -------------------------------
 @pytest.mark.parametrize("text, expected, precision, order", [
     ("05/05/2025", "2025-05-05", "day", ""),  # was read as the year only (2025-01-01)
     ("05/06/2025", "2025-06-05", "day", "day first"),  # two readings: the course reads day first, and says so
@@ -210,7 +210,7 @@ def test_impossible_dates_are_refused_with_a_note(tmp_path):
     assert "2 impossible date(s)" in report.summary()
 
 
-# -- issue 18: only real versions of one document are grouped --------------------------------------------------------------
+# -- only real versions of one document are grouped --------------------------------------------------------------
 ONBOARDING = (
     "# New customer onboarding\nWhen a new customer signs, the account manager sends the welcome pack within one working "
     "day and books a kickoff call for the first week. Finance creates the invoice account. After 30 days the account "
@@ -299,7 +299,7 @@ def test_version_rule_on_pairs_written_separately():
     assert name_key("copy-guidelines") == name_key("guidelines")  # same name: only the text keeps them apart
 
 
-# -- issue 23: an empty string is not a folder -----------------------------------------------------------------------------
+# -- an empty string is not a folder -----------------------------------------------------------------------------
 @pytest.mark.parametrize("folder", ["", "   ", ["", "docs"]])
 def test_empty_string_is_not_a_folder(folder, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

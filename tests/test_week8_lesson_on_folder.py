@@ -1,4 +1,4 @@
-"""The week-8 lesson run as a learner runs it on their own folder (issue 18): a folder the test writes in four formats,
+"""The week-8 lesson run as a learner runs it on their own folder: a folder the test writes in four formats,
 with a questions.csv its documents cannot answer (so the launch gate says NO GO whatever the model writes) and no
 additions/ folder. The lesson must end without an error and write the memo and deck, with the rollout stopped (the
 canary a rehearsal), the improvement loop "not run yet" and the gate marked uncalibrated. Runs the local model."""

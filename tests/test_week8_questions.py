@@ -1,4 +1,4 @@
-"""questions.csv as people really save it (issue 23): Excel's encodings and separators load correctly; every broken
+"""questions.csv as people really save it: Excel's encodings and separators load correctly; every broken
 variant is an InputError naming the line and the fix, never a raw traceback, a hang or a silent wrong result; an empty
 string is never taken to mean "the current folder"."""
 import pytest

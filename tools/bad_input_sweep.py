@@ -3,7 +3,7 @@ them, and count what happens.
 
 Each case is one call with one bad value (None, wrong type, NaN/inf, -1/0, blank, a 5M-character string, a lone
 surrogate, an emoji, a typo'd model id, a 0-byte / binary / CP1252 / corrupt file, a missing path, an empty-string
-folder, a FIFO, a symlink loop ...) plus the cases issue 23 lists. Outcomes:
+folder, a FIFO, a symlink loop ...) plus the cases a careless learner hits most. Outcomes:
 
 * clear       - a course error (``ai_pm_lab.errors.CourseError``, or a ValueError/TypeError subclass defined in
                 ai_pm_lab) whose message names a fix (>= 20 characters, no library file path), or a result that
@@ -553,7 +553,7 @@ def build_cases() -> list[Case]:
                         return fn(*pos, **kw)
                 add(f"{mod}:{name}", label, call, "check", issue23=fill is None)
 
-    # --- the rest of issue 23's list ---------------------------------------------------------------------------------
+    # --- the rest of the careless-learner list ---------------------------------------------------------------------------------
     add(_lab("count_tokens"), "model typo 'gpt-4o-mni'", lambda c: resolve(_lab("count_tokens"))("hello", model="gpt-4o-mni"),
         issue23=True)
     add(_lab("count_tokens"), "1M+ chars with backend='openai'",

@@ -801,7 +801,7 @@ def main(argv=None) -> int:
     write_report(out, overall, reports, notebooks, done=True)
     failed = overall.failed + [f"{r.name}: {c}" for r in reports for c in r.failed]
     n_checks = len(overall.checks) + sum(len(r.checks) for r in reports)
-    print(f"\nper notebook: " + "; ".join(f"{r.name} {r.timings.get('total', 0):.0f}s" for r in reports))
+    print("\nper notebook: " + "; ".join(f"{r.name} {r.timings.get('total', 0):.0f}s" for r in reports))
     print(f"total {overall.timings['total']:.0f}s · {n_checks - len(failed)} passed, {len(failed)} failed · report {out / 'report.json'}")
     for f in failed:
         print(f"  FAILED {f}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.operations.assistant import Assistant, AssistantConfig, ReplayGenerator
 from ai_pm_lab.rag.log import EventLog
 from ai_pm_lab.rag.pipeline import RAGPipeline
@@ -40,7 +41,7 @@ class KeywordFAQ:
 
     def __init__(self, pipeline: RAGPipeline, *, min_score: float = 0.05):
         if not isinstance(pipeline, RAGPipeline):
-            raise TypeError(f"KeywordFAQ needs the RAGPipeline whose documents it searches, not {type(pipeline).__name__}.")
+            raise InputTypeError(f"KeywordFAQ needs the RAGPipeline whose documents it searches, not {type(pipeline).__name__}.")
         self.chunks = list(pipeline.chunks)
         self.search = KeywordSearch([c.text for c in self.chunks])
         self.min_score = float(min_score)
@@ -50,7 +51,7 @@ class KeywordFAQ:
         start = time.perf_counter()
         question = request.get("question") if isinstance(request, dict) else None
         if not isinstance(question, str) or not question.strip():
-            raise ValueError("a request needs a non-empty 'question'.")
+            raise InputError("a request needs a non-empty 'question'.")
         try:
             scores, ids = self.search.search(question, 1)
             best = float(scores[0])

@@ -13,6 +13,7 @@ from ai_pm_lab import embeddings
 from ai_pm_lab.capstone.assistant import build_assistant, build_pipeline
 from ai_pm_lab.capstone.launch import HANDLED, evaluate, metrics
 from ai_pm_lab.capstone.samples import ADDITIONS_DIR, QUESTIONS_FILE
+from ai_pm_lab.errors import InputError
 from ai_pm_lab.rag.documents import load_folder
 from ai_pm_lab.rag.log import read_log
 from ai_pm_lab.tables import returns_course_table
@@ -27,7 +28,7 @@ def declined_requests(log) -> pd.DataFrame:
     """The logged requests the assistant declined or handed over (outcome refused/escalated), with a question."""
     df = read_log(log) if not isinstance(log, pd.DataFrame) else log
     if "outcome" not in df.columns or "question" not in df.columns:
-        raise ValueError("The log has no 'outcome'/'question' fields: is it an assistant event log (rag.log.EventLog)?")
+        raise InputError("The log has no 'outcome'/'question' fields: is it an assistant event log (rag.log.EventLog)?")
     out = df[df["outcome"].isin(DECLINED_OUTCOMES) & df["question"].astype(str).str.strip().ne("")]
     return out.reset_index(drop=True)
 

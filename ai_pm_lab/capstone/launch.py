@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ai_pm_lab.capstone.assistant import KeywordFAQ
-from ai_pm_lab.errors import InputError
+from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.evaluation.harness import ERROR_COLUMN, run_harness
 from ai_pm_lab.framing.canvas import SuccessCriteria, guardrail, success
 from ai_pm_lab.operations.assistant import Assistant
@@ -34,7 +34,7 @@ def requests_from_rows(rows) -> pd.DataFrame:
     """Test questions (question, answer, answerable) as requests the served assistant and the scorer understand."""
     rows = list(rows)
     if not rows:
-        raise ValueError("No test questions: add rows with a question and the expected answer ('' if it should decline).")
+        raise InputError("No test questions: add rows with a question and the expected answer ('' if it should decline).")
     return pd.DataFrame([{"request_id": i + 1, "question": r["question"], "gold": r.get("answer", "") or "",
                           "should_answer": bool(r.get("answerable", bool(r.get("answer")))),
                           "kind": "answerable" if r.get("answerable", bool(r.get("answer"))) else "unanswerable",
@@ -45,7 +45,7 @@ def requests_from_rows(rows) -> pd.DataFrame:
 def serve_faq(faq: KeywordFAQ, requests: pd.DataFrame, *, desc: str = "Keyword FAQ", progress: bool = True) -> pd.DataFrame:
     """The keyword FAQ over the same requests, scored by the same rules as the AI (week-6 score_reply)."""
     if not isinstance(faq, KeywordFAQ):
-        raise TypeError(f"faq must be a KeywordFAQ, not {type(faq).__name__}.")
+        raise InputTypeError(f"faq must be a KeywordFAQ, not {type(faq).__name__}.")
     out = run_harness(requests.to_dict("records"), faq.handle, score_reply, desc=desc, progress=progress,
                       warn=False)  # failures become 'error' rows, as in traffic.serve
     failed = out[ERROR_COLUMN].notna()
@@ -74,7 +74,7 @@ def evaluate(system, rows_or_requests, *, progress: bool = True) -> pd.DataFrame
 def metrics(served: pd.DataFrame) -> dict:
     """Launch metrics of one served set: handled correctly, wrong answers, p95 latency, cost per 1,000 questions."""
     if not isinstance(served, pd.DataFrame) or "status" not in served.columns or served.empty:
-        raise ValueError("metrics() needs the non-empty table returned by evaluate().")
+        raise InputError("metrics() needs the non-empty table returned by evaluate().")
     latency = pd.to_numeric(served["latency_s"], errors="coerce").dropna()
     cost = pd.to_numeric(served["cost_usd"], errors="coerce").fillna(0.0)
     return {
@@ -102,7 +102,7 @@ def default_criteria(baseline: dict, *, improvement: float = 0.25, latency_limit
     no more wrong answers than the FAQ gives today; p95 latency and cost per 1,000 questions under fixed limits."""
     b = round(float(baseline[HANDLED]), 3)
     if b >= 1.0:
-        raise ValueError("The keyword FAQ already handles every test question correctly: there is nothing for AI to "
+        raise InputError("The keyword FAQ already handles every test question correctly: there is nothing for AI to "
                          "improve on this test set. Add harder questions (and some the documents cannot answer).")
     target = max(round(b + (1.0 - b) * improvement, 3), b + 0.001)
     wrong = round(float(baseline[WRONG]), 3)
@@ -117,7 +117,7 @@ def default_criteria(baseline: dict, *, improvement: float = 0.25, latency_limit
 def launch_gate(criteria: SuccessCriteria, measured: dict):
     """The eval gate: the week-7 criteria judged against the AI's measured metrics (GateResult: .passed, .table())."""
     if not isinstance(criteria, SuccessCriteria):
-        raise TypeError("criteria must be a SuccessCriteria (see default_criteria or ai_pm_lab.framing).")
+        raise InputTypeError("criteria must be a SuccessCriteria (see default_criteria or ai_pm_lab.framing).")
     return criteria.evaluate({k: v for k, v in measured.items() if k in criteria.metrics})
 
 
@@ -158,7 +158,7 @@ def shadow_summary(shadow) -> pd.DataFrame:
     """Side by side over the shadow day: handled correctly, wrong answers, declined; .attrs['agreement'] counts who was right."""
     shadow = shadow.table if isinstance(shadow, ShadowDay) else shadow
     if shadow.empty:
-        raise ValueError("The shadow day is empty: run shadow_day on at least one request.")
+        raise InputError("The shadow day is empty: run shadow_day on at least one request.")
     ai_c, faq_c = shadow["ai correct"], shadow["faq correct"]
     table = pd.DataFrame({
         "AI assistant (shadow)": [ai_c.mean(), shadow["ai wrong"].mean(), shadow["ai declined"].mean()],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.tables import returns_course_table
 
 RUBRIC = (
@@ -45,13 +46,13 @@ def rubric_table() -> pd.DataFrame:
 def self_assess(scores: dict) -> dict:
     """Total and weakest areas from {area: level 1-3}; unknown areas or levels are a clear ValueError."""
     if not isinstance(scores, dict) or not scores:
-        raise TypeError("scores must be a dict of area -> level (1, 2 or 3), e.g. {'Evaluation': 2}.")
+        raise InputTypeError("scores must be a dict of area -> level (1, 2 or 3), e.g. {'Evaluation': 2}.")
     areas = [r[0] for r in RUBRIC]
     for area, level in scores.items():
         if area not in areas:
-            raise ValueError(f"Unknown area {area!r}: choose from {', '.join(areas)}.")
+            raise InputError(f"Unknown area {area!r}: choose from {', '.join(areas)}.")
         if level not in (1, 2, 3):
-            raise ValueError(f"{area}: level must be 1, 2 or 3, not {level!r}.")
+            raise InputError(f"{area}: level must be 1, 2 or 3, not {level!r}.")
     low = min(scores.values())
     return {"total": sum(scores.values()), "out of": 3 * len(scores),
             "work on next": [a for a, v in scores.items() if v == low and low < 3]}

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ai_pm_lab.datafiles import data_text
+from ai_pm_lab.errors import InputError, InputTypeError
 
 SAMPLE_FILE = "capstone/sample_folder.json"
 QUESTIONS_FILE = "questions.csv"
@@ -113,7 +114,7 @@ def write_document(folder, entry: dict) -> Path:
     elif suffix in (".md", ".txt"):
         path.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
     else:
-        raise ValueError(f"write_document cannot render {path.name}: use .md, .txt, .pdf, .docx or .html.")
+        raise InputError(f"write_document cannot render {path.name}: use .md, .txt, .pdf, .docx or .html.")
     return path
 
 
@@ -128,7 +129,7 @@ def write_problem_file(folder, entry: dict) -> Path:
     elif kind == "image":
         path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     else:
-        raise ValueError(f"unknown problem kind {kind!r}: use corrupt_pdf, empty or image.")
+        raise InputError(f"unknown problem kind {kind!r}: use corrupt_pdf, empty or image.")
     return path
 
 
@@ -148,11 +149,11 @@ def write_sample_folder(path, *, problems: bool = True) -> Path:
     The folder is emptied first, so a re-run leaves exactly the sample. ``problems=False`` leaves out the broken files.
     """
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a folder path (str), not {type(path).__name__}.")
+        raise InputTypeError(f"path must be a folder path (str), not {type(path).__name__}.")
     folder = Path(path).expanduser()
     if folder.exists():
         if not folder.is_dir():
-            raise ValueError(f"{folder} is a file: give write_sample_folder a folder path.")
+            raise InputError(f"{folder} is a file: give write_sample_folder a folder path.")
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     spec = sample_spec()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ai_pm_lab.errors import InputError, InputTypeError, require_number
 from ai_pm_lab.evaluation.harness import run_harness, successful

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ai_pm_lab.errors import InputError, require_number
+from ai_pm_lab.errors import InputError, InputTypeError, require_number
 from ai_pm_lab.tables import format_rate, returns_course_table
 
 CONFIDENCE = 0.95
@@ -20,7 +20,7 @@ CONFIDENCE = 0.95
 def as_labels(values, name: str = "labels") -> np.ndarray:
     """``values`` as a 1-D array of 0/1 (accepts bools, 0/1 numbers); anything else is a clear error."""
     if isinstance(values, (str, bytes)) or values is None:
-        raise TypeError(f"{name} must be a list or array of True/False (or 1/0) values, not {type(values).__name__}.")
+        raise InputTypeError(f"{name} must be a list or array of True/False (or 1/0) values, not {type(values).__name__}.")
     arr = np.asarray(list(values) if not hasattr(values, "__array__") else values, dtype=object).ravel()
     out = np.empty(arr.shape[0], dtype=int)
     for i, v in enumerate(arr):
@@ -29,7 +29,7 @@ def as_labels(values, name: str = "labels") -> np.ndarray:
         elif isinstance(v, (int, np.integer, float, np.floating)) and not isinstance(v, bool) and v in (0, 1):
             out[i] = int(v)
         else:
-            raise ValueError(f"{name}[{i}] is {v!r}: every label must be True/False (or 1/0). "
+            raise InputError(f"{name}[{i}] is {v!r}: every label must be True/False (or 1/0). "
                              "Map your labels first, e.g. [x == 'pass' for x in labels].")
     return out
 
@@ -37,26 +37,26 @@ def as_labels(values, name: str = "labels") -> np.ndarray:
 def as_probabilities(values, name: str = "scores") -> np.ndarray:
     """``values`` as a 1-D float array of probabilities in [0, 1]; NaN or values outside [0, 1] are a clear error."""
     if isinstance(values, (str, bytes)) or values is None:
-        raise TypeError(f"{name} must be a list or array of probabilities between 0 and 1, not {type(values).__name__}.")
+        raise InputTypeError(f"{name} must be a list or array of probabilities between 0 and 1, not {type(values).__name__}.")
     try:
         arr = np.asarray(values, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must contain numbers (probabilities between 0 and 1).") from None
+        raise InputTypeError(f"{name} must contain numbers (probabilities between 0 and 1).") from None
     if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN at position {int(np.flatnonzero(np.isnan(arr))[0])}: "
+        raise InputError(f"{name} contains NaN at position {int(np.flatnonzero(np.isnan(arr))[0])}: "
                          "drop or fill the missing scores first.")
     bad = np.flatnonzero((arr < 0) | (arr > 1))
     if bad.size:
-        raise ValueError(f"{name}[{int(bad[0])}] = {float(arr[bad[0]])!r} is not a probability: every score must lie in [0, 1]. "
+        raise InputError(f"{name}[{int(bad[0])}] = {float(arr[bad[0]])!r} is not a probability: every score must lie in [0, 1]. "
                          "If these are raw model scores, pass them through a sigmoid or rescale them first.")
     return arr
 
 
 def _same_length(a, b, na: str, nb: str) -> None:
     if len(a) != len(b):
-        raise ValueError(f"{na} has {len(a)} values and {nb} has {len(b)}: they must describe the same items, one each.")
+        raise InputError(f"{na} has {len(a)} values and {nb} has {len(b)}: they must describe the same items, one each.")
     if len(a) == 0:
-        raise ValueError(f"{na} and {nb} are empty: there is nothing to measure yet.")
+        raise InputError(f"{na} and {nb} are empty: there is nothing to measure yet.")
 
 
 def _alpha(confidence: float) -> float:
@@ -102,7 +102,7 @@ def rate(flags, confidence: float = CONFIDENCE, *, name: str = "flags") -> Rate:
     """The share of True values in ``flags`` with its Wilson interval; an empty list is a clear error."""
     arr = as_labels(flags, name)
     if arr.size == 0:
-        raise ValueError(f"{name} is empty: a rate needs at least one observation.")
+        raise InputError(f"{name} is empty: a rate needs at least one observation.")
     k, n = int(arr.sum()), int(arr.size)
     low, high = proportion_ci(k, n, confidence)
     return Rate(k, n, low, high, confidence)
@@ -219,7 +219,7 @@ def cohen_kappa(a, b) -> float:
     x, y = as_labels(a, "first rater's labels"), as_labels(b, "second rater's labels")
     _same_length(x, y, "first rater's labels", "second rater's labels")
     if len(set(x) | set(y)) < 2:
-        raise ValueError("Both raters gave every item the same single label: kappa is undefined. "
+        raise InputError("Both raters gave every item the same single label: kappa is undefined. "
                          "Add items of the other class (some passes and some fails) to the labelled set.")
     return float(cohen_kappa_score(x, y))
 
@@ -232,7 +232,7 @@ def bootstrap_ci(statistic, *samples, confidence: float = CONFIDENCE, n_resample
 
     arrays = [np.asarray(s) for s in samples]
     if not arrays or any(a.size == 0 for a in arrays):
-        raise ValueError("bootstrap_ci needs at least one non-empty sample.")
+        raise InputError("bootstrap_ci needs at least one non-empty sample.")
     _alpha(confidence)
     rng = np.random.default_rng(seed)
     res = bootstrap(tuple(arrays), statistic, vectorized=False, paired=paired and len(arrays) > 1,
@@ -241,7 +241,7 @@ def bootstrap_ci(statistic, *samples, confidence: float = CONFIDENCE, n_resample
     dist = np.asarray(res.bootstrap_distribution, float)
     dist = dist[np.isfinite(dist)]
     if dist.size == 0:
-        raise ValueError("The statistic was undefined on every resample: the sample is too small or too one-sided.")
+        raise InputError("The statistic was undefined on every resample: the sample is too small or too one-sided.")
     tail = (1 - confidence) / 2 * 100
     return float(np.percentile(dist, tail)), float(np.percentile(dist, 100 - tail))
 
@@ -261,7 +261,7 @@ def judge_agreement(human, judge, confidence: float = CONFIDENCE) -> dict:
     _same_length(h, j, "human labels", "judge labels")
     if h.min() == h.max():
         which = "pass" if h[0] else "fail"
-        raise ValueError(f"Every human label is {which}: the judge's {'true-negative' if h[0] else 'true-positive'} rate "
+        raise InputError(f"Every human label is {which}: the judge's {'true-negative' if h[0] else 'true-positive'} rate "
                          "cannot be measured. Label some answers of the other kind too.")
     kappa = cohen_kappa(h, j)
     k_low, k_high = bootstrap_ci(_kappa_or_nan, h, j, confidence=confidence)
@@ -280,7 +280,7 @@ def rogan_gladen(observed_pass_rate: float, tpr: float, tnr: float, *, clip: boo
     tnr = float(require_number(tnr, "tnr", low=0.0, high=1.0))
     youden = tpr + tnr - 1
     if youden <= 0:
-        raise ValueError(f"The judge is no better than a coin toss (TPR {tpr:.2f} + TNR {tnr:.2f} - 1 = {youden:.2f} ≤ 0): "
+        raise InputError(f"The judge is no better than a coin toss (TPR {tpr:.2f} + TNR {tnr:.2f} - 1 = {youden:.2f} ≤ 0): "
                          "its pass rate cannot be corrected. Use a stronger judge, or human labels.")
     value = (p + tnr - 1) / youden
     return min(1.0, max(0.0, value)) if clip else value
@@ -294,7 +294,7 @@ def corrected_pass_rate(judge_verdicts, human_labels, judge_on_labels, confidenc
     h, j = as_labels(human_labels, "human labels"), as_labels(judge_on_labels, "judge labels")
     _same_length(h, j, "human labels", "judge labels")
     if v.size == 0:
-        raise ValueError("judge verdicts is empty: judge some answers first.")
+        raise InputError("judge verdicts is empty: judge some answers first.")
     agreement = judge_agreement(h, j, confidence)
     observed = float(v.mean())
     point = rogan_gladen(observed, agreement["tpr"].rate, agreement["tnr"].rate)
@@ -322,7 +322,7 @@ def sample_size_for_margin(margin: float = 0.05, expected_rate: float = 0.5, con
     margin = float(require_number(margin, "margin", low=1e-4, high=0.5))
     expected_rate = float(require_number(expected_rate, "expected_rate", low=0.0, high=1.0))
     if expected_rate in (0.0, 1.0):
-        raise ValueError("expected_rate of exactly 0 or 1 gives a sample size of 0: use your best guess, or 0.5 if unsure.")
+        raise InputError("expected_rate of exactly 0 or 1 gives a sample size of 0: use your best guess, or 0.5 if unsure.")
     return int(math.ceil(samplesize_confint_proportion(expected_rate, margin, alpha=_alpha(confidence))))
 
 
@@ -392,9 +392,9 @@ def sample_size_for_lift(baseline: float, lift: float, *, power: float = 0.8, co
     lift = float(require_number(lift, "lift", low=-1.0, high=1.0))
     power = float(require_number(power, "power", low=0.5, high=0.999))
     if lift == 0:
-        raise ValueError("lift must not be 0: no sample size can detect a difference of nothing.")
+        raise InputError("lift must not be 0: no sample size can detect a difference of nothing.")
     if not 0 <= baseline + lift <= 1:
-        raise ValueError(f"baseline + lift = {baseline + lift:.3f} is not a rate: keep it between 0 and 1.")
+        raise InputError(f"baseline + lift = {baseline + lift:.3f} is not a rate: keep it between 0 and 1.")
     effect = proportion_effectsize(baseline + lift, baseline)
     n = NormalIndPower().solve_power(effect_size=abs(effect), alpha=_alpha(confidence), power=power, ratio=1.0,
                                      alternative="two-sided")
@@ -422,7 +422,7 @@ def decide(result: ABResult, *, min_lift: float, max_users_per_variant: int | No
     or when max_users_per_variant is reached without an answer;
     keep running otherwise."""
     if not isinstance(result, ABResult):
-        raise TypeError(f"decide() takes the ABResult from ab_test(...), not {type(result).__name__}.")
+        raise InputTypeError(f"decide() takes the ABResult from ab_test(...), not {type(result).__name__}.")
     min_lift = float(require_number(min_lift, "min_lift", low=0.0, high=1.0))
     ci = f"CI {format_rate(result.low, sign=True)} to {format_rate(result.high, sign=True)}"
     if result.low > 0:
@@ -442,7 +442,7 @@ def simulate_users(outcomes, n_users: int, *, seed: int = 0) -> np.ndarray:
     variant's measured outcome for it (True = success). Returns one outcome per user."""
     arr = as_labels(outcomes, "outcomes")
     if arr.size == 0:
-        raise ValueError("outcomes is empty: measure the variant on some questions first.")
+        raise InputError("outcomes is empty: measure the variant on some questions first.")
     n_users = require_number(n_users, "n_users", low=1, high=10_000_000, integer=True)
     rng = np.random.default_rng(seed)
     return arr[rng.integers(0, arr.size, size=n_users)].astype(bool)

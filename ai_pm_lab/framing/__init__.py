@@ -1,8 +1,19 @@
 """Finding and framing an AI opportunity: why product thinking wins, the opportunity canvas (problem statement,
 success criteria, guardrails, one-pager), data strategy, and working with ML engineers."""
-from ai_pm_lab.framing.canvas import (CanvasError, Criterion, CriterionResult, GateResult, OpportunityCanvas, ProblemStatement,
-                                      SuccessCriteria, build_problem_statement, criterion_from_dict, guardrail, success,
-                                      write_one_pager)
+from ai_pm_lab.framing.canvas import (
+                                      CanvasError,
+                                      Criterion,
+                                      CriterionResult,
+                                      GateResult,
+                                      OpportunityCanvas,
+                                      ProblemStatement,
+                                      SuccessCriteria,
+                                      build_problem_statement,
+                                      criterion_from_dict,
+                                      guardrail,
+                                      success,
+                                      write_one_pager,
+)
 
 __all__ = [
     "CanvasError", "Criterion", "CriterionResult", "GateResult", "OpportunityCanvas", "ProblemStatement", "SuccessCriteria",

@@ -14,22 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ai_pm_lab.decision_tree import QUESTIONS, Recommendation, recommend
-from ai_pm_lab.errors import CourseError, InputError, InputTypeError
+from ai_pm_lab.errors import CanvasError, InputError, InputTypeError
 from ai_pm_lab.settings import output_dir
 from ai_pm_lab.tables import returns_course_table
 
 DIRECTIONS = ("higher", "lower")  # which way is better for a metric
 KINDS = ("success", "guardrail")
 SOLUTION_WORDS = re.compile(r"\b(ai|a\.i\.|llm|gpt|chatbot|machine learning|ml model|neural|genai|generative)\b", re.IGNORECASE)
-
-
-class CanvasError(CourseError, ValueError):
-    """The canvas (or a criterion) is incomplete or contradicts itself; ``.problems`` lists every fix needed."""
-
-    def __init__(self, problems: list[str], what: str = "The canvas"):
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{what} is not ready: fix {len(self.problems)} thing(s):\n{lines}")
 
 
 def _blank(value) -> bool:

@@ -5,10 +5,16 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ai_pm_lab.datafiles import data_csv, data_jsonl
-from ai_pm_lab.errors import require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_text
 from ai_pm_lab.evaluation.harness import run_harness
-from ai_pm_lab.evaluation.scorers import (score_contains, score_json, score_label, score_normalised, score_numeric,
-                                          score_rubric)
+from ai_pm_lab.evaluation.scorers import (
+    score_contains,
+    score_json,
+    score_label,
+    score_normalised,
+    score_numeric,
+    score_rubric,
+)
 from ai_pm_lab.limits.common import check_n
 from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.tables import format_rate, returns_course_table
@@ -41,7 +47,7 @@ def check_capability(name) -> str:
     """``name`` if it is one of capabilities(), else a ValueError listing them."""
     require_text(name, "capability")
     if name not in capabilities():
-        raise ValueError(f"Unknown capability {name!r}: choose one of {', '.join(capabilities())}.")
+        raise InputError(f"Unknown capability {name!r}: choose one of {', '.join(capabilities())}.")
     return name
 
 
@@ -59,7 +65,7 @@ def load_tasks(capability: str | None = None) -> list[dict]:
 def score(task: dict, answer: str) -> bool:
     """Score one answer with the task's own scorer."""
     if not isinstance(task, dict) or "scorer" not in task:
-        raise TypeError("task must be one item from load_tasks() (a dict with 'scorer' and 'expected').")
+        raise InputTypeError("task must be one item from load_tasks() (a dict with 'scorer' and 'expected').")
     require_text(answer, "answer", allow_empty=True)
     kind, expected, params = task["scorer"], task["expected"], task.get("params", {})
     if kind == "contains":
@@ -74,7 +80,7 @@ def score(task: dict, answer: str) -> bool:
         return score_label(answer, expected, options=params["options"])
     if kind == "rubric":
         return score_rubric(answer, expected, min_words=params.get("min_words", 4), max_words=params.get("max_words", 40))
-    raise ValueError(f"Unknown scorer {kind!r}: use one of {', '.join(SCORER_RULES)}.")
+    raise InputError(f"Unknown scorer {kind!r}: use one of {', '.join(SCORER_RULES)}.")
 
 
 # ---------- running the probe ----------
@@ -105,9 +111,9 @@ def run_probe(per_capability: int = 10, only: list[str] | None = None, *, backen
 def accuracy_table(results):
     """Measured accuracy per capability next to the guide's confidence column."""
     if not isinstance(results, pd.DataFrame) or not {"capability", "correct"} <= set(results.columns):
-        raise TypeError("results must be the DataFrame returned by run_probe().")
+        raise InputTypeError("results must be the DataFrame returned by run_probe().")
     if results.empty:
-        raise ValueError("results is empty: run run_probe() with at least one item first.")
+        raise InputError("results is empty: run run_probe() with at least one item first.")
     measured = results.groupby("capability")["correct"].agg(items="count", correct="sum").reset_index()
     measured["accuracy"] = measured["correct"] / measured["items"]
     table = guide_table()[["capability", "guide_name", "guide_confidence", "confidence_rank"]]
@@ -118,7 +124,7 @@ def accuracy_table(results):
 def plot_accuracy(summary, title: str | None = None):
     """Bar chart: measured accuracy per capability, with the guide's confidence level as markers on a second axis."""
     if not isinstance(summary, pd.DataFrame) or not {"accuracy", "items", "guide_name", "confidence_rank"} <= set(summary.columns):
-        raise TypeError("summary must be the DataFrame returned by accuracy_table(run_probe()).")
+        raise InputTypeError("summary must be the DataFrame returned by accuracy_table(run_probe()).")
     fig, ax = plt.subplots(figsize=(9, 3.8))
     x = range(len(summary))
     ax.bar(x, summary["accuracy"], color="#4C72B0", label="measured accuracy")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ai_pm_lab.errors import require_number
+from ai_pm_lab.errors import InputError, InputTypeError, require_number
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.llm.confidence import answer_confidence
 from ai_pm_lab.tables import returns_course_table
@@ -20,7 +20,7 @@ BANDS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 def _check(results, needed) -> None:
     if not isinstance(results, pd.DataFrame) or not set(needed) <= set(results.columns):
-        raise TypeError(f"results must be a DataFrame with columns {sorted(needed)} (e.g. capabilities.run_probe()).")
+        raise InputTypeError(f"results must be a DataFrame with columns {sorted(needed)} (e.g. capabilities.run_probe()).")
 
 
 SHORT_ANSWERS = ("classification", "factual_recall")  # probe capabilities whose answers are a word or two (cheap to score)
@@ -48,7 +48,7 @@ def by_band(scored, bands=BANDS):
     """Accuracy per confidence band: how many answers fell in each band, and how many of them were right."""
     _check(scored, {"confidence", "correct"})
     if len(bands) < 2 or any(not 0 <= b <= 1 for b in bands) or list(bands) != sorted(bands):
-        raise ValueError("bands must be increasing edges between 0 and 1, e.g. (0, 0.25, 0.5, 0.75, 1).")
+        raise InputError("bands must be increasing edges between 0 and 1, e.g. (0, 0.25, 0.5, 0.75, 1).")
     band = pd.cut(scored["confidence"], bins=list(bands), include_lowest=True)
     table = scored.groupby(band, observed=False)["correct"].agg(answers="count", right="sum").reset_index()
     table["accuracy"] = (table["right"] / table["answers"]).where(table["answers"] > 0)

@@ -5,7 +5,7 @@ import itertools
 
 import pandas as pd
 
-from ai_pm_lab.errors import require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_text
 from ai_pm_lab.evaluation.harness import run_harness, successful
 from ai_pm_lab.limits.common import check_n, check_temperature
 from ai_pm_lab.llm.backends import generate
@@ -28,10 +28,10 @@ def similarity(a: str, b: str) -> float:
 def diversity(texts) -> dict:
     """Distinct outputs, their share, and mean pairwise similarity of a list of generated texts."""
     if isinstance(texts, str) or not hasattr(texts, "__iter__"):
-        raise TypeError("texts must be a list of strings, e.g. the answers of run_repeats().")
+        raise InputTypeError("texts must be a list of strings, e.g. the answers of run_repeats().")
     texts = [require_text(t, "each text", allow_empty=True) for t in texts]
     if len(texts) < 2:
-        raise ValueError("diversity needs at least 2 texts to compare; run the prompt n >= 2 times.")
+        raise InputError("diversity needs at least 2 texts to compare; run the prompt n >= 2 times.")
     normal = [" ".join(t.lower().split()) for t in texts]
     pairs = [similarity(a, b) for a, b in itertools.combinations(texts, 2)]
     distinct = len(set(normal))
@@ -48,7 +48,7 @@ def run_repeats(prompt: str = HAIKU_PROMPT, temperatures=(0.0, 1.0), n: int = 4,
         temperatures = (temperatures,)
     temps = [check_temperature(t) for t in temperatures]
     if not temps:
-        raise ValueError("temperatures must list at least one value, e.g. (0.0, 1.0).")
+        raise InputError("temperatures must list at least one value, e.g. (0.0, 1.0).")
     items = [{"temperature": t, "seed": s} for t in temps for s in range(n)]
 
     def ask(item):
@@ -62,9 +62,9 @@ def run_repeats(prompt: str = HAIKU_PROMPT, temperatures=(0.0, 1.0), n: int = 4,
 def diversity_table(runs):
     """diversity() for each temperature in run_repeats()'s rows (failed runs left out)."""
     if not isinstance(runs, pd.DataFrame) or not {"temperature", "seed"} <= set(runs.columns):
-        raise TypeError("runs must be the DataFrame returned by run_repeats().")
+        raise InputTypeError("runs must be the DataFrame returned by run_repeats().")
     runs = successful(runs)
     if "text" not in runs:
-        raise TypeError("runs must be the DataFrame returned by run_repeats() (it has no 'text' column).")
+        raise InputTypeError("runs must be the DataFrame returned by run_repeats() (it has no 'text' column).")
     rows = [{"temperature": t, **diversity(list(g["text"]))} for t, g in runs.groupby("temperature")]
     return pd.DataFrame(rows)

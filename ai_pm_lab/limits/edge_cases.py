@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ai_pm_lab.errors import require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_text
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.scorers import extract_json, first_label, last_number
 from ai_pm_lab.limits.capabilities import check_capability, guide_table, load_tasks, score
@@ -39,7 +39,7 @@ def _format_ok(task: dict, answer: str) -> bool:
 def _check_probe(probe) -> None:
     needed = {"capability", "id", "answer", "correct", "completion_tokens", "error"}
     if not isinstance(probe, pd.DataFrame) or not needed <= set(probe.columns):
-        raise TypeError("probe must be the DataFrame returned by capabilities.run_probe().")
+        raise InputTypeError("probe must be the DataFrame returned by capabilities.run_probe().")
 
 
 def failure_kinds(probe):
@@ -86,7 +86,7 @@ def before_after(probe, capability: str, instruction: str, *, progress: bool = T
     limit = int(dict(zip(guide_table()["capability"], guide_table()["max_tokens"]))[capability])
     items = [t for t in load_tasks(capability) if t["id"] in set(probe["id"])]
     if not items:
-        raise ValueError(f"probe has no {capability!r} items: run capabilities.run_probe() including {capability!r} first.")
+        raise InputError(f"probe has no {capability!r} items: run capabilities.run_probe() including {capability!r} first.")
     before = probe.set_index("id")
 
     def ask(task):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ai_pm_lab.catalog import default_model
+from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.limits.capabilities import guide_table, load_tasks, score
 from ai_pm_lab.llm.backends import configured_backends, generate
@@ -43,11 +44,11 @@ def model_for(backend: str) -> str | None:
 def tasks(ids=DEFAULT_TASKS) -> list[dict]:
     """The probe items to compare on (by id, from the capability probe's task file)."""
     if isinstance(ids, str) or not isinstance(ids, (list, tuple)) or not ids:
-        raise TypeError("ids must be a non-empty list of probe task ids, e.g. ['reasoning-01', 'factual_recall-07'].")
+        raise InputTypeError("ids must be a non-empty list of probe task ids, e.g. ['reasoning-01', 'factual_recall-07'].")
     by_id = {t["id"]: t for t in load_tasks()}
     unknown = [i for i in ids if i not in by_id]
     if unknown:
-        raise ValueError(f"Unknown probe task id(s) {unknown}: pick ids from capabilities.load_tasks(), e.g. {DEFAULT_TASKS[0]!r}.")
+        raise InputError(f"Unknown probe task id(s) {unknown}: pick ids from capabilities.load_tasks(), e.g. {DEFAULT_TASKS[0]!r}.")
     return [by_id[i] for i in ids]
 
 
@@ -97,7 +98,7 @@ def compare_backends(ids=DEFAULT_TASKS, *, backends=None, probe=None, progress: 
 def summary(table):
     """Per backend: tasks passed, mean latency and total cost of the comparison."""
     if not isinstance(table, pd.DataFrame) or not set(COLUMNS) <= set(table.columns):
-        raise TypeError("table must be the DataFrame returned by compare_backends().")
+        raise InputTypeError("table must be the DataFrame returned by compare_backends().")
     out = table.groupby(["backend", "model"], sort=False).agg(
         tasks=("task", "count"), passed=("correct", "sum"), failed_calls=("error", lambda e: int(e.notna().sum())),
         mean_latency_s=("latency_s", "mean"), total_cost_usd=("cost_usd", lambda c: c.sum(min_count=1)))
@@ -107,5 +108,5 @@ def summary(table):
 def note(table) -> str:
     """How to add a hosted model when only the local one answered, else ''."""
     if not isinstance(table, pd.DataFrame) or "backend" not in table:
-        raise TypeError("table must be the DataFrame returned by compare_backends().")
+        raise InputTypeError("table must be the DataFrame returned by compare_backends().")
     return HOW_TO_ADD if set(table["backend"]) <= {"local"} else ""

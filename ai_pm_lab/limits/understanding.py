@@ -6,11 +6,10 @@ task was done. The two are counted separately, because they are separate facts.
 """
 from __future__ import annotations
 
-
 import pandas as pd
 
 from ai_pm_lab.datafiles import data_phrases
-from ai_pm_lab.errors import require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_text
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.scorers import last_number
 from ai_pm_lab.llm.backends import generate
@@ -42,7 +41,7 @@ def claims_understanding(answer: str) -> bool:
 def solved(task: dict, answer: str) -> bool:
     """Whether ``answer`` actually does ``task``: the reversed word appears as a word, or the letter count is the last number."""
     if not isinstance(task, dict) or task.get("kind") not in TEMPLATES or not isinstance(task.get("word"), str):
-        raise TypeError("task must be one item from understanding.tasks() (a dict with 'kind' and 'word').")
+        raise InputTypeError("task must be one item from understanding.tasks() (a dict with 'kind' and 'word').")
     require_text(answer, "answer", allow_empty=True)
     if task["kind"] == "reverse":
         return contains_phrase(answer, task["word"][::-1])
@@ -52,12 +51,12 @@ def solved(task: dict, answer: str) -> bool:
 def tasks(words=WORDS) -> list[dict]:
     """One 'reverse' and one 'count' task per word, each with its prompt and the answer a program computes."""
     if isinstance(words, str) or not words:
-        raise TypeError("words must be a non-empty list of words, e.g. ['planet', 'garden'].")
+        raise InputTypeError("words must be a non-empty list of words, e.g. ['planet', 'garden'].")
     out = []
     for word in words:
         require_text(word, "word")
         if not word.isalpha():
-            raise ValueError(f"{word!r} must be letters only, so the check can compute the answer exactly.")
+            raise InputError(f"{word!r} must be letters only, so the check can compute the answer exactly.")
         for kind, template in TEMPLATES.items():
             expected = word[::-1] if kind == "reverse" else str(len(word))
             out.append({"kind": kind, "word": word, "prompt": template.format(word=word), "expected": expected})
@@ -83,7 +82,7 @@ def run_check(words=WORDS, *, max_tokens: int = 32, progress: bool = True):
 def counts(rows) -> dict:
     """The measured facts: tasks, claims of understanding, tasks solved, and claims made on a task that failed."""
     if not isinstance(rows, pd.DataFrame) or not {"claims understanding", "solved"} <= set(rows.columns):
-        raise TypeError("rows must be the DataFrame returned by understanding.run_check().")
+        raise InputTypeError("rows must be the DataFrame returned by understanding.run_check().")
     claim, ok = rows["claims understanding"].astype(bool), rows["solved"].astype(bool)
     return {"tasks": int(len(rows)), "claimed understanding": int(claim.sum()), "solved": int(ok.sum()),
             "claimed but failed": int((claim & ~ok).sum())}

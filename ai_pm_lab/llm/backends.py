@@ -6,7 +6,14 @@ from contextlib import contextmanager
 
 from ai_pm_lab.catalog import close_ids, find_model
 from ai_pm_lab.cost import estimate_cost, spend_tracker
-from ai_pm_lab.errors import ConfigurationError, ProviderError, SpendCapError, require_number, require_text
+from ai_pm_lab.errors import (
+    ConfigurationError,
+    InputTypeError,
+    ProviderError,
+    SpendCapError,
+    require_number,
+    require_text,
+)
 from ai_pm_lab.llm import availability, remote
 from ai_pm_lab.llm.base import Backend, Generation, build_messages
 from ai_pm_lab.llm.fallback import announce_fallback, resolve_fallback
@@ -29,7 +36,7 @@ def backend_override(engine: Backend, *, replaces: str | None = None):
 
     This is how ai_pm_lab.testing.fake_model scripts the model for tests; course code never needs it."""
     if not isinstance(engine, Backend):
-        raise TypeError(f"engine must be a Backend (e.g. a ScriptedModel's backend), not {type(engine).__name__}.")
+        raise InputTypeError(f"engine must be a Backend (e.g. a ScriptedModel's backend), not {type(engine).__name__}.")
     if replaces is not None:
         replaces = choose_backend(replaces)
     entry = (engine, replaces)

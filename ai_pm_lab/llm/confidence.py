@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ai_pm_lab.errors import ConfigurationError, ContextWindowError, require_text
+from ai_pm_lab.errors import ConfigurationError, ContextWindowError, ModelError, require_text
 from ai_pm_lab.llm.backends import get_backend
 from ai_pm_lab.llm.base import build_messages
 from ai_pm_lab.llm.local import MODEL_LOCK, llama, n_ctx, tokenize
@@ -60,7 +60,7 @@ def _decode_all_logits(model, tokens: list[int], start: int) -> list[np.ndarray]
             batch.seq_id[i][0] = 0
             batch.logits[i] = True
         if llama_cpp.llama_decode(model.ctx, batch) != 0:
-            raise RuntimeError("llama.cpp could not evaluate the answer tokens.")
+            raise ModelError("llama.cpp could not evaluate the answer tokens: restart the kernel and run the cell again.")
         return [np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, i), shape=(vocab,)).copy() for i in range(n)]
     finally:
         llama_cpp.llama_batch_free(batch)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import warnings
 
-from ai_pm_lab.errors import ConfigurationError, ProviderError
+from ai_pm_lab.errors import ConfigurationError, InputTypeError, ProviderError
 from ai_pm_lab.settings import FALLBACK_VAR, env
 
 FALLBACK_CHOICES = ("local",)
@@ -13,7 +13,7 @@ OFF_VALUES = ("", "none", "off", "no", "0", "false")  # spellings of "no fallbac
 def resolve_fallback(fallback: str | None = None) -> str | None:
     """The fallback backend to use on a provider failure: the argument, else AI_PM_LAB_FALLBACK; only 'local' or None."""
     if fallback is not None and not isinstance(fallback, str):
-        raise TypeError(f"fallback must be 'local' or None, not {type(fallback).__name__}.")
+        raise InputTypeError(f"fallback must be 'local' or None, not {type(fallback).__name__}.")
     value = fallback if fallback is not None else env(FALLBACK_VAR)
     if value is None:
         return None

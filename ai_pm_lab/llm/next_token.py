@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ai_pm_lab.errors import ContextWindowError, require_number, require_text
+from ai_pm_lab.errors import ContextWindowError, InputError, require_number, require_text
 from ai_pm_lab.llm.local import MODEL_LOCK, llama, n_ctx, token_text, tokenize
 from ai_pm_lab.tables import returns_course_table
 
@@ -20,7 +20,7 @@ def softmax_with_temperature(logits: np.ndarray, temperature: float) -> np.ndarr
     temperature = float(require_number(temperature, "temperature", low=0, high=2))
     logits = np.asarray(logits, dtype=np.float64)
     if logits.ndim != 1 or logits.size == 0:
-        raise ValueError("logits must be a non-empty 1-D array of scores, one per vocabulary token.")
+        raise InputError("logits must be a non-empty 1-D array of scores, one per vocabulary token.")
     if temperature == 0:
         probs = np.zeros_like(logits)
         probs[int(np.argmax(logits))] = 1.0

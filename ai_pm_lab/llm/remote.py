@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlparse
 
 from ai_pm_lab.catalog import default_model, find_model
-from ai_pm_lab.errors import ConfigurationError, ProviderError, require_number, require_text
+from ai_pm_lab.errors import ConfigurationError, InputError, InputTypeError, ProviderError, require_number, require_text
 from ai_pm_lab.llm.base import MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, Backend, RawReply
 from ai_pm_lab.llm.fallback import FALLBACK_VAR
 from ai_pm_lab.llm.tokens import count_tokens, is_exact, upper_bound
@@ -56,11 +56,11 @@ def set_retry_policy(**changes) -> RetryPolicy:
     global DEFAULT_RETRY
     unknown = set(changes) - set(RetryPolicy.__dataclass_fields__)
     if unknown:
-        raise TypeError(f"Unknown retry setting(s) {sorted(unknown)}: choose from {sorted(RetryPolicy.__dataclass_fields__)}.")
+        raise InputTypeError(f"Unknown retry setting(s) {sorted(unknown)}: choose from {sorted(RetryPolicy.__dataclass_fields__)}.")
     for k, v in changes.items():
         require_number(v, k, low=1 if k == "attempts" else 0, high=10_000, integer=k == "attempts")
     if "timeout_s" in changes and changes["timeout_s"] <= 0:
-        raise ValueError("timeout_s must be above 0 seconds, e.g. 30.")
+        raise InputError("timeout_s must be above 0 seconds, e.g. 30.")
     DEFAULT_RETRY = replace(DEFAULT_RETRY, **changes)
     return DEFAULT_RETRY
 

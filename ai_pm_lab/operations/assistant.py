@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
-from ai_pm_lab.llm import generate
-from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_number, require_text
 from ai_pm_lab.evaluation.refusals import is_refusal
+from ai_pm_lab.llm import generate
 from ai_pm_lab.rag.log import EventLog
 from ai_pm_lab.rag.pipeline import RAGPipeline, get_template
 from ai_pm_lab.tables import format_rate
@@ -39,7 +39,7 @@ class AssistantConfig:
             require_number(self.threshold, "threshold", low=-1.0, high=1.0)
         require_number(self.max_tokens, "max_tokens", low=1, high=4096, integer=True)
         if not isinstance(self.options, dict):
-            raise TypeError(f"options must be a dict of extra RAGPipeline.answer arguments, not {type(self.options).__name__}.")
+            raise InputTypeError(f"options must be a dict of extra RAGPipeline.answer arguments, not {type(self.options).__name__}.")
 
     def variant(self, name: str, **changes) -> "AssistantConfig":
         """A copy with a new name and some settings changed, e.g. baseline.variant('strict', threshold=0.5)."""
@@ -120,7 +120,7 @@ class ReplayGenerator:
         if generator is None:
             generator = generate
         if not callable(generator):
-            raise TypeError("generator must be a function like ai_pm_lab.generate.")
+            raise InputTypeError("generator must be a function like ai_pm_lab.generate.")
         self.generator = generator
         self._memo: dict = {}
         self.calls = 0
@@ -207,10 +207,10 @@ class Assistant:
                  log: EventLog | None = None, generator: ReplayGenerator | None = None, backend: str | None = None,
                  disclose: bool = True, use_cache: bool = True):
         if not isinstance(pipeline, RAGPipeline):
-            raise TypeError(f"pipeline must be a RAGPipeline (from ai_pm_lab.rag), not {type(pipeline).__name__}.")
+            raise InputTypeError(f"pipeline must be a RAGPipeline (from ai_pm_lab.rag), not {type(pipeline).__name__}.")
         config = AssistantConfig() if config is None else config
         if not isinstance(config, AssistantConfig):
-            raise TypeError(f"config must be an AssistantConfig, not {type(config).__name__}.")
+            raise InputTypeError(f"config must be an AssistantConfig, not {type(config).__name__}.")
         if log is not None and not isinstance(log, EventLog):
             log = EventLog(log)
         self.pipeline = pipeline
@@ -223,7 +223,7 @@ class Assistant:
         self.kill_switch = False
         self.generator = generator if generator is not None else ReplayGenerator()
         if not isinstance(self.generator, ReplayGenerator):
-            raise TypeError("generator must be a ReplayGenerator (or None for a new one).")
+            raise InputTypeError("generator must be a ReplayGenerator (or None for a new one).")
 
     def __repr__(self) -> str:
         return (f"Assistant({self.config.describe()}; kill switch {'ON' if self.kill_switch else 'off'}; "
@@ -319,7 +319,7 @@ class Assistant:
     def handle(self, request: dict) -> dict:
         """One traffic request (a dict with 'question' and optionally 'time', 'user_id', 'request_id') as row fields."""
         if not isinstance(request, dict) or "question" not in request:
-            raise TypeError("a request must be a dict with at least a 'question' field.")
+            raise InputTypeError("a request must be a dict with at least a 'question' field.")
         extra = {k: request[k] for k in ("request_id", "user_id") if k in request}
         if "time" in request and request["time"] is not None:
             extra["time"] = str(request["time"].isoformat() if hasattr(request["time"], "isoformat") else request["time"])
@@ -335,10 +335,10 @@ def kill_switch_test(assistant: Assistant, questions) -> dict:
     """Turn the kill switch on, send the questions, turn it back off: how many went to humans and how many model
     calls were made (a working switch: all of them, none)."""
     if not isinstance(assistant, Assistant):
-        raise TypeError(f"assistant must be an Assistant, not {type(assistant).__name__}.")
+        raise InputTypeError(f"assistant must be an Assistant, not {type(assistant).__name__}.")
     qs = [require_text(q, "question") for q in questions]
     if not qs:
-        raise ValueError("Send at least one question through the kill-switch test.")
+        raise InputError("Send at least one question through the kill-switch test.")
     before = assistant.generator.calls + assistant.generator.replays
     was = assistant.kill_switch
     assistant.kill_switch = True
@@ -357,10 +357,10 @@ def transparency_report(day) -> dict:
     import pandas as pd
 
     if not isinstance(day, pd.DataFrame) or "shown" not in day.columns:
-        raise TypeError("day must be the DataFrame returned by traffic.serve() or traffic.run_day().")
+        raise InputTypeError("day must be the DataFrame returned by traffic.serve() or traffic.run_day().")
     served = day[day["status"] != "error"]
     if served.empty:
-        raise ValueError("No served replies to inspect: serve some traffic first.")
+        raise InputError("No served replies to inspect: serve some traffic first.")
     answered = served[~served["refused"].astype(bool)]
     refused = served[served["refused"].astype(bool)]
     shown = served["shown"].astype(str)

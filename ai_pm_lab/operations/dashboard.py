@@ -15,7 +15,7 @@ import pandas as pd
 from ai_pm_lab.catalog import find_model, models
 from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.datafiles import data_csv
-from ai_pm_lab.errors import require_number
+from ai_pm_lab.errors import InputError, InputTypeError, require_number
 from ai_pm_lab.evaluation.stats import proportion_ci
 from ai_pm_lab.llm.tokens import count_tokens, is_exact, openai_encoding_name
 from ai_pm_lab.operations.traffic import Shift, assumptions
@@ -28,7 +28,7 @@ def cost_assumption(name: str) -> float:
     for row in data_csv("cost/cost_assumptions.csv"):
         if row["name"] == name:
             return float(row["value"])
-    raise ValueError(f"No cost assumption named {name!r} in data/cost/cost_assumptions.csv.")
+    raise InputError(f"No cost assumption named {name!r} in data/cost/cost_assumptions.csv.")
 
 
 REQUIRED = ("status", "latency_s", "prompt_tokens", "completion_tokens", "cost_usd", "cache_hit", "model_called",
@@ -37,12 +37,12 @@ REQUIRED = ("status", "latency_s", "prompt_tokens", "completion_tokens", "cost_u
 
 def _check_day(day) -> pd.DataFrame:
     if not isinstance(day, pd.DataFrame):
-        raise TypeError("day must be the DataFrame returned by traffic.run_day() (served requests with user outcomes).")
+        raise InputTypeError("day must be the DataFrame returned by traffic.run_day() (served requests with user outcomes).")
     if day.empty:
-        raise ValueError("The day has no requests: serve some traffic with traffic.run_day(...) before drawing a dashboard.")
+        raise InputError("The day has no requests: serve some traffic with traffic.run_day(...) before drawing a dashboard.")
     missing = [c for c in REQUIRED if c not in day.columns]
     if missing:
-        raise ValueError(f"The day lacks {missing}: build it with traffic.run_day(assistant, requests).")
+        raise InputError(f"The day lacks {missing}: build it with traffic.run_day(assistant, requests).")
     return day
 
 
@@ -205,7 +205,7 @@ def hourly(day: pd.DataFrame) -> pd.DataFrame:
     elif "hour" in day.columns:
         hours = day["hour"].astype(int)
     else:
-        raise ValueError("The day needs a 'time' or 'hour' column to draw traffic per hour.")
+        raise InputError("The day needs a 'time' or 'hour' column to draw traffic per hour.")
     ok = day["status"] != "error"
     frame = pd.DataFrame({"hour": hours, "refused": day["refused"].astype(bool) & ok, "ok": ok})
     g = frame.groupby("hour").agg(requests=("ok", "size"), answered_or_refused=("ok", "sum"), refused=("refused", "sum"))
@@ -408,9 +408,9 @@ def _html(dash: Dashboard, png_bytes: bytes) -> str:
 def export(dash: Dashboard, *, name: str = "dashboard", folder=None) -> dict:
     """Write the drawn dashboard as PNG and HTML (overwriting earlier files); returns their paths."""
     if dash.figure is None:
-        raise ValueError("Draw the dashboard first: draw(dash, day).")
+        raise InputError("Draw the dashboard first: draw(dash, day).")
     if not isinstance(name, str) or not name.strip() or any(c in name for c in "/\\"):
-        raise ValueError("name must be a plain file name without folders, e.g. 'dashboard'.")
+        raise InputError("name must be a plain file name without folders, e.g. 'dashboard'.")
     target = Path(folder) if folder is not None else output_dir("dashboard")
     target.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ai_pm_lab.catalog import default_model, model_info
 from ai_pm_lab.cost import estimate_cost
-from ai_pm_lab.errors import require_number
+from ai_pm_lab.errors import InputError, InputTypeError, require_number
 from ai_pm_lab.operations.assistant import Assistant, AssistantConfig, ResponseCache
 from ai_pm_lab.operations.traffic import serve
 from ai_pm_lab.tables import format_rate, returns_course_table
@@ -46,7 +46,7 @@ class Guardrails:
 def arm_metrics(served: pd.DataFrame, price_model: str) -> dict:
     """The guardrail metrics of one arm: refusal rate, groundedness, p95 latency, cost per query (priced)."""
     if not isinstance(served, pd.DataFrame):
-        raise TypeError("served must be a DataFrame from traffic.serve().")
+        raise InputTypeError("served must be a DataFrame from traffic.serve().")
     ok = served[served["status"] != "error"] if len(served) else served
     n = int(len(served))
     if n == 0:
@@ -78,7 +78,7 @@ def check_guardrails(control: dict, candidate: dict, guardrails: Guardrails) -> 
     (None when a side has nothing to measure, e.g. no answers to judge groundedness, or a NaN: no data, which never
     passes a guardrail; see ``unmeasured``)."""
     if not isinstance(guardrails, Guardrails):
-        raise TypeError("guardrails must be a Guardrails(...).")
+        raise InputTypeError("guardrails must be a Guardrails(...).")
     g = guardrails
 
     def row(metric, limit_text, ok_fn):
@@ -96,10 +96,10 @@ def check_guardrails(control: dict, candidate: dict, guardrails: Guardrails) -> 
 
 def _arms(assistant: Assistant, baseline: AssistantConfig, candidate: AssistantConfig):
     if not isinstance(assistant, Assistant):
-        raise TypeError(f"assistant must be an Assistant, not {type(assistant).__name__}.")
+        raise InputTypeError(f"assistant must be an Assistant, not {type(assistant).__name__}.")
     for name, cfg in (("baseline", baseline), ("candidate", candidate)):
         if not isinstance(cfg, AssistantConfig):
-            raise TypeError(f"{name} must be an AssistantConfig, not {type(cfg).__name__}.")
+            raise InputTypeError(f"{name} must be an AssistantConfig, not {type(cfg).__name__}.")
     # Both arms answer uncached, so a new version's cold cache does not make it look slow or expensive.
     make = lambda cfg: assistant.with_config(cfg, cache=ResponseCache(), log=None, use_cache=False)  # noqa: E731
     control, cand = make(baseline), make(candidate)
@@ -183,11 +183,11 @@ def canary(assistant: Assistant, requests: pd.DataFrame, baseline: AssistantConf
     guardrails = Guardrails() if guardrails is None else guardrails
     stages = tuple(float(require_number(s, "stage share", low=0, high=1)) for s in stages)
     if not stages or any(b <= a for a, b in zip(stages, stages[1:])) or stages[0] <= 0:
-        raise ValueError("stages must be increasing shares above 0, e.g. (0.05, 0.25, 1.0).")
+        raise InputError("stages must be increasing shares above 0, e.g. (0.05, 0.25, 1.0).")
     if not isinstance(requests, pd.DataFrame) or requests.empty:
-        raise ValueError("No requests for the canary: simulate traffic with traffic.simulate_day() first.")
+        raise InputError("No requests for the canary: simulate traffic with traffic.simulate_day() first.")
     if "user_id" not in requests.columns:
-        raise ValueError("requests need a user_id column (canary shares are by user): use traffic.simulate_day().")
+        raise InputError("requests need a user_id column (canary shares are by user): use traffic.simulate_day().")
     control, cand = _arms(assistant, baseline, candidate)
     price = guardrails.pricing_model()
     stream = requests.sort_values("time") if "time" in requests.columns else requests

@@ -14,7 +14,7 @@ import numpy as np
 
 from ai_pm_lab import embeddings
 from ai_pm_lab.datafiles import data_csv
-from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.errors import InputError, require_number, require_text
 from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids
 from ai_pm_lab.rag import search as faiss_search
 from ai_pm_lab.rag.chunking import Chunk, split_text
@@ -54,7 +54,7 @@ def _condition(where: dict | None):
     known = {"date_from", "doc_id", "not_doc_id", "topic"}
     unknown = set(where) - known
     if unknown:
-        raise ValueError(f"Unknown filter key(s) {sorted(unknown)}: use {sorted(known)}.")
+        raise InputError(f"Unknown filter key(s) {sorted(unknown)}: use {sorted(known)}.")
     must, must_not = [], []
     if "date_from" in where:
         must.append(models.FieldCondition(key="date", range=models.DatetimeRange(gte=require_text(where["date_from"], "date_from"))))
@@ -112,7 +112,7 @@ class QdrantStore:
         v = np.asarray(vectors, dtype=np.float32)
         ids, payloads = [int(i) for i in ids], list(payloads)
         if v.ndim != 2 or len(ids) != v.shape[0] or len(payloads) != v.shape[0]:
-            raise ValueError("upsert needs one id, one vector and one payload per point.")
+            raise InputError("upsert needs one id, one vector and one payload per point.")
         start = time.perf_counter()
         self.client.upsert(self.collection, points=[models.PointStruct(id=i, vector=row.tolist(), payload=p)
                                                     for i, row, p in zip(ids, v, payloads)])
@@ -203,7 +203,7 @@ def compare_stores(pipeline, rows, *, k: int = 5, folder=None, progress: bool = 
     k = require_number(k, "k", low=1, high=len(pipeline.chunks), integer=True)
     rows = [r for r in rows if r.get("doc_ids")]
     if not rows:
-        raise ValueError("compare_stores needs answerable questions (with gold doc_ids): pass load_eval().")
+        raise InputError("compare_stores needs answerable questions (with gold doc_ids): pass load_eval().")
     depth = min(len(pipeline.chunks), max(k, 10) * 3)
     q = faiss_search.normalize(embeddings.embed([r["question"] for r in rows]))
 

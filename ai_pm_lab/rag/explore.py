@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ai_pm_lab.embeddings import embed, similarity_matrix
-from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids, reciprocal_rank
 from ai_pm_lab.evaluation.scorers import answer_correct
@@ -37,7 +37,7 @@ def pca_2d(vectors) -> np.ndarray:
 
     v = np.asarray(vectors, dtype=np.float32)
     if v.ndim != 2 or v.shape[0] < 2:
-        raise ValueError("pca_2d needs at least two vectors.")
+        raise InputError("pca_2d needs at least two vectors.")
     return PCA(n_components=2, random_state=0).fit_transform(v)
 
 
@@ -46,7 +46,7 @@ def embedding_map(texts, groups, ax=None):
     xy = pca_2d(embed(texts))
     groups = list(groups)
     if len(groups) != len(texts):
-        raise ValueError("groups must have one label per text.")
+        raise InputError("groups must have one label per text.")
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 5.5))
     for g in dict.fromkeys(groups):
@@ -103,7 +103,7 @@ def search_method_hits(chunks, query_sets: dict, vectors=None, k: int = 3, *, de
     per query): how often each method puts a gold document among its first k documents.
     """
     if not isinstance(query_sets, dict) or not query_sets:
-        raise TypeError("query_sets must be a dict: feature -> list of (query, [gold document ids]).")
+        raise InputTypeError("query_sets must be a dict: feature -> list of (query, [gold document ids]).")
     k = require_number(k, "k", low=1, high=len(chunks), integer=True)
     texts = [c.text for c in chunks]
     kw = search.KeywordSearch(texts)
@@ -159,7 +159,7 @@ class ANNBench:
         """The HNSW (M=16) or IVF (nlist=256) index over the collection, built on first use."""
         kind = kind.lower()
         if kind not in ("hnsw", "ivf"):
-            raise ValueError("kind must be 'hnsw' or 'ivf'.")
+            raise InputError("kind must be 'hnsw' or 'ivf'.")
         if kind not in self.indexes:
             t = time.perf_counter()
             if kind == "hnsw":
@@ -203,7 +203,7 @@ def chunking_sweep(documents, rows, sizes=(40, 80, 160), overlaps=(0, 20), k: in
     """
     answerable = [r for r in rows if r["doc_ids"]]
     if not answerable:
-        raise ValueError("chunking_sweep needs evaluation rows with gold doc_ids.")
+        raise InputError("chunking_sweep needs evaluation rows with gold doc_ids.")
     qv = embed([r["question"] for r in answerable])
 
     def measure(item):

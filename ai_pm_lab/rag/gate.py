@@ -5,7 +5,7 @@ compares with the base's own typical similarities (a z-score, computed from the 
 the best chunk is ahead of the runner-up, how many of the question's key terms the retrieved text contains, and
 optionally the local model's own yes/no verdict. It is trained on labelled questions from several support bases and
 measured leave-one-base-out: trained on the others, tested on a base it never saw, because one base alone teaches a
-gate that base's habits (issue 18)."""
+gate that base's habits."""
 from __future__ import annotations
 
 import json

@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from ai_pm_lab.errors import CourseError, InputTypeError, require_text
+from ai_pm_lab.errors import InputTypeError, KnowledgeBaseError, require_text
 
 TEXT_SUFFIXES = (".md", ".txt", ".markdown")
 PDF_SUFFIXES = (".pdf",)
@@ -38,10 +38,6 @@ FORMAT_HINTS = {
 
 HTML_BLOCKS = ["p", "div", "li", "tr", "td", "th", "section", "article", "table", "ul", "ol", "blockquote", "pre", "dd",
                "dt", "header", "footer", "main", "aside", "form", "figure", "figcaption", "hr"]
-
-
-class KnowledgeBaseError(CourseError, ValueError):
-    """The knowledge-base folder is missing, empty or holds no usable text."""
 
 
 def parse_front_matter(text: str) -> tuple[dict, str]:

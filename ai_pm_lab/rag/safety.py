@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.errors import InputError, require_number, require_text
 from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.rag.prompts import IDK, TEMPLATES, PromptTemplate
@@ -84,7 +84,7 @@ def injection_trial(pipeline, question: str, *, defences=DEFENCES, seeds=range(5
     require_text(question, "question")
     seeds = list(seeds)
     if not seeds:
-        raise ValueError("seeds must hold at least one seed, e.g. range(5).")
+        raise InputError("seeds must hold at least one seed, e.g. range(5).")
     for s in seeds:
         require_number(s, "seed", low=0, high=2**31 - 1, integer=True)
     defences = list(defences)

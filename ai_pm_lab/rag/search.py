@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from ai_pm_lab.errors import require_number, require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_number, require_text
 
 
 @contextlib.contextmanager
@@ -39,9 +39,9 @@ def _as_matrix(x, name="vectors") -> np.ndarray:
     if a.ndim == 1:
         a = a[None, :]
     if a.ndim != 2 or a.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D array (rows = items), got shape {a.shape}.")
+        raise InputError(f"{name} must be a non-empty 2-D array (rows = items), got shape {a.shape}.")
     if not np.isfinite(a).all():
-        raise ValueError(f"{name} contains NaN or infinite values.")
+        raise InputError(f"{name} contains NaN or infinite values.")
     return np.ascontiguousarray(a)
 
 
@@ -120,7 +120,7 @@ def set_search_param(index, value: int) -> None:
     elif isinstance(index, faiss.IndexIVF):
         index.nprobe = min(value, index.nlist)
     else:
-        raise TypeError("only HNSW (efSearch) and IVF (nprobe) indexes have a search parameter.")
+        raise InputTypeError("only HNSW (efSearch) and IVF (nprobe) indexes have a search parameter.")
 
 
 def search(index, queries, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +149,7 @@ def recall_at_k(approx_ids, exact_ids, k: int | None = None) -> float:
     """Share of the exact top-k neighbours the approximate search also returned (1.0 = perfect)."""
     a, e = np.asarray(approx_ids), np.asarray(exact_ids)
     if a.shape[0] != e.shape[0]:
-        raise ValueError("approx_ids and exact_ids must have one row per query.")
+        raise InputError("approx_ids and exact_ids must have one row per query.")
     k = k or e.shape[1]
     hits = sum(len(set(a[i, :k].tolist()) & set(e[i, :k].tolist())) for i in range(e.shape[0]))
     return hits / (e.shape[0] * k)
@@ -184,7 +184,7 @@ class KeywordSearch:
 
         self.texts = list(texts)
         if not self.texts:
-            raise ValueError("KeywordSearch needs at least one text to index.")
+            raise InputError("KeywordSearch needs at least one text to index.")
         self.vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
         self.matrix = self.vectorizer.fit_transform(self.texts)
 

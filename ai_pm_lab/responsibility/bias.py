@@ -11,11 +11,11 @@ from fairlearn.metrics import MetricFrame, count, selection_rate, true_positive_
 from scipy.stats import wilcoxon
 
 from ai_pm_lab.datafiles import data_csv, data_text
+from ai_pm_lab.errors import ConfigurationError, InputError, InputTypeError, require_number, require_text
+from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.llm import generate, get_backend
 from ai_pm_lab.llm.local import tokenize
 from ai_pm_lab.llm.next_token import next_token_distribution
-from ai_pm_lab.errors import ConfigurationError, require_number, require_text
-from ai_pm_lab.evaluation.harness import run_harness
 from ai_pm_lab.tables import returns_course_table
 
 RESUMES_FILE = "responsibility/resumes.csv"
@@ -85,9 +85,9 @@ def score_all(table: pd.DataFrame | None = None, *, backend: str | None = None, 
     """Score every résumé (run_harness): adds a `score` column."""
     table = resumes() if table is None else table
     if not isinstance(table, pd.DataFrame) or not {"name", "resume"} <= set(table.columns):
-        raise TypeError("table must be a DataFrame with 'name' and 'resume' columns, like resumes().")
+        raise InputTypeError("table must be a DataFrame with 'name' and 'resume' columns, like resumes().")
     if table.empty:
-        raise ValueError("No résumés to score.")
+        raise InputError("No résumés to score.")
     out = run_harness(table.to_dict("records"), lambda r: {"score": score_resume(r["name"], r["resume"], backend=backend)},
                       desc="Scoring résumés", progress=progress)
     if out["error"].notna().any():
@@ -99,9 +99,9 @@ def shortlist(scores, share: float = 0.5) -> np.ndarray:
     """Select the top ``share`` of candidates by score (ties broken by order): 1 = shortlisted, 0 = not."""
     s = np.asarray(pd.Series(scores, dtype=float), float)
     if s.size == 0:
-        raise ValueError("No scores to shortlist from.")
+        raise InputError("No scores to shortlist from.")
     if not np.isfinite(s).all():
-        raise ValueError("Scores must be finite numbers between 0 and 1.")
+        raise InputError("Scores must be finite numbers between 0 and 1.")
     share = require_number(share, "share", low=0, high=1)
     k = int(round(share * s.size))
     chosen = np.zeros(s.size, dtype=int)
@@ -119,11 +119,11 @@ def shortlist_cutoff(scores, share: float = 0.5) -> float:
 def _check_groups(groups, n: int, expected=None) -> np.ndarray:
     g = np.asarray(pd.Series(groups).astype(str))
     if g.size != n:
-        raise ValueError(f"groups has {g.size} entries but there are {n} decisions: give one group per candidate.")
+        raise InputError(f"groups has {g.size} entries but there are {n} decisions: give one group per candidate.")
     if expected is not None:
         empty = [x for x in expected if x not in set(g)]
         if empty:
-            raise ValueError(f"Group(s) {empty} have no members: a selection rate needs at least one candidate per group.")
+            raise InputError(f"Group(s) {empty} have no members: a selection rate needs at least one candidate per group.")
     return g
 
 
@@ -133,13 +133,13 @@ def selection_rates(selected, groups, *, qualified=None, expected_groups=None) -
     candidates selected (true positive rate)."""
     sel = np.asarray(pd.Series(selected).astype(int))
     if sel.size == 0:
-        raise ValueError("No decisions: nothing to audit.")
+        raise InputError("No decisions: nothing to audit.")
     if not set(np.unique(sel)) <= {0, 1}:
-        raise ValueError("selected must hold 0/1 (or False/True) decisions.")
+        raise InputError("selected must hold 0/1 (or False/True) decisions.")
     g = _check_groups(groups, sel.size, expected_groups)
     truth = sel if qualified is None else np.asarray(pd.Series(qualified).astype(int))
     if truth.size != sel.size:
-        raise ValueError(f"qualified has {truth.size} labels but there are {sel.size} decisions: they must match one to one.")
+        raise InputError(f"qualified has {truth.size} labels but there are {sel.size} decisions: they must match one to one.")
     metrics = {"candidates": count, "selection_rate": selection_rate}
     if qualified is not None:
         metrics["qualified_selected"] = true_positive_rate
@@ -152,12 +152,12 @@ def selection_rates(selected, groups, *, qualified=None, expected_groups=None) -
 def four_fifths(rates: pd.DataFrame) -> dict:
     """The four-fifths rule: lowest group selection rate ÷ highest; below 0.8 signals adverse impact."""
     if not isinstance(rates, pd.DataFrame) or "selection_rate" not in rates.columns:
-        raise TypeError("rates must be the table from selection_rates().")
+        raise InputTypeError("rates must be the table from selection_rates().")
     if len(rates) < 2:
-        raise ValueError("The four-fifths rule compares groups: the table needs at least two groups.")
+        raise InputError("The four-fifths rule compares groups: the table needs at least two groups.")
     r = rates["selection_rate"].astype(float)
     if r.max() <= 0:
-        raise ValueError("Nobody was selected in any group, so the ratio is undefined: shortlist some candidates first.")
+        raise InputError("Nobody was selected in any group, so the ratio is undefined: shortlist some candidates first.")
     lo, hi = rates.loc[r.idxmin()], rates.loc[r.idxmax()]
     ratio = float(r.min() / r.max())
     return {"ratio": ratio, "passes": ratio >= FOUR_FIFTHS, "lowest_group": str(lo["group"]), "lowest_rate": float(lo["selection_rate"]),
@@ -168,14 +168,14 @@ def swap_partner(table: pd.DataFrame) -> list[str]:
     """For each résumé, a name from another group (the résumé at the same position in the other group's list)."""
     groups = sorted(table["name_group"].unique())
     if len(groups) != 2:
-        raise ValueError(f"The name swap needs exactly two groups; found {groups}.")
+        raise InputError(f"The name swap needs exactly two groups; found {groups}.")
     names = {g: table.loc[table["name_group"] == g, "name"].tolist() for g in groups}
     pos = table.groupby("name_group").cumcount()
     out = []
     for g, p in zip(table["name_group"], pos):
         other = names[groups[1] if g == groups[0] else groups[0]]
         if not other:
-            raise ValueError(f"The group other than {g!r} has no members, so there is no name to swap in.")
+            raise InputError(f"The group other than {g!r} has no members, so there is no name to swap in.")
         out.append(other[p % len(other)])
     return out
 
@@ -185,7 +185,7 @@ def name_swap(scored: pd.DataFrame, *, share: float = 0.5, backend: str | None =
     """Score every résumé again with a name from the other group (same text otherwise): score change and whether
     the shortlist decision flips. A fair screener's scores do not move with the name."""
     if not isinstance(scored, pd.DataFrame) or "score" not in scored.columns:
-        raise TypeError("scored must be the table from score_all().")
+        raise InputTypeError("scored must be the table from score_all().")
     swapped = scored.assign(original_name=scored["name"], name=swap_partner(scored))
     rescored = score_all(swapped.drop(columns="score"), backend=backend, progress=progress)
     cut = shortlist_cutoff(scored["score"], share)  # the original shortlist's bar, held fixed
@@ -200,9 +200,9 @@ def name_swap(scored: pd.DataFrame, *, share: float = 0.5, backend: str | None =
 def swap_summary(swaps: pd.DataFrame) -> dict:
     """Mean score change per direction of the swap, share of flipped decisions, and a paired Wilcoxon test."""
     if not isinstance(swaps, pd.DataFrame) or "change" not in swaps.columns:
-        raise TypeError("swaps must be the table from name_swap().")
+        raise InputTypeError("swaps must be the table from name_swap().")
     if swaps.empty:
-        raise ValueError("No swapped résumés to summarise.")
+        raise InputError("No swapped résumés to summarise.")
     by_dir = swaps.groupby("name_group")["change"].mean().to_dict()
     changes = swaps["change"].to_numpy(float)
     p = float(wilcoxon(changes).pvalue) if np.any(changes != 0) and len(changes) >= 6 else 1.0

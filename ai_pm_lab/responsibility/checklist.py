@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ai_pm_lab.errors import require_number
+from ai_pm_lab.errors import InputError, InputTypeError, require_number
 from ai_pm_lab.settings import output_dir
 from ai_pm_lab.tables import format_rate
 
@@ -48,10 +48,10 @@ class Evidence:
 
 def _need(d, fields, name):
     if not isinstance(d, dict):
-        raise TypeError(f"{name} must be a dict of measured figures (e.g. audit.summary()), not {type(d).__name__}.")
+        raise InputTypeError(f"{name} must be a dict of measured figures (e.g. audit.summary()), not {type(d).__name__}.")
     missing = [f for f in fields if f not in d]
     if missing:
-        raise ValueError(f"{name} lacks {missing}: pass the dict the course function returns.")
+        raise InputError(f"{name} lacks {missing}: pass the dict the course function returns.")
     return d
 
 
@@ -111,16 +111,16 @@ def assess(answers: dict, evidence: dict, notes: dict | None = None) -> dict:
     a 'no' or a missing answer; a 'partly' needs a note saying what will close the gap. The result holds each row's
     status and why, the blockers, the verdict, ``ready`` and how many questions are ``answered``."""
     if not isinstance(answers, dict) or not isinstance(evidence, dict):
-        raise TypeError("answers and evidence must be dicts keyed by question (see checklist.KEYS).")
+        raise InputTypeError("answers and evidence must be dicts keyed by question (see checklist.KEYS).")
     unknown = [k for k in answers if k not in KEYS]
     if unknown:
-        raise ValueError(f"Unknown question key(s) {unknown}: use {', '.join(KEYS)}.")
+        raise InputError(f"Unknown question key(s) {unknown}: use {', '.join(KEYS)}.")
     notes = notes or {}
     rows, blockers = [], []
     for q in QUESTIONS:
         answer = (answers.get(q.key) or "").strip().lower()
         if answer and answer not in ANSWERS:
-            raise ValueError(f"Answer for {q.key!r} must be one of {', '.join(ANSWERS)}, not {answer!r}.")
+            raise InputError(f"Answer for {q.key!r} must be one of {', '.join(ANSWERS)}, not {answer!r}.")
         ev = evidence.get(q.key, Evidence(q.key, "missing", "no measurement supplied"))
         note = (notes.get(q.key) or "").strip()
         if not answer:
@@ -149,7 +149,7 @@ def assess(answers: dict, evidence: dict, notes: dict | None = None) -> dict:
 def report_markdown(result: dict, *, product: str = "Tidewell support assistant") -> str:
     """The launch-readiness report as Markdown."""
     if not isinstance(result, dict) or "rows" not in result:
-        raise TypeError("result must come from assess(answers, evidence).")
+        raise InputTypeError("result must come from assess(answers, evidence).")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"# Launch readiness: {product}", "", f"_Generated {stamp} by the AI PM Lab checklist._", "",
              f"**Verdict: {result['verdict']}**", "",
@@ -172,7 +172,7 @@ def write_report(result: dict, path=None, *, product: str = "Tidewell support as
     """Write the report (overwriting an earlier one) to output_dir('reports')/launch_readiness.md or ``path``."""
     target = Path(path) if path is not None else output_dir("reports") / REPORT_NAME
     if target.exists() and target.is_dir():
-        raise ValueError(f"{target} is a folder: give the report a file name, e.g. {target / REPORT_NAME}.")
+        raise InputError(f"{target} is a folder: give the report a file name, e.g. {target / REPORT_NAME}.")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(report_markdown(result, product=product), encoding="utf-8")
     return target

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
-from ai_pm_lab.errors import ContextWindowError, require_text
+from ai_pm_lab.errors import ContextWindowError, InputTypeError, require_text
 from ai_pm_lab.llm.backends import backend_override
 from ai_pm_lab.llm.base import Backend, Generation, RawReply
 from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend, n_ctx
@@ -139,7 +139,7 @@ class ScriptedModel:
 
             self._next = pop
         else:
-            raise TypeError("replies must be a string, a list of strings or a function of the prompt returning a string.")
+            raise InputTypeError("replies must be a string, a list of strings or a function of the prompt returning a string.")
         return self
 
     def _reply(self, call: ScriptedCall) -> str:

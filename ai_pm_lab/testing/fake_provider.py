@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ai_pm_lab.catalog import models as table_models
+from ai_pm_lab.errors import InputError
 
 FAULTS = ("401", "403", "404", "429", "500", "503", "timeout", "drop", "malformed")
 SECRET_HEADERS = ("authorization", "x-api-key", "api-key")
@@ -30,7 +31,7 @@ class Fault:
 
     def __post_init__(self):
         if self.kind not in FAULTS:
-            raise ValueError(f"Unknown fault {self.kind!r}: choose one of {', '.join(FAULTS)}.")
+            raise InputError(f"Unknown fault {self.kind!r}: choose one of {', '.join(FAULTS)}.")
 
 
 @dataclass

@@ -8,6 +8,7 @@ import ipywidgets as W
 import pandas as pd
 from IPython.display import display
 
+from ai_pm_lab.errors import InputError
 from ai_pm_lab.evaluation.stats import as_labels, as_probabilities, threshold_metrics
 from ai_pm_lab.tables import format_money
 from ai_pm_lab.widgets.base import CourseWidget, error_html, table_html
@@ -38,7 +39,7 @@ class ThresholdWidget(CourseWidget):
         self.y_true = as_labels(y_true, "y_true")
         self.scores = as_probabilities(scores, "scores")
         if len(self.y_true) != len(self.scores):
-            raise ValueError(f"y_true has {len(self.y_true)} values and scores has {len(self.scores)}: one score per item.")
+            raise InputError(f"y_true has {len(self.y_true)} values and scores has {len(self.scores)}: one score per item.")
         self.names = {"positive": positive, "negative": negative, "fp_name": fp_name, "fn_name": fn_name}
         # every label readable: as wide as the longest one (about 0.6 em per character of the widget font)
         longest = max(len(f"$ per {fp_name}"), len(f"$ per {fn_name}"), len("threshold"))

@@ -41,14 +41,19 @@ def server():
         yield fake
 
 
+def point_sdks_at(server, env) -> None:
+    """Reset the fake provider and point both SDKs at it with test keys (``env``: a monkeypatch)."""
+    server.reset()
+    env.setenv("OPENAI_BASE_URL", server.openai_base_url)
+    env.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    env.setenv("ANTHROPIC_BASE_URL", server.url)
+    env.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+
+
 @pytest.fixture
 def fake(server, clean_env):
     """The fake provider, reset, with both SDKs pointed at it and test keys set."""
-    server.reset()
-    clean_env.setenv("OPENAI_BASE_URL", server.openai_base_url)
-    clean_env.setenv("OPENAI_API_KEY", OPENAI_KEY)
-    clean_env.setenv("ANTHROPIC_BASE_URL", server.url)
-    clean_env.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+    point_sdks_at(server, clean_env)
     yield server
     server.reset()
 

@@ -12,11 +12,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, root_on_debian
+
 sys.path.insert(0, str(ROOT / "tools"))
 import browser_check  # noqa: E402
 
@@ -25,20 +25,13 @@ LESSONS = browser_check.lessons()
 
 
 
-def _root_on_debian() -> bool:
-    """Where `make browser-deps` installs chromium itself (CI): there a missing browser is a failure, not a skip."""
-    try:
-        release = Path("/etc/os-release").read_text()
-    except OSError:
-        return False
-    return hasattr(os, "geteuid") and os.geteuid() == 0 and "ID=debian" in release.splitlines()
 
 
 HAVE_CHROMIUM = os.access(browser_check.CHROMIUM, os.X_OK)
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
                        reason="playwright is not installed: .venv/bin/pip install -r requirements.txt (it pins playwright)"),
-    pytest.mark.skipif(not HAVE_CHROMIUM and not _root_on_debian(),
+    pytest.mark.skipif(not HAVE_CHROMIUM and not root_on_debian(),
                        reason=f"{browser_check.CHROMIUM} is missing: {browser_check.INSTALL_HINT}"),
 ]
 

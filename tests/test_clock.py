@@ -9,13 +9,12 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from ai_pm_lab import budget, catalog
 from ai_pm_lab.errors import ConfigurationError, InputError, InputTypeError
-from conftest import ROOT
+from conftest import ROOT, root_on_debian
 
 AFTER = "2027-02-01"  # after gpt-4o, gpt-4o-mini, gpt-4.1 and gpt-4.1-mini shut down (2027-01-14)
 BEFORE = "2027-01-13"
@@ -29,13 +28,6 @@ DATE_SENSITIVE = ("tests/test_catalog.py", "tests/test_caching.py", "tests/test_
 TIMESTAMPS = {"rag/log.py", "rag/gate.py", "capstone/present.py", "responsibility/checklist.py"}
 
 
-def _root_on_debian() -> bool:
-    """Where `make browser-deps` installs faketime itself (CI): there a missing faketime fails, elsewhere it skips."""
-    try:
-        release = Path("/etc/os-release").read_text()
-    except OSError:
-        return False
-    return hasattr(os, "geteuid") and os.geteuid() == 0 and "ID=debian" in release.splitlines()
 
 
 # --- one clock -----------------------------------------------------------------------------------------------------
@@ -114,7 +106,7 @@ def test_a_shut_down_model_is_never_priced_and_a_cost_table_marks_it(capsys):
 
 
 # --- the proof: the date-sensitive tests pass on a day after the shutdowns ---------------------------------------------
-@pytest.mark.skipif(FAKETIME is None and not _root_on_debian(), reason=f"faketime is missing: {INSTALL}")
+@pytest.mark.skipif(FAKETIME is None and not root_on_debian(), reason=f"faketime is missing: {INSTALL}")
 def test_date_sensitive_tests_pass_under_a_clock_set_after_the_shutdowns():
     assert FAKETIME, f"faketime is missing although this runs as root on Debian: run `make browser-deps`, or {INSTALL}"
     missing = [f for f in DATE_SENSITIVE if not (ROOT / f).is_file()]

@@ -6,7 +6,7 @@ import threading
 from dataclasses import replace
 
 import pytest
-from remote_support import FAST, clean_env, paid_backend, reset_state  # noqa: F401
+from remote_support import FAST, clean_env, paid_backend, point_sdks_at, reset_state  # noqa: F401
 
 import ai_pm_lab as lab
 from ai_pm_lab.errors import SpendCapError
@@ -29,11 +29,7 @@ def slow_server():
 
 @pytest.fixture
 def provider(slow_server, clean_env):
-    slow_server.reset()
-    clean_env.setenv("OPENAI_BASE_URL", slow_server.openai_base_url)
-    clean_env.setenv("OPENAI_API_KEY", "test-" + "not-a-real-key")
-    clean_env.setenv("ANTHROPIC_BASE_URL", slow_server.url)
-    clean_env.setenv("ANTHROPIC_API_KEY", "test-" + "not-a-real-key")
+    point_sdks_at(slow_server, clean_env)
     clean_env.setattr(remote, "DEFAULT_RETRY", replace(FAST, timeout_s=5.0))  # 16 calls in flight: more time each
     yield slow_server
     slow_server.reset()

@@ -13,8 +13,10 @@ from ai_pm_lab.testing import offline
 # The whole unit suite runs offline, except this file (it would recurse), the real-browser check (a dev tool) and the
 # tests that execute whole notebooks (week 1 runs offline below). Override with AI_PM_LAB_OFFLINE_TESTS="tests/a.py ...".
 # test_clock.py re-runs other unit files (already run offline here) under a fake clock: once, in the main suite, is enough.
+# test_platform_wheels.py asks the package index on purpose (it skips without it); test_week8_lesson_on_folder.py
+# executes a whole lesson.
 NOT_OFFLINE = {"test_offline.py", "test_browser_lab.py", "test_exercise_checks.py", "test_week1_on_openai_server.py",
-               "test_clock.py"}
+               "test_clock.py", "test_platform_wheels.py", "test_week8_lesson_on_folder.py"}
 OFFLINE_SUBSET = tuple(sorted(f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py") if p.name not in NOT_OFFLINE))
 
 

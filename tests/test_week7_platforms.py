@@ -118,6 +118,8 @@ def test_shortlist_decisions():
     assert tradeoffs.shortlist(t, 1.0, 0.5)["choice"] == "m-a"
     assert tradeoffs.shortlist(t, 1.0, 0.5)["decision"] == "measure next"
     assert tradeoffs.shortlist(t, 0.01, 0.5)["decision"] == "nothing fits"
+    both = tradeoffs.shortlist(t, 0.1, 0.2)
+    assert both["clear_floor"] == ["m-local"] and both["fit_budget"] == ["m-local", "m-a"]
     with pytest.raises(ValueError):
         tradeoffs.shortlist(t, -1, 0.5)
     with pytest.raises(ValueError):

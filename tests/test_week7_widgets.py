@@ -90,5 +90,10 @@ def test_tradeoff_explorer_sliders_drive_the_decision():
     e.budget.value = 0.01
     assert e.state["decision"] == "nothing fits" and e.state["choice"] is None and e.state["error"] is None
     assert e.state == {**tradeoffs.shortlist(t, e.budget.value, e.floor.value), "error": None}  # the view adds nothing
+    shown = e.result.value
+    e.floor.value = 0.5  # the decision stays "nothing fits", but the floor's own filter shows it moved
+    assert e.state["decision"] == "nothing fits" and e.state["clear_floor"] == []
+    assert "50%" in e.state["filters"]
+    assert e.result.value != shown
     with pytest.raises(ValueError):
         TradeoffExplorer(pd.DataFrame({"x": [1]}))

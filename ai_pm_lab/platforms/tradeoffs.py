@@ -208,20 +208,26 @@ def shortlist(table, budget_per_1000: float, quality_floor: float) -> dict:
             raise InputError(f"{name} must be a number ≥ 0{' and ≤ 1' if hi else ''}, not {v!r}.")
     cost = "cost per 1,000 queries ($)"
     measured = table[table["status"] == MEASURED]
+    clears = list(measured.index[measured["quality"] >= quality_floor])
+    fits = list(table.index[table[cost] <= budget_per_1000])
+    counts = {"clear_floor": clears, "fit_budget": fits,
+              "filters": f"{len(clears)} of {len(measured)} measured model(s) clear the {format_rate(quality_floor, 0)} "
+                         f"quality floor; {len(fits)} of {len(table)} model(s) fit the {format_money(budget_per_1000)} "
+                         "budget per 1,000 queries."}
     ok = measured[(measured["quality"] >= quality_floor) & (measured[cost] <= budget_per_1000)]
     if len(ok):
         best = ok.sort_values([cost, "quality"], ascending=[True, False]).index[0]
-        return {"decision": "ship candidate", "choice": best, "qualifies": list(ok.index),
+        return {"decision": "ship candidate", "choice": best, "qualifies": list(ok.index), **counts,
                 "reason": f"{best} was measured at quality {format_rate(ok.loc[best, 'quality'], 0)} (floor {format_rate(quality_floor, 0)}) and "
                           f"{format_money(ok.loc[best, cost])} per 1,000 queries (budget {format_money(budget_per_1000)})."}
     projected = table[(table["status"] == PROJECTED) & (table[cost] <= budget_per_1000)].sort_values(cost)
     if len(projected):
         nxt = projected.index[0]
-        return {"decision": "measure next", "choice": nxt, "qualifies": [],
+        return {"decision": "measure next", "choice": nxt, "qualifies": [], **counts,
                 "reason": f"No measured model clears a {format_rate(quality_floor, 0)} quality floor within budget. {nxt} is the "
                           f"cheapest model projected under {format_money(budget_per_1000)} per 1,000 queries "
                           f"({format_money(projected.loc[nxt, cost])}): its quality is unknown until you measure it with a key."}
-    return {"decision": "nothing fits", "choice": None, "qualifies": [],
+    return {"decision": "nothing fits", "choice": None, "qualifies": [], **counts,
             "reason": "No model, measured or projected, fits this budget: raise the budget or shorten prompts and answers."}
 
 

@@ -36,7 +36,8 @@ class TradeoffExplorer(CourseWidget):
         if self.state["error"]:
             self.result.value = error_html(self.state["error"])
         else:
-            self.result.value = (f"<p>{ICONS[self.state['decision']]} <b>{html.escape(self.state['decision'])}</b>: "
+            self.result.value = (f"<p>{html.escape(self.state['filters'])}</p>"
+                                 f"<p>{ICONS[self.state['decision']]} <b>{html.escape(self.state['decision'])}</b>: "
                                  f"{html.escape(self.state['reason'])}</p>")
         return self.state
 

@@ -8,7 +8,7 @@ NOTEBOOKS := notebooks exercises solutions
 # The file browser starts at the course root (so exercises/ and solutions/ show); root (containers) needs --allow-root.
 LAB_FLAGS := --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test unit notebooks exercises links slides slides-offline strip benchmark browser-check browser-deps clean
+.PHONY: setup lab test unit notebooks exercises links slides slides-offline strip benchmark browser-check browser-deps hub-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "AI PM Lab needs Python 3.11 or newer (fairlearn, used in week 6, does)")'
@@ -25,7 +25,7 @@ lab: setup
 
 # The real-browser test of every lesson runs in the background beside the notebooks (it mostly waits on its kernel and
 # the page); its pytest output goes to build/browser-test.txt and is printed when both are done; either failing fails.
-test: setup browser-deps
+test: setup browser-deps hub-deps
 	$(BIN)/python tools/make_exercises.py --check
 	$(BIN)/python tools/strip_outputs.py --check
 	$(BIN)/ruff check .
@@ -78,6 +78,17 @@ browser-deps:
 	else \
 	  echo "NOTE: /usr/bin/chromium or /usr/bin/faketime is missing, so the real-browser or clock test will be skipped. On Debian:"; \
 	  echo "      sudo apt-get update && sudo apt-get install -y chromium fonts-noto-color-emoji faketime"; \
+	fi
+
+# The JupyterHub proxy (npm's configurable-http-proxy) for tests/test_room_hub.py, which starts a real hub on loopback.
+CHP_VERSION := 5.3.0
+hub-deps: setup
+	@if [ -x $(VENV)/chp/node_modules/.bin/configurable-http-proxy ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  echo "Installing configurable-http-proxy $(CHP_VERSION) (npm) into $(VENV)/chp for the JupyterHub room test..."; \
+	  npm install --silent --no-audit --no-fund --loglevel=error --prefix $(VENV)/chp configurable-http-proxy@$(CHP_VERSION); \
+	else \
+	  echo "NOTE: npm is missing, so the JupyterHub room test will be skipped. Install Node.js 20+ and npm, then: make hub-deps"; \
 	fi
 
 clean:

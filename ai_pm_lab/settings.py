@@ -25,6 +25,9 @@ SPEND_CAP_VAR = "AI_PM_LAB_SPEND_CAP_USD"
 THREADS_VAR = "AI_PM_LAB_THREADS"
 N_CTX_VAR = "AI_PM_LAB_N_CTX"
 EMBED_CACHE_VAR = "AI_PM_LAB_EMBED_CACHE"
+RESPONSE_CACHE_VAR = "AI_PM_LAB_RESPONSE_CACHE"  # local (default) | all | off
+RESPONSE_CACHE_MB_VAR = "AI_PM_LAB_RESPONSE_CACHE_MB"
+CACHE_DIR_VAR = "AI_PM_LAB_CACHE_DIR"
 # The one list of provider variables: each can make a run reach a hosted provider or change which model answers.
 # Settings, the backends, `python -m ai_pm_lab.catalog` and the offline run (ai_pm_lab.testing.offline) all use it.
 PROVIDER_VARS = (*KEY_VARS.values(), *BASE_URL_VARS.values(), BACKEND_VAR, MODEL_VAR, FALLBACK_VAR)
@@ -184,3 +187,33 @@ def spend_cap() -> float | None:
 def embed_cache_dir() -> str | None:
     """The folder for the on-disk embedding cache (AI_PM_LAB_EMBED_CACHE), or None to keep vectors in memory only."""
     return env(EMBED_CACHE_VAR)
+
+
+RESPONSE_CACHE_MODES = ("local", "all", "off")
+DEFAULT_RESPONSE_CACHE_MB = 64
+
+
+def response_cache_mode() -> str:
+    """Which answers the response cache keeps (AI_PM_LAB_RESPONSE_CACHE): 'local' (default: the local model's),
+    'all' (hosted models' too) or 'off'."""
+    raw = (env(RESPONSE_CACHE_VAR) or "local").lower()
+    if raw not in RESPONSE_CACHE_MODES:
+        raise ConfigurationError(f"{RESPONSE_CACHE_VAR}={raw!r}: choose one of {', '.join(RESPONSE_CACHE_MODES)}, or unset "
+                                 "it for 'local'.")
+    return raw
+
+
+def response_cache_mb() -> int:
+    """The response cache's size bound in megabytes (AI_PM_LAB_RESPONSE_CACHE_MB, 1..10000, else 64)."""
+    value = _whole_number(RESPONSE_CACHE_MB_VAR, 1, 10_000, "megabytes", DEFAULT_RESPONSE_CACHE_MB)
+    return DEFAULT_RESPONSE_CACHE_MB if value is None else value
+
+
+def cache_dir() -> Path:
+    """The folder for the course's on-disk caches (AI_PM_LAB_CACHE_DIR, else the output folder's cache/ subfolder)."""
+    raw = env(CACHE_DIR_VAR)
+    if raw is None:
+        return output_dir("cache")
+    path = Path(raw).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path

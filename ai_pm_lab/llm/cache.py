@@ -120,6 +120,19 @@ def cache_key(engine, messages, temperature, max_tokens, seed, stop=None) -> str
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def key_for(engine, request: dict) -> str | None:
+    """The cache key of one prepared request (keys messages, temperature, max_tokens, seed, stop), or None when it must
+    be answered live: the cache is off for this engine, or the call is sampled with no seed."""
+    if not servable(request["temperature"], request.get("seed")) or not enabled_for(engine):
+        return None
+    try:
+        return cache_key(engine, request["messages"], request["temperature"], request["max_tokens"], request.get("seed"),
+                         request.get("stop"))
+    except OSError as exc:  # the model file cannot be read: answer live (the backend explains what is missing)
+        _warn_once(str(cache_path()), f"model file: {exc}")
+        return None
+
+
 def _warn_once(path: str, problem: str) -> None:
     if path in _BROKEN:
         return

@@ -25,8 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CHP = ROOT / ".venv" / "chp" / "node_modules" / ".bin" / "configurable-http-proxy"
 ROOM = "room"  # the service's name: learners reach it at /services/room/
-# What a learner's kernel token may do: the hub's default server-token scopes, plus access to the room service.
-SERVER_TOKEN_SCOPES = ["users:activity!user", "access:servers!server", f"access:services!service={ROOM}"]
 
 
 def chp_path() -> str | None:
@@ -69,6 +67,7 @@ class Hub:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port, self.hub_port, self.api_port, self.service_port = (free_port() for _ in range(4))
         self.url = f"http://127.0.0.1:{self.port}"
+        self.room_url = f"http://127.0.0.1:{self.service_port}/services/{ROOM}/"  # as a learner's kernel reaches it
         self.driver_token = secrets.token_hex(16)  # the test's own service token (creates users, tokens, servers)
         self.service_command = service_command
         self.service_env = service_env or {}
@@ -78,7 +77,7 @@ class Hub:
         self.proc = None
 
     def config(self) -> str:
-        env = {"AI_PM_LAB_ROOM": "hub", "AI_PM_LAB_THREADS": "1", **self.user_env}
+        env = {"AI_PM_LAB_ROOM": "hub", "AI_PM_LAB_ROOM_URL": self.room_url, "AI_PM_LAB_THREADS": "1", **self.user_env}
         return textwrap.dedent(f"""
             c = get_config()  # noqa
             c.JupyterHub.ip = "127.0.0.1"
@@ -104,7 +103,6 @@ class Hub:
             c.Spawner.http_timeout = 60
             c.LocalProcessSpawner.home_dir_template = {str(self.dir / 'home' / '{username}')!r}
             c.Spawner.environment = {env!r}
-            c.Spawner.server_token_scopes = {SERVER_TOKEN_SCOPES!r}
             c.JupyterHub.services = [
                 {{"name": {ROOM!r}, "url": "http://127.0.0.1:{self.service_port}",
                   "command": {self.service_command!r}, "environment": {self.service_env!r},
@@ -112,7 +110,7 @@ class Hub:
                 {{"name": "driver", "api_token": {self.driver_token!r}}},
             ]
             c.JupyterHub.load_roles = [
-                # every user (and so every learner's kernel token) may reach the room service
+                # every user may open the room through the hub's login (the page then tells who is a facilitator)
                 {{"name": "user", "scopes": ["self", "access:services!service={ROOM}"]}},
                 {{"name": "test-driver", "services": ["driver"],
                   "scopes": ["admin:users", "admin:servers", "tokens", "access:servers", "read:services",

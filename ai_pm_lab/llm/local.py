@@ -196,7 +196,7 @@ class LocalBackend(Backend):
 
     _chat_tokens = chat_tokens  # the name benchmarks/local_llm.py uses
 
-    def _complete(self, messages, *, temperature, max_tokens, seed) -> RawReply:
+    def _complete(self, messages, *, temperature, max_tokens, seed, stop=None) -> RawReply:
         window = n_ctx()
         needed = self.estimate_prompt_tokens(messages)
         if needed >= window:
@@ -214,6 +214,7 @@ class LocalBackend(Backend):
                     temperature=temperature,
                     max_tokens=max_tokens,
                     seed=seed,
+                    stop=stop,
                 )
             except ValueError as exc:
                 if "context window" in str(exc):

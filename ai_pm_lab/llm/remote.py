@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 from ai_pm_lab.catalog import default_model, find_model
 from ai_pm_lab.errors import ConfigurationError, InputError, InputTypeError, ProviderError, require_number, require_text
-from ai_pm_lab.llm.base import MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, Backend, RawReply
+from ai_pm_lab.llm.base import MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, Backend, RawReply, cut_at_stop
 from ai_pm_lab.llm.fallback import FALLBACK_VAR
 from ai_pm_lab.llm.tokens import count_tokens, is_exact, upper_bound
 from ai_pm_lab.settings import BASE_URL_VARS, KEY_VARS, api_key, base_url
@@ -157,6 +157,7 @@ class _RemoteBackend(Backend):
     table_provider = None  # the price table's provider for the default model (None: same as provider)
     label = "the provider"
     paid = True
+    concurrent = True  # independent requests go out together from a bounded thread pool (generate_many)
 
     def __init__(self, model: str | None = None):
         if model is not None:
@@ -308,10 +309,12 @@ class OpenAIBackend(_RemoteBackend):
             self._client = openai.OpenAI(api_key=key, base_url=self.endpoint, max_retries=0, timeout=DEFAULT_RETRY.timeout_s)
         return self._client
 
-    def _complete(self, messages, *, temperature, max_tokens, seed) -> RawReply:
+    def _complete(self, messages, *, temperature, max_tokens, seed, stop=None) -> RawReply:
         kwargs = {"model": self.model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}
         if seed is not None:
             kwargs["seed"] = seed
+        if stop:
+            kwargs["stop"] = list(stop)
         client = self.client()
         resp = self._call(lambda timeout: client.chat.completions.create(**kwargs, timeout=timeout))
         try:
@@ -320,7 +323,9 @@ class OpenAIBackend(_RemoteBackend):
             usage = resp.usage
             prompt = int(usage.prompt_tokens) if usage else self.estimate_prompt_tokens(messages)
             completion = int(usage.completion_tokens) if usage else self.count_tokens(text)
-            return RawReply(text.strip(), prompt, completion, choice.finish_reason or "stop", resp.model or self.model)
+            text, cut = cut_at_stop(text, stop)  # a compatible server that ignores `stop` still gives the same text
+            return RawReply(text.strip(), prompt, completion, "stop" if cut else choice.finish_reason or "stop",
+                            resp.model or self.model)
         except (AttributeError, IndexError, TypeError, ValueError) as exc:
             raise self._parse_failure(exc) from None
 
@@ -346,7 +351,7 @@ class AnthropicBackend(_RemoteBackend):
             )
         return self._client
 
-    def _complete(self, messages, *, temperature, max_tokens, seed) -> RawReply:
+    def _complete(self, messages, *, temperature, max_tokens, seed, stop=None) -> RawReply:
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
         chat = [{"role": m["role"], "content": m["content"]} for m in messages if m["role"] != "system"]
         kwargs = {"model": self.model, "max_tokens": max_tokens, "messages": chat,
@@ -354,13 +359,19 @@ class AnthropicBackend(_RemoteBackend):
                   "extra_body": {"temperature": min(float(temperature), 1.0)}}
         if system:
             kwargs["system"] = system
+        # Anthropic refuses whitespace-only stop sequences ("\n"): those are applied to the text when it arrives.
+        sent = [s for s in stop or [] if s.strip()]
+        if sent:
+            kwargs["stop_sequences"] = sent
         client = self.client()
         resp = self._call(lambda timeout: client.messages.create(**kwargs, timeout=timeout))
         try:
             text = "".join(getattr(b, "text", "") for b in resp.content if getattr(b, "type", "") == "text")
             usage = resp.usage
-            stop = {"end_turn": "stop", "max_tokens": "length", "stop_sequence": "stop"}.get(resp.stop_reason, resp.stop_reason or "stop")
-            return RawReply(text.strip(), int(usage.input_tokens), int(usage.output_tokens), stop, resp.model or self.model)
+            finish = {"end_turn": "stop", "max_tokens": "length", "stop_sequence": "stop"}.get(resp.stop_reason, resp.stop_reason or "stop")
+            text, cut = cut_at_stop(text, stop)
+            return RawReply(text.strip(), int(usage.input_tokens), int(usage.output_tokens), "stop" if cut else finish,
+                            resp.model or self.model)
         except (AttributeError, IndexError, TypeError, ValueError) as exc:
             raise self._parse_failure(exc) from None
 

@@ -6,7 +6,7 @@
 
     ScriptedModel(["first", "second"])                     # replies in order (running out is an error)
     ScriptedModel(lambda prompt: "38" if "locker" in prompt else "no idea")
-    ScriptedModel(lambda prompt, system=None, **kw: ...)   # also sees system, history, temperature, max_tokens, seed
+    ScriptedModel(lambda prompt, system=None, **kw: ...)   # also sees system, history, temperature, max_tokens, seed, stop
     ScriptedModel("local answer", replaces="local")        # only calls for the local backend (e.g. a fallback test)
 
 Everything above the backend stays real: generate()'s validation, the chat messages, the context-window check
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ai_pm_lab.errors import ContextWindowError, InputTypeError, require_text
 from ai_pm_lab.llm.backends import backend_override
-from ai_pm_lab.llm.base import Backend, Generation, RawReply
+from ai_pm_lab.llm.base import Backend, Generation, RawReply, cut_at_stop
 from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend, n_ctx
 
 
@@ -51,9 +51,10 @@ class ScriptedCall:
     max_tokens: int = 0
     seed: int | None = None
     messages: list = field(default_factory=list, repr=False)
+    stop: list | None = None
 
 
-KEYWORDS = ("system", "history", "temperature", "max_tokens", "seed")
+KEYWORDS = ("system", "history", "temperature", "max_tokens", "seed", "stop")
 
 
 def _keywords_taken(fn: Callable) -> tuple[str, ...]:
@@ -88,7 +89,7 @@ class ScriptedBackend(Backend):
     def estimate_prompt_tokens(self, messages) -> int:
         return self._local.estimate_prompt_tokens(messages)
 
-    def _complete(self, messages, *, temperature, max_tokens, seed) -> RawReply:
+    def _complete(self, messages, *, temperature, max_tokens, seed, stop=None) -> RawReply:
         needed = self.estimate_prompt_tokens(messages)
         if needed >= self.context_window:
             raise ContextWindowError(
@@ -97,8 +98,9 @@ class ScriptedBackend(Backend):
         system = next((m["content"] for m in messages if m["role"] == "system"), None)
         chat = [m for m in messages if m["role"] != "system"]
         call = ScriptedCall(prompt=chat[-1]["content"], system=system, history=[dict(m) for m in chat[:-1]],
-                            temperature=temperature, max_tokens=max_tokens, seed=seed, messages=[dict(m) for m in messages])
-        text = self._script._reply(call)
+                            temperature=temperature, max_tokens=max_tokens, seed=seed, messages=[dict(m) for m in messages],
+                            stop=None if stop is None else list(stop))
+        text, _ = cut_at_stop(self._script._reply(call), stop)  # a stop rule ends the scripted reply as it ends a real one
         return RawReply(text, needed, self.count_tokens(text) if text else 0, "stop", LOCAL_MODEL_ID)
 
 
@@ -106,7 +108,7 @@ class ScriptedModel:
     """Replace the model behind every generate() call with scripted replies, and record what was sent.
 
     ``replies``: one string for every call, a list of strings used in order, or a function of the prompt
-    (optionally taking ``system``, ``history``, ``temperature``, ``max_tokens``, ``seed`` as keywords) returning the
+    (optionally taking ``system``, ``history``, ``temperature``, ``max_tokens``, ``seed``, ``stop`` as keywords) returning the
     reply; a function may raise to simulate a failing model. ``replaces``: a backend name whose calls it takes over
     (default: every backend)."""
 

@@ -20,6 +20,7 @@ import pandas as pd
 from ai_pm_lab.errors import InputError
 
 _RESULTS: dict[str, bool] = {}
+_LISTENERS: list = []
 
 PASS, NOT_YET, MISSING, ERROR = "pass", "not yet", "missing input", "error"
 
@@ -159,6 +160,14 @@ def exercise_check(exercise: str, *, answers: tuple[str, ...] = (), tables: dict
         @functools.wraps(fn)
         def run(*args, **kwargs):
             try:
+                answered = {name: value for name, value in sig.bind_partial(*args, **kwargs).arguments.items()
+                            if name in answers}
+            except TypeError:
+                answered = {}
+            return _publish(checked(*args, **kwargs), answered)
+
+        def checked(*args, **kwargs):
+            try:
                 bound = sig.bind(*args, **kwargs)
             except TypeError as exc:
                 return _record(CheckResult(
@@ -190,6 +199,28 @@ def exercise_check(exercise: str, *, answers: tuple[str, ...] = (), tables: dict
         return run
 
     return decorate
+
+
+def add_listener(listener) -> None:
+    """Call ``listener(result, answers)`` after every decorated check (``answers``: the learner's answer arguments by
+    name); the room's client listens so. A listener that fails is skipped: a check never raises."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def remove_listener(listener) -> None:
+    """Stop calling ``listener`` after checks."""
+    if listener in _LISTENERS:
+        _LISTENERS.remove(listener)
+
+
+def _publish(result: CheckResult, answers: dict) -> CheckResult:
+    for listener in list(_LISTENERS):
+        try:
+            listener(result, answers)
+        except Exception:  # noqa: BLE001 - a listener (the room) must never break a learner's check
+            pass
+    return result
 
 
 def results() -> dict[str, bool]:

@@ -25,8 +25,6 @@ SPEND_CAP_VAR = "AI_PM_LAB_SPEND_CAP_USD"
 THREADS_VAR = "AI_PM_LAB_THREADS"
 N_CTX_VAR = "AI_PM_LAB_N_CTX"
 EMBED_CACHE_VAR = "AI_PM_LAB_EMBED_CACHE"
-CONCURRENCY_VAR = "AI_PM_LAB_CONCURRENCY"
-DEFAULT_CONCURRENCY = 8  # hosted requests in flight at once (well under every provider's per-minute limits)
 RESPONSE_CACHE_VAR = "AI_PM_LAB_RESPONSE_CACHE"  # local (default) | all | off
 RESPONSE_CACHE_MB_VAR = "AI_PM_LAB_RESPONSE_CACHE_MB"
 CACHE_DIR_VAR = "AI_PM_LAB_CACHE_DIR"
@@ -186,12 +184,6 @@ def spend_cap() -> float | None:
     return value
 
 
-def hosted_concurrency() -> int:
-    """How many requests generate_many sends to a hosted model at once: AI_PM_LAB_CONCURRENCY (1..64), else 8."""
-    value = _whole_number(CONCURRENCY_VAR, 1, 64, "requests in flight", DEFAULT_CONCURRENCY)
-    return DEFAULT_CONCURRENCY if value is None else value
-
-
 def embed_cache_dir() -> str | None:
     """The folder for the on-disk embedding cache (AI_PM_LAB_EMBED_CACHE), or None to keep vectors in memory only."""
     return env(EMBED_CACHE_VAR)
@@ -225,3 +217,22 @@ def cache_dir() -> Path:
     path = Path(raw).expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# The room (ai_pm_lab.room): nothing is sent anywhere unless one of these is set or room.join() is called.
+ROOM_VAR = "AI_PM_LAB_ROOM"            # "hub": the hub's spawner sets it, the kernel joins the hub's room by itself
+ROOM_URL_VAR = "AI_PM_LAB_ROOM_URL"    # the room's address (laptop: printed by `room serve`; hub: the service's)
+ROOM_CODE_VAR = "AI_PM_LAB_ROOM_CODE"  # a laptop room's code (with ROOM_URL_VAR: join on the first result)
+ROOM_NAME_VAR = "AI_PM_LAB_ROOM_NAME"  # the display name in a laptop room (else the computer's user name)
+HUB_TOKEN_VAR = "JUPYTERHUB_API_TOKEN"  # set by JupyterHub in every hub kernel; identifies the learner to the room
+
+
+def room_settings() -> dict:
+    """The room settings from the environment or .env: mode ("hub" or None), url, code, name, hub token (a Secret)."""
+    mode = (env(ROOM_VAR) or "").lower() or None
+    if mode not in (None, "hub"):
+        raise ConfigurationError(f"{ROOM_VAR}={mode!r}: set it to 'hub' on a JupyterHub (the hub does), or unset it; "
+                                 f"a laptop room uses {ROOM_URL_VAR} and {ROOM_CODE_VAR}.")
+    token = env(HUB_TOKEN_VAR)
+    return {"mode": mode, "url": env(ROOM_URL_VAR), "code": env(ROOM_CODE_VAR), "name": env(ROOM_NAME_VAR),
+            "hub_token": Secret(token) if token else None}

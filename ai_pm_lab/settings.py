@@ -25,6 +25,8 @@ SPEND_CAP_VAR = "AI_PM_LAB_SPEND_CAP_USD"
 THREADS_VAR = "AI_PM_LAB_THREADS"
 N_CTX_VAR = "AI_PM_LAB_N_CTX"
 EMBED_CACHE_VAR = "AI_PM_LAB_EMBED_CACHE"
+CONCURRENCY_VAR = "AI_PM_LAB_CONCURRENCY"
+DEFAULT_CONCURRENCY = 8  # hosted requests in flight at once (well under every provider's per-minute limits)
 RESPONSE_CACHE_VAR = "AI_PM_LAB_RESPONSE_CACHE"  # local (default) | all | off
 RESPONSE_CACHE_MB_VAR = "AI_PM_LAB_RESPONSE_CACHE_MB"
 CACHE_DIR_VAR = "AI_PM_LAB_CACHE_DIR"
@@ -182,6 +184,12 @@ def spend_cap() -> float | None:
         raise ConfigurationError(f"{SPEND_CAP_VAR}={raw!r} is out of range: set dollars between 0 and "
                                  f"{MAX_SPEND_CAP_USD:,}, e.g. 0.50, or unset it for no cap.")
     return value
+
+
+def hosted_concurrency() -> int:
+    """How many requests generate_many sends to a hosted model at once: AI_PM_LAB_CONCURRENCY (1..64), else 8."""
+    value = _whole_number(CONCURRENCY_VAR, 1, 64, "requests in flight", DEFAULT_CONCURRENCY)
+    return DEFAULT_CONCURRENCY if value is None else value
 
 
 def embed_cache_dir() -> str | None:

@@ -6,6 +6,7 @@ return data; ``ai_pm_lab.widgets.knowledge.KnowledgeCheck`` is the view. Nothing
 learner joined a workshop room (``send_to_room``)."""
 from __future__ import annotations
 
+import ast
 import json
 import math
 import re
@@ -334,3 +335,45 @@ def my_progress(week: int | None = None, folder=None) -> list[dict]:
         ax.figure.tight_layout()
         plt.show()
     return shown
+
+
+def lesson_phases(sources, week: int) -> set[str]:
+    """Which knowledge checks a lesson's code cells run for ``week``: a subset of {'before', 'after'}.
+
+    Reads each ``knowledge_check(week=N, phase="...")`` call (a cell that does not parse is skipped)."""
+    check_week(week)
+    found = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "knowledge_check"):
+                continue
+            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            if kw.get("week") == week and kw.get("phase", "before") in PHASES:
+                found.add(kw.get("phase", "before"))
+    return found
+
+
+def facilitator_page() -> str:
+    """docs/knowledge_checks.md: every week's questions, the answer to listen for and its why (Markdown)."""
+    lines = ["# Knowledge checks: the questions and the answers to listen for", "",
+             "Generated from `ai_pm_lab/data/knowledge/lessonNN.toml` by `python tools/make_knowledge_page.py`; "
+             "edit the data files, not this page.", "",
+             "Every lesson opens with a short **before** check and closes with the same questions as an **after** "
+             "check. A learner sees their own result in the widget and with `ai_pm_lab.knowledge.my_progress()`; "
+             "nothing is sent anywhere unless they joined a workshop room. Kinds: *predict* (say what the model or "
+             "the metric will do, then see it run), *decision* (what a PM should do), *concept*. In the after "
+             "check, the feedback also quotes what the learner's own run of the lesson measured (the *measured* "
+             "line below, filled in from their run).", ""]
+    for week, questions in all_questions().items():
+        lines += [f"## Week {week}", ""]
+        for n, q in enumerate(questions, 1):
+            lines += [f"{n}. **{q.prompt}** ({q.kind}, `{q.id}`)", ""]
+            lines += [f"   - {'**' + c + '** (the answer)' if c == q.answer else c}" for c in q.choices]
+            lines += ["", f"   Why: {q.why}", ""]
+            if q.measured:
+                lines += [f"   Measured (after check): {q.measured}", ""]
+    return "\n".join(lines).rstrip() + "\n"

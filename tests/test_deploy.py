@@ -78,10 +78,33 @@ def test_workshop_essentials_are_set():
     assert f"{target}/." in hook and "cp -rn" in hook, "the hook must copy what the image build put in the target dir"
 
 
+SECRET_KEYS = {"password", "client_secret", "api_token", "apitoken", "secrettoken", "cookie_secret", "value"}
+
+
+def secret_values(node, path=()):
+    """(path, value) of every secret-looking key holding a literal in the parsed values (an env var's literal
+    ``value`` counts when its name says token, secret or password)."""
+    found = []
+    if isinstance(node, dict):
+        env_name = str(node.get("name", "")).lower()
+        for key, value in node.items():
+            k = str(key).lower()
+            literal = isinstance(value, (str, int)) and str(value) != ""
+            if literal and k in SECRET_KEYS and (k != "value" or any(w in env_name for w in ("token", "secret", "password"))):
+                found.append((".".join(map(str, (*path, key))), value))
+            found += secret_values(value, (*path, key))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            found += secret_values(item, (*path, i))
+    return found
+
+
 def test_no_secret_in_the_values_file():
-    text = (DEPLOY / "z2jh" / "values.yaml").read_text().lower()
-    for key in ("password:", "client_secret", "api_token", "secretToken".lower()):
-        assert key not in text, key
+    assert secret_values(VALUES) == []
+    # the check can fail: a literal password, service token or token variable is caught
+    assert secret_values({"hub": {"config": {"DummyAuthenticator": {"password": "pw"}}}})
+    assert secret_values({"hub": {"services": {"room": {"apiToken": "abc"}}}})
+    assert secret_values({"hub": {"extraContainers": [{"env": [{"name": "JUPYTERHUB_API_TOKEN", "value": "abc"}]}]}})
 
 
 def test_resources_are_the_measured_ones():
@@ -135,3 +158,71 @@ def test_docs_say_how_to_deploy():
     for needle in ("deploy/build-image.sh", "helm upgrade --install", "deploy/z2jh/values.yaml", "deploy/tljh/install.sh",
                    "deploy/capacity.md", "DummyAuthenticator.password"):
         assert needle in text, needle
+
+
+# --- the workshop room as a hub service (tests/test_room_hub.py runs the same setup on a real hub)
+
+ROOM_URL_ENV = "AI_PM_LAB_ROOM_URL"
+
+
+def _room_container() -> dict:
+    return next(c for c in VALUES["hub"]["extraContainers"] if c["name"] == "room")
+
+
+def test_room_service_on_zero_to_jupyterhub_is_wired_end_to_end():
+    hub = VALUES["hub"]
+    service = hub["services"]["room"]
+    port = int(service["url"].rsplit(":", 1)[1])
+    box = _room_container()
+    assert [p["containerPort"] for p in box["ports"]] == [port]
+    assert {"name": "room", "port": port, "targetPort": port} in hub["service"]["extraPorts"]
+    assert any(p == {"port": port} for rule in hub["networkPolicy"]["ingress"] for p in rule["ports"])
+    assert any(p == {"port": port} for rule in VALUES["singleuser"]["networkPolicy"]["egress"] for p in rule["ports"])
+    env = {e["name"]: e for e in box["env"]}
+    assert env["JUPYTERHUB_API_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "hub", "key": "hub.services.room.apiToken"}
+    assert env["JUPYTERHUB_SERVICE_PREFIX"]["value"] == "/services/room/"
+    assert env["JUPYTERHUB_SERVICE_URL"]["value"].endswith(f":{port}")
+    assert env["JUPYTERHUB_CLIENT_ID"]["value"] == "service-room"
+    # the room's command, and its data folder on the hub's own volume
+    assert box["command"][:6] == ["python", "-m", "ai_pm_lab", "room", "serve", "--hub"]
+    data = box["command"][box["command"].index("--data") + 1]
+    mount = next(m for m in box["volumeMounts"] if m["mountPath"] == data)
+    volume = next(v for v in hub["extraVolumes"] if v["name"] == mount["name"])
+    assert volume["persistentVolumeClaim"]["claimName"] == "hub-db-dir" and mount["subPath"]
+    # the same course image as the learners' servers
+    su = VALUES["singleuser"]["image"]
+    assert box["image"] == f"{su['name']}:{su['tag']}"
+    # who may sign in, who is a facilitator, and where learners' kernels send
+    assert "access:services!service=room" in hub["loadRoles"]["user"]["scopes"]
+    assert "facilitators" in hub["config"]["JupyterHub"]["load_groups"]
+    snippet = "\n".join(hub["extraConfig"].values())
+    assert '"AI_PM_LAB_ROOM": "hub"' in snippet and f'"{ROOM_URL_ENV}": "http://hub:{port}/services/room/"' in snippet
+    compile(snippet, "extraConfig", "exec")
+
+
+def test_room_service_on_the_littlest_jupyterhub():
+    """The recipe's jupyterhub_config.d snippet, run on a config like TLJH's own (services and roles already lists)."""
+    from traitlets.config import Config
+
+    text = (DEPLOY / "tljh" / "install.sh").read_text()
+    body = re.search(r"jupyterhub_config\.d/ai-pm-lab\.py <<EOF\n(.*?)\nEOF\n", text, re.DOTALL).group(1)
+    shell = {"THREADS": "2", "REPO": "https://example.org/course", "BRANCH": "main", "NAME": "course",
+             "ROOM_PORT": re.search(r"^ROOM_PORT=(\d+)$", text, re.M).group(1), "COURSE": "/opt/ai-pm-lab",
+             "ROOM_DATA": "/opt/ai-pm-lab-room"}
+    body = re.sub(r"\$(\w+)", lambda m: shell[m.group(1)], body)
+    c = Config()
+    c.JupyterHub.services = [{"name": "cull", "admin": True, "command": ["cull"]}]
+    c.JupyterHub.load_roles = [{"name": "idle-culler", "services": ["cull"], "scopes": ["admin:servers"]}]
+    exec(compile(body, "ai-pm-lab.py", "exec"), {"c": c})
+    room = next(s for s in c.JupyterHub.services if s["name"] == "room")
+    assert room["command"][1:7] == ["-m", "ai_pm_lab", "room", "serve", "--hub", "--data"]
+    env = c.Spawner.environment.get_value({"AI_PM_LAB_THREADS": "1"})  # updates on top of what TLJH sets
+    assert env["AI_PM_LAB_ROOM"] == "hub" and env[ROOM_URL_ENV] == room["url"] + "/services/room/"
+    assert {"name": "user", "scopes": ["self", "access:services!service=room"]} in c.JupyterHub.load_roles
+    assert len(c.JupyterHub.services) == 2 and "facilitators" in c.JupyterHub.load_groups.get_value({})
+
+
+def test_the_room_command_the_deploy_files_use_exists():
+    proc = subprocess.run([sys.executable, "-m", "ai_pm_lab", "room", "serve", "--help"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "--hub" in proc.stdout and "--data" in proc.stdout, proc.stderr

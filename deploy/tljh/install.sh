@@ -24,6 +24,8 @@ THREADS=2
 ADMIN="${ADMIN:-facilitator}"
 BRANCH="${BRANCH:-main}"
 COURSE=/opt/ai-pm-lab
+ROOM_DATA="${ROOM_DATA:-/opt/ai-pm-lab-room}"   # the workshop room's database (one SQLite file)
+ROOM_PORT=8090
 NAME="$(basename "${REPO%.git}")"
 
 apt-get update
@@ -63,12 +65,24 @@ tljh-config set services.cull.timeout 3600
 
 # Each learner starts on week 1 of their own copy (nbgitpuller clones on first visit, merges updates later), and the
 # local model uses as many threads as the CPU limit allows.
+# The workshop room (docs/facilitator_guide.md): a service the hub starts and stops, at http://<VM>/services/room/,
+# for hub admins and members of the "facilitators" group; learners' kernels send their results to it by themselves.
+# Its data: one SQLite file in $ROOM_DATA (delete the folder to delete the room).
+mkdir -p "$ROOM_DATA" && chmod 700 "$ROOM_DATA"
 cat > /opt/tljh/config/jupyterhub_config.d/ai-pm-lab.py <<EOF
 from urllib.parse import quote
 
-c.Spawner.environment.update({"AI_PM_LAB_THREADS": "$THREADS"})
+c.Spawner.environment.update({"AI_PM_LAB_THREADS": "$THREADS", "AI_PM_LAB_ROOM": "hub",
+                              "AI_PM_LAB_ROOM_URL": "http://127.0.0.1:$ROOM_PORT/services/room/"})
 c.Spawner.default_url = ("/git-pull?repo=" + quote("$REPO", safe="") + "&branch=$BRANCH"
                          + "&urlpath=" + quote("lab/tree/$NAME/notebooks/week01_foundations.ipynb", safe=""))
+c.JupyterHub.services.append({
+    "name": "room", "url": "http://127.0.0.1:$ROOM_PORT", "oauth_no_confirm": True,
+    "command": ["$COURSE/env/bin/python", "-m", "ai_pm_lab", "room", "serve", "--hub", "--data", "$ROOM_DATA"],
+})
+c.JupyterHub.load_roles.append({"name": "user", "scopes": ["self", "access:services!service=room"]})
+c.JupyterHub.load_groups.update({"facilitators": {"users": []}})
 EOF
 tljh-config reload
 echo "AI PM Lab is served. Open http://<this VM's address>/ and log in as $ADMIN (the first login sets its password)."
+echo "The room's page (for $ADMIN and the facilitators group): http://<this VM's address>/services/room/"

@@ -113,7 +113,7 @@ def generate(
 
     ``stop``: a string or a list of up to 4 short strings; the answer ends before the first of them (e.g. stop="\n" for
     a one-line answer). One call of generate_many()'s path: the same checks, spend cap, costing and fallback."""
-    request = _prepare({"prompt": prompt, "system": system, "history": history, "temperature": temperature,
+    request = check_request({"prompt": prompt, "system": system, "history": history, "temperature": temperature,
                         "max_tokens": max_tokens, "seed": seed, "stop": stop})
     fallback = resolve_fallback(fallback)
     engine = get_backend(backend, model)
@@ -159,7 +159,7 @@ def generate_many(
     prepared = []
     for i, request in enumerate(requests):
         try:
-            prepared.append(_prepare({"prompt": request} if isinstance(request, str) else request, index=i))
+            prepared.append(check_request({"prompt": request} if isinstance(request, str) else request, index=i))
         except Exception as exc:  # noqa: BLE001 - a bad request fails in its own place
             prepared.append(exc)
     fallback = resolve_fallback(fallback)
@@ -180,8 +180,9 @@ def generate_many(
         bar.close()
 
 
-def _prepare(request, index: int | None = None) -> dict:
-    """One request checked and turned into what a backend takes: messages, temperature, max_tokens, seed, stop."""
+def check_request(request, index: int | None = None) -> dict:
+    """One request (a dict of generate() keywords) checked and turned into what a backend takes: messages,
+    temperature, max_tokens, seed, stop. Raises the course error a bad value deserves (as generate() would)."""
     where = "" if index is None else f"requests[{index}]: "
     if not isinstance(request, Mapping):
         raise InputTypeError(f"{where}a request must be a dict of generate() keywords (prompt=..., max_tokens=...) or a "
@@ -218,7 +219,7 @@ class _Reply:
 def _run(engine: Backend, prepared: list, *, fallback: str | None, concurrency: int | None,
          on_done: Callable[[int], None] | None = None) -> list[Generation | BaseException]:
     """The one path every request takes: spend-cap rules, answers, Generations in input order, fallback per item."""
-    results: list = list(prepared)  # failures from _prepare stay in place
+    results: list = list(prepared)  # failures from check_request stay in place
     todo = [i for i, p in enumerate(prepared) if not isinstance(p, BaseException)]
     if not todo:
         return results

@@ -63,15 +63,23 @@ def _content_text(content) -> str:
     return ""
 
 
-def fake_reply(messages: list, max_tokens: int) -> tuple[str, int, int, bool]:
-    """Deterministic reply text, prompt tokens, completion tokens and whether it was cut at max_tokens."""
+def fake_reply(messages: list, max_tokens: int, stop=None) -> tuple[str, int, int, bool]:
+    """Deterministic reply text, prompt tokens, completion tokens and whether it was cut at max_tokens.
+
+    ``stop`` (a string or a list, as the APIs take it): the reply ends before the first stop string, as a real one does."""
     last_user = next((_content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
     words = [REPLY_PREFIX, *_words(last_user)[:8]]
     reply_words = " ".join(words).split()
     cut = len(reply_words) > max_tokens
     reply_words = reply_words[: max(1, max_tokens)]
     prompt_tokens = sum(len(_words(_content_text(m.get("content")))) + 4 for m in messages)
-    return " ".join(reply_words), prompt_tokens, len(reply_words), cut
+    text = " ".join(reply_words)
+    stops = [stop] if isinstance(stop, str) else list(stop or [])
+    hits = [i for i in (text.find(s) for s in stops if s) if i >= 0]
+    if hits:
+        text, cut = text[:min(hits)].rstrip(), False
+        return text, prompt_tokens, len(text.split()), cut
+    return text, prompt_tokens, len(reply_words), cut
 
 
 class FakeProvider:
@@ -85,6 +93,8 @@ class FakeProvider:
         self.timeout_sleep = timeout_sleep
         self.latency_s = latency_s  # each answer waits this long (calls made at once are then all in flight together)
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0  # completion requests being answered right now
+        self.max_in_flight = 0  # the most that were ever answered at the same time (since the last reset)
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -145,6 +155,7 @@ class FakeProvider:
         with self._lock:
             self.requests.clear()
             self._faults.clear()
+            self.max_in_flight = self.in_flight
 
     @property
     def pending_faults(self) -> int:
@@ -300,10 +311,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self._read_body()
         rec = self._record(body)
-        if rec.path in ("/v1/chat/completions", "/chat/completions"):
-            return self._chat(rec, body)
-        if rec.path in ("/v1/messages", "/messages"):
-            return self._messages(rec, body)
+        route = {"/v1/chat/completions": self._chat, "/chat/completions": self._chat,
+                 "/v1/messages": self._messages, "/messages": self._messages}.get(rec.path)
+        if route is not None:
+            fake = self.fake
+            with fake._lock:
+                fake.in_flight += 1
+                fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+            try:
+                return route(rec, body)
+            finally:
+                with fake._lock:
+                    fake.in_flight -= 1
         return self._send(404, _openai_error(404, f"No route {rec.path}: this fake serves /v1/chat/completions and /v1/messages", "invalid_request_error"))
 
     def _bad_request(self, body, anthropic: bool):
@@ -328,7 +347,7 @@ class _Handler(BaseHTTPRequestHandler):
         if bad:
             return self._send(*bad)
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 64)
-        text, p, c, cut = fake_reply(body["messages"], max_tokens)
+        text, p, c, cut = fake_reply(body["messages"], max_tokens, body.get("stop"))
         self._send(200, {
             "id": f"chatcmpl-fake-{len(self.fake.requests)}", "object": "chat.completion", "created": 0,
             "model": body["model"],
@@ -349,10 +368,16 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("system"):
             system = body["system"] if isinstance(body["system"], str) else _content_text(body["system"])
             messages = [{"role": "system", "content": system}, *messages]
-        text, p, c, cut = fake_reply(messages, max_tokens)
+        stops = body.get("stop_sequences") or []
+        if any(not str(x).strip() for x in stops):  # as Anthropic's API does
+            return self._send(400, _anthropic_error("invalid_request_error",
+                                                    "stop_sequences: each stop sequence must contain non-whitespace"))
+        text, p, c, cut = fake_reply(messages, max_tokens, stops)
+        hit = bool(stops) and not cut and len(text.split()) < len(fake_reply(messages, max_tokens)[0].split())
         self._send(200, {
             "id": f"msg_fake_{len(self.fake.requests)}", "type": "message", "role": "assistant", "model": body["model"],
-            "content": [{"type": "text", "text": text}], "stop_reason": "max_tokens" if cut else "end_turn",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "max_tokens" if cut else "stop_sequence" if hit else "end_turn",
             "stop_sequence": None, "usage": {"input_tokens": p, "output_tokens": c},
         })
 
@@ -361,8 +386,9 @@ def main(argv=None) -> None:
     """Serve until Ctrl-C and print the URLs to export."""
     parser = argparse.ArgumentParser(description="Loopback fake OpenAI/Anthropic server for offline course runs.")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds each answer waits (like a real API's)")
     args = parser.parse_args(argv)
-    fake = FakeProvider(port=args.port).start()
+    fake = FakeProvider(port=args.port, latency_s=args.latency).start()
     print(fake.url, flush=True)
     print(f"export OPENAI_BASE_URL={fake.openai_base_url}  # or ANTHROPIC_BASE_URL={fake.url}", flush=True)
     try:

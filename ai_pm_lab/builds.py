@@ -8,7 +8,7 @@ import pandas as pd
 
 from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.errors import ConfigurationError, InputError, require_number, require_text
-from ai_pm_lab.evaluation.harness import run_harness
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness
 from ai_pm_lab.evaluation.scorers import first_label
 from ai_pm_lab.limits.common import check_temperature
 from ai_pm_lab.limits.context import backend_window, fit_to_budget, token_count
@@ -105,7 +105,10 @@ def ticket_prompt(text: str) -> str:
     return f"Classify the text as one of: {', '.join(labels())}. Reply with the label only.\nText: {text}"
 
 
-def llm_classify(text: str, *, max_tokens: int = 6, backend: str | None = None) -> str:
+LABEL_TOKENS = 6  # a label is one or two words
+
+
+def llm_classify(text: str, *, max_tokens: int = LABEL_TOKENS, backend: str | None = None) -> str:
     """The active model's label for one ticket ('other' when it names no known label first)."""
     g = generate(ticket_prompt(text), temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
     return first_label(g.text, labels()) or "other"
@@ -152,10 +155,14 @@ def classify_tickets(method: str = "llm", *, limit: int | None = None, backend: 
         df = df.groupby("label", sort=True).head(per_label).iloc[:limit].reset_index(drop=True)
     if method == "llm-scores":
         _require_local(backend)
-    classify = {"llm": lambda t: llm_classify(t, backend=backend), "llm-scores": lambda t: score_classify(t, backend=backend),
-                "keywords": keyword_classify}[method]
-    labelled = run_harness([{"text": t} for t in df["text"]], lambda item: {"predicted": classify(item["text"])},
-                           desc=f"classifying ({method})", progress=progress)
+    if method == "llm":  # one request per ticket: batched on the local model, concurrent on a hosted one
+        call = ModelStep(lambda item: {"prompt": ticket_prompt(item["text"]), "temperature": 0.0,
+                                      "max_tokens": LABEL_TOKENS, "seed": 0},
+                         lambda item, g: {"predicted": first_label(g.text, labels()) or "other"}, backend=backend)
+    else:
+        classify = {"llm-scores": lambda t: score_classify(t, backend=backend), "keywords": keyword_classify}[method]
+        call = lambda item: {"predicted": classify(item["text"])}  # noqa: E731
+    labelled = run_harness([{"text": t} for t in df["text"]], call, desc=f"classifying ({method})", progress=progress)
     # a ticket whose call failed is labelled 'other' and keeps its error (run_harness has warned about it)
     df["predicted"] = labelled["predicted"].fillna("other").to_numpy() if "predicted" in labelled else "other"
     if labelled["error"].notna().any():

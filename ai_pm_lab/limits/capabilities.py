@@ -6,7 +6,7 @@ import pandas as pd
 
 from ai_pm_lab.datafiles import data_csv, data_jsonl
 from ai_pm_lab.errors import InputError, InputTypeError, require_text
-from ai_pm_lab.evaluation.harness import run_harness
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness
 from ai_pm_lab.evaluation.scorers import (
     score_contains,
     score_json,
@@ -16,7 +16,6 @@ from ai_pm_lab.evaluation.scorers import (
     score_rubric,
 )
 from ai_pm_lab.limits.common import check_n
-from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.tables import format_rate, returns_course_table
 
 SCORER_RULES = {
@@ -95,10 +94,10 @@ def run_probe(per_capability: int = 10, only: list[str] | None = None, *, backen
     limits = {r["capability"]: int(r["max_tokens"]) for r in data_csv("limits/capabilities.csv")}
     items = [t for c in caps for t in load_tasks(c)[:per]]
 
-    def ask(task):
-        g = generate(task["prompt"], temperature=0.0, max_tokens=limits[task["capability"]], seed=0, backend=backend)
-        return {"answer": g.text, "latency_s": g.latency_s, "completion_tokens": g.completion_tokens}
-
+    ask = ModelStep(
+        lambda task: {"prompt": task["prompt"], "temperature": 0.0, "max_tokens": limits[task["capability"]], "seed": 0},
+        lambda task, g: {"answer": g.text, "latency_s": g.latency_s, "completion_tokens": g.completion_tokens},
+        backend=backend)
     rows = run_harness(items, ask, lambda task, r: {"correct": bool(score(task, r["answer"]))}, desc="capability probe",
                        progress=progress)
     if "correct" not in rows:  # every call failed: the rows still say so, and no item counts as correct

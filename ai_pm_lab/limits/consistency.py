@@ -6,9 +6,8 @@ import itertools
 import pandas as pd
 
 from ai_pm_lab.errors import InputError, InputTypeError, require_text
-from ai_pm_lab.evaluation.harness import run_harness, successful
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness, successful
 from ai_pm_lab.limits.common import check_n, check_temperature
-from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.tables import returns_course_table
 from ai_pm_lab.text import words
 
@@ -51,9 +50,9 @@ def run_repeats(prompt: str = HAIKU_PROMPT, temperatures=(0.0, 1.0), n: int = 4,
         raise InputError("temperatures must list at least one value, e.g. (0.0, 1.0).")
     items = [{"temperature": t, "seed": s} for t in temps for s in range(n)]
 
-    def ask(item):
-        g = generate(prompt, temperature=item["temperature"], max_tokens=max_tokens, seed=item["seed"], backend=backend)
-        return {"text": g.text}
+    ask = ModelStep(lambda item: {"prompt": prompt, "temperature": item["temperature"], "max_tokens": max_tokens,
+                                  "seed": item["seed"]},
+                    lambda item, g: {"text": g.text}, backend=backend)
 
     return run_harness(items, ask, desc="repeats", progress=progress)
 

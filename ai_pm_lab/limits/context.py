@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from ai_pm_lab.catalog import price_table
 from ai_pm_lab.datafiles import data_jsonl, data_text
 from ai_pm_lab.errors import ContextWindowError, InputError, InputTypeError, require_number, require_text
-from ai_pm_lab.evaluation.harness import run_harness, successful
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness, successful
 from ai_pm_lab.limits.common import check_n
 from ai_pm_lab.llm.backends import generate, get_backend
 from ai_pm_lab.llm.local import n_ctx
@@ -366,13 +366,17 @@ def run_needle(positions=(0.0, 0.5, 1.0), fills=(0.1, 0.5), n: int = 1, *, max_t
         raise InputError("positions and fills must each list at least one value, e.g. positions=(0, 0.5, 1).")
     items = [{"position": p, "fill": f, "seed": s} for f in fills for p in positions for s in range(n)]
 
-    def ask(item):
-        case = needle_case(item["position"], item["fill"], seed=item["seed"], backend=backend)
-        g = generate(case["prompt"], temperature=0.0, max_tokens=max_tokens, seed=0, backend=backend)
-        return {"prompt_tokens": g.prompt_tokens, "answer": g.text, "found": contains_phrase(g.text, case["code"]),
+    cases = {}
+
+    def prepare(item):
+        cases[id(item)] = case = needle_case(item["position"], item["fill"], seed=item["seed"], backend=backend)
+        return {"prompt": case["prompt"], "temperature": 0.0, "max_tokens": max_tokens, "seed": 0}
+
+    def finish(item, g):
+        return {"prompt_tokens": g.prompt_tokens, "answer": g.text, "found": contains_phrase(g.text, cases[id(item)]["code"]),
                 "latency_s": g.latency_s}
 
-    return run_harness(items, ask, desc="needle in a haystack", progress=progress)
+    return run_harness(items, ModelStep(prepare, finish, backend=backend), desc="needle in a haystack", progress=progress)
 
 
 @returns_course_table

@@ -9,10 +9,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ai_pm_lab.errors import InputError, InputTypeError, require_text
-from ai_pm_lab.evaluation.harness import run_harness
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness
 from ai_pm_lab.evaluation.scorers import extract_json, first_label, last_number
 from ai_pm_lab.limits.capabilities import check_capability, guide_table, load_tasks, score
-from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.tables import returns_course_table
 
 KINDS = {
@@ -89,9 +88,9 @@ def before_after(probe, capability: str, instruction: str, *, progress: bool = T
         raise InputError(f"probe has no {capability!r} items: run capabilities.run_probe() including {capability!r} first.")
     before = probe.set_index("id")
 
-    def ask(task):
-        g = generate(f"{task['prompt']}\n{instruction.strip()}", temperature=0.0, max_tokens=limit, seed=0)
-        return {"answer_after": g.text}
+    ask = ModelStep(lambda task: {"prompt": f"{task['prompt']}\n{instruction.strip()}", "temperature": 0.0,
+                                  "max_tokens": limit, "seed": 0},
+                    lambda task, g: {"answer_after": g.text})
 
     run = run_harness(items, ask, lambda task, r: {"correct_after": bool(score(task, r["answer_after"]))},
                       desc=f"{capability}, changed prompt", progress=progress)

@@ -5,7 +5,7 @@ import pandas as pd
 
 from ai_pm_lab.datafiles import data_jsonl
 from ai_pm_lab.errors import InputError, InputTypeError, require_number, require_text
-from ai_pm_lab.evaluation.harness import run_harness, successful
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness, successful
 from ai_pm_lab.evaluation.refusals import is_refusal
 from ai_pm_lab.limits.common import check_n, check_temperature
 from ai_pm_lab.llm.backends import generate
@@ -97,12 +97,21 @@ def build_prompt(q: dict, mode: str) -> tuple[str, str | None]:
 def ask_question(question_id: str, mode: str, *, temperature: float = 0.7, seed: int = 0, max_tokens: int = 40,
                  backend: str | None = None) -> dict:
     """Ask one question in one mode; returns the answer, its verdict and the receipt."""
+    return _answered(question_id, mode, generate(**_request(question_id, mode, temperature, seed, max_tokens),
+                                                  backend=backend))
+
+
+def _request(question_id: str, mode: str, temperature, seed, max_tokens) -> dict:
+    """The generate() keywords for one question in one mode (checked)."""
+    prompt, system = build_prompt(question(question_id), check_mode(mode))
+    return {"prompt": prompt, "system": system, "temperature": check_temperature(temperature),
+            "seed": require_number(seed, "seed", low=0, high=2**31 - 1, integer=True),
+            "max_tokens": require_number(max_tokens, "max_tokens", low=1, high=2048, integer=True)}
+
+
+def _answered(question_id: str, mode: str, g) -> dict:
+    """One answer with its verdict and receipt."""
     q = question(question_id)
-    prompt, system = build_prompt(q, check_mode(mode))
-    temperature = check_temperature(temperature)
-    seed = require_number(seed, "seed", low=0, high=2**31 - 1, integer=True)
-    max_tokens = require_number(max_tokens, "max_tokens", low=1, high=2048, integer=True)
-    g = generate(prompt, system=system, temperature=temperature, max_tokens=max_tokens, seed=seed, backend=backend)
     return {"id": q["id"], "kind": q["kind"], "mode": mode, "question": q["question"], "answer": g.text,
             "verdict": verdict(g.text, q["answers"]), "receipt": g.receipt()}
 
@@ -121,10 +130,12 @@ def run_grid(n: int = 3, *, temperature: float = 0.7, max_tokens: int = 32, kind
                 q = qs[i % len(qs)]
                 items.append({"id": q["id"], "kind": kind, "mode": mode, "seed": seed + i})
 
-    def ask(item):
-        r = ask_question(item["id"], item["mode"], temperature=temperature, seed=item["seed"], max_tokens=max_tokens,
-                         backend=backend)
+    def finish(item, g):
+        r = _answered(item["id"], item["mode"], g)
         return {k: r[k] for k in ("question", "answer", "verdict", "receipt")}
+
+    ask = ModelStep(lambda item: _request(item["id"], item["mode"], temperature, item["seed"], max_tokens), finish,
+                    backend=backend)
 
     rows = run_harness(items, ask, desc="hallucination grid", progress=progress)
     front = ["id", "kind", "mode", "question", "answer", "verdict", "receipt"]

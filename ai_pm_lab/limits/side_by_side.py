@@ -10,9 +10,9 @@ import pandas as pd
 
 from ai_pm_lab.catalog import default_model
 from ai_pm_lab.errors import InputError, InputTypeError
-from ai_pm_lab.evaluation.harness import run_harness
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness
 from ai_pm_lab.limits.capabilities import guide_table, load_tasks, score
-from ai_pm_lab.llm.backends import configured_backends, generate
+from ai_pm_lab.llm.backends import configured_backends
 from ai_pm_lab.settings import KEY_VARS, MODEL_VAR, choose_backend, env
 from ai_pm_lab.tables import returns_course_table
 
@@ -80,10 +80,11 @@ def compare_backends(ids=DEFAULT_TASKS, *, backends=None, probe=None, progress: 
             continue
         model = model_for(name)
 
-        def ask(task, name=name, model=model):
-            g = generate(task["prompt"], backend=name, model=model, temperature=0.0,
-                         max_tokens=int(limits[task["capability"]]), seed=0)
-            return {"model": g.model, "answer": g.text, "latency_s": g.latency_s, "cost_usd": g.cost_usd}
+        ask = ModelStep(lambda task: {"prompt": task["prompt"], "temperature": 0.0,
+                                      "max_tokens": int(limits[task["capability"]]), "seed": 0},
+                        lambda task, g: {"model": g.model, "answer": g.text, "latency_s": g.latency_s,
+                                         "cost_usd": g.cost_usd},
+                        backend=name, model=model)
 
         run = run_harness(items, ask, lambda task, r: {"correct": bool(score(task, r["answer"]))},
                           desc=f"asking {name}", progress=progress)

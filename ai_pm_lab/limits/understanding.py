@@ -10,9 +10,8 @@ import pandas as pd
 
 from ai_pm_lab.datafiles import data_phrases
 from ai_pm_lab.errors import InputError, InputTypeError, require_text
-from ai_pm_lab.evaluation.harness import run_harness
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness
 from ai_pm_lab.evaluation.scorers import last_number
-from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.text import contains_phrase
 
 PHRASES_FILE = "limits/understanding_phrases.txt"
@@ -67,8 +66,8 @@ def run_check(words=WORDS, *, max_tokens: int = 32, progress: bool = True):
     """Ask the active model each task (temperature 0); one row per task: answer, claims understanding, solved."""
     items = tasks(words)
 
-    def ask(task):
-        return {"answer": generate(task["prompt"], temperature=0.0, max_tokens=max_tokens, seed=0).text}
+    ask = ModelStep(lambda task: {"prompt": task["prompt"], "temperature": 0.0, "max_tokens": max_tokens, "seed": 0},
+                    lambda task, g: {"answer": g.text})
 
     def judge(task, result):
         return {"claims understanding": claims_understanding(result["answer"]), "solved": solved(task, result["answer"])}

@@ -3,6 +3,7 @@ import pytest
 
 from ai_pm_lab import knowledge
 from ai_pm_lab.errors import InputError, InputTypeError
+from ai_pm_lab.room import client
 from ai_pm_lab.widgets.knowledge import KnowledgeCheck, knowledge_check
 
 
@@ -81,3 +82,29 @@ def test_bad_arguments_raise_course_errors():
         KnowledgeCheck(1, "middle")
     with pytest.raises(InputTypeError):
         KnowledgeCheck(1, "after", measured=[1, 2])
+
+
+def test_outside_a_room_nothing_is_sent_or_queued(out, monkeypatch):
+    for var in ("AI_PM_LAB_ROOM", "AI_PM_LAB_ROOM_URL", "AI_PM_LAB_ROOM_CODE"):
+        monkeypatch.delenv(var, raising=False)
+    client.reset_room()
+    w = KnowledgeCheck(4, "before")
+    q = w.questions[0]
+    w.radios[q.id].value = q.answer
+    w.button.click()
+    assert w.state["error"] is None and w.state["sent"] == 0
+    assert not (out / "room" / "queue").exists() or not any((out / "room" / "queue").iterdir())
+
+
+def test_in_a_room_each_answered_question_is_sent_once(out, monkeypatch):
+    sent = []
+    monkeypatch.setattr(client, "send", lambda kind, payload: sent.append((kind, payload)) or True)
+    w = KnowledgeCheck(5, "after", measured={"kappa": 0.4, "n": 30})
+    right, wrong = w.questions[:2]
+    w.radios[right.id].value = right.answer
+    w.radios[wrong.id].value = next(c for c in wrong.choices if c != wrong.answer)
+    w.button.click()
+    assert w.state["sent"] == 2
+    assert sent == [("knowledge", {"week": 5, "phase": "after", "question": right.id, "chosen": right.answer, "correct": True}),
+                    ("knowledge", {"week": 5, "phase": "after", "question": wrong.id, "chosen": w.radios[wrong.id].value,
+                                   "correct": False})]

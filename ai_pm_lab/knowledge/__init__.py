@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ai_pm_lab.datafiles import data_path
 from ai_pm_lab.errors import InputError, InputTypeError
+from ai_pm_lab.room import client
 from ai_pm_lab.settings import output_dir
 from ai_pm_lab.tables import format_money, format_rate
 
@@ -282,12 +283,11 @@ def room_payloads(week: int, phase: str, scored: dict) -> list[dict]:
 
 
 def send_to_room(week: int, phase: str, scored: dict) -> int:
-    """Send an attempt to the learner's workshop room, if they joined one; returns how many answers were queued.
+    """Send an attempt's answers to the learner's workshop room; returns how many were queued for it.
 
-    The room client (``ai_pm_lab.room.client.send``) is not in the package yet: until it is, this sends nothing and
-    returns 0, so nothing leaves the machine."""
-    room_payloads(week, phase, scored)
-    return 0
+    ``room.client.send`` sends nothing (and returns False) unless the learner joined a room, so outside a room this
+    returns 0 and nothing leaves the machine."""
+    return sum(bool(client.send("knowledge", payload)) for payload in room_payloads(week, phase, scored))
 
 
 def progress_chart(rows: list[dict], week: int | None = None, ax=None):

@@ -206,6 +206,9 @@ _OPENAI_TYPES = {401: ("invalid_request_error", "invalid_api_key"), 403: ("inval
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeProvider
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; with Nagle's algorithm on, the body then waits for the client's delayed
+    # ACK (~40 ms on Linux), which would add a delay to every answer that latency_s does not account for.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):  # keep test output quiet
         return None

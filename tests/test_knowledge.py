@@ -39,6 +39,13 @@ def test_questions_state_no_figure_a_lesson_does_not_print():
     assert found == {(5, "50%"), (5, "95%")}
 
 
+def test_the_answer_is_not_always_shown_first_and_the_order_is_stable():
+    questions = [q for qs in knowledge.all_questions().values() for q in qs]
+    positions = [knowledge.shown_choices(q).index(q.answer) for q in questions]
+    assert len(set(positions)) >= 3 and positions.count(0) < len(questions) / 2
+    assert all(knowledge.shown_choices(q) == knowledge.shown_choices(q) for q in questions)
+
+
 @pytest.mark.parametrize("bad, phrase", [
     (good_question(answer=None), "no answer key"),
     (good_question(answer="Other"), "not among its choices"),

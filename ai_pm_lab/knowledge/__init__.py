@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import random
 import re
 import string
 import tomllib
@@ -46,6 +47,12 @@ class Question:
     def measured_names(self) -> tuple[str, ...]:
         """The names this question's feedback quotes from the lesson's measurements."""
         return tuple(name for _, name, _, _ in string.Formatter().parse(self.measured) if name)
+
+
+def shown_choices(question: Question) -> list[str]:
+    """The choices in the order a learner sees them: shuffled by the question's id, so the answer is not always
+    first and the before and after checks show the same order."""
+    return random.Random(question.id).sample(list(question.choices), len(question.choices))
 
 
 def _problem(source: str, what: str) -> InputError:

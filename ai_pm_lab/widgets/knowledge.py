@@ -34,7 +34,7 @@ class KnowledgeCheck(CourseWidget):
         self.radios, self.feedback, rows = {}, {}, []
         for n, q in enumerate(self.questions, 1):
             prompt = W.HTML(f"<b>{n}.</b> {html.escape(q.prompt)}")
-            radio = W.RadioButtons(options=list(q.choices), value=None, description=f"Question {n}",
+            radio = W.RadioButtons(options=knowledge.shown_choices(q), value=None, description=f"Question {n}",
                                    tooltip=q.prompt, style={"description_width": "initial"},
                                    layout=W.Layout(width="auto"))
             radio.observe(lambda _: self._answers_changed(), names="value")

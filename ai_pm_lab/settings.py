@@ -25,6 +25,7 @@ SPEND_CAP_VAR = "AI_PM_LAB_SPEND_CAP_USD"
 THREADS_VAR = "AI_PM_LAB_THREADS"
 N_CTX_VAR = "AI_PM_LAB_N_CTX"
 EMBED_CACHE_VAR = "AI_PM_LAB_EMBED_CACHE"
+MODEL_CACHE_VAR = "AI_PM_LAB_MODEL_CACHE"
 CONCURRENCY_VAR = "AI_PM_LAB_CONCURRENCY"
 DEFAULT_CONCURRENCY = 8  # hosted requests in flight at once (well under every provider's per-minute limits)
 RESPONSE_CACHE_VAR = "AI_PM_LAB_RESPONSE_CACHE"  # local (default) | all | off
@@ -195,6 +196,12 @@ def hosted_concurrency() -> int:
 def embed_cache_dir() -> str | None:
     """The folder for the on-disk embedding cache (AI_PM_LAB_EMBED_CACHE), or None to keep vectors in memory only."""
     return env(EMBED_CACHE_VAR)
+
+
+def model_cache_dir() -> str | None:
+    """The folder for the local model's converted weights (AI_PM_LAB_MODEL_CACHE), or None for the default beside the
+    venv (see ai_pm_lab.llm.weights)."""
+    return env(MODEL_CACHE_VAR)
 
 
 RESPONSE_CACHE_MODES = ("local", "all", "off")

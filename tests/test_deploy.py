@@ -226,3 +226,14 @@ def test_the_room_command_the_deploy_files_use_exists():
     proc = subprocess.run([sys.executable, "-m", "ai_pm_lab", "room", "serve", "--help"], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 0 and "--hub" in proc.stdout and "--data" in proc.stdout, proc.stderr
+
+
+def test_facilitator_guide_explains_the_room_both_ways_with_the_screenshot():
+    text = (ROOT / "docs" / "facilitator_guide.md").read_text()
+    for needle in ("/services/room/", "facilitators", "python -m ai_pm_lab room serve", "room.join(", "Hide names",
+                   "What is stored", "Delete a room", "/opt/ai-pm-lab-room", "hub-db-dir", "score line"):
+        assert needle in text, needle
+    shots = re.findall(r"\]\((img/[^)]+\.png)\)", text)
+    assert "img/facilitator_page.png" in shots and all((ROOT / "docs" / s).is_file() for s in shots), shots
+    tljh = (DEPLOY / "tljh" / "install.sh").read_text()
+    assert re.search(r'^ROOM_DATA="\$\{ROOM_DATA:-/opt/ai-pm-lab-room\}"', tljh, re.M), "guide and recipe agree"

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ai_pm_lab.datafiles import data_jsonl
 from ai_pm_lab.errors import InputError, InputTypeError, require_text
-from ai_pm_lab.evaluation.harness import run_harness, successful
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness, successful
 from ai_pm_lab.evaluation.stats import corrected_pass_rate, judge_agreement
 from ai_pm_lab.llm import generate, get_backend
 from ai_pm_lab.llm.local import tokenize
@@ -72,9 +72,18 @@ def judge_answer(question: str, answer: str, context: str, *, backend: str | Non
         p = p_pass / (p_pass + p_fail) if p_pass + p_fail > 0 else 0.5
         return {"pass": p >= 0.5, "p_pass": p, "reply": "PASS" if p >= 0.5 else "FAIL", "judge": engine.model}
 
-    reply = generate(prompt, backend=backend, temperature=0.0, max_tokens=4, seed=0)
+    return _hosted_verdict(generate(**_hosted_request(prompt), backend=backend))
+
+
+def _hosted_request(prompt: str) -> dict:
+    """A hosted judge's request: the prompt, greedy, a one-word reply."""
+    return {"prompt": prompt, "temperature": 0.0, "max_tokens": 4, "seed": 0}
+
+
+def _hosted_verdict(reply) -> dict:
+    """A hosted judge's verdict from its reply; one that names neither verdict counts as FAIL (the strict reading) and
+    is flagged in ``reply``."""
     verdict = parse_verdict(reply.text)
-    # a reply that names neither verdict counts as FAIL (the strict reading) and is flagged in `reply`
     return {"pass": bool(verdict), "p_pass": None, "reply": reply.text.strip()[:40], "judge": reply.model}
 
 
@@ -86,8 +95,16 @@ def run_judge(rows, *, backend: str | None = None, rubric: str = RUBRIC, progres
     for i, r in enumerate(rows):
         if not isinstance(r, dict) or not {"question", "answer", "context"} <= set(r):
             raise InputError(f"rows[{i}] must be a dict with question, answer and context.")
-    df = run_harness(rows, lambda r: judge_answer(r["question"], r["answer"], r["context"], backend=backend, rubric=rubric),
-                     desc="Judging", progress=progress)
+    try:
+        hosted = get_backend(backend).name != "local"
+    except Exception:  # noqa: BLE001 - a wrong backend is recorded in every row, as judge_answer() raises it
+        hosted = False
+    if not hosted:  # the local judge: one forward pass each (next-token probabilities), no generation
+        call = lambda r: judge_answer(r["question"], r["answer"], r["context"], backend=backend, rubric=rubric)  # noqa: E731
+    else:  # every reply requested together (concurrently on a hosted model)
+        call = ModelStep(lambda r: _hosted_request(judge_prompt(r["question"], r["answer"], r["context"], rubric)),
+                         lambda r, reply: _hosted_verdict(reply), backend=backend)
+    df = run_harness(rows, call, desc="Judging", progress=progress)
     return successful(df).rename(columns={"pass": "judge_pass"})
 
 

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from ai_pm_lab.errors import InputError
-from ai_pm_lab.evaluation.harness import run_harness, successful
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness, successful
 from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids, reciprocal_rank
 from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
 from ai_pm_lab.evaluation.stats import rate
@@ -29,9 +29,8 @@ def evaluate_answers(pipeline, rows, *, template="grounded", top_k: int = 3, thr
     items = [{"id": r.get("id"), "question": r["question"], "gold": r["answer"], "answerable": bool(r["doc_ids"]),
               "doc_ids": r["doc_ids"]} for r in rows]
 
-    def ask(item):
-        return pipeline.answer(item["question"], top_k=top_k, threshold=threshold, template=template, backend=backend,
-                               max_tokens=max_tokens, seed=seed)
+    ask = _answer_step(pipeline, lambda item: {}, top_k=top_k, threshold=threshold, template=template, backend=backend,
+                       max_tokens=max_tokens, seed=seed, finish=lambda extra, ans: ans)
 
     def score(item, ans):
         context = "\n".join(h.chunk.text for h in ans.retrieval.hits)
@@ -68,6 +67,30 @@ def summarize_answers(df) -> dict:
         "answers with made-up numbers": float((df["made_up_numbers"] > 0).mean()),
         "answers citing a source": float(df["cited"].mean()),
     }
+
+
+def _answer_step(pipeline, before, *, finish, top_k, threshold, template, backend, max_tokens, seed) -> ModelStep:
+    """pipeline.answer() for each item as a ModelStep: retrieval, gate and prompt in prepare (with ``before(item)``'s
+    extra fields), one request per question the pipeline did not refuse, sent together; ``finish(extra, answer)``.
+    A pipeline without the batch path (only answer()) is asked question by question."""
+    if not all(hasattr(pipeline, m) for m in ("planned", "request", "complete")):
+        return lambda item: finish(before(item), pipeline.answer(item["question"], top_k=top_k, threshold=threshold,
+                                                                 template=template, backend=backend,
+                                                                 max_tokens=max_tokens, seed=seed))
+    planned = {}
+
+    def prepare(item):
+        extra = before(item)
+        plan = pipeline.planned(item["question"], top_k=top_k, threshold=threshold, template=template, backend=backend,
+                                max_tokens=max_tokens, seed=seed)
+        planned[id(item)] = (extra, plan)
+        return pipeline.request(plan, max_tokens=max_tokens, seed=seed)
+
+    def done(item, gen):
+        extra, plan = planned.pop(id(item))
+        return finish(extra, pipeline.complete(plan, gen))
+
+    return ModelStep(prepare, done, backend=backend)
 
 
 # ---------- the full RAG evaluation: retrieval, answers, refusals, hallucinations, and why each failure happened ----------
@@ -119,11 +142,9 @@ def run_rag_eval(pipeline, rows, *, k: int = 5, top_k: int = 3, threshold: float
         items.append({"id": r.get("id", f"row{i}"), "question": r["question"], "gold": r["answer"],
                       "gold_docs": list(r["doc_ids"]), "answerable": bool(r["doc_ids"])})
 
-    def call(item):
-        ranked = ranked_doc_ids(pipeline.search_only(item["question"], depth))
-        ans = pipeline.answer(item["question"], top_k=top_k, threshold=threshold, template=template, backend=backend,
-                              max_tokens=max_tokens, seed=seed)
-        return {"ranked": ranked, "rag_answer": ans}
+    call = _answer_step(pipeline, lambda item: {"ranked": ranked_doc_ids(pipeline.search_only(item["question"], depth))},
+                        top_k=top_k, threshold=threshold, template=template, backend=backend, max_tokens=max_tokens,
+                        seed=seed, finish=lambda extra, ans: {**extra, "rag_answer": ans})
 
     def score(item, res):
         ans, ranked, gold_docs = res["rag_answer"], res["ranked"], item["gold_docs"]

@@ -268,27 +268,55 @@ class RAGPipeline:
         if retrieval.abstain:
             return self._logged(RAGAnswer(retrieval.question, retrieval, tpl.name, prompt, system, tokens, cost, IDK, None, [],
                                           [], True, self.escalation_message(retrieval), timings), started)
+        plan = RAGAnswer(retrieval.question, retrieval, tpl.name, prompt, system, tokens, cost, "", None, sources, [],
+                         False, None, timings)
         if not generate:
-            return RAGAnswer(retrieval.question, retrieval, tpl.name, prompt, system, tokens, cost, "", None, sources, [],
-                             False, None, timings)
-        t1 = time.perf_counter()
+            return plan
         gen = generate_text(prompt, system=system, backend=backend, temperature=temperature, max_tokens=max_tokens, seed=seed)
-        timings["generate"] = (time.perf_counter() - t1) * 1000
+        return self.complete(plan, gen, started=started)
+
+    def planned(self, question: str, **kwargs) -> RAGAnswer:
+        """answer(question, generate=False, **kwargs) with the event log detached: the first half of the batch path
+        (request(), then complete(), which logs the finished answer once)."""
+        saved, self.log = self.log, None
+        try:
+            return self.answer(question, generate=False, **kwargs)
+        finally:
+            self.log = saved
+
+    def request(self, plan: RAGAnswer, *, temperature: float = 0.0, max_tokens: int = 64, seed: int | None = 0) -> dict | None:
+        """The model request (generate() keywords) that finishes ``plan`` (an answer(..., generate=False)), or None when
+        the pipeline already refused: with complete(), the batch path of answer() (see evaluation.rag_eval)."""
+        if plan.abstained or plan.generation is not None:
+            return None
+        return {"prompt": plan.prompt, "system": plan.system, "temperature": temperature, "max_tokens": max_tokens,
+                "seed": seed}
+
+    def complete(self, plan: RAGAnswer, gen, *, started: float | None = None) -> RAGAnswer:
+        """The answer for ``plan`` given the model's Generation ``gen`` (None when request(plan) was None): the same
+        RAGAnswer answer() returns, logged once (plan it with the log detached, see planned()). The logged latency is
+        the retrieval and prompt time plus the model's."""
+        if gen is None:
+            return self._logged(plan, None, sum(plan.timings_ms.values()) / 1000) if plan.abstained else plan
         text = gen.text.strip()
         abstained = is_refusal(text)
         escalation = None
         if abstained:
             escalation = f"Escalate: the model found no answer in the retrieved documents. Hand this question to {self.escalation_contact}."
-        return self._logged(RAGAnswer(retrieval.question, retrieval, tpl.name, prompt, system, gen.prompt_tokens, gen.cost_usd,
-                                      text, gen, [] if abstained else sources, extract_citations(text, sources), abstained,
-                                      escalation, timings), started)
+        timings = {**plan.timings_ms, "generate": gen.latency_s * 1000}
+        done = RAGAnswer(plan.question, plan.retrieval, plan.template, plan.prompt, plan.system, gen.prompt_tokens,
+                         gen.cost_usd, text, gen, [] if abstained else plan.sources, extract_citations(text, plan.sources),
+                         abstained, escalation, timings)
+        latency = None if started is not None else sum(timings.values()) / 1000
+        return self._logged(done, started, latency)
 
-    def _logged(self, answer: RAGAnswer, started: float) -> RAGAnswer:
+    def _logged(self, answer: RAGAnswer, started: float | None, latency_s: float | None = None) -> RAGAnswer:
         """Record the answer in the attached event log (if any) and hand it back."""
         if self.log is not None:
             if not isinstance(self.log, EventLog):
                 self.log = EventLog(self.log)
-            self.log.record(**answer_event(answer, latency_s=time.perf_counter() - started))
+            latency = time.perf_counter() - started if latency_s is None else latency_s
+            self.log.record(**answer_event(answer, latency_s=latency))
         return answer
 
     def answer_without_rag(self, question: str, *, backend=None, temperature: float = 0.0, max_tokens: int = 64, seed: int | None = 0):

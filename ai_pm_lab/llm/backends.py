@@ -4,7 +4,7 @@ batches, or a bounded thread pool for hosted APIs), cost each answer and fall ba
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,7 +114,7 @@ def generate(
     ``stop``: a string or a list of up to 4 short strings; the answer ends before the first of them (e.g. stop="\n" for
     a one-line answer). One call of generate_many()'s path: the same checks, spend cap, costing and fallback."""
     request = check_request({"prompt": prompt, "system": system, "history": history, "temperature": temperature,
-                        "max_tokens": max_tokens, "seed": seed, "stop": stop})
+                             "max_tokens": max_tokens, "seed": seed, "stop": stop})
     fallback = resolve_fallback(fallback)
     engine = get_backend(backend, model)
     [result] = _run(engine, [request], fallback=fallback, concurrency=1)
@@ -124,7 +124,7 @@ def generate(
 
 
 def generate_many(
-    requests: Sequence[Mapping | str],
+    requests: Iterable[Mapping | str],
     *,
     backend: str | None = None,
     model: str | None = None,
@@ -149,9 +149,10 @@ def generate_many(
     that answer was finished, and ``batch_size`` says how many were decoded together (a hosted request is a batch of
     one, so its latency is its own round trip). ``on_done(i)`` is called as request ``i`` finishes (a progress bar of
     your own; ``progress=True`` shows one)."""
-    if isinstance(requests, (str, bytes, Mapping)) or not isinstance(requests, Sequence):
+    if isinstance(requests, (str, bytes, Mapping)) or not isinstance(requests, Iterable):
         raise InputTypeError(f"requests must be a list of dicts of generate() keywords (or of prompts), not "
                              f"{type(requests).__name__}.")
+    requests = list(requests)
     if concurrency is not None:
         concurrency = require_number(concurrency, "concurrency", low=1, high=MAX_CONCURRENCY, integer=True)
     if on_done is not None and not callable(on_done):

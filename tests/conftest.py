@@ -29,6 +29,9 @@ def clean_env(monkeypatch, tmp_path):
     """No keys, no overrides, and a working directory without a .env file."""
     for var in _VARS:
         monkeypatch.delenv(var, raising=False)
+    # Unit tests measure the model, not yesterday's answers: the response cache is off unless a test turns it on
+    # (tests/test_response_cache.py does).
+    monkeypatch.setenv(settings.RESPONSE_CACHE_VAR, "off")
     monkeypatch.chdir(tmp_path)
     reset_backends()
     reset_spend()

@@ -179,3 +179,57 @@ def test_a_damaged_cache_file_warns_once_and_the_course_runs_uncached():
     cache.clear_cache()  # deletes the damaged file and starts afresh
     cache.store("k", record())
     assert cache.lookup("k")["text"] == "red"
+
+
+# --- through generate() / generate_many() on the real local model --------------------------------------------------
+
+def test_a_second_identical_call_comes_from_the_cache_with_its_original_latency():
+    import ai_pm_lab as lab
+
+    first = lab.generate("Name a colour.", backend="local", temperature=0, max_tokens=4)
+    second = lab.generate("Name a colour.", backend="local", temperature=0, max_tokens=4)
+    assert not first.cached and second.cached
+    assert (second.text, second.completion_tokens, second.finish_reason) == (first.text, first.completion_tokens,
+                                                                             first.finish_reason)
+    assert second.latency_s == first.latency_s  # measured when it was generated, not the lookup's time
+    assert "from cache" in second.receipt() and "from cache" not in first.receipt()
+    from ai_pm_lab.llm.backends import generate_many
+
+    seeded = generate_many([{"prompt": "Name a colour.", "temperature": 0, "max_tokens": 4},
+                                {"prompt": "Name a colour.", "temperature": 0.9, "seed": 7, "max_tokens": 4},
+                                {"prompt": "Name a colour.", "temperature": 0.9, "seed": 7, "max_tokens": 4}],
+                               backend="local", progress=False)
+    assert [g.cached for g in seeded] == [True, False, False]  # the seeded pair is asked in one batch: both live
+    again = lab.generate("Name a colour.", backend="local", temperature=0.9, seed=7, max_tokens=4)
+    assert again.cached and again.text == seeded[1].text
+    stats = cache.cache_stats()
+    assert stats["hits"] == 3 and stats["entries"] == 2
+
+
+def test_a_sampled_call_without_a_seed_is_generated_every_time():
+    import ai_pm_lab as lab
+
+    answers = [lab.generate("Name a colour.", backend="local", temperature=0.9, max_tokens=4) for _ in range(2)]
+    assert [a.cached for a in answers] == [False, False]
+    assert cache.cache_stats()["entries"] == 0 and cache.cache_stats()["hits"] == 0
+
+
+def test_with_the_cache_off_nothing_is_served_or_stored(monkeypatch):
+    import ai_pm_lab as lab
+
+    monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "off")
+    answers = [lab.generate("Name a colour.", backend="local", temperature=0, max_tokens=4) for _ in range(2)]
+    assert [a.cached for a in answers] == [False, False] and cache.cache_stats()["entries"] == 0
+
+
+def test_a_damaged_cache_never_stops_a_lesson():
+    import ai_pm_lab as lab
+
+    path = cache.cache_path()
+    conn = cache._CONN.pop(str(path), None)
+    if conn is not None:
+        conn.close()
+    path.write_bytes(b"\x00garbage" * 512)
+    with pytest.warns(cache.CacheWarning):
+        answer = lab.generate("Name a colour.", backend="local", temperature=0, max_tokens=4)
+    assert not answer.cached and answer.completion_tokens > 0

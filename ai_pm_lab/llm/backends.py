@@ -20,7 +20,7 @@ from ai_pm_lab.errors import (
     require_number,
     require_text,
 )
-from ai_pm_lab.llm import availability, remote
+from ai_pm_lab.llm import availability, cache, remote
 from ai_pm_lab.llm.base import Backend, Generation, RawReply, build_messages, check_stop
 from ai_pm_lab.llm.fallback import announce_fallback, resolve_fallback
 from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend
@@ -263,7 +263,25 @@ def _answer(engine: Backend, prepared: list[dict], on_done: Callable[[int], None
     """Answers for prepared requests (dicts of messages, temperature, max_tokens, seed, stop), in input order; a failed
     one is its exception. ``on_done(k)`` is called as request ``k`` finishes."""
     # response cache: see llm/cache.py
-    return _send(engine, prepared, on_done, concurrency=concurrency)
+    keys = [cache.key_for(engine, request) for request in prepared]
+    results: list = [None] * len(prepared)
+    for k, key in enumerate(keys):
+        hit = cache.lookup(key) if key is not None else None
+        if hit is not None:  # the answer, tokens and the latency and cost measured when it was generated
+            raw = RawReply(hit["text"], hit["prompt_tokens"], hit["completion_tokens"], hit["finish_reason"], hit["model"])
+            results[k] = _Reply(raw, hit["latency_s"], hit["cost_usd"], batch_size=hit.get("batch_size") or 1, cached=True)
+            if on_done is not None:
+                on_done(k)
+    todo = [k for k, r in enumerate(results) if r is None]
+    if todo:
+        sent = _send(engine, [prepared[k] for k in todo], (lambda j: on_done(todo[j])) if on_done is not None else None,
+                     concurrency=concurrency)
+        for k, reply in zip(todo, sent):
+            results[k] = reply
+            if keys[k] is not None and isinstance(reply, _Reply):
+                cache.store(keys[k], {**vars(reply.raw), "latency_s": reply.latency_s, "cost_usd": reply.cost_usd,
+                                      "batch_size": reply.batch_size})
+    return results
 
 
 def _send(engine: Backend, prepared: list[dict], on_done, *, concurrency: int | None) -> list[_Reply | BaseException]:

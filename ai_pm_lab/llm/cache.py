@@ -27,7 +27,8 @@ SCHEMA = 1  # bump when the key or the record changes meaning: old entries then 
 DB_NAME = "responses.sqlite3"
 MAX_ENTRIES = 100_000
 BUSY_TIMEOUT_S = 30
-RECORD_FIELDS = ("text", "prompt_tokens", "completion_tokens", "finish_reason", "model", "latency_s", "cost_usd")
+RECORD_FIELDS = ("text", "prompt_tokens", "completion_tokens", "finish_reason", "model", "latency_s", "cost_usd",
+                 "batch_size")
 
 _LOCK = threading.RLock()
 _CONN: dict[str, sqlite3.Connection] = {}  # one connection per file per process (this kernel)

@@ -94,7 +94,7 @@ class LaptopAuth:
 
     def join(self, code, name) -> dict:
         if not isinstance(code, str) or not hmac.compare_digest(code.strip().upper().encode(), self.code.encode()):
-            raise PermissionError("That room code is not this room's: check the code on the facilitator's screen.")
+            raise ConfigurationError("That room code is not this room's: check the code on the facilitator's screen.")
         name = clean_name(name)
         identity, token = uuid.uuid4().hex, secrets.token_urlsafe(24)
         self.store.add_learner(identity, name)
@@ -191,7 +191,7 @@ class JoinHandler(RoomHandler):
             return self.fail(400, "Send JSON with 'code' and 'name'.")
         try:
             self.finish(auth.join(body.get("code"), body.get("name")))
-        except PermissionError as exc:
+        except ConfigurationError as exc:  # a wrong room code
             self.fail(403, str(exc))
         except InputError as exc:
             self.fail(400, str(exc))

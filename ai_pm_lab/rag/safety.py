@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from ai_pm_lab.errors import InputError, require_number, require_text
-from ai_pm_lab.evaluation.harness import run_harness
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness
 from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.rag.prompts import IDK, TEMPLATES, PromptTemplate
 from ai_pm_lab.tables import returns_course_table
@@ -91,15 +91,32 @@ def injection_trial(pipeline, question: str, *, defences=DEFENCES, seeds=range(5
     by_name = {d.name: d for d in defences}
     retrieval = pipeline.retrieve(question, top_k=top_k, threshold=-1.0)
     poisoned = any(scan_document(h.chunk.text) for h in retrieval.hits)
-    seen = {}
+    seen, asked = {}, set()
 
-    def ask(item):
+    def request(item):
         system, prompt = pipeline.build_prompt(question, retrieval.hits, by_name[item["defence"]].template)
-        key = (system, prompt, item["seed"])  # an output check on the same prompt and seed reuses the same answer
-        if key not in seen:
-            seen[key] = generate(prompt, system=system, backend=backend, temperature=temperature,
-                                 max_tokens=max_tokens, seed=item["seed"]).text.strip()
-        return {"answer": seen[key]}
+        return {"prompt": prompt, "system": system, "temperature": temperature, "max_tokens": max_tokens,
+                "seed": item["seed"]}
+
+    def key(item):  # an output check on the same prompt and seed reuses the same answer
+        r = request(item)
+        return (r["system"], r["prompt"], r["seed"])
+
+    def prepare(item):
+        if key(item) in asked:
+            return None  # the same prompt and seed is already asked for an earlier item
+        asked.add(key(item))
+        return request(item)
+
+    def finish(item, g):
+        k = key(item)
+        if g is not None:
+            seen[k] = g.text.strip()
+        elif k not in seen:  # the earlier item's call failed: ask once more, as a plain call would
+            seen[k] = generate(**request(item), backend=backend).text.strip()
+        return {"answer": seen[k]}
+
+    ask = ModelStep(prepare, finish, backend=backend)
 
     def score(item, result):
         text = result["answer"]

@@ -65,6 +65,22 @@ def test_post_build_and_start_scripts():
         assert subprocess.run(["bash", "-n", str(ROOT / script)]).returncode == 0
 
 
+def test_post_build_warms_the_response_cache_where_a_lesson_kernel_reads_it(tmp_path, monkeypatch):
+    post = (ROOT / "postBuild").read_text()
+    assert "jupyter nbconvert --execute" in post and "notebooks/week*_*.ipynb" in post, "every lesson runs once"
+    warm = re.findall(r'AI_PM_LAB_CACHE_DIR="\$repo/([^"]+)"', post)
+    assert warm and set(warm) == {"notebooks/outputs/cache"}
+    # A lesson's kernel starts in notebooks/ with no cache or output setting: that is the folder the build fills.
+    from ai_pm_lab import settings
+
+    for var in (settings.CACHE_DIR_VAR, settings.OUTPUT_DIR_VAR):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert settings.cache_dir() == tmp_path / warm[0]
+    assert "weights.prepare()" in post, "the build converts the local model's weights once"
+
+
 def test_devcontainer_uses_the_same_setup():
     cfg = json.loads((ROOT / ".devcontainer" / "devcontainer.json").read_text())
     assert "3.11" in cfg["image"]

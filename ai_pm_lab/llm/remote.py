@@ -5,6 +5,7 @@ import email.utils
 import ipaddress
 import random
 import re
+import threading
 import time
 from dataclasses import dataclass, replace
 from urllib.parse import urlparse
@@ -181,6 +182,7 @@ class _RemoteBackend(Backend):
                 "No key? Use the free local model: backend='local'."
             )
         self._client = None
+        self._client_lock = threading.Lock()  # generate_many's threads share one client, built once
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model!r}, endpoint={self.endpoint!r})"
@@ -303,10 +305,12 @@ class OpenAIBackend(_RemoteBackend):
 
     def client(self):
         """The SDK client (built once; the SDK's own retries are off because ours are bounded and explained)."""
-        if self._client is None:
-            openai = self._sdk()
-            key = self._key.reveal() if self._key else PLACEHOLDER_KEY
-            self._client = openai.OpenAI(api_key=key, base_url=self.endpoint, max_retries=0, timeout=DEFAULT_RETRY.timeout_s)
+        with self._client_lock:
+            if self._client is None:
+                openai = self._sdk()
+                key = self._key.reveal() if self._key else PLACEHOLDER_KEY
+                self._client = openai.OpenAI(api_key=key, base_url=self.endpoint, max_retries=0,
+                                             timeout=DEFAULT_RETRY.timeout_s)
         return self._client
 
     def _complete(self, messages, *, temperature, max_tokens, seed, stop=None) -> RawReply:
@@ -344,11 +348,12 @@ class AnthropicBackend(_RemoteBackend):
 
     def client(self):
         """The SDK client (built once; the SDK's own retries are off because ours are bounded and explained)."""
-        if self._client is None:
-            anthropic = self._sdk()
-            self._client = anthropic.Anthropic(
-                api_key=self._key.reveal(), base_url=self.endpoint, max_retries=0, timeout=DEFAULT_RETRY.timeout_s
-            )
+        with self._client_lock:
+            if self._client is None:
+                anthropic = self._sdk()
+                self._client = anthropic.Anthropic(
+                    api_key=self._key.reveal(), base_url=self.endpoint, max_retries=0, timeout=DEFAULT_RETRY.timeout_s
+                )
         return self._client
 
     def _complete(self, messages, *, temperature, max_tokens, seed, stop=None) -> RawReply:

@@ -25,7 +25,10 @@ class RawReply:
 
 @dataclass(frozen=True)
 class Generation:
-    """One model answer with its receipts: tokens, latency, model id and estimated cost."""
+    """One model answer with its receipts: tokens, latency, model id and estimated cost.
+
+    ``latency_s`` is wall-clock time from the start of the batch the answer was decoded in to the moment it was ready
+    (``batch_size`` answers shared that batch; 1 for a request sent on its own, which every hosted request is)."""
 
     text: str
     backend: str

@@ -2,6 +2,7 @@
 one-by-one, 429s backed off as before, and the spend cap exact (no timing assertions: benchmarks/hosted.py times it)."""
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import pandas as pd
@@ -72,8 +73,14 @@ def test_45_questions_at_once_give_the_one_by_one_results_in_order_with_a_bounde
 
 def test_the_default_width_comes_from_the_setting(provider, clean_env):
     clean_env.setenv(CONCURRENCY_VAR, "3")
-    generate_many([q["question"] for q in QUESTIONS[:12]], backend="openai", model=MODEL, progress=False)
+    threads = []
+    results = generate_many([q["question"] for q in QUESTIONS[:12]], backend="openai", model=MODEL, progress=False,
+                            on_done=lambda i: threads.append((i, threading.get_ident())))
     assert len(provider.calls()) == 12 and provider.max_in_flight <= 3
+    assert [g.text for g in results] == [fake_reply([{"role": "user", "content": q["question"]}], 128)[0]
+                                         for q in QUESTIONS[:12]]
+    # each request reported once, from the caller's thread (a notebook's progress bar is updated there)
+    assert sorted(i for i, _ in threads) == list(range(12)) and {t for _, t in threads} == {threading.get_ident()}
     clean_env.setenv(CONCURRENCY_VAR, "lots")
     with pytest.raises(lab.ConfigurationError, match=CONCURRENCY_VAR):
         generate_many(["a", "b"], backend="openai", model=MODEL, progress=False)

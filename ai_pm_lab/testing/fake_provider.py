@@ -224,7 +224,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.requests.append(rec)
         return rec
 
+    def _uncount(self) -> None:
+        """This request is no longer in flight (called before its answer is written, so a client that sends the next
+        request as soon as it has the answer never sees two in flight)."""
+        if getattr(self, "_counted", False):
+            self._counted = False
+            with self.fake._lock:
+                self.fake.in_flight -= 1
+
     def _send(self, status: int, payload, *, extra_headers=None, raw: bytes | None = None) -> None:
+        self._uncount()
         data = raw if raw is not None else json.dumps(payload).encode()
         try:
             self.send_response(status)
@@ -317,15 +326,14 @@ class _Handler(BaseHTTPRequestHandler):
         route = {"/v1/chat/completions": self._chat, "/chat/completions": self._chat,
                  "/v1/messages": self._messages, "/messages": self._messages}.get(rec.path)
         if route is not None:
-            fake = self.fake
-            with fake._lock:
-                fake.in_flight += 1
-                fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+            with self.fake._lock:
+                self.fake.in_flight += 1
+                self.fake.max_in_flight = max(self.fake.max_in_flight, self.fake.in_flight)
+            self._counted = True
             try:
                 return route(rec, body)
             finally:
-                with fake._lock:
-                    fake.in_flight -= 1
+                self._uncount()
         return self._send(404, _openai_error(404, f"No route {rec.path}: this fake serves /v1/chat/completions and /v1/messages", "invalid_request_error"))
 
     def _bad_request(self, body, anthropic: bool):

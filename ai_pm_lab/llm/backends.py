@@ -9,6 +9,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from tqdm.auto import tqdm
+
 from ai_pm_lab.catalog import close_ids, find_model
 from ai_pm_lab.cost import estimate_cost, spend_tracker
 from ai_pm_lab.errors import (
@@ -26,7 +28,6 @@ from ai_pm_lab.llm.fallback import announce_fallback, resolve_fallback
 from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend
 from ai_pm_lab.settings import MODEL_VAR, choose_backend, env, hosted_backends, hosted_concurrency
 from ai_pm_lab.tables import format_money
-from tqdm.auto import tqdm
 
 _BACKENDS: dict = {}
 _OVERRIDES: list[tuple[Backend, str | None]] = []  # (engine, backend name it replaces or None for all), innermost last

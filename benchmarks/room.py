@@ -1,6 +1,6 @@
 """The room under a workshop's load: 300 simulated learners each post 40 results (one per post, as a check cell
 does) within a minute to the real room server on loopback (`python -m ai_pm_lab room serve`, a child process);
-p50/p95/max latency of a post, and every result stored exactly once (1% of posts are sent twice, as after a lost
+p50/p95/max latency of a post (while the facilitator's page asks for the summary every 3 s), and every result stored exactly once (1% of posts are sent twice, as after a lost
 reply, and must not be stored twice)."""
 from __future__ import annotations
 
@@ -47,6 +47,8 @@ def run() -> dict:
           f"{len(result['failures'])} failed")
     print(f"  latency per post: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {latencies[-1] * 1000:.0f} ms; "
           f"sender behind schedule at p95 by {sorted(result['lags'])[int(0.95 * len(result['lags']))] * 1000:.0f} ms")
+    print(f"  the facilitator's summary, asked every 3 s during the load: {len(result['summaries'])} asks, "
+          f"median {statistics.median(result['summaries']) * 1000:.0f} ms, max {max(result['summaries']) * 1000:.0f} ms")
     print(f"  stored: {stored:,} results for {expected:,} sent once each; results stored twice: {duplicates}")
     return {
         f"{LEARNERS} learners x {RESULTS_EACH} results stored exactly once": stored == expected and duplicates == 0
@@ -108,10 +110,26 @@ def _load(server, rng) -> dict:
                     failures.append(status)
         c.close()
 
+    summaries, running = [], threading.Event()
+
+    def facilitator():  # the facilitator's page asks for the summary every 3 s meanwhile, as the page does
+        c = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        key = server.info["facilitator_url"].split("key=")[1]
+        while not running.wait(3.0):
+            sent = time.perf_counter()
+            c.request("GET", base + "api/summary", headers={"Authorization": f"Bearer {key}"})
+            c.getresponse().read()
+            summaries.append(time.perf_counter() - sent)
+        c.close()
+
     threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
+    page = threading.Thread(target=facilitator)
+    page.start()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    running.set()
+    page.join()
     return {"latencies": latencies, "lags": lags, "failures": failures, "elapsed": time.perf_counter() - start,
-            "posts": len(plan), "repeats": len(repeats)}
+            "posts": len(plan), "repeats": len(repeats), "summaries": summaries}

@@ -46,6 +46,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tornado import httpserver, netutil, web
+from tornado.ioloop import IOLoop
 
 from ai_pm_lab.errors import ConfigurationError, InputError
 from ai_pm_lab.room.page import PAGE
@@ -225,10 +226,11 @@ class MeHandler(RoomHandler):
 
 
 class SummaryHandler(RoomHandler):
-    def get(self):
+    async def get(self):
         if self.need_facilitator():
             hide = self.get_query_argument("hide", "0") not in ("0", "", "false")
-            self.finish(self.room["store"].summary(hide_names=hide))
+            store = self.room["store"]  # built in a thread on the store's reading connection: posts keep flowing
+            self.finish(await IOLoop.current().run_in_executor(None, lambda: store.summary(hide_names=hide)))
 
 
 class ExportHandler(RoomHandler):

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS events (
     phase TEXT, question TEXT, chosen TEXT, correct INTEGER,
     received REAL NOT NULL,
     UNIQUE (identity, client_id));
+CREATE INDEX IF NOT EXISTS events_by_exercise ON events (kind, identity, exercise, part, seq);
+CREATE INDEX IF NOT EXISTS events_by_question ON events (kind, identity, week, phase, question, seq);
 """
 _COLUMNS = ("kind", "week", "exercise", "part", "status", "choice", "why", "phase", "question", "chosen", "correct")
 
@@ -59,10 +61,17 @@ class RoomStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: durable across a server crash, fast commits
         self._db.executescript(_SCHEMA)
+        # summaries read through their own connection: in WAL mode a reader never blocks the writer, so the server
+        # can build the facilitator's summary in a thread while results keep arriving
+        self._reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+        self._read_lock = threading.Lock()
+        self._version = 0  # bumped on every change: the summary is computed once per change, not once per request
+        self._cache: dict = {}
 
     def close(self) -> None:
         """Close the database."""
-        with self._lock:
+        with self._lock, self._read_lock:
+            self._reader.close()
             self._db.close()
 
     # settings kept with the room (room code, facilitator key) -------------------------------------------------
@@ -73,6 +82,7 @@ class RoomStore:
             if row is None and make is not None:
                 value = make()
                 self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+                self._version += 1
                 return value
             return row[0] if row else None
 
@@ -82,6 +92,7 @@ class RoomStore:
         with self._lock:
             self._db.execute("INSERT INTO learners (identity, name, joined) VALUES (?, ?, ?) ON CONFLICT(identity) "
                              "DO UPDATE SET name = excluded.name", (identity, name, time.time()))
+            self._version += 1
 
     def add_session(self, token: str, identity: str) -> None:
         """Remember a laptop session token (as its hash) for ``identity``."""
@@ -113,6 +124,7 @@ class RoomStore:
                         f"VALUES (?, ?, {', '.join('?' * len(_COLUMNS))}, ?)", (identity, e["id"], *values, now))
                     stored += cur.rowcount
                 self._db.execute("COMMIT")
+                self._version += stored > 0
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -131,9 +143,9 @@ class RoomStore:
             return self._db.execute("SELECT COUNT(*) FROM (SELECT identity, client_id FROM events GROUP BY identity, "
                                     "client_id HAVING COUNT(*) > 1)").fetchone()[0]
 
-    def _rows(self, sql: str, args=()) -> list[sqlite3.Row]:
-        with self._lock:
-            cur = self._db.execute(sql, args)
+    def _rows(self, sql: str, args=()) -> list[dict]:
+        with self._read_lock:
+            cur = self._reader.execute(sql, args)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -149,7 +161,17 @@ class RoomStore:
             f"SELECT MAX(seq) FROM events WHERE kind = ? GROUP BY identity, {key}) ORDER BY e.week, e.seq", (kind,))
 
     def summary(self, *, hide_names: bool = False) -> dict:
-        """Everything the facilitator's page shows, as plain data (names replaced by "Learner N" when hidden)."""
+        """Everything the facilitator's page shows, as plain data (names replaced by "Learner N" when hidden).
+
+        Computed once per change of the room (the page asks every few seconds; most asks find nothing new)."""
+        key = (self._version, bool(hide_names))  # the version before reading: a change meanwhile means recompute
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._summary(bool(hide_names))
+            self._cache = {k: v for k, v in self._cache.items() if k[0] == key[0]} | {key: cached}
+        return cached
+
+    def _summary(self, hide_names: bool) -> dict:
         people = self.learners()
         alias = {p["identity"]: (f"Learner {i + 1}" if hide_names else p["name"]) for i, p in enumerate(people)}
         return {
@@ -158,7 +180,7 @@ class RoomStore:
             "exercises": self.exercise_progress(len(people)),
             "decisions": self.decisions(alias),
             "knowledge": self.knowledge(),
-            "total_results": self.count(),
+            "total_results": self._rows("SELECT COUNT(*) AS n FROM events")[0]["n"],
         }
 
     def exercise_progress(self, n_learners: int | None = None) -> list[dict]:

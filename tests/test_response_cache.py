@@ -233,3 +233,28 @@ def test_a_damaged_cache_never_stops_a_lesson():
     with pytest.warns(cache.CacheWarning):
         answer = lab.generate("Name a colour.", backend="local", temperature=0, max_tokens=4)
     assert not answer.cached and answer.completion_tokens > 0
+
+
+def test_next_token_scores_and_answer_confidence_are_read_back_from_disk(monkeypatch):
+    import numpy as np
+
+    from ai_pm_lab.llm import confidence, next_token
+
+    prompt = "The capital of France is"
+    first = next_token.next_token_distribution(prompt)
+    conf = confidence.answer_confidence("Name a colour.", "Red.")
+    assert cache.cache_stats()["entries"] == 2
+    next_token._CACHE.clear()  # a fresh kernel: nothing in memory
+    calls = []
+    monkeypatch.setattr(next_token, "llama", lambda: calls.append(1))  # the model is not asked again
+    monkeypatch.setattr(confidence, "llama", lambda: calls.append(1))
+    again = next_token.next_token_distribution(prompt)
+    assert np.array_equal(again.logits, first.logits) and again.logits.dtype == np.float32
+    assert confidence.answer_confidence("Name a colour.", "Red.") == conf
+    assert calls == []
+    assert cache.cache_stats()["hits"] == 0  # the hit rate counts answers only
+    assert cache.local_key("confidence", prompt=[1], answer=[2]) != cache.local_key("confidence", prompt=[1], answer=[3])
+    assert cache.local_key("next_token", prompt=prompt) != cache.local_key("confidence", prompt=prompt)
+    before = cache.local_key("next_token", prompt=prompt)
+    monkeypatch.setattr(local, "N_BATCH", local.N_BATCH * 2)  # the same weights, other llama.cpp settings
+    assert cache.local_key("next_token", prompt=prompt) != before

@@ -27,8 +27,6 @@ SCHEMA = 1  # bump when the key or the record changes meaning: old entries then 
 DB_NAME = "responses.sqlite3"
 MAX_ENTRIES = 100_000
 BUSY_TIMEOUT_S = 30
-RECORD_FIELDS = ("text", "prompt_tokens", "completion_tokens", "finish_reason", "model", "latency_s", "cost_usd",
-                 "batch_size")
 
 _LOCK = threading.RLock()
 _CONN: dict[str, sqlite3.Connection] = {}  # one connection per file per process (this kernel)
@@ -83,15 +81,15 @@ def _local_identity() -> dict:
             ident["sha256"] = prov["sha256"]
         except Exception:  # no provenance yet: the file's path, size and modification time stand in for the hash
             ident.update(path=path, mtime_ns=st.st_mtime_ns)
-        try:
-            import llama_cpp
-
-            ident["llama_cpp"] = llama_cpp.__version__
-        except ImportError:  # pragma: no cover - the local model cannot run without it anyway
-            ident["llama_cpp"] = None
-        ident["n_batch"] = local.N_BATCH  # how prompts are cut into decode batches changes the numbers
         _IDENTITY[key] = ident
-    return _IDENTITY[key]
+    try:
+        import llama_cpp
+
+        version = llama_cpp.__version__
+    except ImportError:  # pragma: no cover - the local model cannot run without it anyway
+        version = None
+    # how prompts are cut into decode batches changes the numbers (local.fresh_chunks)
+    return {**_IDENTITY[key], "llama_cpp": version, "n_batch": local.N_BATCH}
 
 
 def engine_identity(engine) -> dict:
@@ -134,6 +132,21 @@ def key_for(engine, request: dict) -> str | None:
         return None
 
 
+def local_key(kind: str, **payload) -> str | None:
+    """The key of a local-model computation other than an answer (``kind`` "next_token" or "confidence", with its
+    inputs), or None when the cache is off. Keyed, like answers, by the weights file and llama.cpp settings."""
+    if response_cache_mode() == "off":
+        return None
+    try:
+        weights = _local_identity()
+    except OSError as exc:
+        _warn_once(str(cache_path()), f"model file: {exc}")
+        return None
+    blob = json.dumps({"schema": SCHEMA, "kind": kind, "weights": weights, **payload}, sort_keys=True,
+                      ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
 def _warn_once(path: str, problem: str) -> None:
     if path in _BROKEN:
         return
@@ -158,7 +171,7 @@ def _connect(path: Path) -> sqlite3.Connection | None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
         conn.execute("PRAGMA journal_mode = WAL")  # readers never block the writer; two kernels can share the file
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, record TEXT NOT NULL, "
+        conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, record TEXT NOT NULL, blob BLOB, "
                      "size INTEGER NOT NULL, used INTEGER NOT NULL, hits INTEGER NOT NULL DEFAULT 0)")
         conn.execute("CREATE INDEX IF NOT EXISTS responses_used ON responses (used)")
         conn.execute("SELECT COUNT(*) FROM responses").fetchone()  # a damaged file fails here, not mid-lesson
@@ -187,33 +200,38 @@ def _run(fn, default=None):
             return default
 
 
-def lookup(key: str) -> dict | None:
-    """The stored record for ``key`` (text, tokens, finish reason, model, latency_s, cost_usd), or None (a miss)."""
+def lookup(key: str, *, count: bool = True) -> dict | None:
+    """The stored record for ``key`` (for an answer: text, tokens, finish reason, model, latency_s, cost_usd; with
+    "blob" when bytes were stored beside it), or None (a miss). ``count``: include it in this kernel's hit rate."""
     def find(conn):
-        row = conn.execute("SELECT record FROM responses WHERE key = ?", (key,)).fetchone()
+        row = conn.execute("SELECT record, blob FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("UPDATE responses SET used = (SELECT COALESCE(MAX(used), 0) + 1 FROM responses), "
                      "hits = hits + 1 WHERE key = ?", (key,))
         conn.execute("COMMIT")
-        return json.loads(row[0])
+        record = json.loads(row[0])
+        return record if row[1] is None else {**record, "blob": bytes(row[1])}
 
     record = _run(find)
-    with _LOCK:
-        _STATS["hits" if record is not None else "misses"] += 1
+    if count:
+        with _LOCK:
+            _STATS["hits" if record is not None else "misses"] += 1
     return record
 
 
-def store(key: str, record: dict) -> None:
-    """Keep ``record`` under ``key`` (replacing an older one), then evict least recently used entries over the bound."""
-    data = json.dumps({f: record.get(f) for f in RECORD_FIELDS}, ensure_ascii=False)
+def store(key: str, record: dict, blob: bytes | None = None) -> None:
+    """Keep ``record`` (a dict of JSON values) and optional bytes under ``key`` (replacing an older entry), then evict
+    least recently used entries over the bound."""
+    data = json.dumps(record, ensure_ascii=False)
+    size = len(data.encode()) + (len(blob) if blob is not None else 0)
     max_bytes = response_cache_mb() * 1_000_000
 
     def put(conn):
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT OR REPLACE INTO responses (key, record, size, used, hits) VALUES "
-                     "(?, ?, ?, (SELECT COALESCE(MAX(used), 0) + 1 FROM responses), 0)", (key, data, len(data.encode())))
+        conn.execute("INSERT OR REPLACE INTO responses (key, record, blob, size, used, hits) VALUES "
+                     "(?, ?, ?, ?, (SELECT COALESCE(MAX(used), 0) + 1 FROM responses), 0)", (key, data, blob, size))
         count, total = conn.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM responses").fetchone()
         if count > MAX_ENTRIES or total > max_bytes:
             _evict(conn, count, total, max_bytes)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ai_pm_lab.errors import ConfigurationError, ContextWindowError, ModelError, require_text
+from ai_pm_lab.llm import cache
 from ai_pm_lab.llm.backends import get_backend
 from ai_pm_lab.llm.base import build_messages
 from ai_pm_lab.llm.local import MODEL_LOCK, llama, n_ctx, tokenize
@@ -80,6 +81,10 @@ def answer_confidence(prompt: str, answer: str, *, system: str | None = None) ->
                                  f"model's window is {n_ctx():,}. Use a shorter prompt.")
     if not answer_ids:
         return AnswerConfidence(0, ())
+    key = cache.local_key("confidence", prompt=prompt_ids, answer=answer_ids)  # kept on disk: a second run reads it
+    hit = cache.lookup(key, count=False) if key is not None else None
+    if hit is not None:
+        return AnswerConfidence(hit["tokens"], tuple(hit["probs"]))
     import llama_cpp  # the compiled llama.cpp bindings (loaded with the model)
 
     with MODEL_LOCK:
@@ -97,4 +102,6 @@ def answer_confidence(prompt: str, answer: str, *, system: str | None = None) ->
             model.reset()
             raise
     probs = tuple(float(np.exp(_log_softmax(row)[tok])) for row, tok in zip(rows, answer_ids))
+    if key is not None:
+        cache.store(key, {"tokens": len(answer_ids), "probs": list(probs)})
     return AnswerConfidence(len(answer_ids), probs)

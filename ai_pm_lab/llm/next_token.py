@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ai_pm_lab.errors import ContextWindowError, InputError, require_number, require_text
+from ai_pm_lab.llm import cache
 from ai_pm_lab.llm.local import MODEL_LOCK, llama, n_ctx, token_text, tokenize
 from ai_pm_lab.tables import returns_course_table
 
@@ -101,6 +102,14 @@ def next_token_distribution(prompt: str) -> NextTokenDistribution:
     if prompt in _CACHE:
         _CACHE.move_to_end(prompt)
         return _CACHE[prompt]
+    key = cache.local_key("next_token", prompt=prompt)  # kept on disk too: a second run of a lesson reads it back
+    hit = cache.lookup(key, count=False) if key is not None else None
+    if hit is not None and len(hit.get("blob") or b"") == 4 * hit.get("vocab", -1):
+        dist = NextTokenDistribution(prompt=prompt, logits=np.frombuffer(hit["blob"], dtype=np.float32).copy())
+        _CACHE[prompt] = dist
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        return dist
     import llama_cpp  # the compiled llama.cpp bindings load when the first distribution is computed
 
     with MODEL_LOCK:
@@ -116,6 +125,8 @@ def next_token_distribution(prompt: str) -> NextTokenDistribution:
         logits = np.ctypeslib.as_array(raw, shape=(model.n_vocab(),)).astype(np.float32).copy()
         model.reset()
     dist = NextTokenDistribution(prompt=prompt, logits=logits)
+    if key is not None:
+        cache.store(key, {"vocab": int(logits.shape[0])}, blob=logits.tobytes())
     _CACHE[prompt] = dist
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)

@@ -336,7 +336,7 @@ def _send(engine: Backend, prepared: list[dict], on_done, *, concurrency: int | 
                 try:
                     booked[k] = book(prepared[k])
                     chunk.append(k)
-                except SpendCapError as exc:
+                except Exception as exc:  # noqa: BLE001 - refused (the cap): in its place, unsent
                     results[k] = exc
                     finished(k)
             if not chunk:
@@ -388,7 +388,7 @@ def _send(engine: Backend, prepared: list[dict], on_done, *, concurrency: int | 
                 for k in queue:
                     try:
                         booked = book(prepared[k])
-                    except SpendCapError as exc:
+                    except Exception as exc:  # noqa: BLE001 - refused (the cap): in its place, unsent
                         results[k] = exc
                         finished(k)
                         continue

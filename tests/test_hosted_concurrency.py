@@ -123,3 +123,15 @@ def test_429s_are_backed_off_while_other_requests_run(provider, clean_env):
     calls = provider.calls()
     assert len(calls) == 45 + 5 and sum(c.fault == "429" for c in calls) == 5
     assert provider.max_in_flight <= 4 and provider.pending_faults == 0
+
+
+def test_anthropic_requests_go_out_together_too(provider):
+    paid_backend("anthropic", "claude-opus-5-5")
+    requests = [prepare(q) for q in QUESTIONS[:10]]
+    one_by_one = generate_many(requests, backend="anthropic", model="claude-opus-5-5", concurrency=1, progress=False)
+    provider.reset()
+    together = generate_many(requests, backend="anthropic", model="claude-opus-5-5", concurrency=4, progress=False)
+    assert len(provider.calls("/v1/messages")) == 10 and provider.max_in_flight <= 4
+    assert [(g.text, g.prompt_tokens, g.completion_tokens, g.cost_usd) for g in together] == \
+           [(g.text, g.prompt_tokens, g.completion_tokens, g.cost_usd) for g in one_by_one]
+    assert all(g.backend == "anthropic" and g.batch_size == 1 for g in together)

@@ -175,6 +175,29 @@ def test_only_the_facilitator_sees_the_page_summary_and_export(server):
     assert status == 200 and 'id="hide-names"' in page and "api/summary" in page
 
 
+def test_a_reload_keeps_the_facilitator_page_without_the_key_in_the_address(server):
+    key = server.info["facilitator_url"].split("key=")[1]
+    with urllib.request.urlopen(server.url + "?key=" + key, timeout=10) as first:
+        cookie = first.headers["Set-Cookie"].split(";")[0]
+    assert key not in cookie
+    again = urllib.request.Request(server.url, headers={"Cookie": cookie})  # the address without ?key=, as reloaded
+    with urllib.request.urlopen(again, timeout=10) as page:
+        assert page.status == 200 and 'id="hide-names"' in page.read().decode()
+    summary = urllib.request.Request(server.url + "api/summary", headers={"Cookie": cookie})
+    with urllib.request.urlopen(summary, timeout=10) as reply:
+        assert "learners" in json.loads(reply.read())
+    forged = urllib.request.Request(server.url, headers={"Cookie": cookie.split("=")[0] + "=" + key})
+    assert http_status(forged) == 401  # an unsigned cookie holding the key is not the facilitator's cookie
+
+
+def http_status(req) -> int:
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 # ------------------------------------------------------------------ client ------------------------------------------
 @pytest.fixture
 def learner_env(tmp_path, monkeypatch):

@@ -57,6 +57,7 @@ FACILITATORS_GROUP = "facilitators"
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read off a projector
 CODE_LENGTH = 6
 SERVER_FILE = "server.json"
+FACILITATOR_COOKIE = "ai_pm_lab_room_facilitator"
 
 
 def new_code() -> str:
@@ -84,11 +85,17 @@ class LaptopAuth:
     async def identify(self, handler: web.RequestHandler) -> User | None:
         header = handler.request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        if not token and handler.request.method == "GET":
+        reading = handler.request.method == "GET"
+        if not token and reading:
             token = handler.get_query_argument("key", "")
+        if not token and reading:  # the facilitator's browser, after the page moved the key out of the address
+            token = (handler.get_signed_cookie(FACILITATOR_COOKIE, max_age_days=2) or b"").decode()
         if not token:
             return None
         if hmac.compare_digest(token.encode(), self.facilitator_key.encode()):
+            if reading:  # so a reload (F5 while projecting) keeps the page; read-only requests only
+                handler.set_signed_cookie(FACILITATOR_COOKIE, token, expires_days=1, httponly=True, samesite="Strict",
+                                          path=handler.room["prefix"])
             return User("", "facilitator", True, False)
         found = self.store.session_identity(token)
         return User(found[0], found[1], False, True) if found else None
@@ -284,7 +291,8 @@ def make_app(store: RoomStore, *, hub: bool = False, prefix: str | None = None) 
     routes += [(prefix + path + "$", cls, {"room": room}) for path, cls in handlers.items()]
     if prefix != "/":
         routes.append((prefix.rstrip("/") + "$", web.RedirectHandler, {"url": prefix}))
-    settings = {"cookie_secret": secrets.token_bytes(32)}
+    settings = {"cookie_secret": store.meta("cookie_secret", lambda: secrets.token_urlsafe(32))}  # kept: a restart
+    # of the room keeps the facilitator's page signed in
     if hub:
         settings["hub_auth"] = auth.hub_auth
     return web.Application(routes, **settings), room

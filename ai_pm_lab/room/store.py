@@ -1,7 +1,7 @@
 """A room's results on disk: one SQLite database (WAL mode) in a folder the facilitator chooses.
 
 What is stored: each learner's display name and identity key (a random id in a laptop room, the hub user name on a
-hub), a hash of each laptop session token, and each result (kind, week, exercise or question, status, choice and
+hub), a hash of each laptop session token, the room's code, facilitator key and cookie-signing secret, and each result (kind, week, exercise or question, status, choice and
 why for decisions, the answer chosen and whether it was right, and when it arrived). Nothing else: no notebook
 contents, no keys, no outputs. To delete a room, stop its server and delete its folder; nothing is kept elsewhere.
 

@@ -110,8 +110,9 @@ class Hub:
                 {{"name": "driver", "api_token": {self.driver_token!r}}},
             ]
             c.JupyterHub.load_roles = [
-                # every user may open the room through the hub's login (the page then tells who is a facilitator)
-                {{"name": "user", "scopes": ["self", "access:services!service={ROOM}"]}},
+                # facilitators may open the room's page through the hub's login (admins may anyway); learners'
+                # kernels need nothing more: any token of theirs tells the room who they are
+                {{"name": "room-facilitators", "groups": ["facilitators"], "scopes": ["access:services!service={ROOM}"]}},
                 {{"name": "test-driver", "services": ["driver"],
                   "scopes": ["admin:users", "admin:servers", "tokens", "access:servers", "read:services",
                              "access:services!service={ROOM}"]}},
@@ -188,6 +189,16 @@ class Hub:
         r = self.api("post", f"/hub/api/users/{user}/tokens", json={"scopes": scopes, "note": "room test"})
         assert r.status_code == 201, r.text
         return r.json()["token"]
+
+    def login(self, user: str):
+        """A requests session signed in to the hub as ``user`` with the login form, as a browser would be."""
+        import requests
+        session = requests.Session()
+        session.get(self.url + "/hub/login", timeout=30)
+        r = session.post(self.url + "/hub/login", timeout=30, allow_redirects=False,
+                         data={"username": user, "password": "room-test", "_xsrf": session.cookies.get("_xsrf", "")})
+        assert r.status_code == 302, (r.status_code, r.text[:300])
+        return session
 
     def start_server(self, user: str):
         r = self.api("post", f"/hub/api/users/{user}/server")

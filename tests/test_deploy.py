@@ -193,7 +193,8 @@ def test_room_service_on_zero_to_jupyterhub_is_wired_end_to_end():
     su = VALUES["singleuser"]["image"]
     assert box["image"] == f"{su['name']}:{su['tag']}"
     # who may sign in, who is a facilitator, and where learners' kernels send
-    assert "access:services!service=room" in hub["loadRoles"]["user"]["scopes"]
+    assert hub["loadRoles"]["room-facilitators"] == {"groups": ["facilitators"],
+                                                     "scopes": ["access:services!service=room"]}
     assert "facilitators" in hub["config"]["JupyterHub"]["load_groups"]
     snippet = "\n".join(hub["extraConfig"].values())
     assert '"AI_PM_LAB_ROOM": "hub"' in snippet and f'"{ROOM_URL_ENV}": "http://hub:{port}/services/room/"' in snippet
@@ -218,7 +219,8 @@ def test_room_service_on_the_littlest_jupyterhub():
     assert room["command"][1:7] == ["-m", "ai_pm_lab", "room", "serve", "--hub", "--data"]
     env = c.Spawner.environment.get_value({"AI_PM_LAB_THREADS": "1"})  # updates on top of what TLJH sets
     assert env["AI_PM_LAB_ROOM"] == "hub" and env[ROOM_URL_ENV] == room["url"] + "/services/room/"
-    assert {"name": "user", "scopes": ["self", "access:services!service=room"]} in c.JupyterHub.load_roles
+    assert {"name": "room-facilitators", "groups": ["facilitators"],
+            "scopes": ["access:services!service=room"]} in c.JupyterHub.load_roles
     assert len(c.JupyterHub.services) == 2 and "facilitators" in c.JupyterHub.load_groups.get_value({})
 
 

@@ -68,7 +68,9 @@ def hub(tmp_path_factory):
         hub.start()
         hub.timings = {"hub start (s)": time.monotonic() - started}
         hub.add_users(*LEARNERS, FACILITATOR, ADMIN)
-        hub.tokens = {u: hub.token(u, ACCESS) for u in (*LEARNERS, FACILITATOR, ADMIN)}
+        # facilitators' tokens may reach the room's page; a learner's is like their kernel's (activity only)
+        hub.tokens = {u: hub.token(u, ACCESS) for u in (FACILITATOR, ADMIN)}
+        hub.tokens.update({u: hub.token(u, [f"users:activity!user={u}"]) for u in LEARNERS})
         yield hub
     finally:
         hub.stop()
@@ -150,6 +152,13 @@ def test_the_facilitator_page_is_for_the_facilitator_and_the_admin_only(hub, ker
     assert room_get(hub, "api/summary", "not-a-token").status_code in (401, 403)
 
 
+def test_the_facilitator_opens_the_page_with_the_hub_login_and_a_learner_cannot(hub):
+    """The browser way in: hub login form, then the room's OAuth with the hub (no confirmation page)."""
+    page = hub.login(FACILITATOR).get(hub.url + f"/services/{ROOM}/", timeout=30)
+    assert page.status_code == 200 and "<html" in page.text.lower(), (page.status_code, page.text[:300])
+    assert hub.login("lee").get(hub.url + f"/services/{ROOM}/", timeout=30).status_code == 403
+
+
 def test_a_forged_name_in_a_payload_is_ignored(hub, kernels_ran):
     before = {p["name"]: p["results"] for p in summary(hub)["learners"]}
     forged = {"id": "forged-0001", "kind": "check", "week": 1, "exercise": "1.4 decision tree", "status": "passed",
@@ -163,6 +172,12 @@ def test_a_forged_name_in_a_payload_is_ignored(hub, kernels_ran):
     assert not any(row.startswith("max,") and "1.4 decision tree" in row for row in rows)
     bad = hub.api("post", f"/services/{ROOM}/api/results", token="forged-token", json={"events": [forged]})
     assert bad.status_code in (401, 403)
+    # through the hub's proxy too, a malformed or oversized post gets a clear 4xx and stores nothing
+    url, token = f"/services/{ROOM}/api/results", hub.tokens["lee"]
+    assert hub.api("post", url, token=token, data=b"{not json").status_code == 400
+    huge = {**forged, "id": "huge-00001", "why": "x" * 70_000}
+    assert hub.api("post", url, token=token, json={"events": [huge]}).status_code == 413
+    assert summary(hub)["total_results"] == sum(after.values())
 
 
 def test_a_hub_and_room_restart_loses_nothing(hub, kernels_ran):

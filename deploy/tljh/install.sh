@@ -80,7 +80,8 @@ c.JupyterHub.services.append({
     "name": "room", "url": "http://127.0.0.1:$ROOM_PORT", "oauth_no_confirm": True,
     "command": ["$COURSE/env/bin/python", "-m", "ai_pm_lab", "room", "serve", "--hub", "--data", "$ROOM_DATA"],
 })
-c.JupyterHub.load_roles.append({"name": "user", "scopes": ["self", "access:services!service=room"]})
+c.JupyterHub.load_roles.append({"name": "room-facilitators", "groups": ["facilitators"],
+                               "scopes": ["access:services!service=room"]})
 c.JupyterHub.load_groups.update({"facilitators": {"users": []}})
 EOF
 tljh-config reload

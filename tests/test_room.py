@@ -80,6 +80,8 @@ def test_store_summary_progress_decisions_gain_and_csv(tmp_path):
     rows = store.export_csv().splitlines()
     assert rows[0].startswith("learner,received_utc,kind") and len(rows) == 1 + s["total_results"]
     assert "Aname" not in store.export_csv(hide_names=True)
+    store.record("c", [clean_event(check_event(90, choice="local", why='=HYPERLINK("http://x.example","see")'))])
+    assert "'=HYPERLINK" in store.export_csv() and ',=HYPERLINK' not in store.export_csv()
 
 
 def test_schema_drops_identity_fields_and_rejects_bad_results():

@@ -251,7 +251,8 @@ class RoomStore:
         return out
 
     def export_csv(self, *, hide_names: bool = False) -> str:
-        """Every stored result as CSV text, one row per result, oldest first (names replaced when hidden)."""
+        """Every stored result as CSV text, one row per result, oldest first (names replaced when hidden; learner text
+        that a spreadsheet would run as a formula starts with ')."""
         people = self.learners()
         alias = {p["identity"]: (f"Learner {i + 1}" if hide_names else p["name"]) for i, p in enumerate(people)}
         buf = io.StringIO()
@@ -260,9 +261,16 @@ class RoomStore:
         for r in self._rows(f"SELECT identity, received, {', '.join(_COLUMNS)} FROM events ORDER BY seq"):
             received = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["received"]))
             correct = "" if r["correct"] is None else bool(r["correct"])
-            writer.writerow([alias.get(r["identity"], ""), received,
-                             *[(correct if c == "correct" else ("" if r[c] is None else r[c])) for c in _COLUMNS]])
+            writer.writerow([_cell(alias.get(r["identity"], "")), received,
+                             *[(correct if c == "correct" else _cell(r[c])) for c in _COLUMNS]])
         return buf.getvalue()
+
+
+def _cell(value):
+    """A CSV cell a spreadsheet shows as text: learner text starting with = + - @ would run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
 
 
 def _share(flags: list[bool]) -> float | None:

@@ -163,15 +163,24 @@ class Hub:
         self.proc = None
         self._end_proxy()
 
+        def ports_free():
+            for port in (self.port, self.api_port):
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", port)) == 0:
+                        return False
+            return True
+        wait_for("the proxy to release its ports", ports_free, 15, log=self.log)
+
     def _end_proxy(self):
         pid_file = self.dir / "jupyterhub-proxy.pid"
         try:
             pid = int(pid_file.read_text().strip())
         except (OSError, ValueError):
             return
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
+        try:  # only our proxy: the PID must still be a configurable-http-proxy process
+            if b"configurable-http-proxy" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(pid, signal.SIGTERM)
+        except (OSError, ProcessLookupError):
             pass
         pid_file.unlink(missing_ok=True)
 

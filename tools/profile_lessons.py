@@ -47,20 +47,26 @@ def _f4_install():
                 return "cell"
         return "cell"
 
-    def record(kind, prompt, generated, seconds, n=1):
-        state["calls"].append({"cell": state["cell"], "kind": kind, "site": site(), "n": n,
+    def record(kind, prompt, generated, seconds, n=1, reused=0):
+        state["calls"].append({"cell": state["cell"], "kind": kind, "site": site(), "n": n, "reused": int(reused),
                                "prompt": int(prompt), "generated": int(generated), "s": round(seconds, 4)})
 
     from ai_pm_lab.llm import local as L
     orig = L.LocalBackend._complete
     def _complete(self, messages, **kw):
-        local.inside = getattr(local, "inside", 0) + 1
+        outer = getattr(local, "inside", 0)  # a batch of one runs _complete inside _complete_many: counted there
+        local.inside = outer + 1
         t = time.perf_counter()
         try:
             raw = orig(self, messages, **kw)
         finally:
             local.inside -= 1
-        record("generate", raw.prompt_tokens, raw.completion_tokens, time.perf_counter() - t)
+        if not outer:
+            try:  # prompt tokens taken from the previous prompt's evaluated start (exact prefix reuse)
+                reused = L.llama().last_reuse[0]
+            except Exception:
+                reused = 0
+            record("generate", raw.prompt_tokens, raw.completion_tokens, time.perf_counter() - t, reused=reused)
         return raw
     L.LocalBackend._complete = _complete
     if hasattr(L.LocalBackend, "_complete_many"):
@@ -198,6 +204,7 @@ def summarise(result: dict, top: int = 4) -> dict:
                                    "cells": set()})
         s["calls"] += c["n"]
         s["prompt"] += c["prompt"]
+        s["reused"] = s.get("reused", 0) + c.get("reused", 0)
         s["generated"] += c["generated"]
         s["s"] += c["s"]
         if c["cell"] is not None:
@@ -211,6 +218,7 @@ def summarise(result: dict, top: int = 4) -> dict:
         "lesson": result["lesson"], "cpu_s": result.get("cpu_s"), "wall_s": result.get("wall_s"),
         "peak_rss_mib": result.get("peak_rss_mib"), "errors": result["errors"],
         "generations": len(gens), "prompt_tokens": sum(c["prompt"] for c in gens),
+        "reused_tokens": sum(c.get("reused", 0) for c in gens),
         "generated_tokens": sum(c["generated"] for c in gens),
         "scored_tokens": sum(c["prompt"] for c in result["calls"] if c["kind"] == "score"),
         "embedded_texts": sum(c["n"] for c in result["calls"] if c["kind"] == "embed"),
@@ -222,11 +230,11 @@ def summarise(result: dict, top: int = 4) -> dict:
 def markdown(summaries: list[dict], title: str) -> str:
     """The per-lesson table, then each lesson's heaviest cells and call sites."""
     lines = [f"### {title}", "",
-             "| lesson | kernel CPU-s | wall s | peak MiB | generations | prompt tok | generated tok | scored tok | embedded texts |",
+             "| lesson | kernel CPU-s | wall s | peak MiB | generations | prompt tok (reused) | generated tok | scored tok | embedded texts |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in summaries:
         lines.append(f"| {s['lesson']} | {s['cpu_s']:.0f} | {s['wall_s']:.0f} | {s['peak_rss_mib']:.0f} | {s['generations']} | "
-                     f"{s['prompt_tokens']:,} | {s['generated_tokens']:,} | {s['scored_tokens']:,} | {s['embedded_texts']:,} |")
+                     f"{s['prompt_tokens']:,} ({s.get('reused_tokens', 0):,}) | {s['generated_tokens']:,} | {s['scored_tokens']:,} | {s['embedded_texts']:,} |")
     total = sum(s["cpu_s"] for s in summaries)
     lines += ["", f"Total kernel CPU: {total:.0f} s for {len(summaries)} lessons.", ""]
     for s in summaries:
@@ -234,10 +242,10 @@ def markdown(summaries: list[dict], title: str) -> str:
         for c in s["top_cells"]:
             lines.append(f"- cell {c['cell']}: {c.get('cpu_s', 0):.1f} CPU-s, `{c['first_line'].replace('|', '/')}`")
         lines.append("")
-        lines.append("| kind | call site | calls | prompt tok | generated tok | s inside | cells |")
+        lines.append("| kind | call site | calls | prompt tok (reused) | generated tok | s inside | cells |")
         lines.append("|---|---|---:|---:|---:|---:|---|")
         for site in s["sites"][:8]:
-            lines.append(f"| {site['kind']} | `{site['site']}` | {site['calls']} | {site['prompt']:,} | {site['generated']:,} | "
+            lines.append(f"| {site['kind']} | `{site['site']}` | {site['calls']} | {site['prompt']:,} ({site.get('reused', 0):,}) | {site['generated']:,} | "
                          f"{site['s']:.1f} | {','.join(map(str, site['cells']))} |")
         lines.append("")
     return "\n".join(lines)

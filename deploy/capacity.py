@@ -5,6 +5,9 @@
     python deploy/capacity.py --measure   # run every lesson and exercise notebook, record kernel peak memory and CPU
     python deploy/capacity.py --write     # regenerate deploy/capacity.md and the resource blocks in the deploy files
     python deploy/capacity.py --check     # fail if those files are not what the measurements give (make test runs it)
+    python deploy/capacity.py --from-lessons build/lessons_benchmark.json --write
+                                          # take the lessons' first and second (warm-cache) runs from
+                                          # `python -m benchmarks lessons` instead of measuring them again
 
 Nothing here is typed in: a learner's memory guarantee is the measured kernel peak (VmHWM) of the heaviest week's
 lesson plus that week's exercise notebook (learners keep both open) plus the measured single-user server, with a
@@ -113,6 +116,8 @@ def per_week(m: dict) -> dict:
         if kind == "lesson":
             w["lesson_wall_s"], w["lesson_cpu_s"] = r["wall_s"], r["cpu_s"]
             w["measured_lesson"] = True
+            if "warm_cpu_s" in r:  # a second Run All in a fresh kernel, the response cache warm
+                w["warm_cpu_s"], w["warm_wall_s"] = r["warm_cpu_s"], r["warm_wall_s"]
     for w in weeks.values():
         w["kernels_mib"] = w["lesson_mib"] + w["exercises_mib"]
     return dict(sorted(weeks.items()))
@@ -137,6 +142,7 @@ def capacity_rows(m: dict) -> list[dict]:
     r = resources(m)
     weeks = per_week(m)
     burst_cpu_s = max(w.get("lesson_cpu_s", 0.0) for w in weeks.values())
+    warm_cpu_s = max((w["warm_cpu_s"] for w in weeks.values() if "warm_cpu_s" in w), default=None)
     rows = []
     for vcpu, gib, examples in NODES:
         cpu, mib = allocatable(vcpu, gib)
@@ -145,7 +151,9 @@ def capacity_rows(m: dict) -> list[dict]:
         n = max(0, min(by_mem, by_cpu))
         rows.append({"node": f"{vcpu} vCPU / {gib} GiB", "examples": examples, "learners": n,
                      "limited_by": "memory" if by_mem <= by_cpu else "CPU",
-                     "run_all_min": round(n * burst_cpu_s / max(cpu, 0.1) / 60, 1) if n else None})
+                     "run_all_min": round(n * burst_cpu_s / max(cpu, 0.1) / 60, 1) if n else None,
+                     "warm_run_all_min": round(n * warm_cpu_s / max(cpu, 0.1) / 60, 1) if n and warm_cpu_s is not None
+                     else None})
     return rows
 
 
@@ -174,15 +182,17 @@ def capacity_markdown(m: dict) -> str:
         f"Measured {m['measured_at']} on {m['machine']} with `{m['command']}`.",
         "Each notebook ran in a fresh kernel; memory is the kernel's peak resident set (VmHWM), CPU is user + system time.",
         "",
-        "| week | lesson kernel peak | exercises kernel peak | both open | CPU time, both notebooks once | lesson wall time |",
-        "|---|---|---|---|---|---|",
+        "| week | lesson kernel peak | exercises kernel peak | both open | CPU time, both notebooks once | lesson wall time "
+        "| lesson second run (warm cache): CPU / wall |",
+        "|---|---|---|---|---|---|---|",
     ]
     def mib(x):
         return f"{x:.0f} MiB" if x else "not measured"
 
     for w, v in weeks.items():
         lines.append(f"| {w} | {mib(v['lesson_mib'])} | {mib(v['exercises_mib'])} | {v['kernels_mib']:.0f} MiB | "
-                     f"{v['cpu_s']:.0f} s | {(str(round(v['lesson_wall_s'])) + ' s') if v.get('measured_lesson') else '-'} |")
+                     f"{v['cpu_s']:.0f} s | {(str(round(v['lesson_wall_s'])) + ' s') if v.get('measured_lesson') else '-'} | "
+                     + (f"{v['warm_cpu_s']:.0f} s / {v['warm_wall_s']:.0f} s |" if "warm_cpu_s" in v else "- |"))
     missing = [p.relative_to(ROOT).as_posix() for p in notebooks() if p.relative_to(ROOT).as_posix() not in m["notebooks"]]
     failed = [k for k, v in m["notebooks"].items() if v.get("errors")]
     if missing:
@@ -213,14 +223,16 @@ def capacity_markdown(m: dict) -> str:
         f"{DAEMONSET_CPU:g} CPU / {DAEMONSET_MIB} MiB of per-node daemons. Learners = the smaller of allocatable "
         "memory / memory guarantee and allocatable CPU / CPU guarantee. \"Run All at once\" is how long the heaviest "
         "lesson's Run All takes when every learner on the node presses it at the same moment (its measured CPU time "
-        "shared over the node's cores).",
+        "shared over the node's cores): on a first run, and on a second run once the response cache is warm (a "
+        "restart-and-run-all, or a room whose image ships the cache warm).",
         "",
-        "| user node | for example | learners | limited by | Run All at once |",
-        "|---|---|---|---|---|",
+        "| user node | for example | learners | limited by | Run All at once: first run | warm run |",
+        "|---|---|---|---|---|---|",
     ]
     for row in capacity_rows(m):
         burst = f"~{row['run_all_min']:g} min" if row["run_all_min"] is not None else "-"
-        lines.append(f"| {row['node']} | {row['examples']} | **{row['learners']}** | {row['limited_by']} | {burst} |")
+        warm = f"~{row['warm_run_all_min']:g} min" if row.get("warm_run_all_min") is not None else "-"
+        lines.append(f"| {row['node']} | {row['examples']} | **{row['learners']}** | {row['limited_by']} | {burst} | {warm} |")
     lines += [
         "",
         "Nodes for a room: learners ÷ learners per node, rounded up, plus one. Hub and proxy run on a separate small "
@@ -287,6 +299,26 @@ def generated(m: dict) -> dict[Path, str]:
     }
 
 
+def merge_lessons(m: dict, bench: dict) -> dict:
+    """The measurements with each lesson's figures replaced by the benchmark's runs of this commit: first run (from an
+    empty cache) for CPU and wall, the larger kernel peak of both runs, and the warm second run's CPU and wall."""
+    m = json.loads(json.dumps(m))
+    for r in bench["after"]:
+        first, warm = r["first"], r.get("warm")
+        entry = {"cpu_s": first["cpu_s"], "wall_s": first["wall_s"],
+                 "peak_rss_mib": max(first["peak_rss_mib"], warm["peak_rss_mib"] if warm else 0.0)}
+        if warm:
+            entry.update(warm_cpu_s=warm["cpu_s"], warm_wall_s=warm["wall_s"])
+        if first.get("errors") or (warm or {}).get("errors"):
+            entry["errors"] = (first.get("errors") or []) + ((warm or {}).get("errors") or [])
+        m["notebooks"][f"notebooks/{r['lesson']}"] = entry
+    m["measured_at"] = bench["measured_at"]
+    m["machine"] = bench["machine"]
+    m["command"] = (f"python -m benchmarks lessons at {bench['after_commit']} (lessons, AI_PM_LAB_THREADS=1; first run "
+                    f"from an empty cache, then a second run) and {m['command']} (exercises, server)")
+    return m
+
+
 def load(path: Path = MEASUREMENTS) -> dict:
     if not path.exists():
         raise SystemExit(f"{path} is missing: run python deploy/capacity.py --measure first.")
@@ -298,8 +330,14 @@ def main(argv=None) -> int:
     ap.add_argument("--measure", action="store_true", help="run the notebooks and store deploy/measurements.json")
     ap.add_argument("--write", action="store_true", help="regenerate capacity.md and the deploy files' resource blocks")
     ap.add_argument("--check", action="store_true", help="fail if the generated files are stale")
+    ap.add_argument("--from-lessons", type=Path, metavar="JSON",
+                    help="merge the lessons' first and warm runs from `python -m benchmarks lessons` (its JSON)")
     ap.add_argument("notebooks", nargs="*", type=Path, help="with --measure: only these notebooks (merged into the file)")
     args = ap.parse_args(argv)
+    if args.from_lessons:
+        merged = merge_lessons(load(), json.loads(args.from_lessons.read_text(encoding="utf-8")))
+        MEASUREMENTS.write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {MEASUREMENTS.relative_to(ROOT)} (lessons from {args.from_lessons})")
     if args.measure:
         paths = [p.resolve() for p in args.notebooks] or None
         fresh = measure(paths)

@@ -258,3 +258,21 @@ def test_next_token_scores_and_answer_confidence_are_read_back_from_disk(monkeyp
     before = cache.local_key("next_token", prompt=prompt)
     monkeypatch.setattr(local, "N_BATCH", local.N_BATCH * 2)  # the same weights, other llama.cpp settings
     assert cache.local_key("next_token", prompt=prompt) != before
+
+
+def test_a_cache_file_from_an_older_course_is_emptied_and_used():
+    import sqlite3
+
+    path = cache.cache_path()
+    cache._CONN.pop(str(path)).close()
+    path.unlink()
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, record TEXT NOT NULL, size INTEGER, used INTEGER)")
+    old.execute("INSERT INTO responses VALUES ('k', ?, 10, 1)", ('{"text": "old"}',))
+    old.commit()
+    old.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cache.lookup("k") is None
+        cache.store("k", record())
+        assert cache.lookup("k")["text"] == "red"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ai_pm_lab.settings import cache_dir, response_cache_mb, response_cache_mode
 
-SCHEMA = 1  # bump when the key or the record changes meaning: old entries then simply miss
+SCHEMA = 2  # bump when the key, the record or the table changes: an older file is then emptied on first use
 DB_NAME = "responses.sqlite3"
 MAX_ENTRIES = 100_000
 BUSY_TIMEOUT_S = 30
@@ -171,9 +171,15 @@ def _connect(path: Path) -> sqlite3.Connection | None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
         conn.execute("PRAGMA journal_mode = WAL")  # readers never block the writer; two kernels can share the file
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, record TEXT NOT NULL, blob BLOB, "
-                     "size INTEGER NOT NULL, used INTEGER NOT NULL, hits INTEGER NOT NULL DEFAULT 0)")
-        conn.execute("CREATE INDEX IF NOT EXISTS responses_used ON responses (used)")
+        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:  # new file, or one an older course wrote
+            conn.execute("BEGIN IMMEDIATE")
+            if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:  # (another kernel may have just done it)
+                conn.execute("DROP TABLE IF EXISTS responses")
+                conn.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, record TEXT NOT NULL, blob BLOB, "
+                             "size INTEGER NOT NULL, used INTEGER NOT NULL, hits INTEGER NOT NULL DEFAULT 0)")
+                conn.execute("CREATE INDEX responses_used ON responses (used)")
+                conn.execute(f"PRAGMA user_version = {SCHEMA}")
+            conn.execute("COMMIT")
         conn.execute("SELECT COUNT(*) FROM responses").fetchone()  # a damaged file fails here, not mid-lesson
     except (sqlite3.Error, OSError) as exc:
         _warn_once(name, f"{type(exc).__name__}: {exc}")

@@ -119,11 +119,16 @@ def next_token_distribution(prompt: str) -> NextTokenDistribution:
             raise ContextWindowError(
                 f"The prompt is {len(tokens):,} tokens; the local model's window is {n_ctx():,}. Use a shorter prompt."
             )
-        model.reset()
-        model.eval(tokens)
-        raw = llama_cpp.llama_get_logits_ith(model.ctx, -1)
-        logits = np.ctypeslib.as_array(raw, shape=(model.n_vocab(),)).astype(np.float32).copy()
-        model.reset()
+        # Reuse the previous prompt's evaluated start where it is exact (a judge's rubric, a shared instruction), and
+        # evaluate the rest in batches as a from-scratch evaluation would: the same scores, fewer tokens computed.
+        model.n_tokens = model.reusable_prefix(tokens) if hasattr(model, "reusable_prefix") else 0
+        try:
+            model.eval(tokens[model.n_tokens:])
+            raw = llama_cpp.llama_get_logits_ith(model.ctx, -1)
+            logits = np.ctypeslib.as_array(raw, shape=(model.n_vocab(),)).astype(np.float32).copy()
+        except Exception:
+            model.reset()
+            raise
     dist = NextTokenDistribution(prompt=prompt, logits=logits)
     if key is not None:
         cache.store(key, {"vocab": int(logits.shape[0])}, blob=logits.tobytes())

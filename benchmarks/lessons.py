@@ -4,6 +4,10 @@ kernel's peak memory, and a second run of this commit's lessons in a fresh kerne
 
     python -m benchmarks lessons
     LESSONS_BEFORE=<commit> LESSONS_ONLY=week02,week05 python -m benchmarks lessons
+    LESSONS_SIDE=before python -m benchmarks lessons        # only the before side, saved to build/lessons_before.json
+    LESSONS_BEFORE_FROM=build/lessons_before.json python -m benchmarks lessons   # reuse that before side
+
+The two sides take a while on 2 cores, so the before side can be measured once and reused (the output says so).
 
 Each first run starts with an empty output folder (and so an empty response and embedding cache): a fresh temporary
 folder as AI_PM_LAB_OUTPUT_DIR and AI_PM_LAB_CACHE_DIR. The second run reuses that folder, as a learner's restart-and-run-
@@ -148,20 +152,31 @@ def run() -> dict:
         return {"lesson notebooks present": False}
     print(f"  each lesson in a fresh kernel (nbclient); local model, no provider keys, AI_PM_LAB_THREADS=1; "
           f"{os.cpu_count()} cores")
-    print(f"  before: {commit} (git worktree, one run per lesson)")
-    with worktree(commit) as tree:
-        before = run_side(tree, warm=False, package_root=tree)
+    saved = os.environ.get("LESSONS_BEFORE_FROM")
+    if saved:
+        stored = json.loads(Path(saved).read_text(encoding="utf-8"))
+        commit, before = stored["before_commit"], stored["before"]
+        print(f"  before: {commit}, measured at {stored['measured_at']} by an earlier run ({saved}):")
+        for r in before:
+            print(_line(r["lesson"] + " (first run)", r["first"]))
+    else:
+        print(f"  before: {commit} (git worktree, one run per lesson)")
+        with worktree(commit) as tree:
+            before = run_side(tree, warm=False, package_root=tree)
+    if os.environ.get("LESSONS_SIDE") == "before":
+        BEFORE_OUT.parent.mkdir(parents=True, exist_ok=True)
+        BEFORE_OUT.write_text(json.dumps({"measured_at": _now(), "machine": _machine(), "before_commit": commit,
+                                          "before": before}, indent=1) + "\n", encoding="utf-8")
+        print(f"  before side saved: {BEFORE_OUT.relative_to(ROOT)}")
+        return {f"before side measured ({len(before)} lessons without errors)": not any(r["first"].get("errors") for r in before)}
     print(f"  after: this checkout ({head}{', with uncommitted changes' if _dirty() else ''}), first run from an empty "
           "cache, then a second run in a fresh kernel")
     after = run_side(ROOT, warm=True)
     _table(before, after)
     if max(r["first"]["load"] for r in before + after) > 0.5 * (os.cpu_count() or 1):
         print("  (the machine was busy during some runs: wall times are inflated; CPU seconds are less affected)")
-    load = os.getloadavg()[0]
-    figures = {"measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-                          f"load average {load:.1f} at the end",
-               "before_commit": commit, "after_commit": head, "before": before, "after": after}
+    figures = {"measured_at": _now(), "machine": _machine(), "before_commit": commit, "after_commit": head,
+               "before": before, "after": after}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     print(f"  figures: {OUT.relative_to(ROOT)} (python deploy/capacity.py --from-lessons {OUT.relative_to(ROOT)} --write)")
@@ -169,6 +184,16 @@ def run() -> dict:
 
 
 OUT = ROOT / "build" / "lessons_benchmark.json"
+BEFORE_OUT = ROOT / "build" / "lessons_before.json"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _machine() -> str:
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load average "
+            f"{os.getloadavg()[0]:.1f} at the end")
 
 
 def _dirty() -> bool:

@@ -1,0 +1,111 @@
+"""The lessons' waste cuts keep every result: work a lesson did twice is done once, with identical numbers.
+
+- next_token_distribution reuses the previous prompt's evaluated start (exactly), so a judge's rubric is evaluated once;
+- the needle grid is asked in a prefix-sharing order on the local model, with its rows in grid order;
+- a RAG evaluation asks the model only for the questions the gate lets through, all together, and logs each once;
+- a ModelStep whose prepare returns None makes no model call for that item.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness
+from ai_pm_lab.testing.fake_model import ScriptedModel
+
+
+def _count_evaluated(monkeypatch):
+    from ai_pm_lab.llm import local
+
+    seen = []
+    orig = local.ExactPrefixLlama.eval
+
+    def counting(self, tokens):
+        seen.append(len(tokens))
+        return orig(self, tokens)
+
+    monkeypatch.setattr(local.ExactPrefixLlama, "eval", counting)
+    return seen
+
+
+def test_next_token_reuses_a_shared_start_with_identical_scores(monkeypatch):
+    from ai_pm_lab.llm import local, next_token
+
+    shared = "You grade a support assistant's answer against a rubric. " * 6
+    first, second = shared + "Answer: yes. Verdict:", shared + "Answer: no. Verdict:"
+    next_token._CACHE.clear()
+    monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "off")  # compute, never read a stored score
+    seen = _count_evaluated(monkeypatch)
+    next_token.next_token_distribution(first)
+    before = sum(seen)
+    reused = next_token.next_token_distribution(second).logits
+    evaluated = sum(seen) - before
+    n_tokens = len(local.llama().tokenize(second.encode(), add_bos=True, special=False))
+    assert evaluated < n_tokens / 2, f"the shared start must not be evaluated again ({evaluated} of {n_tokens})"
+
+    next_token._CACHE.clear()
+    with local.MODEL_LOCK:
+        local.llama().reset()  # from scratch
+    fresh = next_token.next_token_distribution(second).logits
+    assert np.array_equal(reused, fresh), "reusing the start must give the same scores as evaluating from scratch"
+
+
+def test_needle_grid_reuses_prefixes_and_keeps_grid_order(monkeypatch):
+    from ai_pm_lab.limits import context
+    from ai_pm_lab.llm import local
+
+    kept = []
+    orig = local.LocalBackend._complete
+
+    def tracking(self, messages, **kw):
+        raw = orig(self, messages, **kw)
+        kept.append(local.llama().last_reuse[0])
+        return raw
+
+    monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "off")
+    monkeypatch.setattr(local.LocalBackend, "_complete", tracking)
+    grid = dict(positions=(0.0, 1.0), fills=(0.03, 0.06), n=1, max_tokens=8, progress=False)
+    ordered = context.run_needle(**grid)
+    reused_ordered = sum(kept)
+    kept.clear()
+    monkeypatch.setattr(context, "_prefix_order", lambda items: list(range(len(items))))
+    plain = context.run_needle(**grid)
+    assert list(ordered[["position", "fill"]].itertuples(index=False)) == [(p, f) for f in (0.03, 0.06) for p in (0.0, 1.0)]
+    assert ordered["answer"].tolist() == plain["answer"].tolist(), "the order of asking must not change an answer"
+    assert reused_ordered > sum(kept), "the prefix-sharing order must reuse more of the haystacks"
+
+
+def test_model_step_prepare_none_makes_no_call():
+    with ScriptedModel("fine") as model:
+        rows = run_harness([{"x": 1}, {"x": 2}, {"x": 3}],
+                           ModelStep(lambda item: None if item["x"] == 2 else {"prompt": f"q{item['x']}"},
+                                     lambda item, g: {"answer": None if g is None else g.text}),
+                           progress=False)
+    assert [c.prompt for c in model.calls] == ["q1", "q3"]
+    assert rows["answer"].fillna("none").tolist() == ["fine", "none", "fine"] and rows["error"].isna().all()
+
+
+def test_rag_eval_asks_only_what_the_gate_lets_through_and_logs_each_once(tmp_path):
+    from ai_pm_lab.evaluation import rag_eval
+    from ai_pm_lab.rag import EventLog, RAGPipeline, load_eval
+
+    rows = load_eval()
+    sample = [r for r in rows if r["doc_ids"]][:3] + [r for r in rows if not r["doc_ids"]][:3]
+    log = EventLog(tmp_path / "events.jsonl")
+    rag = RAGPipeline(log=log, progress=False)
+    with ScriptedModel("The answer is in the policy [kb-001].") as model:
+        out = rag_eval.run_rag_eval(rag, sample, progress=False)
+    by_gate = out["refused_by"].isin(["gate", "threshold"]).sum()
+    assert len(model.calls) == len(sample) - by_gate, "one model call per question the gate let through"
+    assert len(log.read()) == len(sample), "every question is logged exactly once"
+    assert out["error"].isna().all() and list(out["id"]) == [r["id"] for r in sample]
+
+
+@pytest.mark.parametrize("backend", ["local"])
+def test_judge_on_the_local_model_is_one_scoring_pass_each(backend):
+    from ai_pm_lab.evaluation import judge
+
+    rows = judge.load_judge_labels()[:2]
+    with ScriptedModel("PASS") as model:
+        out = judge.run_judge(rows, backend=backend, progress=False)
+    assert model.calls == [] and out["p_pass"].between(0, 1).all()

@@ -2,7 +2,8 @@
 
 Pipeline: tokenize (truncate to 256 word pieces, pad to the longest in the batch) → onnxruntime →
 mean-pool the token vectors over the attention mask → L2-normalise. Vectors are cached in memory by
-text hash (and on disk if you ask), so re-embedding the same chunk is free.
+text hash and on disk under the output folder (per model version), so re-embedding the same chunk is free, also in the
+next kernel.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ai_pm_lab.errors import ConfigurationError, InputError, InputTypeError, require_number, require_text
-from ai_pm_lab.settings import embed_cache_dir, threads
+from ai_pm_lab.settings import cache_dir, embed_cache_dir, response_cache_mode, threads
 
 MODEL_ID = "all-MiniLM-L6-v2 (int8 ONNX)"
 DIM = 384
@@ -32,6 +33,9 @@ _SESSION = None
 _TOKENIZER = None
 _MEMORY: dict[str, np.ndarray] = {}
 _DISK_DIR: Path | None = None
+_DISK_OFF = False  # set_disk_cache(None) was called: memory only
+_MODEL_TAG: dict[tuple, str] = {}
+PIPELINE = "wordpiece-256/onnx/mean-pool/l2"  # what turns a text into a vector besides the two files
 _STATS = {"hits": 0, "misses": 0, "disk_hits": 0}
 
 
@@ -115,25 +119,57 @@ def _key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+def model_tag() -> str:
+    """A short hash of the model file, its tokenizer and the pipeline: vectors on disk are kept per tag, so another
+    model version never reads old vectors."""
+    files = (model_path(), tokenizer_path())
+    stamp = tuple((f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files)
+    if stamp not in _MODEL_TAG:
+        digest = hashlib.sha256(f"{PIPELINE}/{MAX_TOKENS}".encode())
+        for f in files:
+            with open(f, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+        _MODEL_TAG[stamp] = digest.hexdigest()[:16]
+    return _MODEL_TAG[stamp]
+
+
 def set_disk_cache(folder: str | os.PathLike | None) -> Path | None:
-    """Also keep vectors on disk in ``folder`` (None turns the disk cache off); returns the folder."""
-    global _DISK_DIR
+    """Keep vectors on disk in ``folder`` (None: memory only); returns the folder.
+
+    Without a call the course keeps them in AI_PM_LAB_EMBED_CACHE if set, else in the output folder's cache/embeddings
+    (off when AI_PM_LAB_RESPONSE_CACHE=off), one subfolder per model_tag()."""
+    global _DISK_DIR, _DISK_OFF
     if folder is None:
-        _DISK_DIR = None
+        _DISK_DIR, _DISK_OFF = None, True
         return None
     if not isinstance(folder, (str, os.PathLike)):
         raise InputTypeError(f"folder must be a path (str), not {type(folder).__name__}.")
     path = Path(folder).expanduser()
     path.mkdir(parents=True, exist_ok=True)
-    _DISK_DIR = path
+    _DISK_DIR, _DISK_OFF = path, False
     return path
 
 
 def _disk_dir() -> Path | None:
-    if _DISK_DIR is not None:
-        return _DISK_DIR
-    raw = embed_cache_dir()
-    return set_disk_cache(raw) if raw else None
+    """Where vectors of this model are kept on disk now, or None (memory only)."""
+    if _DISK_OFF:
+        return None
+    base = _DISK_DIR
+    if base is None:
+        raw = embed_cache_dir()
+        if raw:
+            base = set_disk_cache(raw)
+        elif response_cache_mode() == "off":
+            return None
+        else:
+            base = cache_dir() / "embeddings"
+    try:
+        folder = base / model_tag()
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # an unwritable folder: vectors stay in memory (embedding still works)
+        return None
+    return folder
 
 
 def clear_cache() -> None:
@@ -146,7 +182,8 @@ def clear_cache() -> None:
 
 def cache_info() -> dict:
     """How many vectors are cached and how often the cache answered."""
-    return {"cached": len(_MEMORY), **_STATS, "disk_folder": str(_DISK_DIR) if _DISK_DIR else None}
+    disk = _disk_dir()
+    return {"cached": len(_MEMORY), **_STATS, "disk_folder": str(disk) if disk else None}
 
 
 def _check_texts(texts) -> list[str]:
@@ -234,8 +271,10 @@ def embed(texts, *, batch_size: int = 32, progress: bool | None = None, cache: b
                 if cache:
                     _MEMORY[k] = v
                     if disk is not None:
-                        try:
-                            np.save(disk / f"{k}.npy", v)
+                        try:  # written whole, then renamed: another kernel never reads half a vector
+                            tmp = disk / f"{k}.{os.getpid()}.{threading.get_ident()}.tmp.npy"
+                            np.save(tmp, v)
+                            os.replace(tmp, disk / f"{k}.npy")
                         except OSError:
                             pass
             if bar is not None:

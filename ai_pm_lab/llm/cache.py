@@ -197,7 +197,7 @@ def _run(fn, default=None):
             return default
         try:
             return fn(conn)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, ValueError) as exc:  # ValueError: a stored record that is not JSON
             try:
                 conn.execute("ROLLBACK") if conn.in_transaction else None
             except sqlite3.Error:

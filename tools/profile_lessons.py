@@ -33,7 +33,7 @@ def _f4_install():
     from collections import defaultdict
     state = {"cell": None, "calls": [], "cells": {}}
     local = threading.local()
-    skip = ("/ai_pm_lab/llm/", "/ai_pm_lab/evaluation/harness.py", "/tools/profile_lessons.py")
+    skip = ("/ai_pm_lab/llm/", "/ai_pm_lab/evaluation/harness.py", "/ai_pm_lab/tables.py", "/tools/profile_lessons.py")
     hook_file = sys._getframe().f_code.co_filename
 
     def site():
@@ -61,12 +61,12 @@ def _f4_install():
             raw = orig(self, messages, **kw)
         finally:
             local.inside -= 1
+        try:  # prompt tokens taken from the previous prompt's evaluated start (exact prefix reuse)
+            local.reused = L.llama().last_reuse[0]
+        except Exception:
+            local.reused = 0
         if not outer:
-            try:  # prompt tokens taken from the previous prompt's evaluated start (exact prefix reuse)
-                reused = L.llama().last_reuse[0]
-            except Exception:
-                reused = 0
-            record("generate", raw.prompt_tokens, raw.completion_tokens, time.perf_counter() - t, reused=reused)
+            record("generate", raw.prompt_tokens, raw.completion_tokens, time.perf_counter() - t, reused=local.reused)
         return raw
     L.LocalBackend._complete = _complete
     if hasattr(L.LocalBackend, "_complete_many"):
@@ -80,8 +80,9 @@ def _f4_install():
                 local.inside -= 1
             dt = time.perf_counter() - t
             for r in out:
-                if hasattr(r, "prompt_tokens"):
-                    record("generate", r.prompt_tokens, r.completion_tokens, dt / max(1, len(out)))
+                if hasattr(r, "prompt_tokens"):  # a batch of one runs _complete, which notes its prefix reuse
+                    record("generate", r.prompt_tokens, r.completion_tokens, dt / max(1, len(out)),
+                           reused=getattr(local, "reused", 0) if len(out) == 1 else 0)
             return out
         L.LocalBackend._complete_many = _complete_many
     if hasattr(L, "ExactPrefixLlama") and hasattr(L.ExactPrefixLlama, "eval"):

@@ -7,7 +7,7 @@
 #
 # Needs Docker and the course's .venv (make setup: it pins jupyter-repo2docker). TAG defaults to the commit.
 # postBuild runs every lesson once during the build (the warm response cache; about as long as one Run All of the eight
-# lessons at two threads; AI_PM_LAB_WARM=0 at the top of postBuild skips it).
+# lessons at one thread; AI_PM_LAB_WARM=0 at the top of postBuild skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMAGE="${IMAGE:-ghcr.io/ai-pm-lab/ai-pm-lab-course}"

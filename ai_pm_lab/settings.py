@@ -205,7 +205,7 @@ def model_cache_dir() -> str | None:
 
 
 RESPONSE_CACHE_MODES = ("local", "all", "off")
-DEFAULT_RESPONSE_CACHE_MB = 64
+DEFAULT_RESPONSE_CACHE_MB = 256  # week 2 alone stores 24 MB (next-token scores are 196 KB each)
 
 
 def response_cache_mode() -> str:
@@ -219,7 +219,7 @@ def response_cache_mode() -> str:
 
 
 def response_cache_mb() -> int:
-    """The response cache's size bound in megabytes (AI_PM_LAB_RESPONSE_CACHE_MB, 1..10000, else 64)."""
+    """The response cache's size bound in megabytes (AI_PM_LAB_RESPONSE_CACHE_MB, 1..10000, else 256)."""
     value = _whole_number(RESPONSE_CACHE_MB_VAR, 1, 10_000, "megabytes", DEFAULT_RESPONSE_CACHE_MB)
     return DEFAULT_RESPONSE_CACHE_MB if value is None else value
 

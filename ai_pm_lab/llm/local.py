@@ -5,7 +5,6 @@ once are decoded together on llama.cpp's multi-sequence batches (LocalBackend._c
 takes the exact-prefix-reuse path (ExactPrefixLlama)."""
 from __future__ import annotations
 
-import ctypes
 import random
 import threading
 from collections import deque

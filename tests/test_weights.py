@@ -1,0 +1,79 @@
+"""The local model's weights: converted once from the shipped file into the cache folder, checked by sha256, described
+by their provenance, safe when two processes convert at once, and the shipped file (with one line) when conversion fails."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ai_pm_lab.llm import local, weights
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    """An empty model cache folder, and no memory of an earlier choice in this process."""
+    folder = tmp_path / "models"
+    monkeypatch.setenv("AI_PM_LAB_MODEL_CACHE", str(folder))
+    monkeypatch.setattr(weights, "_IN_USE", {})
+    monkeypatch.setattr(weights, "_FALLBACK_SAID", set())
+    return folder
+
+
+def test_first_use_converts_to_the_chosen_format_with_a_verified_record(cache, capsys):
+    path = local.model_path()
+    assert Path(path).parent == cache and path.endswith(f".{weights.FORMAT}.gguf")
+    record = json.loads(weights.sidecar_path(Path(path)).read_text())
+    assert record["sha256"] == weights.sha256_file(path)
+    assert record["source_sha256"] == weights.sha256_file(local.shipped_model_path())
+    assert record["format"] == weights.FORMAT and record["source_format"] == "Q4_1"
+    assert record["converted_at"] and record["llama_cpp"]
+    info = weights.provenance()
+    assert info["converted"] and info["file"] == path and info["sha256"] == record["sha256"]
+    assert "converted here from the shipped Q4_1 file" in weights.describe()
+    assert not list(cache.glob("*.tmp"))  # no temp file left behind
+    assert "converting" in capsys.readouterr().out  # the one-time wait is announced
+
+
+def test_a_second_process_reuses_the_file_and_a_damaged_one_is_made_again(cache, monkeypatch):
+    path = Path(local.model_path())
+    stamp = path.stat().st_mtime_ns
+    monkeypatch.setattr(weights, "_IN_USE", {})
+    assert local.model_path() == str(path) and path.stat().st_mtime_ns == stamp  # found, not converted again
+    with open(path, "r+b") as fh:  # damage it: the recorded sha256 no longer matches
+        fh.seek(1000)
+        fh.write(b"\0" * 64)
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
+    monkeypatch.setattr(weights, "_IN_USE", {})
+    assert local.model_path() == str(path)
+    assert weights.sha256_file(path) == json.loads(weights.sidecar_path(path).read_text())["sha256"]
+
+
+def test_conversion_failure_falls_back_to_the_shipped_file_with_one_line(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("AI_PM_LAB_MODEL_CACHE", str(blocker))
+    monkeypatch.setattr(weights, "_IN_USE", {})
+    monkeypatch.setattr(weights, "_FALLBACK_SAID", set())
+    assert local.model_path() == local.shipped_model_path()
+    assert local.model_path() == local.shipped_model_path()  # asked twice, said once
+    lines = [line for line in capsys.readouterr().out.splitlines() if "shipped" in line]
+    assert len(lines) == 1 and "AI_PM_LAB_MODEL_CACHE" in lines[0]
+    info = weights.provenance()
+    assert not info["converted"] and info["format"] == "Q4_1" and "shipped Q4_1" in weights.describe()
+
+
+def test_two_processes_converting_at_once_leave_one_valid_file(cache):
+    code = ("from ai_pm_lab.llm import local, weights; p = local.model_path(); "
+            "print(p, weights.provenance()['sha256'])")
+    env = {**os.environ, "AI_PM_LAB_MODEL_CACHE": str(cache)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=300)[0].strip().splitlines()[-1].split() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert outs[0] == outs[1]
+    path, digest = outs[0]
+    assert weights.sha256_file(path) == digest and not list(cache.glob("*.tmp"))

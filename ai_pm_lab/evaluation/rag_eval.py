@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from ai_pm_lab.errors import InputError
-from ai_pm_lab.evaluation.harness import ModelStep, run_harness, successful
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness, sharing_prefixes, successful
 from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids, reciprocal_rank
 from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
 from ai_pm_lab.evaluation.stats import rate
@@ -90,7 +90,7 @@ def _answer_step(pipeline, before, *, finish, top_k, threshold, template, backen
         extra, plan = planned.pop(id(item))
         return finish(extra, pipeline.complete(plan, gen))
 
-    return ModelStep(prepare, done, backend=backend)
+    return sharing_prefixes(ModelStep(prepare, done, backend=backend))  # one template's instructions in every prompt
 
 
 # ---------- the full RAG evaluation: retrieval, answers, refusals, hallucinations, and why each failure happened ----------

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from ai_pm_lab.errors import InputError, require_number, require_text
-from ai_pm_lab.evaluation.harness import ModelStep, run_harness
+from ai_pm_lab.evaluation.harness import ModelStep, run_harness, sharing_prefixes
 from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.rag.prompts import IDK, TEMPLATES, PromptTemplate
 from ai_pm_lab.tables import returns_course_table
@@ -116,7 +116,7 @@ def injection_trial(pipeline, question: str, *, defences=DEFENCES, seeds=range(5
             seen[k] = generate(**request(item), backend=backend).text.strip()
         return {"answer": seen[k]}
 
-    ask = ModelStep(prepare, finish, backend=backend)
+    ask = sharing_prefixes(ModelStep(prepare, finish, backend=backend))  # the same prompt with several seeds
 
     def score(item, result):
         text = result["answer"]

@@ -109,3 +109,15 @@ def test_judge_on_the_local_model_is_one_scoring_pass_each(backend):
     with ScriptedModel("PASS") as model:
         out = judge.run_judge(rows, backend=backend, progress=False)
     assert model.calls == [] and out["p_pass"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("name, batched", [("local", False), ("openai", True)])
+def test_sharing_prefixes_goes_one_by_one_only_on_the_local_model(name, batched):
+    from ai_pm_lab.evaluation.harness import sharing_prefixes
+
+    step = ModelStep(lambda item: {"prompt": item["q"]}, lambda item, g: {"answer": g.text})
+    with ScriptedModel(lambda prompt: prompt.upper(), name=name) as model:
+        call = sharing_prefixes(step)
+        rows = run_harness([{"q": "a"}, {"q": "b"}], call, progress=False)
+    assert (call is step) == batched
+    assert rows["answer"].tolist() == ["A", "B"] and [c.prompt for c in model.calls] == ["a", "b"]

@@ -1,5 +1,7 @@
-"""Local model: the package vs raw llama-cpp-python built with identical settings, what prompt-prefix reuse saves
-(RAG-sized prompt, 5-turn chat) and whether each way of reusing it keeps the numbers exact."""
+"""Local model: the weight format (shipped Q4_1 vs the converted format the course runs: prompt and generation
+tokens/s, batched decoding at 1-16 sequences, greedy-text agreement on the course's prompts), batched vs one-by-one
+answers, the package vs raw llama-cpp-python built with identical settings, what prompt-prefix reuse saves (RAG-sized
+prompt, 5-turn chat) and whether each way of reusing it keeps the numbers exact."""
 from __future__ import annotations
 
 import hashlib
@@ -72,6 +74,185 @@ def print_settings(a: dict, b: dict, names=("package", "raw")) -> bool:
         same &= va == vb
         print(f"    {key:<{width}}  {str(shown_a):<{col}} {str(shown_b):<{col}}{flag}")
     return same
+
+
+# -- 0. weight formats and batches -------------------------------------------------------------------------------
+BATCH_SIZES = (1, 2, 4, 8, 16)
+GEN_STEPS = 32
+SPEED_ROUNDS = 3
+
+
+def course_requests(per_capability: int = 10, halluc: int = 12, rag: int = 30, seeded: bool = True) -> list[tuple[str, dict]]:
+    """(name, backend request) pairs the lessons send, as generate_many prepares them: capability-probe tasks (temperature
+    0, the probe's max_tokens), hallucination-grid questions in every mode (temperature 0, and 0.7 with a seed), and
+    RAG-evaluation questions through the pipeline's retrieval and 'grounded' prompt (temperature 0, 48 tokens)."""
+    from ai_pm_lab.datafiles import data_csv
+    from ai_pm_lab.limits import capabilities, hallucination
+    from ai_pm_lab.llm.backends import check_request
+    from ai_pm_lab.rag import RAGPipeline, load_eval
+
+    out = []
+    limits = {r["capability"]: int(r["max_tokens"]) for r in data_csv("limits/capabilities.csv")}
+    for cap in capabilities.capabilities():
+        for t in capabilities.load_tasks(cap)[:per_capability]:
+            out.append((f"probe {t['id']}", {"prompt": t["prompt"], "temperature": 0.0, "max_tokens": limits[cap], "seed": 0}))
+    for q in hallucination.questions()[:halluc]:
+        for mode in hallucination.MODES:
+            out.append((f"hallucination {q['id']} / {mode}", hallucination._request(q["id"], mode, 0.0, 0, 32)))
+            if seeded:
+                out.append((f"hallucination {q['id']} / {mode} / t=0.7", hallucination._request(q["id"], mode, 0.7, 7, 32)))
+    if rag:
+        pipeline = RAGPipeline(progress=False)
+        rows = load_eval()
+        for row in rows[:: max(1, len(rows) // rag)][:rag]:
+            hits = pipeline.retrieve(row["question"], top_k=3, threshold=-1.0).hits
+            system, user = pipeline.build_prompt(row["question"], hits, "grounded")
+            out.append((f"rag {row.get('id', row['question'][:30])}",
+                        {"prompt": user, "system": system, "temperature": 0.0, "max_tokens": 48, "seed": 0}))
+    return [(name, check_request(r)) for name, r in out]
+
+
+def _engine(path: str, slots: int, cells: int):
+    """(a llama_cpp.Llama with the package's settings on ``path``, a BatchEngine on it)."""
+    import llama_cpp
+
+    from ai_pm_lab.llm import local
+
+    llm = llama_cpp.Llama(**{**local.llama_settings(), "model_path": path})
+    return llm, local.BatchEngine(llm, slots=slots, cells=cells)
+
+
+def batched_texts(engine, requests) -> list[str]:
+    """Answers to ``requests`` through a BatchEngine (texts, or the error's name)."""
+    from ai_pm_lab.llm import local
+
+    backend = local.LocalBackend()
+    window = engine.llm.n_ctx()
+    seqs = [local._Sequence(i, backend.chat_tokens(r["messages"]), r, window) for i, r in enumerate(requests)]
+    results: list = [None] * len(seqs)
+    with local.MODEL_LOCK:
+        engine.run(seqs, results)
+    return [r.text if not isinstance(r, BaseException) else type(r).__name__ for r in results]
+
+
+def _decode(engine, items) -> None:
+    """One llama_decode of (token, position, sequence, wants logits) rows on a BatchEngine's context."""
+    import llama_cpp
+
+    for n, item in enumerate(items):
+        engine._add(n, *item)
+    engine.batch.n_tokens = len(items)
+    if llama_cpp.llama_decode(engine.ctx, engine.batch) != 0:
+        raise RuntimeError("decode failed")
+
+
+def speed_of(engine, prompt_ids: list[int], short_ids: list[int]) -> dict:
+    """Prompt tokens/s (one prompt of len(prompt_ids) tokens) and aggregate generation tokens/s with 1..16 sequences
+    decoding together (one token each per decode call, greedy), on one engine."""
+    import llama_cpp
+
+    memory = engine.memory
+    llama_cpp.llama_memory_clear(memory, True)
+    start = time.perf_counter()
+    _decode(engine, [(t, i, 0, i == len(prompt_ids) - 1) for i, t in enumerate(prompt_ids)])
+    out = {"prompt": len(prompt_ids) / (time.perf_counter() - start)}
+    for n in BATCH_SIZES:
+        llama_cpp.llama_memory_clear(memory, True)
+        for seq in range(n):
+            _decode(engine, [(t, i, seq, i == len(short_ids) - 1) for i, t in enumerate(short_ids)])
+        last = [int(np.argmax(np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(engine.ctx, len(short_ids) - 1),
+                                                     shape=(engine.llm.n_vocab(),))))] * n
+        start = time.perf_counter()
+        for step in range(GEN_STEPS):
+            _decode(engine, [(last[s], len(short_ids) + step, s, True) for s in range(n)])
+            last = [int(np.argmax(np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(engine.ctx, s),
+                                                        shape=(engine.llm.n_vocab(),)))) for s in range(n)]
+        out[n] = n * GEN_STEPS / (time.perf_counter() - start)
+    llama_cpp.llama_memory_clear(memory, True)
+    return out
+
+
+def formats_and_batches() -> dict:
+    """Section 0: speed of the shipped and the chosen format side by side (interleaved rounds, medians), batched /
+    one-by-one throughput, greedy-text agreement between the formats, and batched vs one-by-one answers."""
+    from ai_pm_lab.llm import local, weights
+
+    os.environ["AI_PM_LAB_RESPONSE_CACHE"] = "off"  # every answer computed here (the runner restores the environment)
+    shipped = local.shipped_model_path()
+    chosen = weights.path_in_use(shipped)
+    files = {weights.SHIPPED_FORMAT: shipped, weights.provenance()["format"]: chosen}
+    engines = {fmt: _engine(path, max(BATCH_SIZES), 512) for fmt, path in files.items()}
+    tok = engines[weights.SHIPPED_FORMAT][0]
+    prompt_ids = tok.tokenize(open(__file__, encoding="utf-8").read().encode(), add_bos=False)[:400]
+    short_ids = local.LocalBackend().chat_tokens([{"role": "user", "content": PROMPT}])
+    runs = {fmt: [] for fmt in files}
+    for r in range(SPEED_ROUNDS):  # interleaved, alternating who goes first
+        for fmt in list(files)[:: 1 if r % 2 == 0 else -1]:
+            runs[fmt].append(speed_of(engines[fmt][1], prompt_ids, short_ids))
+    speed = {fmt: {k: statistics.median(run[k] for run in rs) for k in rs[0]} for fmt, rs in runs.items()}
+    print(f"  0. weight formats, {local.threads()} thread(s), median of {SPEED_ROUNDS} interleaved rounds (tokens/s):")
+    print(f"    {'format':<7} {'file MB':>8} {'prompt':>8} {'generate':>9}   batched decoding, all sequences together "
+          f"(x one sequence)")
+    for fmt, sp in speed.items():
+        row = "  ".join(f"{n}: {sp[n]:5.0f} ({sp[n] / sp[1]:.2f}x)" for n in BATCH_SIZES)
+        print(f"    {fmt:<7} {os.path.getsize(files[fmt]) / 1e6:8.0f} {sp['prompt']:8.0f} {sp[1]:9.0f}   {row}")
+
+    for _, engine in engines.values():
+        engine.close()
+    engines = {}
+    requests = course_requests()
+    names = [n for n, _ in requests]
+    greedy = [(n, r) for n, r in requests if r["temperature"] == 0]
+    texts = {}
+    for fmt, path in files.items():  # one engine at a time (8 sequences of 1024 KV cells, as the course runs)
+        llm, engine = _engine(path, local.BATCH_SIZE, local.BATCH_CELLS)
+        texts[fmt] = batched_texts(engine, [r for _, r in requests])
+        engine.close()
+    fmt = list(files)[1]
+    agree = {}
+    for label, keep in (("greedy", lambda r: r["temperature"] == 0), ("seeded, t=0.7", lambda r: r["temperature"] > 0)):
+        idx = [i for i, (_, r) in enumerate(requests) if keep(r)]
+        same = sum(texts[fmt][i] == texts[weights.SHIPPED_FORMAT][i] for i in idx)
+        agree[label] = (same, len(idx))
+    print(f"\n    {fmt} vs shipped {weights.SHIPPED_FORMAT}, same text on the course's prompts ({len(greedy)} greedy: "
+          f"capability probe, hallucination grid, RAG evaluation): greedy {agree['greedy'][0]}/{agree['greedy'][1]}, "
+          f"seeded {agree['seeded, t=0.7'][0]}/{agree['seeded, t=0.7'][1]}")
+    for i, name in enumerate(names):
+        if requests[i][1]["temperature"] == 0 and texts[fmt][i] != texts[weights.SHIPPED_FORMAT][i]:
+            print(f"      differs: {name}\n        {weights.SHIPPED_FORMAT}: {texts[weights.SHIPPED_FORMAT][i][:110]!r}"
+                  f"\n        {fmt}: {texts[fmt][i][:110]!r}")
+
+    # the course's own path: generate_many (batched) vs generate (one by one), same requests, same weights
+    import ai_pm_lab as lab
+    from ai_pm_lab.llm.backends import generate_many
+
+    sample = [{"prompt": r["messages"][-1]["content"], "system": r["messages"][0]["content"]
+               if r["messages"][0]["role"] == "system" else None, "temperature": r["temperature"],
+               "max_tokens": r["max_tokens"], "seed": r["seed"]} for _, r in requests[:: max(1, len(requests) // 48)]]
+    start = time.perf_counter()
+    one = [lab.generate(**q, backend="local") for q in sample]
+    one_s = time.perf_counter() - start
+    start = time.perf_counter()
+    many = generate_many(sample, backend="local", progress=False)
+    many_s = time.perf_counter() - start
+    same = sum(a.text == b.text for a, b in zip(one, many))
+    print(f"\n    generate_many vs generate, {len(sample)} course requests on {fmt}: same text {same}/{len(sample)}; "
+          f"{one_s:.1f} s one by one, {many_s:.1f} s batched ({one_s / many_s:.2f}x)")
+    for (a, b), q in zip(zip(one, many), sample):
+        if a.text != b.text:
+            print(f"      differs: {q['prompt'][:60]!r}\n        one by one: {a.text[:100]!r}\n        batched: {b.text[:100]!r}")
+    chosen_speed = speed[fmt]
+    return {
+        f"{fmt} processes prompts faster than the shipped {weights.SHIPPED_FORMAT} "
+        f"({chosen_speed['prompt'] / speed[weights.SHIPPED_FORMAT]['prompt']:.2f}x)":
+            chosen_speed["prompt"] > speed[weights.SHIPPED_FORMAT]["prompt"],
+        f"batched / one-by-one throughput >= 1.8x at 8 sequences ({chosen_speed[8] / chosen_speed[1]:.2f}x)":
+            chosen_speed[8] / chosen_speed[1] >= 1.8,
+        f"{fmt} gives the shipped file's greedy text on >= 95% of the course's prompts "
+        f"({agree['greedy'][0]}/{agree['greedy'][1]})": agree["greedy"][0] >= 0.95 * agree["greedy"][1],
+        f"generate_many gives generate()'s text on >= 95% of the course requests ({same}/{len(sample)})":
+            same >= 0.95 * len(sample),
+    }
 
 
 # -- 1. the package vs raw llama-cpp-python ------------------------------------------------------------------------
@@ -264,6 +445,10 @@ def run() -> dict:
 
     from ai_pm_lab.llm import local as local_model
 
+    targets = formats_and_batches()
+    if os.environ.get("AI_PM_LAB_BENCH_FORMATS_ONLY"):
+        return targets
+    print()
     pkg = local_model.llama()  # the package's own instance, loaded once per process
     start = time.perf_counter()
     raw = llama_cpp.Llama(**same_arguments_as(pkg))  # plain llama-cpp-python
@@ -314,6 +499,7 @@ def run() -> dict:
     print(f"\n  model load (a new Llama object): {load_s:.3f} s")
     print(f"  next-token distribution, short prompt: {cold_ms:.1f} ms (model call), {warm_ms:.2f} ms (cached, new temperature)")
     return {
+        **targets,
         "both sides built with identical settings and giving the same text": same and speed["same_text"],
         f"generation through the package >= 0.95x raw llama-cpp-python, same settings ({ratio:.3f})":
             same and speed["same_text"] and ratio >= 0.95,

@@ -363,10 +363,12 @@ class BatchEngine:
     """A second llama.cpp context on the shared model's weights with ``slots`` sequences, each in its own stream of
     ``cells`` KV cells (kv_unified off): prompts and next tokens of many requests go through one decode call at a time.
 
-    Why separate streams: measured on llama.cpp's CPU kernels (benchmarks/local_llm.py, tests/test_local_batch.py),
-    a sequence whose KV cells start anywhere but cell 0 of a shared pool can get different scores from the same
-    prompt decoded alone; in its own stream it starts at cell 0 as it does alone, and its scores are bit-identical
-    to a one-by-one decode whatever else shares the batch."""
+    Why it is built this way (measured on llama.cpp's CPU kernels, see tests/test_local_batch.py): a sequence whose KV
+    cells start anywhere but cell 0 of a shared pool, or whose prompt is decoded in one call with other prompts, can
+    get scores different from a one-by-one decode, and any difference can change the text. So each sequence has its
+    own stream of cells (starting at cell 0, as alone), each prompt is decoded on its own, cut as a one-by-one
+    evaluation cuts it, and only the next tokens of all sequences share a decode call (one token per sequence, the
+    step where batching pays: llama.cpp reads the weights once for all of them)."""
 
     def __init__(self, llm, slots: int = BATCH_SIZE, cells: int = BATCH_CELLS):
         self.llm = llm
@@ -416,18 +418,20 @@ class BatchEngine:
                     active.append(seq)
                 rows: list[tuple[int, _Sequence]] = []  # (batch row, sequence) that need a next token
                 count = 0
-                for seq in active:  # one new token for each sequence that is generating
-                    if seq.fed == len(seq.prompt):
+                filling = next((seq for seq in active if seq.fed < len(seq.prompt)), None)
+                if filling is not None:  # a prompt is decoded on its own, cut as a one-by-one evaluation cuts it
+                    chunk = fresh_chunks(filling.fed, filling.prompt[filling.fed:], self.n_batch)[0]
+                    for token in chunk:
+                        last = filling.fed == len(filling.prompt) - 1
+                        self._add(count, token, filling.fed, filling.slot, last)
+                        if last:
+                            rows.append((count, filling))
+                        filling.fed += 1
+                        count += 1
+                else:  # one new token for every sequence, all in one decode call
+                    for seq in active:
                         self._add(count, seq.completion[-1], seq.position - 1, seq.slot, True)
                         rows.append((count, seq))
-                        count += 1
-                for seq in active:  # then prompt tokens, as many as the batch holds
-                    while seq.fed < len(seq.prompt) and count < self.n_batch:
-                        last = seq.fed == len(seq.prompt) - 1
-                        self._add(count, seq.prompt[seq.fed], seq.fed, seq.slot, last)
-                        if last:
-                            rows.append((count, seq))
-                        seq.fed += 1
                         count += 1
                 self.batch.n_tokens = count
                 code = llama_cpp.llama_decode(self.ctx, self.batch)

@@ -25,7 +25,7 @@ from ai_pm_lab.errors import (
 from ai_pm_lab.llm import availability, cache, remote
 from ai_pm_lab.llm.base import Backend, Generation, RawReply, build_messages, check_stop
 from ai_pm_lab.llm.fallback import announce_fallback, resolve_fallback
-from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend
+from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend, local_weights_phrase
 from ai_pm_lab.settings import MODEL_VAR, choose_backend, env, hosted_backends, hosted_concurrency
 from ai_pm_lab.tables import format_money
 
@@ -427,6 +427,8 @@ def describe_backend(backend: str | None = None) -> str:
         "anthropic": "through the Anthropic SDK",
         "gemini": f"through the OpenAI SDK at {getattr(engine, 'endpoint', '')}",
     }[engine.name]
+    if isinstance(engine, LocalBackend):  # which weights run: the shipped file or the faster copy made from it
+        where += f"; {local_weights_phrase()}"
     name = info.display_name if info else engine.model
     line = f"Answers come from {name} [{engine.model}] ({where})."
     live = availability.describe_availability(engine)  # hosted models only: is the configured model still served?

@@ -40,6 +40,14 @@ def model_path() -> str:
     return weights.path_in_use(shipped_model_path())
 
 
+def local_weights_phrase() -> str:
+    """A short phrase naming the weights the local model runs, for the backend line ("" when none are installed)."""
+    try:
+        return weights.describe(shipped_model_path())
+    except ConfigurationError:
+        return "its weights are not installed yet"
+
+
 def llama():
     """The shared llama_cpp.Llama object (created on first use, silently), reusing prompt prefixes only where exact."""
     global _LLAMA

@@ -13,7 +13,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ai_pm_lab.errors import InputError, InputTypeError
-from ai_pm_lab.llm.backends import check_request, generate_many
+from ai_pm_lab.llm.backends import check_request, generate, generate_many, get_backend
 from ai_pm_lab.tables import returns_course_table
 
 ERROR_COLUMN = "error"
@@ -57,8 +57,6 @@ def sharing_prefixes(step: ModelStep):
     several seeds, one RAG template over many questions): one by one, each prompt reuses the previous one's evaluated
     start exactly, which a local batch does not (measured: week 4's injection trial 14 CPU-s one by one, 42 batched).
     The rows are the same either way."""
-    from ai_pm_lab.llm.backends import generate, get_backend
-
     try:
         hosted = get_backend(step.backend, step.model).name != "local"
     except Exception:  # noqa: BLE001 - a wrong backend or model: the batch path records it in every row

@@ -21,6 +21,7 @@ LOCAL_MODEL_ID = "smollm2-135m-instruct"
 GGUF_IN_WHEEL = weights.GGUF_IN_WHEEL
 N_BATCH = 512  # tokens per decode call (llama-cpp-python's default), also the physical batch
 BATCH_SIZE = 8  # requests decoded together (measured: benchmarks/local_llm.py, batched / one-by-one throughput)
+SHARED_MIN = 4  # fewer next tokens than this are decoded one sequence at a time (measured: 2 together ran at 0.7x of 1)
 BATCH_CELLS = 1024  # KV cells per sequence in a batch (8 x 1024 cells = 180 MB); a longer request runs on its own
 
 _LOCK = threading.RLock()
@@ -424,36 +425,32 @@ class BatchEngine:
                     seq.slot = free_slots.pop(0)
                     seq.build_sampler()
                     active.append(seq)
-                rows: list[tuple[int, _Sequence]] = []  # (batch row, sequence) that need a next token
-                count = 0
                 filling = next((seq for seq in active if seq.fed < len(seq.prompt)), None)
                 if filling is not None:  # a prompt is decoded on its own, cut as a one-by-one evaluation cuts it
                     chunk = fresh_chunks(filling.fed, filling.prompt[filling.fed:], self.n_batch)[0]
-                    for token in chunk:
-                        last = filling.fed == len(filling.prompt) - 1
-                        self._add(count, token, filling.fed, filling.slot, last)
-                        if last:
-                            rows.append((count, filling))
-                        filling.fed += 1
-                        count += 1
-                else:  # one new token for every sequence, all in one decode call
-                    for seq in active:
-                        self._add(count, seq.completion[-1], seq.position - 1, seq.slot, True)
-                        rows.append((count, seq))
-                        count += 1
-                self.batch.n_tokens = count
-                code = llama_cpp.llama_decode(self.ctx, self.batch)
+                    start, filling.fed = filling.fed, filling.fed + len(chunk)
+                    calls = [[(token, start + k, filling, start + k == len(filling.prompt) - 1)
+                              for k, token in enumerate(chunk)]]
+                else:  # the next token of every sequence: one decode call (a few: one call each, see SHARED_MIN)
+                    steps = [(seq.completion[-1], seq.position - 1, seq, True) for seq in active]
+                    calls = [steps] if len(steps) >= SHARED_MIN else [[step] for step in steps]
                 finished = []
-                if code != 0:
-                    error = ModelError(f"llama.cpp could not decode a batch (code {code}); try these requests one by "
-                                       "one (generate) or with a shorter prompt.")
-                    for seq in active:
-                        results[seq.index] = error
-                    finished = list(active)
-                else:
-                    for row, seq in rows:
-                        token = llama_cpp.llama_sampler_sample(seq.sampler, self.ctx, row)
-                        if seq.take(token, self.llm, self.vocab):
+                for call in calls:
+                    for row, (token, pos, seq, logits) in enumerate(call):
+                        self._add(row, token, pos, seq.slot, logits)
+                    self.batch.n_tokens = len(call)
+                    code = llama_cpp.llama_decode(self.ctx, self.batch)
+                    if code != 0:
+                        error = ModelError(f"llama.cpp could not decode a batch (code {code}); try these requests one "
+                                           "by one (generate) or with a shorter prompt.")
+                        for seq in active:
+                            if seq not in finished:
+                                results[seq.index] = error
+                        finished = list(active)
+                        break
+                    for row, (_, _, seq, logits) in enumerate(call):
+                        if logits and seq.take(llama_cpp.llama_sampler_sample(seq.sampler, self.ctx, row), self.llm,
+                                               self.vocab):
                             results[seq.index] = seq.reply()
                             finished.append(seq)
                 for seq in finished:

@@ -121,3 +121,26 @@ def test_sharing_prefixes_goes_one_by_one_only_on_the_local_model(name, batched)
         rows = run_harness([{"q": "a"}, {"q": "b"}], call, progress=False)
     assert (call is step) == batched
     assert rows["answer"].tolist() == ["A", "B"] and [c.prompt for c in model.calls] == ["a", "b"]
+
+
+def test_rag_eval_asks_a_wrapping_pipeline_through_its_own_answer():
+    """A stand-in that records each answer (week 7's trade-off explorer) must see every question."""
+    from ai_pm_lab.evaluation import rag_eval
+    from ai_pm_lab.rag import RAGPipeline, load_eval
+
+    class Recorder:
+        def __init__(self, pipeline):
+            self.pipeline, self.seen = pipeline, []
+
+        def __getattr__(self, name):
+            return getattr(self.pipeline, name)
+
+        def answer(self, question, **kwargs):
+            self.seen.append(question)
+            return self.pipeline.answer(question, **kwargs)
+
+    rows = load_eval()[:3]
+    recorder = Recorder(RAGPipeline(progress=False))
+    with ScriptedModel("From the policy."):
+        out = rag_eval.run_rag_eval(recorder, rows, progress=False)
+    assert recorder.seen == [r["question"] for r in rows] and out["error"].isna().all()

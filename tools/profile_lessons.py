@@ -135,7 +135,7 @@ with open({path!r}, "w") as _f4_fh:
 
 
 # ---------------------------------------------------------------- outside: run, collect, summarise
-def profile_notebook(path: Path, tree: Path, timeout: int = 1800) -> dict:
+def profile_notebook(path: Path, tree: Path, timeout: int = 1800, output_dir: str | None = None) -> dict:
     """Run one lesson in a fresh kernel with the hooks; returns cells, calls, totals and the kernel's CPU/peak."""
     import nbformat
     from nbclient import NotebookClient
@@ -144,7 +144,8 @@ def profile_notebook(path: Path, tree: Path, timeout: int = 1800) -> dict:
     from benchmarks.lesson_memory import _proc_usage
 
     nb = nbformat.read(path, as_version=4)
-    with tempfile.TemporaryDirectory(prefix="f4prof-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="f4prof-") as tmp:
+        scratch = output_dir or tmp
         env = _learner_env(scratch, tree)
         saved = dict(os.environ)
         os.environ.clear()
@@ -166,7 +167,7 @@ def profile_notebook(path: Path, tree: Path, timeout: int = 1800) -> dict:
                         client.execute_cell(cell, index)
                     except Exception as exc:  # a failing cell is reported; the profile goes on
                         errors.append(f"cell {index}: {type(exc).__name__}")
-                out = Path(scratch) / "profile.json"
+                out = Path(tmp) / "profile.json"
                 client.execute_cell(nbformat.v4.new_code_cell(DUMP.format(path=str(out))), 0)
                 usage = _proc_usage(pid)
                 state = json.loads(out.read_text())
@@ -189,7 +190,8 @@ def _learner_env(scratch: str, tree: Path) -> dict:
         PROVIDER_VARS = ()
     for name in PROVIDER_VARS:
         env.pop(name, None)
-    env.update(AI_PM_LAB_OUTPUT_DIR=scratch, AI_PM_LAB_THREADS="1", MPLBACKEND="Agg")
+    env.update(AI_PM_LAB_OUTPUT_DIR=scratch, AI_PM_LAB_CACHE_DIR=str(Path(scratch) / "cache"), AI_PM_LAB_THREADS="1",
+               MPLBACKEND="Agg")
     env.pop("AI_PM_LAB_EMBED_CACHE", None)
     if tree.resolve() != ROOT:
         env["PYTHONPATH"] = str(tree) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -259,13 +261,15 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="write the raw profile (cells and calls) here")
     parser.add_argument("--markdown", help="write the tables here")
     parser.add_argument("--title", default="Lesson profile")
+    parser.add_argument("--output-dir", help="the lessons' output folder (default: a fresh empty one per lesson); "
+                                             "run twice with the same folder to profile a warm second run")
     args = parser.parse_args(argv)
     tree = Path(args.tree).resolve()
     wanted = args.notebooks or sorted(p.name for p in (tree / "notebooks").glob("week[0-9][0-9]_*.ipynb"))
     results, summaries = [], []
     for name in wanted:
         path = tree / "notebooks" / Path(name).name
-        r = profile_notebook(path, tree)
+        r = profile_notebook(path, tree, output_dir=args.output_dir)
         s = summarise(r)
         results.append(r)
         summaries.append(s)

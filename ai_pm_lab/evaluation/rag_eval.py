@@ -72,8 +72,11 @@ def summarize_answers(df) -> dict:
 def _answer_step(pipeline, before, *, finish, top_k, threshold, template, backend, max_tokens, seed) -> ModelStep:
     """pipeline.answer() for each item as a ModelStep: retrieval, gate and prompt in prepare (with ``before(item)``'s
     extra fields), one request per question the pipeline did not refuse, sent together; ``finish(extra, answer)``.
-    A pipeline without the batch path (only answer()) is asked question by question."""
-    if not all(hasattr(pipeline, m) for m in ("planned", "request", "complete")):
+    A pipeline without the batch path (only answer()), or one whose own answer() replaces it (a wrapper that records
+    each answer), is asked question by question through its answer()."""
+    mro = type(pipeline).__mro__
+    owner = next((c for c in mro if "planned" in vars(c)), None)  # the class that has the batch path...
+    if owner is None or next(c for c in mro if "answer" in vars(c)) is not owner:  # ...and answer() from it
         return lambda item: finish(before(item), pipeline.answer(item["question"], top_k=top_k, threshold=threshold,
                                                                  template=template, backend=backend,
                                                                  max_tokens=max_tokens, seed=seed))

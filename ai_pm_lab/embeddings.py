@@ -115,7 +115,8 @@ def count_word_pieces(text: str) -> int:
             tok.enable_truncation(max_length=MAX_TOKENS)
 
 
-def _key(text: str) -> str:
+def vector_key(text: str) -> str:
+    """The file name (without .npy) a text's vector is kept under on disk."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
@@ -151,7 +152,7 @@ def set_disk_cache(folder: str | os.PathLike | None) -> Path | None:
     return path
 
 
-def _disk_dir() -> Path | None:
+def disk_dir() -> Path | None:
     """Where vectors of this model are kept on disk now, or None (memory only)."""
     if _DISK_OFF:
         return None
@@ -172,6 +173,13 @@ def _disk_dir() -> Path | None:
     return folder
 
 
+def reset_disk_cache() -> None:
+    """Back to the default disk cache (as if set_disk_cache was never called) and re-hash the model on next use."""
+    global _DISK_DIR, _DISK_OFF
+    _DISK_DIR, _DISK_OFF = None, False
+    _MODEL_TAG.clear()
+
+
 def clear_cache() -> None:
     """Forget every vector cached in memory in this kernel (the disk cache is left alone)."""
     with _LOCK:
@@ -182,7 +190,7 @@ def clear_cache() -> None:
 
 def cache_info() -> dict:
     """How many vectors are cached and how often the cache answered."""
-    disk = _disk_dir()
+    disk = disk_dir()
     return {"cached": len(_MEMORY), **_STATS, "disk_folder": str(disk) if disk else None}
 
 
@@ -235,9 +243,9 @@ def embed(texts, *, batch_size: int = 32, progress: bool | None = None, cache: b
     batch_size = require_number(batch_size, "batch_size", low=1, high=1024, integer=True)
     out = np.zeros((len(texts), DIM), dtype=np.float32)
     todo: dict[str, list[int]] = {}
-    disk = _disk_dir() if cache else None
+    disk = disk_dir() if cache else None
     for i, t in enumerate(texts):
-        k = _key(t)
+        k = vector_key(t)
         if cache and k in _MEMORY:
             out[i] = _MEMORY[k]
             _STATS["hits"] += 1

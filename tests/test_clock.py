@@ -25,7 +25,8 @@ INSTALL = "sudo apt-get update && sudo apt-get install -y faketime (make test in
 DATE_SENSITIVE = ("tests/test_catalog.py", "tests/test_caching.py", "tests/test_foundation.py", "tests/test_settings.py",
                   "tests/test_checks_week01.py", "tests/test_week2_widgets.py", "tests/test_clock.py")
 # Modules that stamp a record with the time it was made (a log line, a report's date); none decides a model's status.
-TIMESTAMPS = {"rag/log.py", "rag/gate.py", "capstone/present.py", "responsibility/checklist.py"}
+TIMESTAMPS = {"rag/log.py", "rag/gate.py", "capstone/present.py", "responsibility/checklist.py",
+              "llm/weights.py"}  # weights.py stamps converted_at on the provenance record
 
 
 

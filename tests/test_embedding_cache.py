@@ -16,10 +16,10 @@ from ai_pm_lab import embeddings as E
 def fresh(monkeypatch):
     monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "local")
     monkeypatch.delenv("AI_PM_LAB_EMBED_CACHE", raising=False)
-    monkeypatch.setattr(E, "_DISK_DIR", None)
-    monkeypatch.setattr(E, "_DISK_OFF", False)
+    E.reset_disk_cache()
     E.clear_cache()
     yield
+    E.reset_disk_cache()
     E.clear_cache()
 
 
@@ -33,7 +33,7 @@ print(E.cache_info()["disk_hits"], E.cache_info()["misses"])
 
 
 def test_vectors_are_kept_per_model_under_the_output_folder_and_read_back_by_a_fresh_kernel(tmp_path):
-    folder = E._disk_dir()
+    folder = E.disk_dir()
     assert folder == tmp_path / "outputs" / "cache" / "embeddings" / E.model_tag()
     env = {k: v for k, v in os.environ.items() if k != "AI_PM_LAB_OUTPUT_DIR"}
     runs = [subprocess.run([sys.executable, "-c", READ_BACK, str(tmp_path / f"v{i}.npy")], cwd=tmp_path, env=env,
@@ -46,18 +46,18 @@ def test_vectors_are_kept_per_model_under_the_output_folder_and_read_back_by_a_f
 
 def test_another_model_version_never_reads_old_vectors(monkeypatch):
     v = E.embed(["a sentence"])
-    first = E._disk_dir()
+    first = E.disk_dir()
     E.clear_cache()
     monkeypatch.setattr(E, "PIPELINE", E.PIPELINE + "/changed")
-    E._MODEL_TAG.clear()
-    assert E._disk_dir() != first
+    E.reset_disk_cache()
+    assert E.disk_dir() != first
     again = E.embed(["a sentence"])
     assert E.cache_info()["disk_hits"] == 0 and np.allclose(v, again)
 
 
 def test_a_damaged_vector_file_is_recomputed_and_replaced():
     v = E.embed(["mend me"])
-    path = E._disk_dir() / f"{E._key('mend me')}.npy"
+    path = E.disk_dir() / f"{E.vector_key('mend me')}.npy"
     path.write_bytes(b"\x93NUMPY broken")
     E.clear_cache()
     again = E.embed(["mend me"])
@@ -67,8 +67,8 @@ def test_a_damaged_vector_file_is_recomputed_and_replaced():
 
 def test_off_with_the_other_caches_and_with_set_disk_cache_none(monkeypatch):
     monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "off")
-    assert E._disk_dir() is None
+    assert E.disk_dir() is None
     monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "local")
-    assert E._disk_dir() is not None
+    assert E.disk_dir() is not None
     E.set_disk_cache(None)
-    assert E._disk_dir() is None
+    assert E.disk_dir() is None

@@ -17,10 +17,10 @@ from ai_pm_lab.testing.fake_model import ScriptedModel
 @pytest.fixture(autouse=True)
 def cache_on(monkeypatch):
     monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "local")
-    cache._BROKEN.clear()
+    cache.reset_connections()
     cache.clear_cache()
     yield
-    cache._BROKEN.clear()
+    cache.reset_connections()
 
 
 def request(**changes) -> dict:
@@ -164,7 +164,7 @@ def test_two_kernels_writing_at_once_lose_nothing(tmp_path):
 
 def test_a_damaged_cache_file_warns_once_and_the_course_runs_uncached():
     path = cache.cache_path()
-    cache._CONN.pop(str(path)).close()
+    cache.reset_connections()
     for suffix in ("-wal", "-shm"):
         if os.path.exists(f"{path}{suffix}"):
             os.remove(f"{path}{suffix}")
@@ -226,9 +226,7 @@ def test_a_damaged_cache_never_stops_a_lesson():
     import ai_pm_lab as lab
 
     path = cache.cache_path()
-    conn = cache._CONN.pop(str(path), None)
-    if conn is not None:
-        conn.close()
+    cache.reset_connections()
     path.write_bytes(b"\x00garbage" * 512)
     with pytest.warns(cache.CacheWarning):
         answer = lab.generate("Name a colour.", backend="local", temperature=0, max_tokens=4)
@@ -244,7 +242,7 @@ def test_next_token_scores_and_answer_confidence_are_read_back_from_disk(monkeyp
     first = next_token.next_token_distribution(prompt)
     conf = confidence.answer_confidence("Name a colour.", "Red.")
     assert cache.cache_stats()["entries"] == 2
-    next_token._CACHE.clear()  # a fresh kernel: nothing in memory
+    next_token.reset_memory()  # a fresh kernel: nothing in memory
     calls = []
     monkeypatch.setattr(next_token, "llama", lambda: calls.append(1))  # the model is not asked again
     monkeypatch.setattr(confidence, "llama", lambda: calls.append(1))
@@ -264,7 +262,7 @@ def test_a_cache_file_from_an_older_course_is_emptied_and_used():
     import sqlite3
 
     path = cache.cache_path()
-    cache._CONN.pop(str(path)).close()
+    cache.reset_connections()
     path.unlink()
     old = sqlite3.connect(path)
     old.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, record TEXT NOT NULL, size INTEGER, used INTEGER)")

@@ -21,6 +21,7 @@ import threading
 import warnings
 from pathlib import Path
 
+from ai_pm_lab.llm import local, remote, weights
 from ai_pm_lab.settings import cache_dir, response_cache_mb, response_cache_mode
 
 SCHEMA = 2  # bump when the key, the record or the table changes: an older file is then emptied on first use
@@ -49,14 +50,10 @@ def enabled_for(engine) -> bool:
     mode = response_cache_mode()
     if mode == "off":
         return False
-    from ai_pm_lab.llm.local import LocalBackend
-
-    if isinstance(engine, LocalBackend):
+    if isinstance(engine, local.LocalBackend):
         return True
     if mode == "all":
-        from ai_pm_lab.llm.remote import _RemoteBackend
-
-        return isinstance(engine, _RemoteBackend)
+        return isinstance(engine, remote.RemoteBackend)
     return False  # scripted test models and anything else answer live
 
 
@@ -67,16 +64,12 @@ def servable(temperature: float, seed: int | None) -> bool:
 
 def _local_identity() -> dict:
     """What identifies the local model's weights and runtime: the file in use and its hash, llama.cpp and its settings."""
-    from ai_pm_lab.llm import local
-
     path = local.model_path()
     st = os.stat(path)
     key = (path, st.st_size, st.st_mtime_ns)
     if key not in _IDENTITY:
         ident: dict = {"file": os.path.basename(path), "size": st.st_size}
         try:  # the weights' own provenance (its sha256) when the weights module provides it
-            from ai_pm_lab.llm import weights  # type: ignore[attr-defined]
-
             prov = weights.provenance()
             ident["sha256"] = prov["sha256"]
         except Exception:  # no provenance yet: the file's path, size and modification time stand in for the hash
@@ -95,9 +88,7 @@ def _local_identity() -> dict:
 def engine_identity(engine) -> dict:
     """Everything about ``engine`` that decides its answers (threads and the context size do not)."""
     ident = {"backend": engine.name, "class": type(engine).__name__, "model": engine.model}
-    from ai_pm_lab.llm.local import LocalBackend
-
-    if isinstance(engine, LocalBackend):
+    if isinstance(engine, local.LocalBackend):
         ident["weights"] = _local_identity()
     else:
         ident["endpoint"] = getattr(engine, "endpoint", None)
@@ -257,6 +248,14 @@ def _evict(conn, count: int, total: int, max_bytes: int) -> None:
         count -= 1
         total -= size
     conn.executemany("DELETE FROM responses WHERE key = ?", drop)
+
+
+def reset_connections() -> None:
+    """Close this kernel's connections to cache files and forget which were damaged (the next use opens them again)."""
+    with _LOCK:
+        for name in list(_CONN):
+            _CONN.pop(name).close()
+        _BROKEN.clear()
 
 
 def clear_cache() -> None:

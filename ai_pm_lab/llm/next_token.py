@@ -136,3 +136,8 @@ def next_token_distribution(prompt: str) -> NextTokenDistribution:
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return dist
+
+
+def reset_memory() -> None:
+    """Forget the distributions kept in memory in this kernel (as a fresh kernel would; the disk cache stays)."""
+    _CACHE.clear()

@@ -151,7 +151,7 @@ def _classify(exc: Exception, sdk) -> _Failure:
     return _Failure("unexpected", False, detail=f"{type(exc).__name__}: {exc}")
 
 
-class _RemoteBackend(Backend):
+class RemoteBackend(Backend):
     """Shared machinery of the hosted backends: key handling, retries and error messages."""
 
     provider = "base"
@@ -287,7 +287,7 @@ class _RemoteBackend(Backend):
         return self._error(f, 1, 0.0, DEFAULT_RETRY, "")
 
 
-class OpenAIBackend(_RemoteBackend):
+class OpenAIBackend(RemoteBackend):
     """OpenAI's chat-completions API, or any compatible server set by OPENAI_BASE_URL (Ollama, LM Studio, llama.cpp)."""
 
     name = "openai"
@@ -334,7 +334,7 @@ class OpenAIBackend(_RemoteBackend):
             raise self._parse_failure(exc) from None
 
 
-class AnthropicBackend(_RemoteBackend):
+class AnthropicBackend(RemoteBackend):
     """Anthropic's messages API (the system message goes into ``system=``; temperature is capped at 1.0)."""
 
     name = "anthropic"

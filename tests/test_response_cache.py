@@ -239,6 +239,7 @@ def test_next_token_scores_and_answer_confidence_are_read_back_from_disk(monkeyp
     from ai_pm_lab.llm import confidence, next_token
 
     prompt = "The capital of France is"
+    next_token.reset_memory()  # an earlier test in this worker may have kept this prompt in memory (not on disk)
     first = next_token.next_token_distribution(prompt)
     conf = confidence.answer_confidence("Name a colour.", "Red.")
     assert cache.cache_stats()["entries"] == 2

@@ -33,7 +33,7 @@ def test_next_token_reuses_a_shared_start_with_identical_scores(monkeypatch):
 
     shared = "You grade a support assistant's answer against a rubric. " * 6
     first, second = shared + "Answer: yes. Verdict:", shared + "Answer: no. Verdict:"
-    next_token._CACHE.clear()
+    next_token.reset_memory()
     monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "off")  # compute, never read a stored score
     seen = _count_evaluated(monkeypatch)
     next_token.next_token_distribution(first)
@@ -43,7 +43,7 @@ def test_next_token_reuses_a_shared_start_with_identical_scores(monkeypatch):
     n_tokens = len(local.llama().tokenize(second.encode(), add_bos=True, special=False))
     assert evaluated < n_tokens / 2, f"the shared start must not be evaluated again ({evaluated} of {n_tokens})"
 
-    next_token._CACHE.clear()
+    next_token.reset_memory()
     with local.MODEL_LOCK:
         local.llama().reset()  # from scratch
     fresh = next_token.next_token_distribution(second).logits
@@ -52,27 +52,20 @@ def test_next_token_reuses_a_shared_start_with_identical_scores(monkeypatch):
 
 def test_needle_grid_reuses_prefixes_and_keeps_grid_order(monkeypatch):
     from ai_pm_lab.limits import context
-    from ai_pm_lab.llm import local
-
-    kept = []
-    orig = local.LocalBackend._complete
-
-    def tracking(self, messages, **kw):
-        raw = orig(self, messages, **kw)
-        kept.append(local.llama().last_reuse[0])
-        return raw
+    from ai_pm_lab.llm import generate
 
     monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "off")
-    monkeypatch.setattr(local.LocalBackend, "_complete", tracking)
-    grid = dict(positions=(0.0, 1.0), fills=(0.03, 0.06), n=1, max_tokens=8, progress=False)
-    ordered = context.run_needle(**grid)
-    reused_ordered = sum(kept)
-    kept.clear()
-    monkeypatch.setattr(context, "_prefix_order", lambda items: list(range(len(items))))
-    plain = context.run_needle(**grid)
-    assert list(ordered[["position", "fill"]].itertuples(index=False)) == [(p, f) for f in (0.03, 0.06) for p in (0.0, 1.0)]
-    assert ordered["answer"].tolist() == plain["answer"].tolist(), "the order of asking must not change an answer"
-    assert reused_ordered > sum(kept), "the prefix-sharing order must reuse more of the haystacks"
+    positions, fills = (0.0, 1.0), (0.03, 0.06)
+    seen = _count_evaluated(monkeypatch)
+    # grid order, one by one: what the lesson asked before
+    plain = [generate(context.needle_case(p, f, seed=0)["prompt"], temperature=0.0, max_tokens=8, seed=0).text
+             for f in fills for p in positions]
+    plain_tokens = sum(seen)
+    seen.clear()
+    ordered = context.run_needle(positions=positions, fills=fills, n=1, max_tokens=8, progress=False)
+    assert list(ordered[["position", "fill"]].itertuples(index=False)) == [(p, f) for f in fills for p in positions]
+    assert ordered["answer"].tolist() == plain, "the order of asking must not change an answer"
+    assert sum(seen) < plain_tokens, "the prefix-sharing order must evaluate fewer tokens"
 
 
 def test_model_step_prepare_none_makes_no_call():

@@ -64,7 +64,8 @@ def test_order_errors_stop_and_max_tokens_per_request(backend):
     assert [r.text for r in (first, colours, hello, story)] == [r.text for r in alone]
 
 
-def test_generate_many_uses_the_batch_and_keeps_input_order():
+def test_generate_many_uses_the_batch_and_keeps_input_order(monkeypatch):
+    monkeypatch.setattr(local.LocalBackend, "batch_size", local.BATCH_SIZE)
     prompts = [f"Write a long story about {thing}." for thing in ("a kettle", "a map", "a bridge", "rain")]
     requests = [{"prompt": p, "temperature": 0, "max_tokens": 5 + i} for i, p in enumerate(prompts)]
     gens = generate_many(requests, backend="local", progress=False)

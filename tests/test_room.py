@@ -84,6 +84,17 @@ def test_store_summary_progress_decisions_gain_and_csv(tmp_path):
     assert "'=HYPERLINK" in store.export_csv() and ',=HYPERLINK' not in store.export_csv()
 
 
+def test_the_facilitator_sees_each_knowledge_question_worded_as_learners_saw_it(tmp_path):
+    store = RoomStore(tmp_path)
+    store.add_learner("a", "Aname")
+    store.record("a", [clean_event(knowledge_event(1, 1, "before", "w1-seed-at-zero", True)),
+                       clean_event(knowledge_event(2, 1, "before", "not-a-course-question", True))])
+    (week,) = store.summary()["knowledge"]
+    prompts = {q["question"]: q["prompt"] for q in week["questions"]}
+    assert prompts["w1-seed-at-zero"].startswith("At temperature 0 you ask")
+    assert prompts["not-a-course-question"] == "not-a-course-question"  # an unknown id is shown as it is
+
+
 def test_schema_drops_identity_fields_and_rejects_bad_results():
     cleaned = clean_event({**check_event(1), "name": "Boss", "user": "boss", "notebook": "x" * 50})
     assert set(cleaned) == {"id", "kind", "week", "exercise", "status"}

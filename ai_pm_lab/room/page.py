@@ -116,7 +116,7 @@ PAGE = r"""<!doctype html>
       t.appendChild(head);
       w.questions.forEach(function (q) {
         var tr = el("tr");
-        tr.appendChild(el("td", q.question));
+        var cell = el("td", q.prompt || q.question); cell.title = q.question; tr.appendChild(cell);
         tr.appendChild(el("td", pct(q.before) + " of " + q.before_n));
         tr.appendChild(el("td", pct(q.after) + " of " + q.after_n));
         t.appendChild(tr);

@@ -16,8 +16,11 @@ import io
 import sqlite3
 import threading
 import time
+import tomllib
+from functools import lru_cache
 from pathlib import Path
 
+from ai_pm_lab.datafiles import data_path
 from ai_pm_lab.errors import InputError
 
 DB_NAME = "room.sqlite3"
@@ -229,7 +232,8 @@ class RoomStore:
         out = []
         for week in sorted(weeks):
             w = weeks[week]
-            questions = [{"question": q, "before_n": len(v["before"]), "after_n": len(v["after"]),
+            prompts = question_prompts()
+            questions = [{"question": q, "prompt": prompts.get(q, q), "before_n": len(v["before"]), "after_n": len(v["after"]),
                           "before": _share(v["before"]), "after": _share(v["after"])}
                          for q, v in sorted(w["questions"].items())]
             score = {k: sum(v) / len(v) for k, v in w["scores"].items()}
@@ -280,3 +284,15 @@ def _share(flags: list[bool]) -> float | None:
 def _mean(values) -> float | None:
     values = list(values)
     return sum(values) / len(values) if values else None
+
+
+@lru_cache(maxsize=1)
+def question_prompts() -> dict[str, str]:
+    """Each knowledge-check question id and its wording, from the course's question files (for the facilitator page)."""
+    prompts = {}
+    for path in sorted(data_path("knowledge").iterdir(), key=lambda p: p.name):
+        if path.name.endswith(".toml"):
+            for q in tomllib.loads(path.read_text(encoding="utf-8")).get("questions", []):
+                if isinstance(q, dict) and "id" in q and "prompt" in q:
+                    prompts[str(q["id"])] = str(q["prompt"])
+    return prompts

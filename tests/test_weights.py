@@ -18,9 +18,9 @@ def cache(tmp_path, monkeypatch):
     """An empty model cache folder, and no memory of an earlier choice in this process."""
     folder = tmp_path / "models"
     monkeypatch.setenv("AI_PM_LAB_MODEL_CACHE", str(folder))
-    monkeypatch.setattr(weights, "_IN_USE", {})
-    monkeypatch.setattr(weights, "_FALLBACK_SAID", set())
-    return folder
+    weights.reset_choice()
+    yield folder
+    weights.reset_choice()  # later tests run the default file again
 
 
 def test_first_use_converts_to_the_chosen_format_with_a_verified_record(cache, capsys):
@@ -41,13 +41,13 @@ def test_first_use_converts_to_the_chosen_format_with_a_verified_record(cache, c
 def test_a_second_process_reuses_the_file_and_a_damaged_one_is_made_again(cache, monkeypatch):
     path = Path(local.model_path())
     stamp = path.stat().st_mtime_ns
-    monkeypatch.setattr(weights, "_IN_USE", {})
+    weights.reset_choice()
     assert local.model_path() == str(path) and path.stat().st_mtime_ns == stamp  # found, not converted again
     with open(path, "r+b") as fh:  # damage it: the recorded sha256 no longer matches
         fh.seek(1000)
         fh.write(b"\0" * 64)
     os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
-    monkeypatch.setattr(weights, "_IN_USE", {})
+    weights.reset_choice()
     assert local.model_path() == str(path)
     assert weights.sha256_file(path) == json.loads(weights.sidecar_path(path).read_text())["sha256"]
 
@@ -56,8 +56,7 @@ def test_conversion_failure_falls_back_to_the_shipped_file_with_one_line(tmp_pat
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     monkeypatch.setenv("AI_PM_LAB_MODEL_CACHE", str(blocker))
-    monkeypatch.setattr(weights, "_IN_USE", {})
-    monkeypatch.setattr(weights, "_FALLBACK_SAID", set())
+    weights.reset_choice()
     assert local.model_path() == local.shipped_model_path()
     assert local.model_path() == local.shipped_model_path()  # asked twice, said once
     lines = [line for line in capsys.readouterr().out.splitlines() if "shipped" in line]

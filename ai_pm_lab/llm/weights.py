@@ -227,6 +227,13 @@ def path_in_use(source: str | None = None, fmt: str = FORMAT) -> str:
         return chosen
 
 
+def reset_choice() -> None:
+    """Forget which file this process runs and which fallbacks it announced: the next use checks the cache again."""
+    with _LOCK:
+        _IN_USE.clear()
+        _FALLBACK_SAID.clear()
+
+
 def provenance(source: str | None = None, fmt: str = FORMAT) -> dict:
     """Where the weights in use come from: format, file, sha256, the source file and its sha256, how and when they
     were converted (``converted_at`` None for the shipped file itself)."""

@@ -183,3 +183,12 @@ def test_the_facilitator_page_is_current():
     assert result.returncode == 0, result.stderr
     page = (ROOT / "docs" / "knowledge_checks.md").read_text(encoding="utf-8")
     assert all(q.prompt in page for qs in knowledge.all_questions().values() for q in qs)
+
+
+def test_feedback_rounds_numpy_figures_like_python_ones():
+    import numpy as np
+
+    q = next(q for q in knowledge.load_questions(3) if q.measured and "{within}" in q.measured)
+    text = knowledge.feedback(q, {"within": np.float32(0.24300212), "across": np.float64(0.088543616)})
+    assert "0.24" in text and "0.089" in text and "0.2430" not in text and "0.0885" not in text
+    assert knowledge.feedback(q, {"within": np.float32("nan"), "across": 0.1}) == q.why

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import numbers
 import random
 import re
 import string
@@ -20,7 +21,7 @@ from ai_pm_lab.datafiles import data_path
 from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.room import client
 from ai_pm_lab.settings import output_dir
-from ai_pm_lab.tables import format_money, format_rate
+from ai_pm_lab.tables import format_money, format_number, format_rate
 
 WEEKS = tuple(range(1, 9))
 PHASES = ("before", "after")
@@ -164,7 +165,8 @@ def all_questions() -> dict[int, tuple[Question, ...]]:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return value is None or (isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+                             and math.isnan(value))
 
 
 def _show(value, spec: str) -> str:
@@ -172,10 +174,12 @@ def _show(value, spec: str) -> str:
         return format_rate(value)
     if spec == "money":
         return format_money(value)
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}"
+    if isinstance(value, numbers.Real):  # Python and numpy floats alike (a lesson's figures are often numpy.float32)
+        return format_number(float(value))
     return str(value)
 
 

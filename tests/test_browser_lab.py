@@ -7,18 +7,14 @@ installs it. Screenshots and report.json: build/browser/.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import subprocess
 import sys
 
 import pytest
+from browser_support import BROWSER_MARKS, HAVE_CHROMIUM, browser_check
 
-from conftest import ROOT, root_on_debian
-
-sys.path.insert(0, str(ROOT / "tools"))
-import browser_check  # noqa: E402
+from conftest import ROOT
 
 OUT = ROOT / "build" / "browser"
 LESSONS = browser_check.lessons()
@@ -27,13 +23,7 @@ LESSONS = browser_check.lessons()
 
 
 
-HAVE_CHROMIUM = os.access(browser_check.CHROMIUM, os.X_OK)
-pytestmark = [
-    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
-                       reason="playwright is not installed: .venv/bin/pip install -r requirements.txt (it pins playwright)"),
-    pytest.mark.skipif(not HAVE_CHROMIUM and not root_on_debian(),
-                       reason=f"{browser_check.CHROMIUM} is missing: {browser_check.INSTALL_HINT}"),
-]
+pytestmark = BROWSER_MARKS
 
 
 def test_chromium_is_installed_where_make_test_can_install_it():

@@ -8,7 +8,6 @@ Skipped, with the install command, where Chromium is missing (make browser-deps 
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -18,20 +17,12 @@ import sys
 
 import pytest
 import requests
+from browser_support import BROWSER_MARKS, HAVE_CHROMIUM, browser_check
 from hub_support import wait_for
 
-from conftest import ROOT, root_on_debian
+from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "tools"))
-import browser_check  # noqa: E402
-
-HAVE_CHROMIUM = os.access(browser_check.CHROMIUM, os.X_OK)
-pytestmark = [
-    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
-                       reason="playwright is not installed: .venv/bin/pip install -r requirements.txt (it pins playwright)"),
-    pytest.mark.skipif(not HAVE_CHROMIUM and not root_on_debian(),
-                       reason=f"{browser_check.CHROMIUM} is missing: {browser_check.INSTALL_HINT}"),
-]
+pytestmark = BROWSER_MARKS
 SHOT = ROOT / "build" / "browser" / "facilitator_page.png"
 DOCS_SHOT = ROOT / "docs" / "img" / "facilitator_page.png"
 

@@ -14,8 +14,10 @@ from ai_pm_lab.framing.canvas import (
                                       success,
                                       write_one_pager,
 )
+from ai_pm_lab.framing.criteria_file import criteria_path, load_criteria, save_criteria
 
 __all__ = [
     "CanvasError", "Criterion", "CriterionResult", "GateResult", "OpportunityCanvas", "ProblemStatement", "SuccessCriteria",
-    "build_problem_statement", "criterion_from_dict", "guardrail", "success", "write_one_pager",
+    "build_problem_statement", "criterion_from_dict", "criteria_path", "guardrail", "load_criteria", "save_criteria",
+    "success", "write_one_pager",
 ]

@@ -1,4 +1,5 @@
 """Week 7: build vs buy, the data-strategy planner, the learning and validation curves, the better-questions scenario."""
+import pandas as pd
 import pytest
 
 from ai_pm_lab.framing import data_strategy, ml_engineers, product_thinking
@@ -77,25 +78,55 @@ def test_learning_curve_grows_with_labelled_data():
     assert (df["train F1"] >= df["held-out F1"]).all()
 
 
-def test_validation_curve_shows_underfitting_then_overfitting():
-    curve = ml_engineers.complexity_curve((0.01, 1.0, 100.0))
-    assert curve["diagnosis"].tolist()[0] == "underfitting" and curve["diagnosis"].tolist()[-1] == "overfitting"
-    assert ml_engineers.overfitting_starts(curve) == 1.0
-    assert ml_engineers.best_setting(curve) in (1.0, 100.0)
+def _hand_curve(held, train=(0.5, 1.0, 1.0, 1.0, 1.0)):
+    """A complexity curve by hand (no training)."""
+    df = pd.DataFrame({"C": [0.01, 0.1, 1.0, 10.0, 100.0][:len(held)], "train F1": list(train)[:len(held)],
+                       "held-out F1": list(held)})
+    return df.assign(gap=df["train F1"] - df["held-out F1"])
+
+
+@pytest.mark.parametrize("held,want", [
+    # held-out still rising while the gap is big: a data shortage, not overfitting (the old rule said overfitting)
+    ((0.3, 0.5, 0.55, 0.6, 0.62), ["underfitting", "large gap", "large gap", "large gap", "large gap"]),
+    # held-out falls and the gap widens past the best setting: overfitting from there on
+    ((0.3, 0.5, 0.7, 0.6, 0.55), ["underfitting", "large gap", "large gap", "overfitting", "overfitting"]),
+    # a dip within the tolerance (one point of F1) is noise, not overfitting
+    ((0.3, 0.5, 0.7, 0.695, 0.7), ["underfitting", "large gap", "large gap", "large gap", "large gap"]),
+])
+def test_overfitting_follows_from_the_measured_gap(held, want):
+    curve = _hand_curve(held)
+    assert ml_engineers.diagnose_curve(curve) == want
+    starts = next((c for c, d in zip(curve["C"], want) if d == "overfitting"), None)
+    assert ml_engineers.overfitting_starts(curve) == starts
+
+
+def test_good_fit_and_row_order():
+    curve = _hand_curve((0.5, 0.85, 0.6), train=(0.5, 0.9, 1.0))
+    assert ml_engineers.diagnose_curve(curve) == ["underfitting", "good fit", "overfitting"]
+    shuffled = curve.iloc[[2, 0, 1]]
+    assert ml_engineers.diagnose_curve(shuffled) == ["overfitting", "underfitting", "good fit"]
+
+
+def test_the_setting_to_ship_is_never_called_overfitting():
+    for seed in (0, 1, 2):
+        curve = ml_engineers.complexity_curve(seed=seed)
+        best = ml_engineers.best_setting(curve)
+        assert curve.loc[curve["C"] == best, "diagnosis"].iloc[0] != "overfitting"
+        assert curve["diagnosis"].iloc[0] == "underfitting"
+        for _, row in curve[curve["diagnosis"] == "overfitting"].iterrows():  # each label has its evidence on the curve
+            simpler = curve[curve["C"] < row["C"]]
+            assert ((simpler["held-out F1"] > row["held-out F1"] + 0.01) & (simpler["gap"] < row["gap"] - 0.01)).any()
     with pytest.raises(ValueError):
         ml_engineers.complexity_curve([1.0])
     with pytest.raises(ValueError):
         ml_engineers.complexity_curve([0, 1])
 
 
-@pytest.mark.parametrize("train,test,verdict", [(0.3, 0.2, "underfitting"), (1.0, 0.6, "overfitting"), (0.9, 0.85, "good fit")])
-def test_diagnose_fit(train, test, verdict):
-    assert ml_engineers.diagnose_fit(train, test) == verdict
-
-
-def test_diagnose_fit_refuses_scores_out_of_range():
+def test_diagnose_curve_refuses_scores_out_of_range():
     with pytest.raises(ValueError):
-        ml_engineers.diagnose_fit(1.2, 0.5)
+        ml_engineers.diagnose_curve(_hand_curve((0.5, 1.2)))
+    with pytest.raises(TypeError):
+        ml_engineers.diagnose_curve([0.5, 0.6])
 
 
 def test_training_vs_inference_measures_both():

@@ -72,8 +72,8 @@ def test_fit_explorer_reads_the_curve(curve):
     assert f.state["diagnosis"] == "underfitting" and f.state["C"] == 0.01
     assert f.state["train F1"] == pytest.approx(curve.iloc[0]["train F1"])
     f.slider.value = 10.0
-    assert f.state["diagnosis"] == "overfitting" and f.state["gap"] == pytest.approx(curve.iloc[-1]["gap"])
-    assert f.state["error"] is None and f.state["meaning"] == ml_engineers.FIT_MEANINGS["overfitting"]
+    assert f.state["diagnosis"] == curve.iloc[-1]["diagnosis"] and f.state["gap"] == pytest.approx(curve.iloc[-1]["gap"])
+    assert f.state["error"] is None and f.state["meaning"] == ml_engineers.FIT_MEANINGS[f.state["diagnosis"]]
     assert f.state["meaning"] in f.readout.value
     with pytest.raises(ValueError):
         FitExplorer(curve.iloc[:1])

@@ -80,50 +80,79 @@ def complexity_curve(values=DEFAULT_C, folds: int = 5, seed: int = 0):
                                        cv=cross_validation(folds, seed), scoring="f1_macro")
     df = pd.DataFrame({"C": values, "train F1": train.mean(1), "held-out F1": test.mean(1)})
     df["gap"] = df["train F1"] - df["held-out F1"]
-    df["diagnosis"] = [diagnose_fit(a, b) for a, b in zip(df["train F1"], df["held-out F1"])]
+    df["diagnosis"] = diagnose_curve(df)
     return df
 
 
-def diagnose_fit(train_score: float, test_score: float, *, floor: float = 0.6, max_gap: float = 0.2) -> str:
-    """'underfitting' if the model cannot even fit what it saw (train < floor), 'overfitting' if it does far better on
-    seen than unseen data (gap > max_gap), else 'good fit'."""
-    for name, v in (("train_score", train_score), ("test_score", test_score)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= v <= 1:
-            raise InputError(f"{name} must be a score between 0 and 1, not {v!r}.")
-    if train_score < floor:
-        return "underfitting"
-    if train_score - test_score > max_gap:
-        return "overfitting"
-    return "good fit"
+FLOOR, MAX_GAP, TOLERANCE = 0.6, 0.2, 0.01
+
+
+def _scores(curve):
+    if not hasattr(curve, "columns") or not {"C", "train F1", "held-out F1"} <= set(curve.columns):
+        raise InputTypeError("curve must be the DataFrame from complexity_curve() (columns C, train F1, held-out F1).")
+    rows = curve.sort_values("C")
+    out = []
+    for c, train, held in zip(rows["C"], rows["train F1"], rows["held-out F1"]):
+        for name, v in (("train F1", train), ("held-out F1", held)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= v <= 1:
+                raise InputError(f"{name} at C={c!r} must be a score between 0 and 1, not {v!r}.")
+        out.append((float(c), float(train), float(held)))
+    return rows.index, out
+
+
+def diagnose_curve(curve, *, floor: float = FLOOR, max_gap: float = MAX_GAP, tol: float = TOLERANCE) -> list[str]:
+    """One diagnosis per row of a train vs held-out curve (in the curve's row order), from the measured scores:
+
+    - 'underfitting': below ``floor`` even on the tickets it trained on;
+    - 'overfitting': some smaller C scored higher on held-out tickets (by more than ``tol``) with a narrower gap
+      between seen and held-out tickets (by more than ``tol``): the extra freedom only bought memorising;
+    - 'large gap': seen tickets beat held-out ones by more than ``max_gap``, yet no smaller C does better on held-out
+      tickets: the gap comes from too little data, not from this setting;
+    - 'good fit': otherwise.
+    """
+    index, scores = _scores(curve)
+    by_row = {}
+    for i, (c, train, held) in enumerate(scores):
+        gap = train - held
+        if train < floor:
+            label = "underfitting"
+        elif any(h - held > tol and gap - (t - h) > tol for _, t, h in scores[:i] if t >= floor):
+            label = "overfitting"
+        elif gap > max_gap:
+            label = "large gap"
+        else:
+            label = "good fit"
+        by_row[index[i]] = label
+    return [by_row[i] for i in curve.index]
 
 
 FIT_MEANINGS = {
     "underfitting": "too simple: it is wrong even on tickets it has seen",
-    "overfitting": "memorising: near perfect on tickets it has seen, far worse on new ones",
+    "overfitting": "memorising: a simpler setting did better on new tickets, with a smaller gap",
+    "large gap": "far better on seen tickets than on new ones, but no simpler setting does better on new ones: "
+                 "more labelled data, not a different setting, would close the gap",
     "good fit": "it does about as well on new tickets as on the ones it learned from",
 }
 
 
 def fit_at(curve, C: float) -> dict:
-    """One setting of C read off a complexity_curve(): train and held-out F1, their gap, the diagnosis (diagnose_fit)
+    """One setting of C read off a complexity_curve(): train and held-out F1, their gap, the diagnosis (diagnose_curve)
     and what the diagnosis means in plain words."""
-    if not hasattr(curve, "columns") or not {"C", "train F1", "held-out F1"} <= set(curve.columns):
-        raise InputTypeError("curve must be the DataFrame from complexity_curve() (columns C, train F1, held-out F1).")
+    _scores(curve)
     rows = curve[curve["C"] == C]
     if not len(rows):
         raise InputError(f"C={C!r} is not on the curve: choose one of {', '.join(f'{c:g}' for c in curve['C'])}.")
     train, held_out = float(rows.iloc[0]["train F1"]), float(rows.iloc[0]["held-out F1"])
-    diagnosis = diagnose_fit(train, held_out)
+    diagnosis = dict(zip(curve.index, diagnose_curve(curve)))[rows.index[0]]
     return {"C": float(C), "train F1": train, "held-out F1": held_out, "gap": train - held_out,
             "diagnosis": diagnosis, "meaning": FIT_MEANINGS[diagnosis]}
 
 
-def overfitting_starts(curve, *, floor: float = 0.6, max_gap: float = 0.2):
-    """The smallest C at which the diagnosis turns to overfitting (None if it never does)."""
-    for _, r in curve.sort_values("C").iterrows():
-        if diagnose_fit(r["train F1"], r["held-out F1"], floor=floor, max_gap=max_gap) == "overfitting":
-            return float(r["C"])
-    return None
+def overfitting_starts(curve, **rule):
+    """The smallest C diagnosed 'overfitting' by diagnose_curve (None if no setting is)."""
+    labels = diagnose_curve(curve, **rule)
+    hits = [float(c) for c, d in zip(curve["C"], labels) if d == "overfitting"]
+    return min(hits) if hits else None
 
 
 def best_setting(curve) -> float:

@@ -15,9 +15,10 @@ from ai_pm_lab.framing.canvas import (
                                       write_one_pager,
 )
 from ai_pm_lab.framing.criteria_file import criteria_path, load_criteria, save_criteria
+from ai_pm_lab.framing.ux_worksheet import UXWorksheet, ux_worksheet
 
 __all__ = [
     "CanvasError", "Criterion", "CriterionResult", "GateResult", "OpportunityCanvas", "ProblemStatement", "SuccessCriteria",
     "build_problem_statement", "criterion_from_dict", "criteria_path", "guardrail", "load_criteria", "save_criteria",
-    "success", "write_one_pager",
+    "success", "UXWorksheet", "ux_worksheet", "write_one_pager",
 ]

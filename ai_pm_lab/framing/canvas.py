@@ -406,6 +406,7 @@ class OpportunityCanvas:
     criteria: SuccessCriteria
     data_plan: object = None
     open_questions: list = field(default_factory=list)
+    ux: object = None  # a UXWorksheet: how the product shows uncertainty, handles errors and collects feedback
 
     def recommendation(self) -> Recommendation:
         """The week-1 decision tree walked with this canvas's answers."""
@@ -430,6 +431,11 @@ class OpportunityCanvas:
             out.append("criteria must be SuccessCriteria([...]) of success(...) and guardrail(...) lines.")
         else:
             out.extend(self.criteria.problems())
+        if self.ux is not None:
+            if not hasattr(self.ux, "problems") or not hasattr(self.ux, "to_markdown"):
+                out.append("ux must be a worksheet made with framing.ux_worksheet(...).")
+            else:
+                out.extend(self.ux.problems())
         return out
 
     def warnings(self) -> list[str]:
@@ -468,6 +474,8 @@ class OpportunityCanvas:
         if self.data_plan is not None:
             plan = self.data_plan.to_markdown() if hasattr(self.data_plan, "to_markdown") else str(self.data_plan)
             lines += ["## Data strategy", "", plan.strip(), ""]
+        if self.ux is not None:
+            lines += ["## When the AI is unsure or wrong", "", self.ux.to_markdown().strip(), ""]
         questions = [q for q in self.open_questions if isinstance(q, str) and q.strip()]
         if questions:
             lines += ["## Open questions for the ML team", ""] + [f"- {q.strip()}" for q in questions] + [""]

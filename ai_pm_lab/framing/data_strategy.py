@@ -151,3 +151,63 @@ def plot_learning_curve(df, ax=None):
     ax.set_ylim(0, 1.05)
     ax.legend(loc="lower right")
     return ax
+
+
+# ---------------------------------------------------------------- the training-data audit -----------------------------
+
+AUDIT_OK, AUDIT_LOOK, AUDIT_UNKNOWN = "ok", "look closer", "not in the data"
+
+
+@returns_course_table
+def audit_training_data(rows=None, *, text: str = "text", label: str = "label", labeller: str = "labelled_by",
+                        date: str = "date", max_imbalance: float = 1.5):
+    """A five-line audit of a labelled data set before anyone trains on it: label balance, duplicate texts, missing
+    values, who wrote the labels and the date range. Each line is computed from the rows (default: the course's
+    support tickets); a question the file cannot answer says so ("not in the data") and names who to ask.
+
+    Columns: check, finding, status ("ok", "look closer", "not in the data"), figure (the number behind the finding)."""
+    import pandas as pd
+
+    if rows is None:
+        rows = data_csv(TICKETS_FILE)
+    df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    for col in (text, label):
+        if col not in df.columns:
+            raise InputError(f"The data has no {col!r} column (it has {', '.join(map(str, df.columns)) or 'none'}): "
+                             f"pass text=... and label=... with your column names.")
+    if not len(df):
+        raise InputError("The data has no rows: load the labelled examples first.")
+    out = []
+    blank = df[[text, label]].apply(lambda s: s.isna() | s.astype(str).str.strip().eq(""))
+    counts = df.loc[~blank[label], label].astype(str).str.strip().value_counts()
+    ratio = float(counts.max() / counts.min()) if len(counts) else float("nan")
+    out.append({"check": "label balance",
+                "finding": f"{len(counts)} labels, {counts.min() if len(counts) else 0} to {counts.max() if len(counts) else 0} "
+                           f"examples each (largest / smallest = {ratio:.2f})",
+                "status": AUDIT_OK if len(counts) > 1 and ratio <= max_imbalance else AUDIT_LOOK, "figure": ratio})
+    normal = df[text].fillna("").astype(str).str.lower().str.split().str.join(" ")
+    dupes = int(normal[normal != ""].duplicated().sum())
+    out.append({"check": "duplicates", "finding": f"{dupes} text(s) repeat an earlier one (ignoring case and spacing)",
+                "status": AUDIT_OK if dupes == 0 else AUDIT_LOOK, "figure": dupes})
+    missing = int(blank.any(axis=1).sum())
+    out.append({"check": "missing values", "finding": f"{missing} of {len(df)} rows have an empty text or label",
+                "status": AUDIT_OK if missing == 0 else AUDIT_LOOK, "figure": missing})
+    if labeller in df.columns:
+        people = df[labeller].dropna().astype(str).str.strip()
+        n = int(people[people != ""].nunique())
+        out.append({"check": "who wrote the labels", "finding": f"{n} labeller(s) named in {labeller!r}",
+                    "status": AUDIT_OK if n >= 2 else AUDIT_LOOK, "figure": n})
+    else:
+        out.append({"check": "who wrote the labels", "finding": "no column records it: ask the data owner who labelled, "
+                    "with which guide, and whether anyone checked a sample", "status": AUDIT_UNKNOWN, "figure": float("nan")})
+    if date in df.columns:
+        dates = pd.to_datetime(df[date], errors="coerce").dropna()
+        days = int((dates.max() - dates.min()).days) if len(dates) else 0
+        span = f"{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}" if len(dates) else "no readable dates"
+        out.append({"check": "date range", "finding": f"{span} ({days} days)",
+                    "status": AUDIT_OK if days >= 90 else AUDIT_LOOK, "figure": days})
+    else:
+        out.append({"check": "date range", "finding": "no column records when the examples were written: ask whether they "
+                    "cover the season, languages and products live traffic has", "status": AUDIT_UNKNOWN,
+                    "figure": float("nan")})
+    return pd.DataFrame(out)

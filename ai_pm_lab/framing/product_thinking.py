@@ -131,3 +131,36 @@ def plot_chance_over_time(horizon_weeks: float = 52, overrides: dict | None = No
     ax.set_ylim(0, 1)
     ax.legend()
     return ax
+
+
+def matching_chance(hit: float, releases_a: int, releases_b: int) -> float:
+    """The chance per release plan B needs to find a real need as often as plan A does with ``hit`` per release
+    (each release an independent try): 1 - (1 - hit) ** (releases_a / releases_b)."""
+    if releases_b <= 0:
+        return float("nan")
+    return 1 - (1 - hit) ** (releases_a / releases_b)
+
+
+@returns_course_table
+def chance_sensitivity(horizon_weeks: float = 26, chances=(0.05, 0.1, 0.25, 0.5), overrides: dict | None = None):
+    """How the build-vs-buy conclusion depends on the chance per release (the model's softest assumption): for each
+    chance, each plan's chance of having found a real need within the horizon, and the chance per release the custom
+    plan would need to keep up with the API plan."""
+    import pandas as pd
+
+    try:
+        values = [float(c) for c in chances]
+    except (TypeError, ValueError):
+        raise InputTypeError("chances must be a list of probabilities between 0 and 1, e.g. [0.1, 0.25, 0.5].") from None
+    if not values or any(not 0 < c < 1 for c in values):
+        raise InputError(f"chances must be probabilities above 0 and below 1, not {list(chances)!r}.")
+    rows = []
+    for c in values:
+        t = compare_plans(horizon_weeks, {**(overrides or {}), "chance_release_solves_real_need": c})
+        api, custom = t.loc[PLAN_NAMES["api_first"]], t.loc[PLAN_NAMES["custom_model"]]
+        rows.append({"chance per release": c,
+                     f"API plan: need found within {horizon_weeks:g} weeks": api["chance a release solves a real need"],
+                     f"custom plan: need found within {horizon_weeks:g} weeks": custom["chance a release solves a real need"],
+                     "chance per custom release needed to keep up": matching_chance(
+                         c, int(api["releases (learning cycles)"]), int(custom["releases (learning cycles)"]))})
+    return pd.DataFrame(rows)

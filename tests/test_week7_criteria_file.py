@@ -93,3 +93,17 @@ def test_hand_edited_file_gives_a_clear_error(out, edit):
         load_criteria()
     msg = str(err.value)
     assert path.name in msg and "save_criteria" in msg
+
+
+def test_week8_lesson_finds_what_week7_exercises_saved(tmp_path, monkeypatch):
+    # Without AI_PM_LAB_OUTPUT_DIR each folder writes to its own outputs/: exercises/ and notebooks/ are siblings.
+    monkeypatch.delenv("AI_PM_LAB_OUTPUT_DIR", raising=False)
+    for d in ("exercises", "notebooks", "elsewhere"):
+        (tmp_path / d).mkdir()
+    monkeypatch.chdir(tmp_path / "exercises")
+    saved = save_criteria(_criteria())
+    monkeypatch.chdir(tmp_path / "notebooks")
+    back = load_criteria()
+    assert back is not None and back.source == saved and back.metrics == _criteria().metrics
+    monkeypatch.chdir(tmp_path / "elsewhere")  # not a course folder: only its own outputs/ counts
+    assert load_criteria() is None

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from ai_pm_lab.errors import CanvasError, InputError, InputTypeError, require_text
 from ai_pm_lab.framing.canvas import SuccessCriteria, criterion_from_dict
-from ai_pm_lab.settings import output_dir
+from ai_pm_lab.settings import OUTPUT_DIR_VAR, env, output_dir
 
+COURSE_FOLDERS = ("notebooks", "exercises", "solutions")  # lessons and exercises run in sibling folders
 FORMAT = "ai_pm_lab.success_criteria"
 VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
@@ -46,10 +47,26 @@ def save_criteria(criteria: SuccessCriteria, name: str = "capstone") -> Path:
     return path
 
 
-def load_criteria(name: str = "capstone") -> SuccessCriteria | None:
-    """The criteria saved under ``name``, or None when none were saved; InputError for a broken or hand-edited file."""
+def _saved_file(name: str) -> Path | None:
+    """The file load_criteria reads: output_dir()'s own, else (when AI_PM_LAB_OUTPUT_DIR is not set, so each folder
+    keeps its own outputs/) the newest one in a sibling course folder's outputs/ (week 7's exercises run in exercises/,
+    week 8's lesson in notebooks/)."""
     path = criteria_path(name)
-    if not path.exists():
+    if path.exists() or env(OUTPUT_DIR_VAR):
+        return path if path.exists() else None
+    here = path.parent.parent
+    if here.name not in COURSE_FOLDERS:
+        return None
+    found = [f for f in (here.parent / d / "outputs" / path.name for d in COURSE_FOLDERS) if f.exists()]
+    return max(found, key=lambda f: f.stat().st_mtime) if found else None
+
+
+def load_criteria(name: str = "capstone") -> SuccessCriteria | None:
+    """The criteria saved under ``name``, or None when none were saved; InputError for a broken or hand-edited file.
+    The loaded criteria carry ``.source``, the file they came from."""
+    criteria_path(name)  # checks the name
+    path = _saved_file(name)
+    if path is None:
         return None
     fix = (f"Run framing.save_criteria(criteria, name={name!r}) again (week 7's exercises) to rewrite it, or delete "
            f"{path.name} to start over.")
@@ -68,4 +85,5 @@ def load_criteria(name: str = "capstone") -> SuccessCriteria | None:
                          + "\n".join(f"  - {p}" for p in exc.problems) + f"\n{fix}") from None
     except (InputError, InputTypeError) as exc:
         raise InputError(f"{path.name} (in {path.parent}): {exc} {fix}") from None
+    criteria.source = path
     return criteria

@@ -10,6 +10,7 @@ import functools
 import inspect
 import math
 import numbers
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ai_pm_lab.errors import InputError
+from ai_pm_lab.errors import InputError, InputTypeError
 
 _RESULTS: dict[str, bool] = {}
 _LISTENERS: list = []
@@ -221,6 +222,78 @@ def _publish(result: CheckResult, answers: dict) -> CheckResult:
         except Exception:  # noqa: BLE001 - a listener (the room) must never break a learner's check
             pass
     return result
+
+
+HINT_POINTER = '# HINT: stuck? run checks.hint("{id}") for a hint; run it again for the next one.'
+EXERCISE_ID = re.compile(r"\d+\.\d+")
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One step of an exercise's hints (``step`` of ``of``); ``step`` 0 means every step has been shown."""
+
+    exercise: str
+    step: int
+    of: int
+    text: str
+
+    def _repr_markdown_(self) -> str:
+        if not self.step:
+            return f"💡 **{self.exercise}**: {self.text}"
+        return f"💡 **Hint {self.step} of {self.of}** ({self.exercise}): {self.text}"
+
+    def __repr__(self) -> str:
+        return f"Hint {self.step} of {self.of} ({self.exercise}): {self.text}" if self.step else self.text
+
+
+def _exercise_id(exercise) -> str:
+    """ "5.2", from "5.2", "5.2 an operating point" or 5.2."""
+    text = str(exercise).strip()
+    match = EXERCISE_ID.match(text)
+    return match.group(0) if match else text
+
+
+def hint_giver(hints: Mapping[str, tuple[str, ...]]):
+    """A ``hint(exercise)`` function for one week's ``HINTS`` (exercise id -> steps, from a nudge to the near-answer):
+    each call shows the exercise's next step; after the last it says where the worked answer is. ``hint.reset()``
+    starts every exercise over."""
+    if not isinstance(hints, Mapping) or not hints:
+        raise InputTypeError("hint_giver needs a dict: exercise id (\"5.2\") -> a tuple of hint steps.")
+    steps: dict[str, tuple[str, ...]] = {}
+    for key, value in hints.items():
+        if not isinstance(key, str) or not EXERCISE_ID.fullmatch(key):
+            raise InputError(f"hint key {key!r} must be an exercise id such as \"5.2\".")
+        if isinstance(value, str) or not value or not all(isinstance(s, str) and s.strip() for s in value):
+            raise InputError(f"the hints for {key} must be a tuple of non-empty sentences, nudge first.")
+        steps[key] = tuple(value)
+    shown: dict[str, int] = {}
+
+    def hint(exercise) -> Hint:
+        """The next hint for ``exercise`` (e.g. "5.2"); run it again for the next step."""
+        key = _exercise_id(exercise)
+        if key not in steps:
+            raise InputError(f"no hints for exercise {exercise!r}: this notebook has hints for "
+                             f"{', '.join(sorted(steps, key=_sort_key))}. Pass one of those, e.g. hint(\"{min(steps, key=_sort_key)}\").")
+        given = shown.get(key, 0)
+        if given >= len(steps[key]):
+            week = int(key.split(".")[0])
+            return Hint(key, 0, len(steps[key]),
+                        f"That was the last hint for {key}. The worked answer is in "
+                        f"`solutions/week{week:02d}_exercises.ipynb`.")
+        shown[key] = given + 1
+        return Hint(key, given + 1, len(steps[key]), steps[key][given])
+
+    def reset() -> None:
+        """Start every exercise's hints from the first step again."""
+        shown.clear()
+
+    hint.reset = reset
+    hint.exercises = tuple(sorted(steps, key=_sort_key))
+    return hint
+
+
+def _sort_key(exercise_id: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in exercise_id.split("."))
 
 
 def results() -> dict[str, bool]:

@@ -73,3 +73,60 @@ def test_search_method_hits_compare_keyword_semantic_and_both(rag):
         search_method_hits(rag.chunks, [("VPAT", ["kb-016"])], rag.vectors)
 
 
+
+
+def test_similarity_by_topic_reads_blocks_from_a_matrix():
+    import numpy as np
+
+    from ai_pm_lab.rag.explore import similarity_by_topic
+    sims = np.array([[1.0, 0.6, 0.1, 0.2],
+                     [0.6, 1.0, 0.3, 0.0],
+                     [0.1, 0.3, 1.0, 0.5],
+                     [0.2, 0.0, 0.5, 1.0]])
+    table = similarity_by_topic(sims, ["a", "a", "b", "b"]).set_index("topic")
+    assert table.loc["a", "within: average"] == pytest.approx(0.6)
+    assert table.loc["a", "across: average"] == pytest.approx(0.15) and table.loc["a", "across: highest"] == 0.3
+    assert table.loc["b", "within: lowest"] == 0.5
+    with pytest.raises(ValueError, match="square"):
+        similarity_by_topic(sims, ["a", "b"])
+    with pytest.raises(ValueError, match="at least two"):
+        similarity_by_topic(sims, ["a", "a", "a", "b"])
+
+
+def test_closeness_to_topics_one_column_per_topic():
+    from ai_pm_lab.rag.explore import closeness_to_topics
+    table = closeness_to_topics(["Can I get a refund?"], ["refund please", "money back", "swap a shift"],
+                                ["refunds", "refunds", "shifts"])
+    assert list(table.columns) == ["question", "with refunds", "with shifts"]
+    assert table.loc[0, "with refunds"] > table.loc[0, "with shifts"]
+
+
+def test_map_facts_counts_neighbours_from_other_sources_only():
+    import numpy as np
+
+    from ai_pm_lab.rag.explore import map_facts
+    # two areas; each area's two sources point the same way, the areas are orthogonal
+    v = np.array([[1, 0, 0], [1, 0.05, 0], [0.99, 0, 0.1], [0, 1, 0], [0.05, 1, 0], [0, 0.99, 0.1]], dtype=float)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    facts = map_facts(v, ["x", "x", "x", "y", "y", "y"], sources=["d1", "d1", "d2", "d3", "d3", "d4"])
+    assert facts["nearest neighbour in the same area"] == 1.0 and facts["same area by chance"] == pytest.approx(0.5)
+    assert 0 < facts["spread kept by the map"] <= 1
+    # with the sources hiding every same-area neighbour, the nearest chunk must come from the other area
+    mixed = map_facts(v, ["x", "x", "x", "y", "y", "y"], sources=["d1", "d1", "d1", "d2", "d2", "d2"])
+    assert mixed["nearest neighbour in the same area"] == 0.0
+    with pytest.raises(ValueError, match="another source"):
+        map_facts(v, ["x"] * 6, sources=["d"] * 6)
+
+
+def test_embedding_map_labels_one_point_per_area(rag):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ai_pm_lab.rag.explore import embedding_map, kb_area
+    fig, ax = plt.subplots()
+    areas = [kb_area(c.doc_id) for c in rag.chunks]
+    xy = embedding_map([c.text for c in rag.chunks], areas, ax=ax, names=[c.doc_id for c in rag.chunks])
+    assert xy.shape == (len(rag.chunks), 2)
+    assert len(ax.texts) == len(set(areas))  # a few labels, not one per chunk
+    plt.close(fig)

@@ -41,23 +41,90 @@ def pca_2d(vectors) -> np.ndarray:
     return PCA(n_components=2, random_state=0).fit_transform(v)
 
 
-def embedding_map(texts, groups, ax=None):
-    """Scatter the texts on a 2-D PCA map coloured by group; returns the 2-D coordinates."""
+def embedding_map(texts, groups, ax=None, *, names=None):
+    """Scatter the texts on a 2-D PCA map coloured by group; returns the 2-D coordinates.
+
+    Every text is a dot; only one per group is labelled (the one nearest its group's centre on the map, named by
+    ``names`` when given, else by its first words), so the labels never pile up. The legend names the colours."""
     xy = pca_2d(embed(texts))
     groups = list(groups)
     if len(groups) != len(texts):
         raise InputError("groups must have one label per text.")
+    names = list(names) if names is not None else [t[:30] for t in texts]
+    if len(names) != len(texts):
+        raise InputError("names must have one name per text.")
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 5.5))
+        _, ax = plt.subplots(figsize=(8, 5), layout="constrained")
     for g in dict.fromkeys(groups):
         idx = [i for i, x in enumerate(groups) if x == g]
-        ax.scatter(xy[idx, 0], xy[idx, 1], label=g, s=40)
-        for i in idx:
-            ax.annotate(texts[i][:30], xy[i], fontsize=7, alpha=0.75, xytext=(3, 3), textcoords="offset points")
-    ax.legend(fontsize=8)
-    ax.set_title("Embeddings squeezed to 2-D: similar meaning lands close together")
+        dots = ax.scatter(xy[idx, 0], xy[idx, 1], label=g, s=40, alpha=0.8)
+        centre = xy[idx].mean(axis=0)
+        typical = idx[int(np.argmin(((xy[idx] - centre) ** 2).sum(axis=1)))]
+        ax.annotate(names[typical], xy[typical], fontsize=8, xytext=(8, 8), textcoords="offset points",
+                    color=dots.get_facecolor()[0], weight="bold", arrowprops=dict(arrowstyle="-", color="grey"),
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
+    ax.legend(fontsize=8, title="area of the base\n(label: one typical chunk)", title_fontsize=8, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.set_title("Every chunk as a dot, squeezed from 384 numbers to 2")
     ax.set_xticks([]), ax.set_yticks([])
     return xy
+
+
+def map_facts(vectors, groups, sources=None) -> dict:
+    """What a 2-D map keeps, and how close each group really is: the share of the spread the map's two directions
+    hold; in all dimensions, the share of points whose nearest neighbour is in their own group (a neighbour from the
+    same ``sources`` entry, e.g. an overlapping chunk of the same document, does not count); and that share by chance
+    (groups drawn at random in their sizes)."""
+    from sklearn.decomposition import PCA  # scikit-learn is heavy to import: loaded on first use
+
+    v = np.asarray(vectors, dtype=np.float32)
+    groups = np.asarray(list(groups))
+    sources = np.arange(len(groups)) if sources is None else np.asarray(list(sources))
+    if v.ndim != 2 or v.shape[0] < 3 or len(groups) != v.shape[0] or len(sources) != v.shape[0]:
+        raise InputError("map_facts needs at least three vectors, one group (and one source, if given) per vector.")
+    kept = float(PCA(n_components=2, random_state=0).fit(v).explained_variance_ratio_.sum())
+    sims = v @ v.T
+    sims[sources[:, None] == sources[None, :]] = -np.inf  # itself and its own source's other pieces
+    if np.isinf(sims).all(axis=1).any():
+        raise InputError("every vector needs at least one neighbour from another source.")
+    same = float((groups[sims.argmax(axis=1)] == groups).mean())
+    _, counts = np.unique(groups, return_counts=True)
+    chance = float(((counts / counts.sum()) ** 2).sum())
+    return {"spread kept by the map": kept, "nearest neighbour in the same area": same, "same area by chance": chance}
+
+
+@returns_course_table
+def similarity_by_topic(sims, topics) -> pd.DataFrame:
+    """For each topic: how its own sentences score with each other (average, lowest) and with the other topics'
+    sentences (average, highest), from a square similarity matrix and one topic per row."""
+    s = np.asarray(sims, dtype=float)
+    topics = np.asarray(list(topics))
+    if s.ndim != 2 or s.shape[0] != s.shape[1] or len(topics) != s.shape[0]:
+        raise InputError("sims must be a square matrix with one topic per row.")
+    rows = []
+    for t in dict.fromkeys(topics.tolist()):
+        mine = topics == t
+        inside = s[np.ix_(mine, mine)][~np.eye(int(mine.sum()), dtype=bool)]
+        outside = s[np.ix_(mine, ~mine)]
+        if inside.size == 0 or outside.size == 0:
+            raise InputError(f"topic {t!r} needs at least two sentences, and there must be another topic.")
+        rows.append({"topic": t, "within: average": inside.mean(), "within: lowest": inside.min(),
+                     "across: average": outside.mean(), "across: highest": outside.max()})
+    return pd.DataFrame(rows)
+
+
+@returns_course_table
+def closeness_to_topics(texts, topic_texts, topics) -> pd.DataFrame:
+    """Average similarity of each text with each topic's sentences: one row per text, one column per topic."""
+    topics = list(topics)
+    if len(topics) != len(topic_texts):
+        raise InputError("topics must name one topic per sentence in topic_texts.")
+    sims = embed(list(texts)) @ embed(list(topic_texts)).T
+    table = pd.DataFrame({"question": list(texts)})
+    for t in dict.fromkeys(topics):
+        cols = [i for i, x in enumerate(topics) if x == t]
+        table[f"with {t}"] = sims[:, cols].mean(axis=1)
+    return table
 
 
 @returns_course_table

@@ -15,7 +15,7 @@ from ai_pm_lab.framing.canvas import (
                                       write_one_pager,
 )
 from ai_pm_lab.framing.criteria_file import criteria_path, load_criteria, save_criteria
-from ai_pm_lab.framing.ux_worksheet import UXWorksheet, ux_worksheet
+from ai_pm_lab.framing.ux import UXWorksheet, ux_worksheet
 
 __all__ = [
     "CanvasError", "Criterion", "CriterionResult", "GateResult", "OpportunityCanvas", "ProblemStatement", "SuccessCriteria",

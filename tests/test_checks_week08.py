@@ -43,22 +43,57 @@ def test_a_canary_table_row_is_read_like_a_dict():
     assert week08.canary_decision(row, 0.1, 20, "roll back").passed
 
 
-TABLE = pd.DataFrame({"before": [0.2, 0.8], "after": [0.9, 0.78]}, index=["gap questions (5)", "test questions (20)"])
+ROWS = ["gap questions handled correctly (n=5)", "gap questions answered wrong (n=5)",
+        "test questions handled correctly (n=20)", "test questions answered wrong (n=20)"]
+TABLE = pd.DataFrame({"before": [0.2, 0.2, 0.8, 0.1], "after": [0.9, 0.1, 0.78, 0.1]}, index=ROWS)
+# The gap questions were declined less and got more right, but the declines mostly became wrong answers: the old rule
+# (gap improved, test held) said ship; judged on wrong answers too, it is a hold.
+DECLINES_TURNED_WRONG = pd.DataFrame({"before": [0.2, 0.0, 0.8, 0.1], "after": [0.3, 0.6, 0.8, 0.1]}, index=ROWS)
 
 
 def test_ship_update_reads_the_table_and_never_passes_on_blank_numbers():
-    assert week08.ship_update(TABLE, True).passed and not week08.ship_update(TABLE, False).passed
-    blank = TABLE.assign(after=[NAN, 0.78])  # before: NaN > before was False, so "hold" (False) passed
-    result = week08.ship_update(blank, False)
+    why = "gap questions 0.90 after, 0.20 before"
+    assert week08.ship_update(TABLE, True, why).passed and not week08.ship_update(TABLE, False, why).passed
+    assert not week08.ship_update(TABLE, True, None).passed and not week08.ship_update(TABLE, True, "it improved").passed
+    blank = TABLE.assign(after=[NAN, 0.1, 0.78, 0.1])  # before: NaN > before was False, so "hold" (False) passed
+    result = week08.ship_update(blank, False, why)
     assert not result.passed and (result.status, result.missing) == (MISSING, "table")
+    declines_only = TABLE.loc[[ROWS[0], ROWS[2]]]  # a table without the wrong-answer rows cannot be judged
+    assert week08.ship_update(declines_only, True, why).missing == "table"
+
+
+def test_fewer_declines_that_became_wrong_answers_do_not_ship():
+    why = "wrong answers on the gap questions went from 0% to 60%"
+    assert week08.ship_update(DECLINES_TURNED_WRONG, False, why).passed
+    assert not week08.ship_update(DECLINES_TURNED_WRONG, True, why).passed
+    # a learner who tolerates more wrong answers gets their own verdict
+    assert week08.ship_update(DECLINES_TURNED_WRONG, True, why, max_more_wrong=0.6).passed
+
+
+def test_the_tolerances_are_the_learners():
+    regressed = TABLE.assign(after=[0.9, 0.1, 0.70, 0.1])  # test questions 0.80 -> 0.70
+    why = "test questions 0.70 after"
+    assert week08.ship_update(regressed, False, why, max_drop=0.05).passed
+    assert week08.ship_update(regressed, True, why, max_drop=0.15).passed
+
+
+def test_hints_come_on_request_and_the_first_step_states_no_rule():
+    assert set(week08.HINTS) == {"8.1", "8.2", "8.3", "8.4", "8.5"}
+    assert all(len(steps) >= 2 for steps in week08.HINTS.values())
+    first = " ".join(steps[0] for steps in week08.HINTS.values())
+    for rule_word in ("adversarial", "malformed", "min_requests", "> limit", "gap 'after' >", "iloc", "isin"):
+        assert rule_word not in first
+    week08.hint.reset()
+    assert week08.hint("8.3").step == 1 and week08.hint("8.3").step == 2
 
 
 def test_skipped_set_up_cells_are_missing_not_a_raise():
     report = SimpleNamespace(table=lambda: pd.DataFrame({"id": ["a", "b"], "date from": ["file modified time", "Updated:"]}))
     assert week08.weak_dates(report, ["a"]).passed
     assert week08.weak_dates(None, ["a"]).missing == "report"
-    gate = SimpleNamespace(passed=False, results=[SimpleNamespace(metric="wrong answers", passed=False)])
-    assert week08.launch_decision(gate, False, ["wrong answers"]).passed
+    gate = SimpleNamespace(passed=False, results=[SimpleNamespace(metric="wrong answers", passed=False, measured=0.6)])
+    assert not week08.launch_decision(gate, False, ["wrong answers"]).passed  # no why quoting a figure
+    assert week08.launch_decision(gate, False, ["wrong answers"], "wrong answers measured 0.60").passed
     assert week08.launch_decision(None, False, []).missing == "gate"
     assert week08.fix_first(pd.DataFrame(), "payroll").missing == "labelled_gaps"
     assert week08.ship_update(None, True).missing == "table"

@@ -80,7 +80,7 @@ def run_capstone(project, tmp_path):
     faq_metrics = capstone.metrics(capstone.evaluate(faq, project.eval_rows, progress=False))
     ai_eval = capstone.evaluate(tester, project.eval_rows, progress=False)
     ai_metrics = capstone.metrics(ai_eval)
-    criteria = capstone.default_criteria(faq_metrics)
+    criteria = capstone.starter_criteria(faq_metrics)  # the example criteria (the lesson's gate uses the learner's)
     gate = capstone.launch_gate(criteria, ai_metrics)
     log = EventLog(tmp_path / "events.jsonl")
     live = capstone.build_assistant(pipeline, log=log, replay=tester.generator)
@@ -112,6 +112,9 @@ def test_capstone_on_a_mixed_format_folder(tmp_path):
     declined = table[table.index.str.startswith("day: requests declined")].iloc[0]
     assert gap["after"] > gap["before"]  # the added document answers the gap questions
     assert declined["after"] < declined["before"]  # fewer requests handed to a person
+    for what in ("gap questions", "test questions", "day: requests"):  # judged on wrong answers too, not declines alone
+        assert table.index.str.startswith(f"{what} answered wrong").sum() == 1
+    assert ((table[["before", "after"]] >= 0) & (table[["before", "after"]] <= 1)).all().all()
     assert (table["change"] - (table["after"] - table["before"])).abs().max() < 1e-12
     assert run["improved"]["added"] == ["limescale-filter"]
 
@@ -212,31 +215,80 @@ def test_week8_checks_fail_on_stubs_and_pass_on_right_answers(tmp_path):
     labelled = pd.DataFrame({"gap": ["attacks", "payroll", "ceo"], "requests": [9, 6, 2],
                              "kind (simulation label)": ["adversarial", "new_product", "unanswerable"]})
     stage = {"requests on AI": 12, "wrong answers": 0.25}
-    gap = table[table.index.str.startswith("gap questions")].iloc[0]
-    test = table[table.index.str.startswith("test questions")].iloc[0]
-    ship = bool(gap["after"] > gap["before"] and test["after"] >= test["before"] - 0.05)
-    stubs = [checks.weak_dates(report, None), checks.launch_decision(gate, None, None), checks.fix_first(labelled, None),
-             checks.canary_decision(stage, 0.1, 5, None), checks.ship_update(table, None)]
+    row = {k: table[table.index.str.startswith(k)].iloc[0] for k in ("gap questions handled", "gap questions answered "
+           "wrong", "test questions handled", "test questions answered wrong")}
+    ship = bool(row["gap questions handled"]["after"] > row["gap questions handled"]["before"]
+                and row["gap questions answered wrong"]["after"] <= row["gap questions answered wrong"]["before"]
+                and row["test questions answered wrong"]["after"] <= row["test questions answered wrong"]["before"]
+                and row["test questions handled"]["after"] >= row["test questions handled"]["before"] - 0.05)
+    measured = f"{run['ai']['wrong answers']:.2f}"
+    quoted = f"gap questions {row['gap questions handled']['after']:.2f} after"
+    stubs = [checks.weak_dates(report, None), checks.launch_decision(gate, None, None, None),
+             checks.fix_first(labelled, None), checks.canary_decision(stage, 0.1, 5, None),
+             checks.ship_update(table, None, None)]
     assert not any(r.passed for r in stubs)
-    right = [checks.weak_dates(report, ["getting-started"]), checks.launch_decision(gate, bool(gate.passed), failed),
+    right = [checks.weak_dates(report, ["getting-started"]),
+             checks.launch_decision(gate, bool(gate.passed), failed, f"wrong answers measured {measured}"),
              checks.fix_first(labelled, "payroll"), checks.canary_decision(stage, 0.1, 5, "roll back"),
-             checks.ship_update(table, ship)]
+             checks.ship_update(table, ship, quoted)]
     assert all(r.passed for r in right), [r for r in right if not r.passed]
     wrong = [checks.fix_first(labelled, "attacks"), checks.canary_decision(stage, 0.1, 20, "roll back"),
-             checks.launch_decision(gate, not gate.passed, failed)]
+             checks.launch_decision(gate, not gate.passed, failed, f"wrong answers measured {measured}"),
+             checks.launch_decision(gate, bool(gate.passed), failed, "the gate table says so"),  # no figure quoted
+             checks.ship_update(table, not ship, quoted), checks.ship_update(table, ship, "the table says so")]
     assert not any(r.passed for r in wrong)
 
 
 def test_rubric_and_self_assessment():
     rubric = capstone.rubric_table()
     assert rubric.shape[1] == 3 and len(rubric) >= 6
-    result = capstone.self_assess({"Evaluation": 3, "Monitoring": 1, "Presentation": 2})
-    assert result["total"] == 6 and result["out of"] == 9 and result["work on next"] == ["Monitoring"]
+    empty = capstone.self_assess({})  # the lesson's stub: not scored, never a total
+    assert empty["status"] == "not scored yet" and "total" not in empty and empty["to score"] == list(rubric.index)
+    partly = capstone.self_assess({"Evaluation": 3, "Monitoring": 1, "Presentation": 2})
+    assert partly["status"] == "partly scored" and "total" not in partly and len(partly["to score"]) == len(rubric) - 3
+    full = capstone.self_assess({area: 2 for area in rubric.index} | {"Monitoring": 1, "Evaluation": 3})
+    assert full["status"] == "scored" and full["out of"] == 3 * len(rubric) and full["work on next"] == ["Monitoring"]
+    assert full["total"] == 2 * len(rubric) - 1 + 1
     with pytest.raises(ValueError, match="Unknown area"):
         capstone.self_assess({"Vibes": 3})
     with pytest.raises(ValueError, match="1, 2 or 3"):
         capstone.self_assess({"Evaluation": 5})
+    with pytest.raises(ValueError, match="1, 2 or 3"):
+        capstone.self_assess({"Evaluation": True})
     assert len(capstone.next_steps_table()) >= 3
+
+
+def test_the_gate_judges_the_learners_criteria_saved_or_written(tmp_path, monkeypatch):
+    from ai_pm_lab import framing
+
+    monkeypatch.setenv("AI_PM_LAB_OUTPUT_DIR", str(tmp_path))
+    mine = SuccessCriteria([success(capstone.HANDLED, 0.5, 0.7), guardrail(capstone.WRONG, 0.3, "lower")])
+    criteria, note = capstone.gate_criteria(mine)
+    assert criteria is mine and "No criteria saved" in note  # nothing saved: the learner's own cell
+    week7 = SuccessCriteria([success(capstone.HANDLED, 0.5, 0.55), guardrail(capstone.WRONG, 0.1, "lower"),
+                             guardrail(capstone.LATENCY, 2.0, "lower")])
+    framing.save_criteria(week7)
+    criteria, note = capstone.gate_criteria(mine)
+    assert [c.row() for c in criteria] == [c.row() for c in week7] and "saved in week 7" in note
+    framing.save_criteria(SuccessCriteria([success("routing F1", 0.5, 0.6), guardrail(capstone.WRONG, 0.1, "lower")]))
+    with pytest.raises(ValueError, match="cannot measure"):
+        capstone.gate_criteria(mine)
+    framing.criteria_path().unlink()
+    with pytest.raises(ValueError, match="No criteria"):
+        capstone.gate_criteria(None)
+    with pytest.raises(TypeError, match="SuccessCriteria"):
+        capstone.gate_criteria({"target": 0.6})
+    # the example helper is no longer the gate's default: the capstone exports no default_criteria
+    assert not hasattr(capstone, "default_criteria")
+
+
+def test_users_on_the_ai_when_the_canary_ends():
+    criteria = SuccessCriteria([success("questions handled correctly", 0.5, 0.6), guardrail("wrong answers", 0.2, "lower")])
+    good, bad = _shadow(lambda i: False), _shadow(lambda i: i % 2 == 0)
+    stages = (0.05, 0.5, 1.0)
+    assert capstone.users_on_ai(capstone.canary_rollout(good, criteria, launch=True, stages=stages)) == 1.0
+    assert capstone.users_on_ai(capstone.canary_rollout(good, criteria, launch=False, stages=stages)) == 0.0
+    assert capstone.users_on_ai(capstone.canary_rollout(bad, criteria, launch=True, stages=stages)) == 0.0
 
 
 def test_a_canary_after_a_no_go_is_a_rehearsal_and_says_so():
@@ -281,7 +333,7 @@ def test_memo_and_deck_after_a_no_go_without_additions(tmp_path):
     faq_metrics = capstone.metrics(capstone.evaluate(faq, project.eval_rows, progress=False))
     ai_eval = capstone.evaluate(tester, project.eval_rows, progress=False)
     ai_metrics = capstone.metrics(ai_eval)
-    criteria = capstone.default_criteria(faq_metrics)
+    criteria = capstone.starter_criteria(faq_metrics)
     ai_metrics["questions handled correctly"] = 0.0  # as a weak model would score: a NO GO
     gate = capstone.launch_gate(criteria, ai_metrics)
     assert not gate.passed

@@ -12,17 +12,23 @@ from ai_pm_lab.capstone.improve import (
     label_gaps,
 )
 from ai_pm_lab.capstone.launch import (
+    COST,
+    HANDLED,
+    LATENCY,
+    WRONG,
     canary_mode,
     canary_rollout,
     canary_verdict,
     compare,
-    default_criteria,
     evaluate,
+    gate_criteria,
     launch_gate,
     metrics,
     monitor,
     shadow_day,
     shadow_summary,
+    starter_criteria,
+    users_on_ai,
 )
 from ai_pm_lab.capstone.present import LaunchFacts, launch_facts, present
 from ai_pm_lab.capstone.project import Project, open_project, preview_folder
@@ -32,8 +38,9 @@ from ai_pm_lab.capstone.samples import write_sample_folder
 __all__ = [
     "Calibration", "KeywordFAQ", "LaunchFacts", "MIN_PER_CLASS", "Project", "additions_report", "build_assistant",
     "build_pipeline", "calibrate", "canary_mode", "canary_rollout", "canary_verdict", "compare", "content_gaps",
-    "declined_requests", "default_criteria", "evaluate", "improvement_loop", "improvement_status", "label_gaps",
+    "declined_requests", "evaluate", "gate_criteria", "improvement_loop", "improvement_status", "label_gaps",
     "labels_needed",
     "launch_facts", "launch_gate", "metrics", "monitor", "next_steps_table", "open_project", "present", "preview_folder", "rubric_table", "self_assess",
-    "shadow_day", "shadow_summary", "write_sample_folder",
+    "shadow_day", "shadow_summary", "starter_criteria", "users_on_ai", "write_sample_folder",
+    "HANDLED", "WRONG", "LATENCY", "COST",
 ]

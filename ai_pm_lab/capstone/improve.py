@@ -11,7 +11,7 @@ import pandas as pd
 
 from ai_pm_lab import embeddings
 from ai_pm_lab.capstone.assistant import build_assistant, build_pipeline
-from ai_pm_lab.capstone.launch import HANDLED, evaluate, metrics
+from ai_pm_lab.capstone.launch import HANDLED, WRONG, evaluate, metrics
 from ai_pm_lab.capstone.samples import ADDITIONS_DIR, QUESTIONS_FILE
 from ai_pm_lab.errors import InputError
 from ai_pm_lab.rag.documents import load_folder
@@ -153,10 +153,11 @@ def improvement_loop(project, before_assistant, *, before_eval: pd.DataFrame | N
     day_before = evaluate(build_assistant(before_pipeline, replay=before_assistant.generator), day, progress=progress)
     day_after = evaluate(build_assistant(pipeline, log=log, replay=before_assistant.generator), day, progress=progress)
     rows = []
-    for name, b, a in ((f"gap questions handled correctly (n={len(gap_before)})", gap_before, gap_after),
-                       (f"test questions handled correctly (n={len(test_before)})", test_before, test_after),
-                       (f"day: requests handled correctly (n={len(day_before)})", day_before, day_after)):
-        rows.append({"measure": name, "before": metrics(b)[HANDLED], "after": metrics(a)[HANDLED]})
+    for what, b, a in (("gap questions", gap_before, gap_after), ("test questions", test_before, test_after),
+                       ("day: requests", day_before, day_after)):
+        before, after = metrics(b), metrics(a)
+        rows.append({"measure": f"{what} handled correctly (n={len(b)})", "before": before[HANDLED], "after": after[HANDLED]})
+        rows.append({"measure": f"{what} answered wrong (n={len(b)})", "before": before[WRONG], "after": after[WRONG]})
     rows.append({"measure": f"day: requests declined / handed to a person (n={len(day_before)})",
                  "before": float(day_before["refused"].mean()), "after": float(day_after["refused"].mean())})
     table = pd.DataFrame(rows).set_index("measure")

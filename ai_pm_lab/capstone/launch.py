@@ -13,6 +13,7 @@ from ai_pm_lab.capstone.assistant import KeywordFAQ
 from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.evaluation.harness import ERROR_COLUMN, run_harness
 from ai_pm_lab.framing.canvas import SuccessCriteria, guardrail, success
+from ai_pm_lab.framing.criteria_file import criteria_path, load_criteria
 from ai_pm_lab.operations.assistant import Assistant
 from ai_pm_lab.operations.dashboard import compute_dashboard, draw, export
 from ai_pm_lab.operations.rollout import in_canary
@@ -94,12 +95,13 @@ def compare(ai: dict, faq: dict) -> pd.DataFrame:
     return pd.DataFrame({"AI assistant": [ai[k] for k in keys], "keyword FAQ (today)": [faq[k] for k in keys]}, index=keys)
 
 
-def default_criteria(baseline: dict, *, improvement: float = 0.25, latency_limit_s: float = 5.0,
+def starter_criteria(baseline: dict, *, improvement: float = 0.25, latency_limit_s: float = 5.0,
                      cost_limit_usd: float = 5.0) -> SuccessCriteria:
-    """Week-7 success criteria with today's keyword FAQ as the baseline.
+    """An EXAMPLE set of criteria to start from and edit, never the gate: the gate judges the criteria the learner
+    wrote (week 7's saved ones, or their own cell in week 8; see :func:`gate_criteria`).
 
-    Success: handle more questions correctly than the FAQ, closing ``improvement`` of its gap to perfect. Guardrails:
-    no more wrong answers than the FAQ gives today; p95 latency and cost per 1,000 questions under fixed limits."""
+    The example: handle more questions correctly than today's keyword FAQ, closing ``improvement`` of its gap to
+    perfect; no more wrong answers than the FAQ; p95 latency and cost per 1,000 questions under fixed limits."""
     b = round(float(baseline[HANDLED]), 3)
     if b >= 1.0:
         raise InputError("The keyword FAQ already handles every test question correctly: there is nothing for AI to "
@@ -114,10 +116,40 @@ def default_criteria(baseline: dict, *, improvement: float = 0.25, latency_limit
     ]).validate()
 
 
+GATE_METRICS = (HANDLED, WRONG, LATENCY, COST)
+
+
+def gate_criteria(mine: SuccessCriteria | None, *, name: str = "capstone") -> tuple[SuccessCriteria, str]:
+    """The criteria the launch gate judges, and one line saying where they came from: the ones saved in week 7
+    (``framing.save_criteria(..., name)``) when there are any, otherwise ``mine`` (the learner's own cell).
+
+    Either way they are the learner's: nothing here invents a target. A criterion on a metric the capstone does not
+    measure is refused with the metric names it does measure."""
+    saved = load_criteria(name)
+    if saved is not None:
+        where = getattr(saved, "source", None) or criteria_path(name)
+        criteria, note = saved, (f"Using the criteria you saved in week 7 ({where}); the cell above is not used. To "
+                                 "judge with it instead, delete that file and rerun.")
+    elif mine is None:
+        raise InputError("No criteria to judge the launch with: week 7 saved none, and my_criteria is None. Write yours "
+                         "in the cell above: success(HANDLED, today's figure, your target) and a guardrail for each harm.")
+    else:
+        if not isinstance(mine, SuccessCriteria):
+            raise InputTypeError(f"my_criteria must be SuccessCriteria([...]) of success(...) and guardrail(...) lines, "
+                                 f"not {type(mine).__name__}.")
+        criteria, note = mine.validate(), (f"No criteria saved in week 7 ({criteria_path(name).name} not found): the "
+                                           "gate uses the ones you wrote in the cell above.")
+    unknown = [m for m in criteria.metrics if m not in GATE_METRICS]
+    if unknown:
+        raise InputError(f"The capstone cannot measure {', '.join(map(repr, unknown))}. Use its metric names: "
+                         f"{', '.join(map(repr, GATE_METRICS))} (capstone.HANDLED, WRONG, LATENCY, COST).")
+    return criteria, note
+
+
 def launch_gate(criteria: SuccessCriteria, measured: dict):
     """The eval gate: the week-7 criteria judged against the AI's measured metrics (GateResult: .passed, .table())."""
     if not isinstance(criteria, SuccessCriteria):
-        raise InputTypeError("criteria must be a SuccessCriteria (see default_criteria or ai_pm_lab.framing).")
+        raise InputTypeError("criteria must be a SuccessCriteria (see gate_criteria or ai_pm_lab.framing).")
     return criteria.evaluate({k: v for k, v in measured.items() if k in criteria.metrics})
 
 
@@ -257,6 +289,17 @@ def canary_verdict(canary: pd.DataFrame) -> str:
         why = canary.attrs.get("mode why") or "the launch gate did not pass, so no user was switched to the AI"
         return f"rehearsal only, no rollout: {why}; replayed, the canary would have {outcome}"
     return outcome
+
+
+def users_on_ai(canary: pd.DataFrame) -> float:
+    """The share of users who have the AI when the canary ends: 0 for a rehearsal (no user was switched) and after a
+    roll back; otherwise the share of the last stage reached (1.0 for a full rollout)."""
+    if not isinstance(canary, pd.DataFrame) or canary.empty:
+        raise InputError("users_on_ai needs the table returned by canary_rollout.")
+    last = canary.iloc[-1]
+    if (canary.get("mode") is not None and (canary["mode"] == REHEARSAL).any()) or last["decision"] == "roll back":
+        return 0.0
+    return float(last["share"])
 
 
 # -- monitoring -----------------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ai_pm_lab.capstone.improve import improvement_status
 from ai_pm_lab.capstone.launch import LIVE, REHEARSAL, canary_mode, canary_verdict, compare, shadow_summary
+from ai_pm_lab.errors import InputTypeError
 from ai_pm_lab.llm import describe_backend
 from ai_pm_lab.settings import output_dir
 from ai_pm_lab.tables import format_rate
@@ -44,12 +45,17 @@ class LaunchFacts:
     improvement_status: str = ""  # "measured: ..." or "not run yet: ..." with how to run it
     calibration: str = ""  # what the answerability-gate calibration on this folder did (capstone.calibrate)
     canary_mode: str = "live"  # "live" (the launch gate passed) or "rehearsal" (it did not: no user got the AI)
+    recommendation: str = ""  # the learner's own words; the memo shows the evidence next to it and never writes one
 
 
 def launch_facts(project, pipeline, criteria, gate, ai_metrics: dict, faq_metrics: dict, shadow, canary: pd.DataFrame,
-                 gaps: pd.DataFrame, improved: dict | None = None, dashboard=None, calibration=None) -> LaunchFacts:
+                 gaps: pd.DataFrame, improved: dict | None = None, dashboard=None, calibration=None, *,
+                 recommendation: str | None = "") -> LaunchFacts:
     """Collect one capstone run's results into LaunchFacts (what the memo and the deck say). ``improved`` may be None
-    or a loop that did not run (the memo then says "not run yet" and how to run it)."""
+    or a loop that did not run (the memo then says "not run yet" and how to run it). ``recommendation`` is the
+    learner's own text: the memo quotes it and puts the gate's evidence next to it (blank: "not written yet")."""
+    if recommendation is not None and not isinstance(recommendation, str):
+        raise InputTypeError(f"recommendation must be your text in quotes, not {type(recommendation).__name__}.")
     ran = bool(improved) and improved.get("ran", True)
     modes = set(canary["mode"]) if "mode" in canary.columns else {canary_mode(None)[0]}
     return LaunchFacts(
@@ -62,7 +68,7 @@ def launch_facts(project, pipeline, criteria, gate, ai_metrics: dict, faq_metric
         dashboard_png=str(dashboard.png) if dashboard is not None and getattr(dashboard, "png", None) else None,
         improvement_status=(improved or {}).get("status") or (improvement_status(project) if not ran else "measured"),
         calibration=_as_markdown(calibration.summary()) if calibration is not None else "",
-        canary_mode=REHEARSAL if REHEARSAL in modes else LIVE)
+        canary_mode=REHEARSAL if REHEARSAL in modes else LIVE, recommendation=(recommendation or "").strip())
 
 
 def _as_markdown(summary: str) -> str:
@@ -180,10 +186,12 @@ def memo_sections(facts: LaunchFacts, charts: dict, *, rel: str = CHART_DIR) -> 
                    if len(imp) else f"**Not run yet.** {facts.improvement_status.split(': ', 1)[-1][:1].upper()}"
                    f"{facts.improvement_status.split(': ', 1)[-1][1:]}")
     sections = [
-        ("Decision", f"**Recommendation: {verdict}** for the AI support assistant ({facts.project}).\n\n"
-                     + ("Every success criterion was reached and no guardrail was crossed on the test questions."
-                        if facts.gate_passed else
-                        f"Not met on the test questions: {', '.join(failures)}.")
+        ("Decision", (f"**Recommendation:** {facts.recommendation}" if facts.recommendation else
+                      "**Recommendation: not written yet.** Write yours in `my_recommendation` (launch or not, and "
+                      "why, quoting the figures below) and rerun the memo cell.")
+                     + f"\n\n**Evidence, eval gate: {verdict}** on the test questions. "
+                     + ("Every success criterion was reached and no guardrail was crossed."
+                        if facts.gate_passed else f"Not met: {', '.join(failures)}.")
                      + f"\n\n{rollout}\n\nCanary replay: {facts.canary_verdict}. Model: {facts.backend}."
                      + ("\n\nImprovement loop: not run yet (how to run it: see below)." if not len(imp) else "")),
         ("Success criteria (agreed before measuring)", facts.criteria_markdown),
@@ -201,7 +209,7 @@ def memo_sections(facts: LaunchFacts, charts: dict, *, rel: str = CHART_DIR) -> 
                                       if top_gap is not None else "No request was declined.")
          + (f"\n\nContent added: {', '.join(facts.added)}." if facts.added else "")),
         ("Improvement loop: before vs after", improvement),
-        ("Asks and next steps", "- Decide on the recommendation above with support and legal in the room.\n"
+        ("Asks and next steps", "- Decide on the recommendation above, with its evidence, with support and legal in the room.\n"
                                 "- Keep the event log on; review declined questions every week and add content for the largest group.\n"
                                 "- Re-run this notebook with a stronger model (an API key or a local server) and compare the same tables."),
     ]

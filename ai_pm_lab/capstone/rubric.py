@@ -44,17 +44,25 @@ def rubric_table() -> pd.DataFrame:
 
 
 def self_assess(scores: dict) -> dict:
-    """Total and weakest areas from {area: level 1-3}; unknown areas or levels are a clear ValueError."""
-    if not isinstance(scores, dict) or not scores:
+    """Your scores from {area: level 1-3}: 'scored' (how many rows), 'to score' (rows still empty), and once every row
+    is scored, 'total', 'out of' and 'work on next' (the lowest rows). An empty dict is "not scored yet", never a total.
+    Unknown areas or levels are a clear InputError."""
+    if scores is None:
+        scores = {}
+    if not isinstance(scores, dict):
         raise InputTypeError("scores must be a dict of area -> level (1, 2 or 3), e.g. {'Evaluation': 2}.")
     areas = [r[0] for r in RUBRIC]
     for area, level in scores.items():
         if area not in areas:
             raise InputError(f"Unknown area {area!r}: choose from {', '.join(areas)}.")
-        if level not in (1, 2, 3):
+        if isinstance(level, bool) or level not in (1, 2, 3):
             raise InputError(f"{area}: level must be 1, 2 or 3, not {level!r}.")
+    left = [a for a in areas if a not in scores]
+    if left:
+        return {"status": "not scored yet" if not scores else "partly scored", "scored": len(scores),
+                "to score": left}
     low = min(scores.values())
-    return {"total": sum(scores.values()), "out of": 3 * len(scores),
+    return {"status": "scored", "scored": len(scores), "total": sum(scores.values()), "out of": 3 * len(scores),
             "work on next": [a for a, v in scores.items() if v == low and low < 3]}
 
 

@@ -100,9 +100,29 @@ def _evidence(**over):
         transparency={"disclosure_share": 1.0, "answers_with_sources": 1.0, "refusals_with_handoff": 1.0},
         pii={"recall_by_type": {"EMAIL": 0.5}, "missed_types": ["EMAIL"], "samples": 3},
         monitoring={"alert_threshold": 0.1, "false_alarm_rate": 0.05, "detection_rate": 0.8},
-        kill_switch={"requests": 5, "routed_to_human": 5, "model_calls": 0})
+        kill_switch={"requests": 5, "routed_to_human": 5, "model_calls": 0},
+        quality={"accuracy": 0.9, "hallucination_rate": 0.04})
     args.update(over)
     return checklist.collect_evidence(**args)
+
+
+def test_monitoring_and_explainability_are_met_only_when_the_measured_quality_clears_the_bars():
+    # Before: a day with 15% reviewed accuracy and 36% made-up answers still marked both "met" (week 6's checklist).
+    poor = _evidence(quality={"accuracy": 0.15, "hallucination_rate": 0.36})
+    assert poor["monitoring"].status == "gap" and poor["explainability"].status == "gap"
+    assert "15" in poor["monitoring"].summary and "64" in poor["explainability"].summary
+    good = _evidence()
+    assert good["monitoring"].status == "met" and good["explainability"].status == "met"
+    # the bars are the team's: at a 10% accuracy bar the same poor day's monitoring is met, explainability is not
+    lenient = _evidence(quality={"accuracy": 0.15, "hallucination_rate": 0.36}, min_accuracy=0.10)
+    assert lenient["monitoring"].status == "met" and lenient["explainability"].status == "gap"
+    # no quality figures: a drift alert and a source list alone back neither answer
+    blind = _evidence(quality=None)
+    assert blind["monitoring"].status == "gap" and blind["explainability"].status == "gap"
+    result = checklist.assess({k: "yes" for k in checklist.KEYS}, poor)
+    assert {"monitoring", "explainability"} <= set(result["blockers"])
+    with pytest.raises(ValueError, match="lacks"):
+        _evidence(quality={"accuracy": 0.9})
 
 
 def test_checklist_links_answers_to_evidence(tmp_path):

@@ -108,8 +108,8 @@ class ComputedVerdicts(pytest.Item):
 
     def runtest(self):
         nbfile = self.parent
-        if self.session.testsfailed:  # a failing cell already explains itself; a cut-short run proves nothing more
-            pytest.skip("a cell failed earlier in this run")
+        if self.nodeid.split("::")[0] in _FAILED_FILES:  # a failing cell explains itself; a cut-short run proves no more
+            pytest.skip("a cell of this notebook failed")
         kernel = getattr(nbfile, "kernel", None)
         if kernel is None or not kernel.is_alive():
             pytest.skip("the notebook's kernel is not running")
@@ -121,6 +121,15 @@ class ComputedVerdicts(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"{self.parent.fspath.basename}: computed verdicts"
+
+
+_FAILED_FILES: set[str] = set()
+
+
+def pytest_runtest_logreport(report):
+    """Remember which notebooks had a failing cell (its computed-verdicts item is then skipped, not failed)."""
+    if report.failed:
+        _FAILED_FILES.add(report.nodeid.split("::")[0])
 
 
 def pytest_collection_modifyitems(session, config, items):

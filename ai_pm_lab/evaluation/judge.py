@@ -1,20 +1,30 @@
-"""LLM-as-judge: a model grades answers against a written pass/fail rubric, and we measure how far to trust it
-against human labels (agreement, true-positive and true-negative rates, and a pass rate corrected for its errors)."""
+"""LLM-as-judge: a model grades answers, and we measure how far to trust it against human labels (agreement,
+true-positive and true-negative rates, and a pass rate corrected for its errors).
+
+A hosted model grades against a written pass/fail rubric (its one-word reply). The local 135M model cannot follow the
+rubric (asked for PASS or FAIL it passes nearly everything: ``benchmarks/week5.py`` prints the figures), so on it the
+judge does a narrower task it can do: how much more likely the model finds the answer after reading the context than
+without it (the *grounding lift*). A pass mark on that score is set on human labels: ``cross_validate`` sets it on the
+other answers for each one, ``pass_mark`` on all of them for use on new answers."""
 from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from ai_pm_lab.datafiles import data_jsonl
 from ai_pm_lab.errors import InputError, InputTypeError, require_text
 from ai_pm_lab.evaluation.harness import ModelStep, run_harness, successful
-from ai_pm_lab.evaluation.stats import corrected_pass_rate, judge_agreement
+from ai_pm_lab.evaluation.stats import as_labels, corrected_pass_rate, judge_agreement, pick_threshold
 from ai_pm_lab.llm import generate, get_backend
-from ai_pm_lab.llm.local import tokenize
-from ai_pm_lab.llm.next_token import next_token_distribution
+from ai_pm_lab.llm.confidence import answer_confidence
 
 LABELS_FILE = "evaluation/judge_labels.jsonl"
+HELDOUT_FILE = "evaluation/judge_labels_heldout.jsonl"  # written separately (another base), never used to set a pass mark
+FOLDS = 5
+WITH_CONTEXT = "{context}\n\nQuestion: {question}"
+WITHOUT_CONTEXT = "Question: {question}"
 RUBRIC = """An answer PASSES only if all of these hold:
 1. It answers the question that was asked (or, when the context does not contain the answer, it says it does not know).
 2. Every fact, number and name in it is supported by the context.
@@ -41,6 +51,26 @@ def load_judge_labels() -> list[dict]:
     return [dict(r) for r in data_jsonl(LABELS_FILE)]
 
 
+def load_heldout_labels() -> list[dict]:
+    """Human-labelled answers written separately about another base (Spokeshare), for checking a pass mark set on
+    ``load_judge_labels()`` on answers it was not set on."""
+    return [dict(r) for r in data_jsonl(HELDOUT_FILE)]
+
+
+def grounding_lift(question: str, answer: str, context: str) -> float:
+    """How much more likely the local model finds ``answer`` after reading ``context`` than without it: the mean
+    log-probability per answer token with the context minus without (0: the context changes nothing; above 0: the
+    context supports the answer). Two scoring passes, no generation."""
+    require_text(question, "question")
+    require_text(answer, "answer", allow_empty=True)
+    require_text(context, "context", allow_empty=True)
+    answer = answer.strip() or "(empty answer)"
+    with_context = answer_confidence(WITH_CONTEXT.format(context=context.strip() or "(no context)",
+                                                         question=question.strip()), answer)
+    without = answer_confidence(WITHOUT_CONTEXT.format(question=question.strip()), answer)
+    return with_context.mean_logprob - without.mean_logprob
+
+
 def judge_prompt(question: str, answer: str, context: str, rubric: str = RUBRIC) -> str:
     """The judge's prompt: rubric, context, question, answer, and the instruction to reply PASS or FAIL."""
     require_text(question, "question")
@@ -57,21 +87,17 @@ def parse_verdict(text: str) -> bool | None:
     return None if m is None else m.group(1).upper() == "PASS"
 
 
-def judge_answer(question: str, answer: str, context: str, *, backend: str | None = None, rubric: str = RUBRIC) -> dict:
-    """One verdict. On the local model: its next-token probability of PASS vs FAIL after the prompt (one forward
-    pass); on a hosted model: its one-word reply. Returns pass (bool), p_pass (local only) and the raw reply."""
-
-    prompt = judge_prompt(question, answer, context, rubric)
+def judge_answer(question: str, answer: str, context: str, *, backend: str | None = None, rubric: str = RUBRIC,
+                 threshold: float | None = None) -> dict:
+    """One verdict. On the local model: its grounding lift as ``score``, and ``pass`` when the score reaches
+    ``threshold`` (None without one: set it with pass_mark or cross_validate); on a hosted model: its one-word reply
+    to the rubric (score None)."""
     engine = get_backend(backend)
     if engine.name == "local":
-
-        chat = f"<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n"
-        probs = next_token_distribution(chat).probs()
-        p_pass = sum(float(probs[tokenize(w)[0]]) for w in ("PASS", "Pass", "pass"))
-        p_fail = sum(float(probs[tokenize(w)[0]]) for w in ("FAIL", "Fail", "fail"))
-        p = p_pass / (p_pass + p_fail) if p_pass + p_fail > 0 else 0.5
-        return {"pass": p >= 0.5, "p_pass": p, "reply": "PASS" if p >= 0.5 else "FAIL", "judge": engine.model}
-
+        score = grounding_lift(question, answer, context)
+        passed = None if threshold is None else bool(score >= float(threshold))
+        return {"pass": passed, "score": score, "reply": "", "judge": engine.model}
+    prompt = judge_prompt(question, answer, context, rubric)
     return _hosted_verdict(generate(**_hosted_request(prompt), backend=backend))
 
 
@@ -84,11 +110,13 @@ def _hosted_verdict(reply) -> dict:
     """A hosted judge's verdict from its reply; one that names neither verdict counts as FAIL (the strict reading) and
     is flagged in ``reply``."""
     verdict = parse_verdict(reply.text)
-    return {"pass": bool(verdict), "p_pass": None, "reply": reply.text.strip()[:40], "judge": reply.model}
+    return {"pass": bool(verdict), "score": None, "reply": reply.text.strip()[:40], "judge": reply.model}
 
 
-def run_judge(rows, *, backend: str | None = None, rubric: str = RUBRIC, progress: bool = True) -> pd.DataFrame:
-    """Judge many answers (dicts with question, answer, context) through run_harness: one row each with the verdict."""
+def run_judge(rows, *, backend: str | None = None, rubric: str = RUBRIC, progress: bool = True,
+              threshold: float | None = None) -> pd.DataFrame:
+    """Judge many answers (dicts with question, answer, context) through run_harness: one row each with the verdict
+    (``judge_pass``) and, on the local model, its ``score`` (judged against ``threshold`` when one is given)."""
     rows = list(rows)
     if not rows:
         raise InputError("rows is empty: pass answers to judge, e.g. load_judge_labels().")
@@ -99,13 +127,59 @@ def run_judge(rows, *, backend: str | None = None, rubric: str = RUBRIC, progres
         hosted = get_backend(backend).name != "local"
     except Exception:  # noqa: BLE001 - a wrong backend is recorded in every row, as judge_answer() raises it
         hosted = False
-    if not hosted:  # the local judge: one forward pass each (next-token probabilities), no generation
-        call = lambda r: judge_answer(r["question"], r["answer"], r["context"], backend=backend, rubric=rubric)  # noqa: E731
+    if not hosted:  # the local judge: two scoring passes each, no generation
+        call = lambda r: judge_answer(r["question"], r["answer"], r["context"], backend=backend, rubric=rubric,  # noqa: E731
+                                      threshold=threshold)
     else:  # every reply requested together (concurrently on a hosted model)
         call = ModelStep(lambda r: _hosted_request(judge_prompt(r["question"], r["answer"], r["context"], rubric)),
                          lambda r, reply: _hosted_verdict(reply), backend=backend)
     df = run_harness(rows, call, desc="Judging", progress=progress)
     return successful(df).rename(columns={"pass": "judge_pass"})
+
+
+def _scored(judged, human_column: str) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(judged, pd.DataFrame):
+        raise InputTypeError(f"judged must be the DataFrame run_judge() returns, not {type(judged).__name__}: "
+                             "run the cell that judges the labelled answers first.")
+    for col in (human_column, "score"):
+        if col not in judged.columns:
+            raise InputError(f"judged has no {col!r} column: run run_judge on rows that carry human labels.")
+    return as_labels(judged[human_column].tolist(), human_column), judged["score"].to_numpy(dtype=float)
+
+
+def is_scored(judged: pd.DataFrame) -> bool:
+    """True when the judge gave a score per answer (the local model) that a pass mark must turn into verdicts."""
+    return isinstance(judged, pd.DataFrame) and "score" in judged and judged["score"].notna().all()
+
+
+def pass_mark(judged: pd.DataFrame, human_column: str = "human_pass") -> float | None:
+    """The score from which the local judge says pass, set on these labelled answers (the mark that best separates
+    the human passes from the human fails, each kind counted equally); None for a hosted judge (it replies itself)."""
+    if not is_scored(judged):
+        return None
+    human, score = _scored(judged, human_column)
+    if human.min() == human.max():
+        raise InputError("Every human label is the same: a pass mark needs passes and fails among the labelled answers.")
+    return pick_threshold(score[human == 1], score[human == 0])
+
+
+def cross_validate(judged: pd.DataFrame, human_column: str = "human_pass", *, folds: int = FOLDS,
+                   seed: int = 0) -> pd.DataFrame:
+    """``judged`` with every local verdict (``judge_pass``) made by a pass mark set on the OTHER labelled answers
+    (``folds``-fold, stratified), so the agreement measured on it is not flattered by the mark; a hosted judge's
+    verdicts are returned unchanged. Adds ``pass_mark``: the mark each answer was judged with."""
+    from sklearn.model_selection import StratifiedKFold
+
+    if not is_scored(judged):
+        return judged
+    human, score = _scored(judged, human_column)
+    folds = int(min(folds, np.bincount(human, minlength=2).min()))
+    if folds < 2:
+        raise InputError("Cross-validating the pass mark needs at least two human passes and two human fails.")
+    marks = np.zeros(len(score))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(score, human):
+        marks[test] = pick_threshold(score[train][human[train] == 1], score[train][human[train] == 0])
+    return judged.assign(judge_pass=score >= marks, pass_mark=marks)
 
 
 def validate_judge(judged: pd.DataFrame, human_column: str = "human_pass", judge_column: str = "judge_pass") -> dict:
@@ -116,6 +190,9 @@ def validate_judge(judged: pd.DataFrame, human_column: str = "human_pass", judge
     for col in (human_column, judge_column):
         if col not in judged.columns:
             raise InputError(f"judged has no {col!r} column: run run_judge on rows that carry human labels.")
+    if judged[judge_column].isna().any():
+        raise InputError(f"{judge_column} has no verdict yet: the local judge gives scores; turn them into verdicts "
+                         "with judge.cross_validate(judged), or run_judge(..., threshold=judge.pass_mark(labelled)).")
     return judge_agreement(judged[human_column].astype(bool), judged[judge_column].astype(bool))
 
 

@@ -55,7 +55,7 @@ def test_the_week8_lesson_runs_on_a_no_go_folder_without_additions(tmp_path, mon
     memo, deck = capstone_out / "launch_memo.md", capstone_out / "launch_deck.slides.html"
     assert memo.is_file() and deck.is_file() and deck.stat().st_size > 1000
     text = memo.read_text(encoding="utf-8")
-    assert "Recommendation: NO GO" in text and "Your folder: pottery-studio" in text
+    assert "eval gate: NO GO" in text and "Recommendation: not written yet" in text and "Your folder: pottery-studio" in text
     assert "Rollout: stopped" in text and "Canary rehearsal" in text and "rehearsal only, no rollout" in text
     assert "Not run yet" in text and "additions/" in text
     assert "UNCALIBRATED" in text  # 4 answerable, 0 unanswerable labels: fewer than calibration needs

@@ -138,12 +138,14 @@ FIT_MEANINGS = {
 def fit_at(curve, C: float) -> dict:
     """One setting of C read off a complexity_curve(): train and held-out F1, their gap, the diagnosis (diagnose_curve)
     and what the diagnosis means in plain words."""
-    _scores(curve)
+    if not hasattr(curve, "columns") or not {"C", "train F1", "held-out F1"} <= set(curve.columns):
+        raise InputTypeError("curve must be the DataFrame from complexity_curve() (columns C, train F1, held-out F1).")
     rows = curve[curve["C"] == C]
     if not len(rows):
         raise InputError(f"C={C!r} is not on the curve: choose one of {', '.join(f'{c:g}' for c in curve['C'])}.")
     train, held_out = float(rows.iloc[0]["train F1"]), float(rows.iloc[0]["held-out F1"])
-    diagnosis = dict(zip(curve.index, diagnose_curve(curve)))[rows.index[0]]
+    upto = curve[curve["C"] <= C]  # a setting's diagnosis reads only the simpler settings and itself
+    diagnosis = dict(zip(upto.index, diagnose_curve(upto)))[rows.index[0]]
     return {"C": float(C), "train F1": train, "held-out F1": held_out, "gap": train - held_out,
             "diagnosis": diagnosis, "meaning": FIT_MEANINGS[diagnosis]}
 

@@ -1,11 +1,18 @@
-"""Small plotting helpers shared by the lessons and widgets: token bars and one annotated heatmap."""
+"""Small plotting helpers shared by the lessons and widgets: token bars, one annotated heatmap, and charts everyone can
+read (alt text from each chart's own labels, a colour-blind-safe palette)."""
 from __future__ import annotations
 
+import base64
+import html
+import io
 import math
+import sys
 from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
+from matplotlib.figure import Figure
 
 from ai_pm_lab.errors import InputError
 
@@ -63,3 +70,56 @@ def annotated_heatmap(values, row_labels: Sequence[str], col_labels: Sequence[st
     ax.figure.colorbar(im, ax=ax, fraction=colorbar_fraction, label=colorbar_label)
     ax.set_title(title)
     return ax
+
+
+# -- charts everyone can read -------------------------------------------------------------------------------------------
+# Okabe & Ito's palette (2008), designed to stay distinct for the common kinds of colour-blindness; the course's
+# charts cycle through it (tests/test_accessibility.py simulates colour-vision deficiency on it).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
+
+
+def alt_text(fig) -> str:
+    """A chart's text equivalent, from its own titles and axis labels (what a screen reader says for it)."""
+    parts = []
+    if fig.get_suptitle().strip():
+        parts.append(fig.get_suptitle().strip())
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.has_data() and not ax.get_title():
+            continue
+        bits = [ax.get_title().strip()]
+        if ax.get_xlabel().strip():
+            bits.append(f"horizontal axis: {ax.get_xlabel().strip()}")
+        if ax.get_ylabel().strip():
+            bits.append(f"vertical axis: {ax.get_ylabel().strip()}")
+        legend = ax.get_legend()
+        if legend is not None:
+            names = [t.get_text() for t in legend.get_texts() if t.get_text().strip()]
+            if names:
+                bits.append("series: " + ", ".join(names))
+        parts.append("; ".join(b for b in bits if b))
+    text = ". ".join(p for p in parts if p)
+    return f"Chart: {text}" if text else "Chart"
+
+
+def figure_html(fig) -> str:
+    """A figure as an <img> with alt text: JupyterLab and the website show this rather than a bare image."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", dpi=fig.dpi)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt_text(fig), quote=True)}"/>'
+
+
+def use_accessible_charts(on: bool = True) -> bool:
+    """In a notebook kernel, show every matplotlib figure with alt text (``figure_html``) and cycle the colour-blind-safe
+    ``PALETTE``; False outside IPython."""
+    plt.rcParams["axes.prop_cycle"] = cycler(color=list(PALETTE))
+    ipython = sys.modules.get("IPython")  # only a running IPython has imported it; never import it here
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return False
+    formatter = shell.display_formatter.formatters["text/html"]
+    if on:
+        formatter.for_type(Figure, figure_html)
+    else:
+        formatter.pop(Figure, None)
+    return True

@@ -66,6 +66,14 @@ def launch_url(path: str, cfg: dict | None = None) -> str:
                                 branch=quote(cfg["branch"], safe=""), path=quote(path))
 
 
+def hub_url(path: str, hub: str, cfg: dict | None = None) -> str:
+    """The nbgitpuller link that copies the course into a learner's home on the JupyterHub at ``hub`` and opens ``path``."""
+    cfg = cfg or config()
+    target = f"{cfg['name']}/{path}"
+    return (f"{hub.rstrip('/')}/hub/user-redirect/git-pull?repo={quote(cfg['url'], safe='')}"
+            f"&branch={quote(cfg['branch'], safe='')}&urlpath={quote('lab/tree/' + target, safe='')}")
+
+
 def cell_source(path: str, cfg: dict | None = None) -> str:
     """The markdown of the launch cell for the notebook at ``path``."""
     return (f"{MARK}\n**Nothing installed?** [Open this notebook on Binder]({launch_url(path, cfg)}): it runs in your "

@@ -1,0 +1,98 @@
+"""Charts everyone can read: a palette that colour-blind readers can tell apart (simulated colour-vision deficiency,
+Machado et al. 2009 through colorspacious), and alt text on every chart the course shows in a notebook."""
+from __future__ import annotations
+
+import ast
+import itertools
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from colorspacious import cspace_convert, deltaE
+from IPython.core.interactiveshell import InteractiveShell
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+
+from ai_pm_lab import plots
+from conftest import ROOT
+
+matplotlib.use("Agg")
+KINDS = ("deuteranomaly", "protanomaly", "tritanomaly")  # red-weak, green-weak, blue-weak; severity 100 = full
+MIN_DISTANCE = 10.0  # CAM02-UCS colour difference: about 10 reads as clearly different colours, side by side
+MATPLOTLIB_DEFAULT = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")  # tab10's first six
+
+
+def closest_pair(colours) -> float:
+    """The smallest colour difference between any two of ``colours``, under each simulated deficiency and normal vision."""
+    rgb = np.array([to_rgb(c) for c in colours])
+    seen = [rgb] + [np.clip(cspace_convert(rgb, {"name": "sRGB1+CVD", "cvd_type": kind, "severity": 100}, "sRGB1"), 0, 1)
+                    for kind in KINDS]
+    return min(float(deltaE(a, b, input_space="sRGB1")) for view in seen for a, b in itertools.combinations(view, 2))
+
+
+def test_the_course_palette_stays_distinct_for_colour_blind_readers():
+    assert closest_pair(plots.PALETTE[:6]) >= MIN_DISTANCE
+
+
+def test_the_check_catches_a_palette_that_red_green_blind_readers_cannot_tell_apart():
+    assert closest_pair(MATPLOTLIB_DEFAULT) < MIN_DISTANCE
+
+
+def colour_lists():
+    """Every literal list of two or more colours a chart in the package draws with (``color=[...]``)."""
+    for path in sorted((ROOT / "ai_pm_lab").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg in ("color", "colors") and isinstance(node.value, ast.List):
+                values = [e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+                if len(values) >= 2 and len(values) == len(node.value.elts):
+                    yield f"{path.relative_to(ROOT)}:{node.lineno}", values
+
+
+@pytest.mark.parametrize(("where", "colours"), list(colour_lists()))
+def test_every_set_of_chart_colours_stays_distinct(where, colours):
+    assert closest_pair(colours) >= MIN_DISTANCE, f"{where}: pick these from ai_pm_lab.plots.PALETTE"
+
+
+def test_a_chart_reads_out_its_title_axes_and_series():
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4], label="with retrieval")
+    ax.legend()
+    ax.set_title("Answers right per week")
+    ax.set_xlabel("week")
+    ax.set_ylabel("share right")
+    text = plots.alt_text(fig)
+    assert "Answers right per week" in text and "week" in text and "share right" in text and "with retrieval" in text
+    html = plots.figure_html(fig)
+    assert html.startswith("<img ") and 'alt="Chart: Answers right per week' in html and "data:image/png;base64," in html
+    plt.close(fig)
+
+
+def test_alt_text_is_escaped_and_never_empty():
+    fig, ax = plt.subplots()
+    assert plots.alt_text(fig) == "Chart"
+    ax.set_title('Quotes "and" <tags>')
+    assert 'alt="Chart: Quotes &quot;and&quot; &lt;tags&gt;"' in plots.figure_html(fig)
+    plt.close(fig)
+
+
+def test_in_a_notebook_kernel_every_figure_shows_with_alt_text():
+    shell = InteractiveShell.instance()
+    try:
+        assert plots.use_accessible_charts(True)
+        fig, ax = plt.subplots()
+        ax.set_title("Latency")
+        bundle, _ = shell.display_formatter.format(fig)
+        assert 'alt="Chart: Latency"' in bundle["text/html"]
+        plots.use_accessible_charts(False)
+        assert "text/html" not in shell.display_formatter.format(fig)[0]
+        plt.close(fig)
+    finally:
+        plots.use_accessible_charts(False)
+        InteractiveShell.clear_instance()
+
+
+def test_outside_a_notebook_nothing_is_registered():
+    assert plots.use_accessible_charts(True) is False
+    assert isinstance(plt.figure(), Figure)
+    plt.close("all")

@@ -47,12 +47,37 @@ def test_ab_decisions():
     assert not _passed(C.ab_decisions(snaps, ["ship"] * 3, min_lift=0.05, max_users=4000)) or right == ["ship"] * 3
 
 
-def test_judge_trust():
-    weak = stats.judge_agreement([1] * 10 + [0] * 10, [1] * 10 + [1] * 8 + [0] * 2)
-    assert not _passed(C.judge_trust(weak, None))
-    assert _passed(C.judge_trust(weak, False))
-    wrong = C.judge_trust(weak, True)
-    assert not wrong.passed and "TNR" in wrong.message
+BAR = {"min_kappa_low": 0.4, "min_tnr": 0.7}
+
+
+def test_judge_trust_follows_the_learners_bar_and_needs_a_measured_figure():
+    weak = stats.judge_agreement([1] * 10 + [0] * 10, [1] * 10 + [1] * 8 + [0] * 2)  # TNR 20%
+    cite = f"TNR is only {weak['tnr'].rate:.0%}"
+    assert not _passed(C.judge_trust(weak, BAR, None, None))                  # the stub
+    assert _passed(C.judge_trust(weak, BAR, False, cite))
+    wrong = C.judge_trust(weak, BAR, True, cite)                               # the wrong call
+    assert not wrong.passed
+    assert not _passed(C.judge_trust(weak, BAR, False, "it is not good enough"))  # right call, no measured figure
+    assert not _passed(C.judge_trust(weak, BAR, False, "my bar is 0.4"))           # the bar is not a measurement
+    lenient = {"min_kappa_low": 0.01, "min_tnr": 0.1}                          # the learner's own bar decides
+    strong = stats.judge_agreement([1] * 10 + [0] * 10, [1] * 10 + [0] * 10)
+    assert _passed(C.judge_trust(strong, lenient, True, f"kappa {strong['kappa']:.2f}"))
+    assert not _passed(C.judge_trust(strong, lenient, False, f"kappa {strong['kappa']:.2f}"))
+    assert not _passed(C.judge_trust(weak, {"min_kappa_low": 0, "min_tnr": 0}, True, cite))  # a bar nothing fails
+    missing = C.judge_trust(weak, None, False, cite)
+    assert not missing.passed and (missing.status, missing.missing) == (MISSING, "my_bar")
+
+
+def test_hints_come_on_request_and_the_not_yet_messages_state_no_rule():
+    assert set(C.HINTS) == {"5.1", "5.2", "5.3", "5.4", "5.5", "5.6"}
+    C.hint.reset()
+    first, second = C.hint("5.4"), C.hint("5.4")
+    assert (first.step, second.step) == (1, 2) and first.text == C.HINTS["5.4"][0]
+    snaps = C.simulated_snapshots([True] * 7 + [False] * 3, [True] * 9 + [False], sizes=(40, 400, 4000))
+    message = C.ab_decisions(snaps, ["keep running"] * 2, min_lift=0.05, max_users=4000).message
+    assert "CI low" not in message and "checks.hint" in message  # before: the rule itself ("ship if its CI low > 0")
+    message = C.review_size(0.8, 1).message
+    assert "sample_size_for_margin" not in message and "checks.hint" in message
 
 
 def test_categorise():
@@ -82,5 +107,5 @@ def test_review_size_with_a_missing_or_text_rate_is_missing_not_a_raise():
 
 def test_a_judge_without_a_measured_kappa_is_never_trusted_or_distrusted():
     weak = stats.judge_agreement([1] * 10 + [0] * 10, [1] * 10 + [1] * 8 + [0] * 2)
-    result = C.judge_trust({**weak, "kappa_low": float("nan")}, False)
+    result = C.judge_trust({**weak, "kappa_low": float("nan")}, BAR, False, "kappa 0.2")
     assert not result.passed and (result.status, result.missing) == (MISSING, "agreement")

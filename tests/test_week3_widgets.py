@@ -130,3 +130,33 @@ def test_embedding_map_labels_one_point_per_area(rag):
     assert xy.shape == (len(rag.chunks), 2)
     assert len(ax.texts) == len(set(areas))  # a few labels, not one per chunk
     plt.close(fig)
+
+
+def test_cosine_pieces_widget_gives_the_numbers_the_formula_needs():
+    import numpy as np
+
+    from ai_pm_lab.widgets.search import CosinePieces
+    a, b = np.array([3.0, 4.0, 0.0]), np.array([1.0, 0.0, 1.0])
+    w = CosinePieces(a, b)
+    s = w.state
+    assert s["error"] is None and s["dot product"] == 3.0 and s["length of a"] == 5.0
+    assert s["length of b"] == pytest.approx(np.sqrt(2))
+    assert s["dot product"] / (s["length of a"] * s["length of b"]) == pytest.approx(a @ b / (5 * np.sqrt(2)))
+    assert len(s["products"]) == 3 and list(s["products"]["a × b"]) == [3.0, 0.0, 0.0]
+    w.show.value = 2
+    assert len(w.state["products"]) == 2
+    broken = CosinePieces(a, b[:2])  # vectors of different lengths: shown, not raised
+    assert broken.state["error"] and "same length" in broken.state["error"]
+
+
+def test_row_ranker_widget_orders_rows_best_first(rag):
+    import numpy as np
+
+    from ai_pm_lab.widgets.search import RowRanker
+    q = rag.vectors[7]
+    w = RowRanker(q, rag.vectors, rag.chunks)
+    assert w.state["error"] is None and list(w.state["table"]["row"][:3]) == [0, 1, 2]
+    w.order.value = "similarity"
+    best = [int(i) for i in np.argsort(-(rag.vectors @ q))[:3]]
+    assert list(w.state["table"]["row"][:3]) == best and best[0] == 7
+    assert len(w.state["table"]) == len(rag.chunks)

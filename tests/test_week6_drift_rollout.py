@@ -130,3 +130,56 @@ def test_a_guardrail_without_data_never_passes(tmp_path):
                             assistant.config.variant("twin"), guardrails=rollout.Guardrails(min_requests=5), progress=False)
     assert not result.promoted and not result.rolled_back and result.stopped_at == 0.05
     assert result.stages.iloc[-1]["verdict"] == "hold: no data" and "p95_latency_s" in result.decision
+
+
+def test_canary_report_names_the_guardrail_that_stopped_each_candidate(tmp_path):
+    # Before: the lesson's stage table left out groundedness, the guardrail that rolled one candidate back.
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    for i, topic in enumerate(["refunds within 30 days", "a free trial of 14 days", "plans priced per user"]):
+        (kb / f"d{i}.md").write_text(f"---\nid: d{i}\ntitle: Doc {i}\ndate: 2025-01-0{i + 1}\n---\nTidewell offers {topic}.")
+    pipe = RAGPipeline(kb, progress=False)
+    assistant = Assistant(pipe, AssistantConfig(threshold=-1.0, top_k=2),
+                          generator=ReplayGenerator(lambda p, **kw: fake_generation("Tidewell offers it.", latency_s=0.2)))
+    stream = traffic.simulate_day(400, seed=5)
+    g = rollout.Guardrails(min_requests=5)
+    results = {"refuse-all": rollout.canary(assistant, stream, assistant.config,
+                                            assistant.config.variant("refuse-all", threshold=1.0), guardrails=g, progress=False),
+               "twin": rollout.canary(assistant, stream, assistant.config, assistant.config.variant("twin"),
+                                      guardrails=g, progress=False)}
+    assert results["refuse-all"].breached == ["refusal_rate"] and results["twin"].breached == []
+    assert results["refuse-all"].last_stage == 0.05 and results["twin"].last_stage == 1.0
+    report = rollout.canary_report(results)
+    assert set(report["guardrail"]) == {"refusal rate", "groundedness", "p95 latency", "cost per query"}
+    held = report.set_index(["candidate version", "guardrail"])["held"]
+    assert held[("refuse-all", "refusal rate")] == "NO" and held[("twin", "refusal rate")] == "yes"
+    with pytest.raises(TypeError):
+        rollout.canary_report({"x": "not a result"})
+
+
+def test_psi_table_adds_up_to_psi_and_refuses_bad_shares():
+    e, a = [0.2] * 5, [0.35, 0.25, 0.15, 0.15, 0.10]
+    table = drift.psi_table(e, a)
+    want = sum((y - x) * np.log(y / x) for x, y in zip(e, a))
+    assert table["contribution"].iloc[-1] == pytest.approx(want) and table["contribution"].iloc[:-1].sum() == pytest.approx(want)
+    with pytest.raises(ValueError, match="above 0"):
+        drift.psi_table([0.5, 0.5], [1.0, 0.0])
+    with pytest.raises(ValueError, match="bins"):
+        drift.psi_table([0.5, 0.5], [0.2, 0.3, 0.5])
+
+
+def test_relabel_turns_yesterdays_right_answers_wrong_and_leaves_the_rest():
+    day = pd.DataFrame({"eval_id": ["q1", "q1", "q2", None], "gold": ["12 characters", "12 characters", "30 days", ""],
+                        "answer": ["At least 12 characters.", "I don't know.", "30 days.", "I don't know."],
+                        "refused": [False, True, False, True], "route": ["assistant"] * 4,
+                        "should_answer": [True, True, True, False],
+                        "status": ["correct", "wrong refusal", "correct", "right refusal"],
+                        "handled_correctly": [True, False, True, True]})
+    changes = pd.DataFrame({"eval_id": ["q1"], "after": ["14 characters"]})
+    out = drift.relabel(day, changes)
+    assert out["status"].tolist() == ["wrong answer", "wrong refusal", "correct", "right refusal"]
+    assert out["handled_correctly"].tolist() == [False, False, True, True]
+    assert day["status"].iloc[0] == "correct", "the input day is not changed"
+    assert set(drift.policy_changes()["eval_id"]) <= set(traffic.intents()["eval_id"].dropna())
+    with pytest.raises(TypeError):
+        drift.relabel(day, pd.DataFrame({"id": ["q1"]}))

@@ -174,3 +174,17 @@ def test_checklist_widget_judges_each_answer_as_it_is_set(tmp_path, monkeypatch)
     assert w.button.disabled  # the report on screen matches the answers
     w.notes["bias"].value = "audit again after the retrain"
     assert not w.button.disabled
+
+
+def test_where_to_look_maps_each_system_to_the_rules_marked():
+    table = checklist.where_to_look()
+    assert {"EU AI Act", "GDPR (and UK GDPR)"} <= set(table["rule"]) and table["where to look it up"].str.len().min() > 10
+    mine = checklist.where_to_look({"assistant": ["GDPR"], "screener": ["AI Act", "employment"]})
+    assert mine["system"].tolist() == ["assistant", "screener", "screener"]
+    assert mine["rule"].tolist() == ["GDPR (and UK GDPR)", "EU AI Act", "Employment rules"]
+    with pytest.raises(ValueError, match="no rule"):
+        checklist.where_to_look({"assistant": ["HIPPA"]})
+    with pytest.raises(ValueError, match="more than one"):
+        checklist.where_to_look({"assistant": ["rules"]})
+    with pytest.raises(TypeError):
+        checklist.where_to_look({"assistant": "GDPR"})

@@ -10,13 +10,18 @@ import pandas as pd
 from scipy.stats import ks_2samp
 
 from ai_pm_lab import embeddings
+from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.errors import InputError, InputTypeError, require_number
 from ai_pm_lab.evaluation import stats
-from ai_pm_lab.operations.traffic import simulate_day
+from ai_pm_lab.operations.traffic import simulate_day, status_of
 from ai_pm_lab.rag.pipeline import RAGPipeline
 from ai_pm_lab.tables import returns_course_table
 
 SIGNALS = ("centroid_distance", "ks_distance", "psi_distance", "ks_score", "psi_score")
+SIGNAL_LABELS = {"centroid_distance": "question centroid distance", "ks_distance": "KS on question distances",
+                 "psi_distance": "PSI on question distances", "ks_score": "KS on best retrieval scores",
+                 "psi_score": "PSI on best retrieval scores"}
+POLICY_CHANGE_FILE = "operations/policy_change.csv"
 WINDOW_BINS = 5  # PSI bins for a window of a few dozen questions (10 bins would leave 3 questions per bin)
 PSI_FLOOR = 1e-4  # share given to an empty bin so the logarithm stays finite
 
@@ -50,6 +55,26 @@ def psi(expected, actual, bins: int = 10) -> float:
     e_share = np.maximum(e_share, PSI_FLOOR)
     a_share = np.maximum(a_share, PSI_FLOOR)
     return float(np.sum((a_share - e_share) * np.log(a_share / e_share)))
+
+
+@returns_course_table
+def psi_table(expected_shares, actual_shares) -> pd.DataFrame:
+    """The PSI worked bin by bin from two lists of bin shares (no code needed to read it): each bin's shares, their
+    difference, the natural log of their ratio, the bin's contribution (difference × log ratio), and a total row."""
+    e = _scores(expected_shares, "expected_shares")
+    a = _scores(actual_shares, "actual_shares")
+    if e.size != a.size:
+        raise InputError(f"expected_shares has {e.size} bins and actual_shares {a.size}: give one share per bin on each side.")
+    if (e <= 0).any() or (a <= 0).any():
+        raise InputError("Every bin share must be above 0 (the log of a ratio with 0 is undefined).")
+    diff = a - e
+    log_ratio = np.log(a / e)
+    rows = pd.DataFrame({"bin": [str(i + 1) for i in range(e.size)], "share before": e, "share now": a,
+                         "difference (now − before)": diff, "ln(now ÷ before)": log_ratio,
+                         "contribution": diff * log_ratio})
+    total = {"bin": "total (the PSI)", "share before": e.sum(), "share now": a.sum(), "difference (now − before)": diff.sum(),
+             "ln(now ÷ before)": np.nan, "contribution": float((diff * log_ratio).sum())}
+    return pd.concat([rows, pd.DataFrame([total])], ignore_index=True)
 
 
 def best_scores(pipeline: RAGPipeline, questions) -> np.ndarray:
@@ -195,3 +220,34 @@ def alert_tradeoff(null: pd.DataFrame, shifted: pd.DataFrame, signal: str, thres
     rows = [{"threshold": float(t), "false_alarm_rate": float((nv > t).mean()), "detection_rate": float((sv > t).mean())}
             for t in thresholds]
     return pd.DataFrame(rows)
+
+
+# -- concept drift: the right answers change, the questions do not -------------------------------------------------
+@returns_course_table
+def policy_changes() -> pd.DataFrame:
+    """A policy change (data/operations/policy_change.csv): the questions whose right answer changed, before and after."""
+    return pd.DataFrame(data_csv(POLICY_CHANGE_FILE))[["eval_id", "intent", "before", "after", "what_changed"]]
+
+
+@returns_course_table
+def relabel(day: pd.DataFrame, changes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The served day scored again against new right answers (same questions, same replies): each changed
+    question's gold answer becomes its ``after`` value and its status and ``handled_correctly`` are recomputed."""
+    changes = policy_changes() if changes is None else changes
+    needed = {"eval_id", "after"}
+    if not isinstance(changes, pd.DataFrame) or not needed <= set(changes.columns):
+        raise InputTypeError("changes must be a DataFrame with 'eval_id' and 'after' columns (see policy_changes()).")
+    if not isinstance(day, pd.DataFrame) or not {"eval_id", "gold", "status", "answer", "refused"} <= set(day.columns):
+        raise InputTypeError("day must be the DataFrame returned by traffic.run_day() (it has eval_id, gold and status).")
+    new_gold = dict(zip(changes["eval_id"], changes["after"]))
+    out = day.copy()
+    hit = out["eval_id"].isin(new_gold) & (out["status"] != "error")
+    for i in out.index[hit]:
+        row = out.loc[i]
+        request = {"should_answer": bool(row["should_answer"]), "gold": new_gold[row["eval_id"]]}
+        reply = {"refused": bool(row["refused"]), "route": row.get("route"), "answer": str(row["answer"] or "")}
+        out.at[i, "gold"] = request["gold"]
+        out.at[i, "status"] = status_of(request, reply)
+        out.at[i, "handled_correctly"] = out.at[i, "status"] in ("correct", "right refusal")
+    out["handled_correctly"] = out["handled_correctly"].astype(bool)
+    return out

@@ -13,7 +13,7 @@ from ai_pm_lab.cost import estimate_cost
 from ai_pm_lab.errors import InputError, InputTypeError, require_number
 from ai_pm_lab.operations.assistant import Assistant, AssistantConfig, ResponseCache
 from ai_pm_lab.operations.traffic import serve
-from ai_pm_lab.tables import format_rate, returns_course_table
+from ai_pm_lab.tables import format_money, format_rate, returns_course_table
 
 DEFAULT_STAGES = (0.05, 0.25, 1.0)
 
@@ -173,6 +173,45 @@ class CanaryResult:
     def promoted(self) -> bool:
         """Whether the candidate reached 100% of traffic with every guardrail held."""
         return self.decision.startswith("promoted")
+
+    @property
+    def last_stage(self) -> float | None:
+        """The share of traffic at the last stage judged (where it stopped, or 100%)."""
+        return self.stopped_at if self.stopped_at is not None else (max(self.checks) if self.checks else None)
+
+    @property
+    def breached(self) -> list[str]:
+        """The guardrails outside their limit at the last stage judged (empty when none tripped)."""
+        table = self.checks.get(self.last_stage)
+        return [] if table is None else table.loc[table["ok"] == False, "guardrail"].tolist()  # noqa: E712
+
+
+@returns_course_table
+def canary_report(results: dict) -> pd.DataFrame:
+    """Each candidate's guardrails at the last stage its canary judged: where it stopped, on how many candidate
+    requests, and every guardrail's control and candidate value, its limit and whether it held."""
+    if not isinstance(results, dict) or not results or not all(isinstance(r, CanaryResult) for r in results.values()):
+        raise InputTypeError("results must be a dict: candidate name -> the CanaryResult of canary(...).")
+    parts = []
+    for name, r in results.items():
+        table = r.checks.get(r.last_stage)
+        if table is None:
+            continue
+        n = r.stages["candidate_requests"].iloc[-1] if len(r.stages) else 0
+        parts.append(table.assign(candidate_version=name, stage=format_rate(r.last_stage, 0), candidate_requests=int(n)))
+    if not parts:
+        raise InputError("No canary stage was judged: run canary(...) on some traffic first.")
+    out = pd.concat(parts, ignore_index=True)
+    show = {"refusal_rate": ("refusal rate", format_rate), "groundedness": ("groundedness", lambda v: f"{v:.2f}"),
+            "p95_latency_s": ("p95 latency", lambda v: f"{v:.1f} s"), "cost_per_query": ("cost per query", format_money)}
+    for col in ("control", "candidate"):
+        out[col] = [("no data" if _measured(v) is None else show[g][1](v)) for g, v in zip(out["guardrail"], out[col])]
+    out["held"] = [{True: "yes", False: "NO"}.get(ok, "no data") for ok in out["ok"]]
+    out["guardrail"] = out["guardrail"].map(lambda g: show[g][0])
+    out = out.rename(columns={"candidate_version": "candidate version", "candidate_requests": "candidate requests",
+                              "control": "today's version", "candidate": "candidate value"})
+    return out[["candidate version", "stage", "candidate requests", "guardrail", "today's version", "candidate value",
+                "limit", "held"]]
 
 
 @returns_course_table

@@ -84,6 +84,15 @@ def intents(kind: str | None = None) -> pd.DataFrame:
     return df[df.kind == kind].reset_index(drop=True)
 
 
+@lru_cache(maxsize=1)
+def _intent_groups() -> dict[str, tuple[tuple[dict, ...], ...]]:
+    """Per kind, each intent's wordings as row dicts, intents in rank order: built once, not once per request."""
+    table = intents()
+    return {k: tuple(tuple(g.to_dict("records")) for _, g in
+                     sorted(table[table.kind == k].groupby("intent"), key=lambda kv: kv[1]["rank"].iloc[0]))
+            for k in SHOULD_ANSWER}
+
+
 @dataclass(frozen=True)
 class Shift:
     """A change in what users ask: from ``start_hour`` on, a ``share`` of requests are about ``kind`` (by default
@@ -108,8 +117,8 @@ def zipf_weights(n: int, exponent: float) -> np.ndarray:
     return w / w.sum()
 
 
-def _draw_wording(rng, group: pd.DataFrame, canonical_share: float) -> dict:
-    rows = group.to_dict("records")
+def _draw_wording(rng, rows: list[dict], canonical_share: float) -> dict:
+    """One wording of an intent (its rows, most common wording first): the canonical one or another at random."""
     if len(rows) == 1 or rng.random() < canonical_share:
         return rows[0]
     return rows[1 + int(rng.integers(len(rows) - 1))]
@@ -130,9 +139,7 @@ def simulate_day(n_requests: int | None = None, *, seed: int = 0, shift: Shift |
         raise InputError("The share_* assumptions add up to 0: give at least one kind of request a positive share.")
     shares = shares / shares.sum()
     rng = np.random.default_rng(seed)
-    table = intents()
-    groups = {k: [g for _, g in sorted(table[table.kind == k].groupby("intent"), key=lambda kv: kv[1]["rank"].iloc[0])]
-              for k in SHOULD_ANSWER}
+    groups = _intent_groups()
     hours = rng.choice(24, size=n, p=HOURLY_PROFILE / HOURLY_PROFILE.sum())
     seconds = np.sort(hours * 3600 + rng.integers(0, 3600, size=n))
     adopters = max(1, int(round(values["eligible_users"] * values["adopter_share"])))

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.errors import InputError, InputTypeError, require_number
 from ai_pm_lab.settings import output_dir
-from ai_pm_lab.tables import format_rate
+from ai_pm_lab.tables import format_rate, returns_course_table
 
 ANSWERS = ("yes", "partly", "no")
+REGULATIONS_FILE = "responsibility/regulations.csv"
 REPORT_NAME = "launch_readiness.md"
 
 
@@ -196,3 +198,31 @@ def write_report(result: dict, path=None, *, product: str = "Tidewell support as
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(report_markdown(result, product=product), encoding="utf-8")
     return target
+
+
+@returns_course_table
+def where_to_look(systems: dict | None = None):
+    """Where to look up the rules that may apply (data/responsibility/regulations.csv): a map, not legal advice.
+    With ``systems`` (a system's name -> the rules you think apply, by their name in the table), one row per system
+    and rule with where to look it up; an unknown rule name is refused with the names to use."""
+    import pandas as pd
+
+    table = pd.DataFrame(data_csv(REGULATIONS_FILE))
+    if systems is None:
+        return table
+    if not isinstance(systems, dict) or not systems:
+        raise InputTypeError("systems must be a dict: a system's name -> a list of rule names from where_to_look().")
+    names = list(table["rule"])
+    rows = []
+    for system, rules in systems.items():
+        if isinstance(rules, str) or not isinstance(rules, (list, tuple, set)):
+            raise InputTypeError(f"the rules for {system!r} must be a list of rule names, e.g. ['GDPR (and UK GDPR)'].")
+        for rule in rules:
+            match = [n for n in names if str(rule).strip().lower() in n.lower()]
+            if len(match) != 1:
+                raise InputError(f"{rule!r} names {'no' if not match else 'more than one'} rule in the table; use one of: "
+                                 + "; ".join(names) + ".")
+            row = table[table["rule"] == match[0]].iloc[0]
+            rows.append({"system": system, "rule": match[0], "what it asks": row["what it asks of an AI product (in short)"],
+                         "where to look it up": row["where to look it up"]})
+    return pd.DataFrame(rows)

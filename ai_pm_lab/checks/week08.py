@@ -8,6 +8,7 @@ from ai_pm_lab.checks.decisions import cites_figure
 from ai_pm_lab.exercises import check, exercise_check, missing_input, missing_reason
 
 CONTENT_GAP_KINDS = ("new_product", "unanswerable")
+CORRECT_REFUSAL_KINDS = ("adversarial", "malformed")
 
 # Hints on request (contracts §2): checks.hint("8.3") shows the next step each time it is run. The first step of each
 # is a nudge (where to look, what to ask of the data), never the rule that computes the answer.
@@ -22,8 +23,8 @@ HINTS: dict[str, tuple[str, ...]] = {
             "Your why must quote a measured figure from the gate table, as it prints (two decimals is fine)."),
     "8.3": ("Read the examples and the simulation label of each group: for which groups was declining the right thing "
             "to do?",
-            "A group the assistant was right to decline (an attack, gibberish) is not missing content. Among the rest, "
-            "which group did the most customers hit?"),
+            "A group the assistant was right to decline (an attack, gibberish) is not missing content, and neither is a "
+            "question the documents already answer. Among the rest, which group did the most customers hit?"),
     "8.4": ("Look at how many requests reached the AI at this stage before you look at its wrong-answer rate: is that "
             "enough to judge?",
             "If there are enough requests, compare the stage's wrong-answer rate with your limit.",
@@ -90,12 +91,19 @@ def fix_first(labelled_gaps: pd.DataFrame, choice):
 
     extra = ""
     if top is not None and top["gap"] != best:
-        extra = (f" Note that the largest group, '{top['gap']}', is {top['kind (simulation label)']} traffic: declining "
-                 "it is the assistant doing its job, not a content gap.")
+        kind = top["kind (simulation label)"]
+        if kind in CORRECT_REFUSAL_KINDS:
+            extra = (f" Note that the largest group, '{top['gap']}', is {kind} traffic: declining it is the assistant "
+                     "doing its job, not a content gap.")
+        else:
+            extra = (f" Note that the largest group, '{top['gap']}', is {kind} traffic: the documents already answer "
+                     "it, so declining it is a false refusal to fix in retrieval or the answerability gate; a new page "
+                     "would not help.")
     n = int(content.iloc[0]["requests"]) if len(content) else 0
     return check(fix_first.exercise, ok,
-                 success=f"'{best}' is the biggest real content gap ({n} declined requests in the log).{extra} Writing "
-                         "that page moves the most customers off the human queue.",
+                 success=f"'{best}' is the biggest real content gap ({n} declined requests in the log).{extra} It is "
+                         "the missing content with the most declined customers behind it; whether the page helps, "
+                         "you measure after writing it (exercise 5).",
                  hint="Not yet: read the examples and labels of the groups again. Stuck? checks.hint(\"8.3\").")
 
 

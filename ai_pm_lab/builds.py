@@ -114,11 +114,21 @@ def llm_classify(text: str, *, max_tokens: int = LABEL_TOKENS, backend: str | No
     return first_label(g.text, labels()) or "other"
 
 
-SCORE_TEMPLATE = "Support ticket: {}\nThe team that should handle it ({}) is:"
+# One short example per team, written for this prompt (none is a scored ticket): the model sees the "Team: <label>"
+# pattern before the ticket. Measured on the local model (calibrated, all 120 tickets): macro F1 0.24 with the labels
+# listed after the ticket and no examples, 0.67 with these examples (0.64 in reverse order); on 25 tickets written
+# separately after choosing, 0.71. The examples come first, so each ticket re-uses their evaluated tokens.
+SCORE_EXAMPLES = (("My payment went through twice, can you refund one?", "billing"),
+                  ("The app shows an error every time I open the settings page.", "technical"),
+                  ("I forgot my password and the reset link never arrives.", "account"),
+                  ("My parcel has been stuck at the depot for a week.", "shipping"),
+                  ("I really like the new dashboard, but please add a dark mode.", "feedback"))
+SCORE_TEMPLATE = "".join(f"Support ticket: {t}\nTeam: {lab}\n\n" for t, lab in SCORE_EXAMPLES) + "Support ticket: {}\nTeam:"
 METHODS = {
     "llm": "the model writes an answer; the first label it names counts (any backend)",
-    "llm-scores": "the model only chooses: the label whose first token it rates most likely, divided by that label's "
-                  "likelihood for an empty ticket (calibration); local model only, one forward pass, no generation",
+    "llm-scores": "the model only chooses: after one example ticket per team, the label whose first token it rates most "
+                  "likely, divided by that label's likelihood for an empty ticket (calibration); local model only, one "
+                  "forward pass, no generation",
     "keywords": "no AI: the label with the most keyword hits (data/tickets/ticket_keywords.csv)",
 }
 
@@ -129,7 +139,7 @@ def _require_local(backend: str | None) -> None:
 
 
 def _label_prior() -> dict[str, float]:
-    base = next_token_distribution(SCORE_TEMPLATE.format("N/A", ", ".join(labels())))
+    base = next_token_distribution(SCORE_TEMPLATE.format("N/A"))
     return {lab: base.probability_of(" " + lab) for lab in labels()}
 
 
@@ -137,7 +147,7 @@ def score_classify(text: str, *, backend: str | None = None) -> str:
     """The label the local model rates most likely as the next word (calibrated); needs the local backend."""
     require_text(text, "text")
     _require_local(backend)
-    dist = next_token_distribution(SCORE_TEMPLATE.format(text, ", ".join(labels())))
+    dist = next_token_distribution(SCORE_TEMPLATE.format(text))
     prior = _label_prior()
     return max(labels(), key=lambda lab: dist.probability_of(" " + lab) / max(prior[lab], 1e-12))
 

@@ -352,11 +352,10 @@ def test_bad_input_gets_a_clear_error(call, exc, words):
 
 
 def test_constrained_classifier_picks_the_highest_calibrated_probability_on_the_real_model():
-    labels = ", ".join(builds.labels())
-    prior = next_token_distribution(builds.SCORE_TEMPLATE.format("N/A", labels))
+    prior = next_token_distribution(builds.SCORE_TEMPLATE.format("N/A"))
 
     def expected(text):
-        dist = next_token_distribution(builds.SCORE_TEMPLATE.format(text, labels))
+        dist = next_token_distribution(builds.SCORE_TEMPLATE.format(text))
         ratio = {lab: dist.probability_of(" " + lab) / prior.probability_of(" " + lab) for lab in builds.labels()}
         return max(ratio, key=ratio.get)
 
@@ -373,3 +372,33 @@ def test_constrained_classifier_refuses_hosted_backends():
             builds.score_classify("Where is my parcel?")
         with pytest.raises(ConfigurationError, match="method='llm'"):
             builds.classify_tickets("llm-scores", limit=2)
+
+
+def test_the_classifier_examples_are_not_scored_tickets_and_cover_every_team():
+    scored = set(builds.tickets()["text"])
+    assert {lab for _, lab in builds.SCORE_EXAMPLES} == set(builds.labels())
+    assert not scored & {text for text, _ in builds.SCORE_EXAMPLES}, "an example the model sees must not be a ticket it is scored on"
+    assert builds.SCORE_TEMPLATE.index("Support ticket: {}") > 0, "the examples come first, so every ticket re-uses them"
+
+
+def test_chance_range_and_model_interval_tell_guessing_from_routing():
+    y = ["a", "b", "c", "d", "e"] * 24
+    lo, hi = classification.chance_macro_f1(y)
+    assert 0.1 < lo < 0.2 < hi < 0.3, (lo, hi)  # five equal labels: guessing scores about 0.2
+    perfect = classification.macro_f1_interval(y, y)
+    assert perfect == (1.0, 1.0)
+    shifted = y[1:] + y[:1]  # every item wrong
+    assert classification.macro_f1_interval(y, shifted)[1] == 0.0
+    with pytest.raises(ValueError, match="empty"):
+        classification.chance_macro_f1([])
+
+
+def test_guide_order_lists_each_ranked_pair_and_whether_the_measurement_kept_it():
+    table = capabilities.guide_table().assign(accuracy=[1.0, 0.2, 0.1, 0.5, 0.6, 0.0, 0.5])
+    pairs = capabilities.guide_order(table)
+    ranks = table["confidence_rank"].tolist()
+    assert len(pairs) == sum(a > b for a in ranks for b in ranks)
+    broke = pairs[~pairs["order held"]]
+    assert ((broke["accuracy (higher)"] <= broke["accuracy (lower)"])).all() and len(broke) == 8
+    with pytest.raises(TypeError, match="accuracy_table"):
+        capabilities.guide_order("x")

@@ -1,10 +1,13 @@
-"""Classifier quality with scikit-learn: precision, recall and F1 per label, and the confusion matrix."""
+"""Classifier quality with scikit-learn: precision, recall and F1 per label, the confusion matrix, and how a macro F1
+compares with guessing (an interval for each)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
-from ai_pm_lab.errors import InputError, InputTypeError
+from ai_pm_lab.errors import InputError, InputTypeError, require_number
+from ai_pm_lab.evaluation.stats import CONFIDENCE, bootstrap_ci
 from ai_pm_lab.tables import returns_course_table
 
 
@@ -51,3 +54,28 @@ def confusion(y_true, y_pred):
     m = m.loc[rows, cols]
     m.index.name, m.columns.name = "true", "predicted"
     return m
+
+
+def _macro_f1(labs: list):
+    return lambda t, p: f1_score(t, p, labels=labs, average="macro", zero_division=0)
+
+
+def macro_f1_interval(y_true, y_pred, *, confidence: float = CONFIDENCE, n_resamples: int = 1000) -> tuple[float, float]:
+    """A bootstrap interval for the macro F1 of ``y_pred`` (the items resampled with replacement, fixed seed)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return bootstrap_ci(_macro_f1(sorted(set(y_true))), y_true, y_pred, confidence=confidence, n_resamples=n_resamples)
+
+
+def chance_macro_f1(y_true, *, confidence: float = CONFIDENCE, draws: int = 500, seed: int = 0) -> tuple[float, float]:
+    """The middle ``confidence`` share of the macro F1s that guessing scores: each draw gives every item a label picked
+    at random (equal odds) from the labels in ``y_true``. A classifier worth keeping scores above this range."""
+    y_true = _labels(y_true, "y_true")
+    if not y_true:
+        raise InputError("y_true is empty: pass the true label of every item you classified.")
+    draws = require_number(draws, "draws", low=10, high=100_000, integer=True)
+    labs = sorted(set(y_true))
+    rng = np.random.default_rng(seed)
+    score = _macro_f1(labs)
+    f1s = [score(y_true, list(rng.choice(labs, size=len(y_true)))) for _ in range(draws)]
+    tail = (1 - confidence) / 2 * 100
+    return float(np.percentile(f1s, tail)), float(np.percentile(f1s, 100 - tail))

@@ -144,3 +144,23 @@ def plot_accuracy(summary, title: str | None = None):
     ax.set_title(title or "Measured accuracy vs the guide's confidence")
     fig.tight_layout()
     return fig
+
+
+@returns_course_table
+def guide_order(summary):
+    """Every pair of jobs the guide ranks differently, and whether the measured accuracy kept that order.
+
+    One row per pair: the job the guide rates higher and its accuracy, the job it rates lower and its accuracy, and
+    ``order held`` (True when the higher-rated job scored strictly higher). Ties in the guide's rank are left out."""
+    if not isinstance(summary, pd.DataFrame) or not {"guide_name", "guide_confidence", "confidence_rank", "accuracy"} <= set(summary.columns):
+        raise InputTypeError("summary must be the table returned by accuracy_table(probe).")
+    rows = []
+    for _, hi in summary.iterrows():
+        for _, lo in summary.iterrows():
+            if hi["confidence_rank"] > lo["confidence_rank"]:
+                rows.append({"rated higher": f"{hi['guide_name']} ({hi['guide_confidence']})", "accuracy (higher)": hi["accuracy"],
+                             "rated lower": f"{lo['guide_name']} ({lo['guide_confidence']})", "accuracy (lower)": lo["accuracy"],
+                             "order held": bool(hi["accuracy"] > lo["accuracy"])})
+    if not rows:
+        raise InputError("summary needs jobs the guide rates differently: run the probe on at least two capabilities.")
+    return pd.DataFrame(rows)

@@ -199,5 +199,11 @@ def validate_judge(judged: pd.DataFrame, human_column: str = "human_pass", judge
 def corrected_rate(judge_verdicts, judged_labels: pd.DataFrame, human_column: str = "human_pass",
                    judge_column: str = "judge_pass") -> dict:
     """The judge's pass rate on new answers corrected for its measured errors (Rogan-Gladen, bootstrap CI)."""
-    return corrected_pass_rate(judge_verdicts, judged_labels[human_column].astype(bool),
-                               judged_labels[judge_column].astype(bool))
+    import warnings
+
+    from scipy.stats import DegenerateDataWarning
+
+    with warnings.catch_warnings():  # a resample with one kind of label only is left out of the interval, not shown
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        return corrected_pass_rate(judge_verdicts, judged_labels[human_column].astype(bool),
+                                   judged_labels[judge_column].astype(bool))

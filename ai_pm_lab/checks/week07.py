@@ -159,7 +159,7 @@ def better_questions(question_ids, split: dict, why):
         return check(better_questions.exercise, lambda: False,
                      hint="Not yet: your why must quote a figure from split (the score on tickets it trained on, or on "
                           "held-out tickets), as printed.")
-    risks = "; ".join(scenario.facts[r]["text"] for r in sorted(scenario.risks))
+    risks = " ".join(scenario.facts[r]["text"] for r in sorted(scenario.risks))
     return check(better_questions.exercise, lambda: cited and covered(),
                  success=f"Those questions surface what the headline score hides: {risks} On our own tickets the same "
                          f"trap measures {figures[0]:.2f} on tickets the model trained on against {figures[1]:.2f} on new ones.",

@@ -11,7 +11,8 @@ import pytest
 from ai_pm_lab.checks import week02
 from ai_pm_lab.exercises import MISSING, NOT_YET
 
-WHY = "because of what I measured above"
+WHY = "I measured 10% and 100% in my table, 5 of 5 facts kept, 88% quality"  # quotes a figure of every fixture
+NO_FIGURE = "because of what I measured above"
 
 
 def _d(choice):
@@ -272,7 +273,7 @@ BY_MODE = pd.DataFrame([{"mode": "no context", "samples": 4, "grounded": 0.0, "r
     (lambda v: week02.precision_recall(*v, Y_TRUE, Y_PRED, "billing"), (2 / 3, 2 / 3), (None, None)),
     (lambda v: week02.launch_choice(*v, tolerance=0.1),
      (BY_MODE,
-      dict(choice="ground", why="the grounded mode stayed within the tolerance")),
+      dict(choice="ground", why="the grounded mode stayed at 0%, within the tolerance")),
      (None, None)),
 ])
 def test_check_fails_on_stub_and_passes_on_solution(run_check, solution, stub_value):
@@ -303,3 +304,45 @@ def test_an_unknown_model_in_the_bills_is_not_yet_not_a_raise():
 def test_a_tolerance_left_as_nan_is_missing():
     result = week02.launch_choice(RISKY, _d("restrict"), tolerance=float("nan"))
     assert not result.passed and result.missing == "tolerance"
+
+
+# ---------- a why must quote the learner's own table (issue 19) ----------
+def test_each_decision_why_must_quote_a_measured_figure():
+    bare = week02.launch_choice(RISKY, dict(choice="restrict", why=NO_FIGURE), tolerance=0.1)
+    assert not bare.passed and "`by_mode`" in bare.message
+    assert week02.launch_choice(RISKY, dict(choice="restrict", why="grounding still made up 42%"), tolerance=0.1).passed
+    # the figure must be one the table holds, not any number
+    assert not week02.launch_choice(RISKY, dict(choice="restrict", why="grounding still made up 37%"), tolerance=0.1).passed
+
+    cuts = week02.strategy_per_document(KEPT, {**{k: _d(v) for k, v in RIGHT.items()},
+                                               "chat": dict(choice="tail", why=NO_FIGURE)})
+    assert not cuts.passed and "chat" in cuts.message and "`kept`" in cuts.message
+    assert week02.strategy_per_document(KEPT, {k: dict(choice=v, why=f"{v} keeps 5 of them") for k, v in RIGHT.items()}).passed
+
+    args = dict(budget=500, floor=0.85, prefix_tokens=2650)
+    bill = week02.model_under_budget_and_floor(BILLS, dict(choice="claude-haiku-5-5", why=NO_FIGURE), **args)
+    assert not bill.passed and "`bills`" in bill.message
+    assert week02.model_under_budget_and_floor(BILLS, dict(choice="claude-haiku-5-5", why="88% for $290 a month"), **args).passed
+    assert not week02.model_under_budget_and_floor(BILLS, dict(choice="claude-haiku-5-5", why="cheap at $310 a month"), **args).passed
+
+
+# ---------- 2.1 without code ----------
+def test_the_no_code_path_fails_on_the_stub_and_a_wrong_row_and_passes_when_right():
+    table = week02.numeric_cases()
+    assert len(table) == len(week02._NUMERIC_CASES) and table.loc[1, "numbers in the answer"] == "3, 8, 11"
+    right = [want for _, _, want in week02._NUMERIC_CASES]
+    assert not week02.numeric_scorer(stub, passes=None).passed            # the generated stub: both paths empty
+    assert not week02.numeric_scorer(None, passes=None).passed
+    wrong = [*right[:4], True, *right[5:]]                                 # "I think 12" for 13 is not within 0.01
+    result = week02.numeric_scorer(stub, passes=wrong)
+    assert not result.passed and "Row 4" in result.message
+    assert not week02.numeric_scorer(stub, passes=right[:3]).passed
+    assert week02.numeric_scorer(stub, passes=right).passed
+    assert week02.numeric_scorer(numbers_match, passes=None).passed        # the code path still works alone
+
+
+def test_hints_come_one_step_at_a_time_for_every_exercise():
+    assert set(week02.HINTS) == {"2.1", "2.2", "2.3", "2.4", "2.5"}
+    week02.hint.reset()
+    first, second = week02.hint("2.2"), week02.hint("2.2")
+    assert (first.step, second.step) == (1, 2) and first.text != second.text

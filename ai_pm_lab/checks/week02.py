@@ -10,9 +10,10 @@ import math
 import pandas as pd
 
 from ai_pm_lab.catalog import find_model, model_info
-from ai_pm_lab.checks.decisions import read_decision
-from ai_pm_lab.exercises import check, exercise_check
-from ai_pm_lab.tables import format_money, format_rate
+from ai_pm_lab.checks.decisions import cites_figure, read_decision, table_figures
+from ai_pm_lab.evaluation.scorers import SIGNED_NUMBER_RE
+from ai_pm_lab.exercises import check, exercise_check, hint_giver
+from ai_pm_lab.tables import format_money, format_rate, returns_course_table
 
 _NUMERIC_CASES = [("The answer is 42.", 42, True), ("First 3, then 8, so 11", 11, True), ("It costs $1,250 in total", 1250, True),
                   ("about 7.5 hours", 7.5, True), ("I think 12", 13, False), ("no idea", 5, False), ("", 0, False)]
@@ -26,18 +27,68 @@ CUTS = {
                          "differently from the question is cut",
 }
 NO_MODEL = "none"
+WHY_FIGURE = ("Your `why` quotes no number from {table}. Back the choice with a figure you measured there "
+              "(e.g. {example}).")
+
+# Hints on request (checks.hint("2.2") in the notebook): a nudge first, the near-answer last; never the rule up front.
+HINTS: dict[str, tuple[str, ...]] = {
+    "2.1": ("Read the rule word by word: which number counts, and what happens when there is none?",
+            "No code: the table under the exercise lists every number in each test answer; apply the rule by eye "
+            "and record one True or False per row in `passes`.",
+            "In code: re.findall(r\"-?\\d[\\d,]*(?:\\.\\d+)?\", answer) lists the numbers as text; drop the commas, "
+            "turn the last one into a float, and compare its distance from `expected` with the tolerance."),
+    "2.2": ("Read `by_mode` row by row: in each way of launching, how often would a customer get a confident wrong answer?",
+            "A refusal is not a hallucination: read the `hallucinated` column of `by_mode` for each mode.",
+            "Your why needs a figure from `by_mode` (a hallucinated or refused share, as 0.78 or 78%)."),
+    "2.3": ("Judge each document on its own rows of `kept`: where does the answer to its question sit?",
+            "A cut is only as good as the needed facts it leaves in: compare `facts kept` across this document's rows.",
+            "Each why needs a number from that document's rows (how many facts a cut kept)."),
+    "2.4": ("The exercise gives two limits. Which rows of `bills` could you defend to finance, and which to the support lead?",
+            "Among the rows that meet both, what does each cost a month? If none meets both, say so.",
+            "Your why needs a figure from `bills` (a monthly bill or a quality score)."),
+    "2.5": ("Precision looks at the tickets the classifier *sent* to billing; recall at the tickets that *were* billing.",
+            "Count the positions where both lists say billing (true positives), then divide by the right total for each.",
+            "precision = true positives / how often y_pred says billing; recall = true positives / how often y_true "
+            "says billing."),
+}
+hint = hint_giver(HINTS)
 
 
-@exercise_check("2.1 numeric scorer", answers=("fn",))
-def numeric_scorer(fn):
-    """Exercise 2.1: a scorer that compares the last number in an answer with the expected one."""
-    def ok():
-        return all(fn(a, e) is want for a, e, want in _NUMERIC_CASES)
+@returns_course_table
+def numeric_cases() -> pd.DataFrame:
+    """The test answers 2.1's scorer is checked on, with every number written in each (commas dropped), in order."""
+    return pd.DataFrame([{"answer": a, "expected": e,
+                          "numbers in the answer": ", ".join(m.replace(",", "") for m in SIGNED_NUMBER_RE.findall(a)) or "(none)"}
+                         for a, e, _ in _NUMERIC_CASES])
 
-    return check(numeric_scorer.exercise, ok,
+
+@exercise_check("2.1 numeric scorer", answers=("fn", "passes"))
+def numeric_scorer(fn=None, passes=None):
+    """Exercise 2.1: a scorer that compares the last number in an answer with the expected one; or, with no code,
+    ``passes``: one True/False per row of numeric_cases(), the verdict that scorer should give."""
+    want = [w for _, _, w in _NUMERIC_CASES]
+
+    def by_code():
+        return callable(fn) and all(fn(a, e) is w for a, e, w in _NUMERIC_CASES)
+
+    def by_eye():
+        return isinstance(passes, (list, tuple)) and [p if isinstance(p, bool) else None for p in passes] == want
+
+    if fn is None and passes is None:
+        return check(numeric_scorer.exercise, lambda: False,
+                     hint="Fill in `numbers_match`, or take the no-code path: one True or False per row in `passes`.")
+    wrong = ""
+    if passes is not None and not by_eye():
+        if not isinstance(passes, (list, tuple)) or len(passes) != len(want):
+            wrong = f"`passes` needs {len(want)} values, True or False, one per row of the table, in order."
+        else:
+            rows = [str(i) for i, (p, w) in enumerate(zip(passes, want)) if p is not w]
+            wrong = (f"Row{'s' if len(rows) > 1 else ''} {', '.join(rows)} of the table: read which number the rule "
+                     "takes, how far it may be from `expected`, and what happens when there is none.")
+    return check(numeric_scorer.exercise, lambda: by_code() or by_eye(),
                  success="Your scorer agrees with every test answer, including commas and decimals.",
-                 hint="Find all numbers with a regular expression, drop commas, take the last one, compare within the tolerance; "
-                      "return True or False (also False when there is no number).")
+                 hint=wrong or "Your function disagrees with at least one test answer in the table: run it on each row "
+                               "and compare (or take the no-code path with `passes`).")
 
 
 def _mode_rates(by_mode) -> dict | None:
@@ -65,6 +116,8 @@ def launch_choice(by_mode: pd.DataFrame, decision, *, tolerance: float):
     refused_bare, refused_grounded = float(rows[BARE]["refused"]), float(rows[GROUNDED]["refused"])
     want = "ship" if bare <= tolerance else "ground" if grounded <= tolerance else "restrict"
     choice, problem = read_decision(decision, LAUNCH_OPTIONS)
+    if not problem and not cites_figure(decision.get("why"), table_figures(by_mode[["hallucinated", "refused"]]), kind="rate"):
+        problem = WHY_FIGURE.format(table="`by_mode`", example=format_rate(bare, 0))
     one_in = f"about 1 answer in {round(1 / bare)}" if bare > 0 else "no answer"
     if not problem and choice != want:
         if choice == "ship":
@@ -130,6 +183,11 @@ def strategy_per_document(kept: pd.DataFrame, choices):
         if problem:
             problems.append(f"{doc}: {problem}")
             continue
+        figures = [float(r[c]) for r in rows.values() for c in ("facts kept", "facts needed")]
+        if not cites_figure(choices[doc].get("why"), figures, kind="number"):
+            problems.append(f"{doc}: " + WHY_FIGURE.format(table="this document's rows of `kept`",
+                                                          example=f"{int(rows[choice]['facts kept'])} of {int(rows[choice]['facts needed'])}"))
+            continue
         picked[doc] = (choice, right, best, int(rows[choice]["facts needed"]))
         if choice not in right:
             r = rows[choice]
@@ -169,6 +227,9 @@ def model_under_budget_and_floor(bills: pd.DataFrame, decision, *, budget: float
                   if float(r["quality"]) >= floor and float(r["per_month"]) <= budget)
     want = fits[0][1] if fits else NO_MODEL
     choice, problem = read_decision(decision, [*rows, NO_MODEL])
+    if not problem and not cites_figure(decision.get("why"), table_figures(bills[["per_month", "quality"]])):
+        cheapest = min(rows.values(), key=lambda r: float(r["per_month"]))
+        problem = WHY_FIGURE.format(table="`bills`", example=format_money(float(cheapest["per_month"])))
 
     def caching(m: str) -> str:
         info, cached = model_info(m), int(rows[m].get("cached_tokens", 0) or 0)

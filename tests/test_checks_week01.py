@@ -18,11 +18,20 @@ def _variety(rows):
 
 INVOICE = _variety([(0.0, 1, 0.0, 1.0), (0.7, 6, 2.6, 0.94), (1.5, 17, 9.3, 0.29)])
 BRAINSTORM = _variety([(0.0, 1, 0.0, 1.0), (0.7, 9, 3.8, 0.83), (1.5, 19, 12.1, 0.12)])
-WHY = "because of what I measured above"
+WHY = "because of what I measured above"  # quotes no figure: a right choice with it is still "not yet"
 
 
-def _temps(inv, brain, invoice=INVOICE, brainstorm=BRAINSTORM):
-    return week01.temperature_choices(invoice, brainstorm, dict(choice=inv, why=WHY), dict(choice=brain, why=WHY))
+def _cite(table, choice):
+    """A why quoting the chosen row's measured variety."""
+    row = table[table["temperature"] == float(choice)]
+    if not len(row):
+        return WHY
+    return f"{int(row['distinct in 20 draws'].iloc[0])} distinct draws, top-10 share {row['top-10 share'].iloc[0]:.2f}"
+
+
+def _temps(inv, brain, invoice=INVOICE, brainstorm=BRAINSTORM, share=0.5):
+    return week01.temperature_choices(invoice, brainstorm, dict(choice=inv, why=_cite(invoice, inv)),
+                                      dict(choice=brain, why=_cite(brainstorm, brain)), sensible_share=share)
 
 
 def test_temperature_right_choice_passes():
@@ -54,6 +63,22 @@ def test_temperature_decision_follows_the_measured_data():
     assert not _temps("0", "0.7", brainstorm=sensible_hot).passed
 
 
+def test_temperature_why_must_quote_its_own_table():
+    result = week01.temperature_choices(INVOICE, BRAINSTORM, dict(choice="0", why=WHY), dict(choice="0.7", why=WHY))
+    assert not result.passed and "`invoice_table`" in result.message and "`brainstorm_table`" in result.message
+    temperature_only = dict(choice="0", why="temperature 0 and 0.7 and 1.5 are the options")  # not a measurement
+    result = week01.temperature_choices(INVOICE, BRAINSTORM, temperature_only, dict(choice="0.7", why="9 distinct"))
+    assert not result.passed and "`invoice_table`" in result.message
+
+
+def test_temperature_follows_the_learners_own_tolerance():
+    assert _temps("0", "1.5", share=0.1).passed  # a learner who accepts 12% on the top ten takes the hottest
+    assert not _temps("0", "0.7", share=0.1).passed
+    assert _temps("0", "0", share=0.9).passed and not _temps("0", "0.7", share=0.9).passed  # 83% on the top ten is too noisy
+    result = _temps("0", "0.7", share=50)
+    assert not result.passed and "between 0 and 1" in result.message
+
+
 def test_temperature_decision_needs_an_option_and_a_why():
     assert not week01.temperature_choices(INVOICE, BRAINSTORM, None, None).passed
     missing_why = week01.temperature_choices(INVOICE, BRAINSTORM, dict(choice="0", why=""), dict(choice="0.7", why=WHY))
@@ -66,9 +91,21 @@ BILLS = pd.DataFrame({"model": ["gpt-6-luna", "gpt-4o-mini", "gpt-6.2-sol", "cla
                       "per month": [54.0, 72.0, 1080.0, 54.0]})
 
 
-def _model(choice, bills=BILLS):
-    return week01.model_under_budget(bills, dict(choice=choice, why=WHY), budget=100, min_window=1_000_000,
+def _model(choice, bills=BILLS, budget=100, why=None):
+    cost = bills.loc[bills["model"] == choice, "per month"]
+    why = why or (f"about ${cost.iloc[0]:,.0f} a month" if len(cost) else WHY)
+    return week01.model_under_budget(bills, dict(choice=choice, why=why), budget=budget, min_window=1_000_000,
                                      launch="2027-03-01")
+
+
+def test_model_why_must_quote_a_monthly_bill():
+    result = _model("gpt-6-luna", why="cheapest current model with a big window")
+    assert not result.passed and "`bills`" in result.message
+
+
+def test_model_follows_the_learners_own_budget():
+    assert not _model("gpt-6-luna", budget=50).passed  # $54 is over a $50 budget
+    assert _model("gpt-6.2-sol", budget=2000).passed
 
 
 @pytest.mark.parametrize("choice", ["gpt-6-luna", "claude-haiku-5-5"])
@@ -127,3 +164,17 @@ def test_a_temperature_table_with_a_blank_rate_is_missing():
 def test_a_check_called_with_the_wrong_arguments_is_not_yet():
     result = week01.temperature_choices(INVOICE)
     assert not result.passed and result.status == ERROR
+
+
+# -- hints on request -------------------------------------------------------------------------------------------
+def test_every_exercise_has_hints_on_request():
+    assert sorted(week01.HINTS) == ["1.1", "1.2", "1.3", "1.4", "1.5"]
+    assert all(len(steps) >= 2 for steps in week01.HINTS.values())
+    week01.hint.reset()
+    assert week01.hint("1.5").text == week01.HINTS["1.5"][0] and week01.hint("1.5").step == 2
+    week01.hint.reset()
+
+
+def test_feedback_does_not_state_the_rule():
+    result = _temps("0.7", "0.7")
+    assert "least variety" not in result.message  # the wrong invoice pick hears the trade-off, not the recipe

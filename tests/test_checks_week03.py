@@ -277,3 +277,13 @@ def test_a_blank_hit_rate_is_missing():
 def test_a_sweep_without_the_recall_column_is_missing():
     result = week03.cheapest_setting(EF.drop(columns="recall@k"), ef(16))
     assert not result.passed and (result.status, result.missing) == (MISSING, "sweep")
+
+
+def test_an_option_value_is_not_a_measured_figure():
+    # "efSearch 1" is within rounding of a measured recall of 0.71: the option must not pass for a figure
+    small = EF.assign(param=[1, 2, 16, 32])
+    result = week03.cheapest_setting(small, ef(16, why="efSearch 16 rather than 1 or 2"))
+    assert not result.passed and "`sweep`" in result.message
+    assert week03.cheapest_setting(small, ef(16, why="efSearch 16: recall 0.96")).passed
+    from ai_pm_lab.checks.decisions import without_options
+    assert without_options("16 beats 1, and 1.5 too", ["1", "16"]).split() == ["beats", ",", "and", "1.5", "too"]

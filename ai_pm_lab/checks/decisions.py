@@ -69,3 +69,13 @@ def table_figures(table) -> list[float]:
     if isinstance(table, dict):
         table = list(table.values())
     return [float(v) for v in table if isinstance(v, numbers.Real) and not isinstance(v, bool)]
+
+
+def without_options(why, options) -> str:
+    """``why`` with the option values the learner picked from taken out ("efSearch 2", "temperature 0"), so an option
+    never passes for a measured figure in :func:`cites_figure` ("0" is within rounding of a measured 0.29)."""
+    written = sorted({str(o) for o in options if str(o).strip()}, key=len, reverse=True)
+    if not written or not isinstance(why, str):
+        return why if isinstance(why, str) else ""
+    pattern = r"(?<![\d.,])(?:" + "|".join(re.escape(o) for o in written) + r")(?!\d|[.,]\d)"
+    return re.sub(pattern, " ", why)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ai_pm_lab.checks.decisions import cites_figure, read_decision, table_figures
+from ai_pm_lab.checks.decisions import cites_figure, read_decision, table_figures, without_options
 from ai_pm_lab.exercises import blank_columns, check, exercise_check, hint_giver, missing_input
 from ai_pm_lab.rag.search import cosine_top_k, recall_at_k
 from ai_pm_lab.tables import format_rate
@@ -169,7 +169,8 @@ def cheapest_setting(sweep: pd.DataFrame, decision, target: float = 0.95):
     if want is None:
         problem = (f"No measured setting reaches your bar of recall@k ≥ {target:g}: measure larger efSearch values "
                    "first, or ask whether the bar is what the feature needs.")
-    elif not problem and not cites_figure(decision.get("why"), table_figures(sweep[["recall@k", "ms/query"]])):
+    elif not problem and not cites_figure(without_options(decision.get("why"), rows),
+                                          table_figures(sweep[["recall@k", "ms/query"]])):
         problem = WHY_FIGURE.format(table="`sweep`", example=f"recall {rows[choice]['recall@k']:.2f} or "
                                                            f"{rows[choice]['ms/query']:.2f} ms")
     elif not problem and choice != want:
@@ -206,7 +207,7 @@ def chunk_size_choice(sweep: pd.DataFrame, decision, *, bar: float = 0.95):
             else sweep.sort_values(["answer in prompt", "prompt words"], ascending=[False, True]).iloc[0])
     want = str(int(pick["chunk size (words)"]))
     choice, problem = read_decision(decision, list(rows))
-    if not problem and not cites_figure(decision.get("why"),
+    if not problem and not cites_figure(without_options(decision.get("why"), rows),
                                         table_figures(sweep[["answer in prompt", "prompt words"]])):
         r = rows[choice]
         problem = WHY_FIGURE.format(table="`sizes`", example=f"{format_rate(r['answer in prompt'], 0)} or "

@@ -8,7 +8,7 @@ NOTEBOOKS := notebooks exercises solutions
 # The file browser starts at the course root (so exercises/ and solutions/ show); root (containers) needs --allow-root.
 LAB_FLAGS := --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test unit notebooks exercises links slides slides-offline strip benchmark browser-check browser-deps hub-deps clean
+.PHONY: setup lab test unit notebooks exercises links slides slides-offline strip benchmark browser-check browser-deps hub-deps web-deps site clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "AI PM Lab needs Python 3.11 or newer (fairlearn, used in week 6, does)")'
@@ -25,7 +25,7 @@ lab: setup
 
 # The real-browser test of every lesson runs in the background beside the notebooks (it mostly waits on its kernel and
 # the page); its pytest output goes to build/browser-test.txt and is printed when both are done; either failing fails.
-test: setup browser-deps hub-deps
+test: setup browser-deps hub-deps web-deps
 	$(BIN)/python tools/make_exercises.py --check
 	$(BIN)/python tools/strip_outputs.py --check
 	$(BIN)/ruff check .
@@ -90,6 +90,23 @@ hub-deps: setup
 	else \
 	  echo "NOTE: npm is missing, so the JupyterHub room test will be skipped. Install Node.js 20+ and npm, then: make hub-deps"; \
 	fi
+
+# Front-end files vendored from npm (site/package.json, locked): the website's widget renderer and axe-core for the
+# accessibility audit in the real-browser tests.
+web-deps:
+	@if [ -f site/node_modules/.package-lock.json ] && [ site/node_modules/.package-lock.json -nt site/package-lock.json ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  echo "Installing the website's widget renderer and axe-core (npm ci in site/)..."; \
+	  cd site && npm ci --silent --no-audit --no-fund --loglevel=error; \
+	else \
+	  echo "NOTE: npm is missing, so the website and the accessibility audit cannot run. Install Node.js 20+ and npm, then: make web-deps"; \
+	fi
+
+# The course website in build/site/: every lesson executed once on the local model (outputs and widget views kept;
+# an unchanged lesson is not executed again), the facilitator pages, search. HUB=https://your-hub adds room links.
+site: setup web-deps
+	AI_PM_LAB_THREADS=2 $(BIN)/python tools/build_site.py $(if $(HUB),--hub $(HUB))
+	@echo "Open build/site/index.html, or serve it: $(BIN)/python -m http.server -d build/site"
 
 clean:
 	rm -rf $(VENV)

@@ -24,3 +24,4 @@ suppress_warnings = ["myst.header"]
 exclude_patterns = ["_build", "node_modules", "**/outputs"]
 # The widget renderer, vendored from npm (site/package.json): the site works offline and shows each widget's last view.
 nb_ipywidgets_js = {"vendor/require.js": {}, "vendor/embed-amd.js": {"data-jupyter-widgets-cdn": "vendor/"}}
+html_context = {"default_mode": "light"}  # the theme's light/dark switch starts on light (no console error on first visit)

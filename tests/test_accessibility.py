@@ -15,6 +15,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from ai_pm_lab import plots
+from ai_pm_lab.widgets import base as widget_base
 from conftest import ROOT
 
 matplotlib.use("Agg")
@@ -96,3 +97,32 @@ def test_outside_a_notebook_nothing_is_registered():
     assert plots.use_accessible_charts(True) is False
     assert isinstance(plt.figure(), Figure)
     plt.close("all")
+
+
+def contrast(colour: str, text: str = "white") -> float:
+    """WCAG 2 contrast ratio between a background colour and its text."""
+    def luminance(c):
+        return sum(w * (x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4)
+                   for w, x in zip((0.2126, 0.7152, 0.0722), to_rgb(c)))
+    hi, lo = sorted((luminance(colour), luminance(text)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_course_buttons_have_readable_text_and_ipywidgets_pale_styles_do_not():
+    for caution in (False, True):
+        style = widget_base.action_style(caution)
+        assert contrast(style["button_color"], style["text_color"]) >= 4.5
+    assert contrast("#2196f3") < 4.5  # ipywidgets' "primary" blue with white text: the reason for action_style
+
+
+PALE_STYLES = {"primary", "warning", "info", "success", "danger"}
+
+
+def test_no_course_button_uses_a_pale_ipywidgets_style():
+    found = []
+    for path in sorted((ROOT / "ai_pm_lab").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.keyword) and node.arg == "button_style" and isinstance(node.value, ast.Constant)
+                    and node.value.value in PALE_STYLES):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == [], "use style=action_style() from ai_pm_lab.widgets.base"

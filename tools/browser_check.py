@@ -9,7 +9,11 @@ the notebooks named on the command line):
 * checks that no cell shows an error (a traceback), unless the cell is tagged ``raises-exception``;
 * checks that every widget renders as a widget (no "Loading widget...", no text repr such as ``VBox(children=...``)
   and that no widget sits in an error state (a "⚠️" message) once the notebook has run;
-* tries every control of every widget (slider, dropdown, toggle buttons, checkbox, radio, button): each must either
+* runs axe-core (vendored by `make web-deps`) on the page after Run All: no critical or serious violation in the
+  course's own content (outputs, widget views, prose); the widget library's and JupyterLab's own findings are listed;
+* checks that every control of every widget has an accessible name (its visible label or text);
+* tries every control of every widget (slider, dropdown, toggle buttons, checkbox, radio, button) with the keyboard
+  alone (focus, then arrow keys, Enter or Space, as a keyboard user does): each must either
   change what the widget shows (text, images, enabled state; the control's own readout does not count) or be
   visibly disabled. "No change" is decided only after the kernel has finished every message the control sent it
   (followed through the kernel connection's messages, so a busy machine cannot make a slow control look dead);
@@ -64,6 +68,40 @@ QUIET_S = 2.0
 NOTHING_SENT_S = 15.0
 
 
+# The accessibility audit (axe-core, vendored from npm by `make web-deps`): violations inside the course's own content
+# (cell outputs, widget views, rendered prose) are the course's to fix; the rest (the JupyterLab or website frame) are
+# listed separately. Critical and serious ones fail the course's content.
+AXE = ROOT / "site" / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("critical", "serious")
+LAB_COURSE_SCOPE = ".jp-OutputArea-output, .jp-MarkdownOutput"
+AXE_JS = r"""async (scope) => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  const rows = [];
+  for (const v of result.violations) for (const n of v.nodes) {
+    let el = null;
+    try { el = document.querySelector(n.target[n.target.length - 1]); } catch (e) { el = null; }
+    rows.push({rule: v.id, impact: n.impact || v.impact, help: v.help, target: n.target.join(' '),
+               html: (n.html || '').slice(0, 200), course: !!(el && el.closest(scope))});
+  }
+  return rows;
+}"""
+
+
+def accessibility(page, course_scope: str) -> dict:
+    """axe-core on the open page: ``{"course": [...], "other": [...]}`` violations (rule, impact, help, target, html),
+    course = inside ``course_scope``."""
+    if not AXE.exists():
+        raise SystemExit(f"axe-core is not installed ({AXE}): run `make web-deps`.")
+    page.add_script_tag(path=str(AXE))
+    rows = page.evaluate(AXE_JS, course_scope)
+    return {"course": [r for r in rows if r["course"]], "other": [r for r in rows if not r["course"]]}
+
+
+def serious(rows: list[dict]) -> list[dict]:
+    """The critical and serious violations among ``rows``."""
+    return [r for r in rows if r["impact"] in SERIOUS]
+
+
 def lessons() -> list[Path]:
     """Every lesson notebook in the course (notebooks/weekNN_*.ipynb), in week order."""
     return sorted((ROOT / "notebooks").glob("week[0-9][0-9]_*.ipynb"))
@@ -79,6 +117,7 @@ class Report:
         self.timings: dict[str, float] = {}
         self.controls: list[dict] = []
         self.kernel: dict = {}
+        self.accessibility: dict = {}
 
     def check(self, ok: bool, what: str, detail: str = "") -> bool:
         self.checks.append({"ok": bool(ok), "check": what, "detail": detail})
@@ -96,7 +135,7 @@ class Report:
     def as_dict(self) -> dict:
         return {"notebook": self.name, "passed": not self.failed, "checks": self.checks, "warnings": self.warnings,
                 "controls": self.controls, "timings_s": {k: round(v, 2) for k, v in self.timings.items()},
-                "kernel": self.kernel}
+                "kernel": self.kernel, "accessibility": self.accessibility}
 
 
 # ---------------------------------------------------------------- server
@@ -293,10 +332,10 @@ CONTROLS_JS = """(rid) => {
   const root = document.querySelector(`[data-bc-root="${rid}"]`);
   if (!root) return [];
   const out = [];
-  const add = (el, kind, label) => {
+  const add = (el, kind, label, name) => {
     const id = `${rid}-${out.length}`;
     el.setAttribute('data-bc-ctl', id);
-    out.push({id: id, kind: kind, label: (label || '').trim().slice(0, 80)});
+    out.push({id: id, kind: kind, label: (label || '').trim().slice(0, 80), name: (name === undefined ? label || '' : name).trim().slice(0, 80)});
   };
   const labelOf = (el) => { const l = el.querySelector(':scope > .widget-label'); return l ? l.textContent : ''; };
   const seen = new Set();
@@ -305,7 +344,8 @@ CONTROLS_JS = """(rid) => {
     add(el, 'slider', labelOf(el));
   });
   root.querySelectorAll('.widget-dropdown, .widget-select').forEach(el => {
-    if (el.querySelector('select')) add(el, 'dropdown', labelOf(el) || el.querySelector('select').value);
+    if (el.querySelector('select')) add(el, 'dropdown', labelOf(el) || el.querySelector('select').value,
+        labelOf(el) || el.querySelector('select').getAttribute('aria-label') || el.querySelector('select').title || '');
   });
   root.querySelectorAll('.widget-toggle-buttons').forEach(el => add(el, 'toggle buttons', labelOf(el) ||
       Array.from(el.querySelectorAll('button')).map(b => b.textContent).join(' / ')));
@@ -314,7 +354,7 @@ CONTROLS_JS = """(rid) => {
   });
   root.querySelectorAll('.widget-checkbox').forEach(el => add(el, 'checkbox', el.textContent));
   root.querySelectorAll('.widget-radio-box').forEach(el => add(el, 'radio', el.textContent));
-  root.querySelectorAll('button.widget-button').forEach(el => add(el, 'button', el.textContent || el.title));
+  root.querySelectorAll('button.widget-button').forEach(el => add(el, 'button', el.textContent || el.title || el.getAttribute('aria-label')));
   return out;
 }"""
 
@@ -562,22 +602,28 @@ def try_control(page, rid: int, ctl: dict, rep: Report) -> dict:
             if float(handle.get_attribute("aria-valuenow") or 0) == now:
                 handle.press("ArrowLeft" if down else "ArrowRight")
             row["moved"] = f"{now:g} -> {float(handle.get_attribute('aria-valuenow') or 0):g}"
-        elif kind == "dropdown":
+        elif kind == "dropdown":  # keys only, as a keyboard user does: focus, then arrow to the next option
             select = el.locator("select").first
             n = select.locator("option").count()
             current = select.evaluate("s => s.selectedIndex")
-            select.select_option(index=(current + 1) % n)
+            select.focus()
+            select.press("ArrowDown" if current < n - 1 else "ArrowUp")
             row["moved"] = select.evaluate("s => s.options[s.selectedIndex].text")[:60]
         elif kind == "toggle buttons":
             choice = el.locator("button:not(.mod-active)").first
             row["moved"] = choice.inner_text()[:60]
-            choice.click()
+            choice.focus()
+            choice.press("Enter")
         elif kind == "checkbox":
-            el.locator("input").first.click()
+            el.locator("input").first.focus()
+            el.locator("input").first.press("Space")
         elif kind == "radio":
-            el.locator("input:not(:checked)").first.click()
+            el.locator("input:not(:checked)").first.focus()
+            el.locator("input:not(:checked)").first.press("Space")
         else:  # button, toggle
-            el.click()
+            el.focus()
+            el.press("Enter")
+        row["keys"] = True
     except Exception as exc:
         row.update(result=f"could not operate: {str(exc).splitlines()[0]}", ok=False)
         return row
@@ -630,6 +676,8 @@ def check_widget(page, rid: int, cell: int, rep: Report, shots: Path, controls: 
     if not controls:
         return
     ctls = page.evaluate(CONTROLS_JS, rid)
+    unnamed = [c["kind"] for c in ctls if not c.get("name")]
+    rep.check(not unnamed, f"{name}: every control has an accessible name", ", ".join(unnamed))
     order = {"slider": 0, "dropdown": 1, "toggle buttons": 2, "toggle": 3, "checkbox": 4, "radio": 5, "button": 6}
     for ctl in sorted(ctls, key=lambda c: order.get(c["kind"], 9)):
         row = try_control(page, rid, ctl, rep)
@@ -647,6 +695,30 @@ def check_widget(page, rid: int, cell: int, rep: Report, shots: Path, controls: 
             found = [x for x in after.get(key) or [] if x not in (layout.get(key) or [])]
             rep.check(not found, f"{name}: no {what} after its controls were used", "; ".join(found)[:600])
         shot(root, shots / f"widget{rid:02d}_cell{cell:02d}_after.png")
+
+
+# The widget library draws a slider's handle (role="slider") without a name of its own; the course names every slider
+# with a visible label (checked per control above). axe-core's finding on the handle is listed as the library's.
+WIDGET_LIBRARY = (("aria-input-field-name", "noUi-handle"),)
+
+
+def audit(page, rep: Report) -> None:
+    """axe-core after Run All: the course's content must have no critical or serious violation; the widget library's
+    and JupyterLab's own are listed in the report, not failed."""
+    if not AXE.exists():
+        rep.warn(f"accessibility audit skipped: {AXE} is missing (make web-deps)")
+        return
+    found = accessibility(page, LAB_COURSE_SCOPE)
+    library = [r for r in found["course"] if any(rule == r["rule"] and mark in r["html"] for rule, mark in WIDGET_LIBRARY)]
+    course = [r for r in found["course"] if r not in library]
+    rep.accessibility = {"course": course, "widget_library": library, "jupyterlab": found["other"]}
+    bad = serious(course)
+    rep.check(not bad, "no critical or serious accessibility violation in the course's content (axe-core)",
+              "; ".join(f"{r['rule']} ({r['impact']}): {r['html'][:100]}" for r in bad[:5]))
+    for where, rows in (("the widget library", library), ("JupyterLab", found["other"])):
+        rules = sorted({f"{r['rule']} ({r['impact']})" for r in rows})
+        if rules:
+            print(f"INFO [{rep.name}] accessibility findings of {where} (listed, not the course's): {', '.join(rules)}")
 
 
 def check_notebook(page, url: str, nb: Path, root_dir: Path, out: Path, runtime_dir: Path, args) -> Report:
@@ -687,6 +759,7 @@ def check_notebook(page, url: str, nb: Path, root_dir: Path, out: Path, runtime_
         + "".join(f"; cell {f['cell']}: {f['text'][:120]!r}" for f in found["fallbacks"][:3]))
     for s in found["stderr"][:5]:
         rep.warn(f"cell {s['cell']} writes to stderr: {s['text'][:160]!r}")
+    audit(page, rep)
     for d in found["decimals"][:8]:
         rep.warn(f"cell {d['cell']} output shows raw long decimals: {', '.join(d['values'])}")
     if not ran:

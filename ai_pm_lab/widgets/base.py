@@ -9,6 +9,7 @@ import html
 from collections.abc import Callable
 
 from ai_pm_lab.errors import CourseError
+from ai_pm_lab.plots import PALETTE
 from ai_pm_lab.tables import readable
 
 COURSE_ERRORS = (CourseError, ValueError, TypeError)
@@ -48,3 +49,14 @@ class CourseWidget:
         state = dict(result) if isinstance(result, dict) else {"result": result}
         state.setdefault("error", None)
         return state
+
+
+# Button colours with readable text (WCAG AA, 4.5:1 or more for white text): ipywidgets' own "primary" blue (3.1:1) and
+# "warning" orange (2.2:1) are too pale. tests/test_accessibility.py measures both.
+ACTION_COLOUR = PALETTE[0]   # Okabe-Ito blue, 5.2:1
+CAUTION_COLOUR = "#B34700"  # a dark Okabe-Ito vermilion for slow or costly actions, 5.5:1
+
+
+def action_style(caution: bool = False) -> dict:
+    """The ``style`` of a course button: white text on a colour dark enough to read (``caution`` for slow actions)."""
+    return {"button_color": CAUTION_COLOUR if caution else ACTION_COLOUR, "text_color": "white"}

@@ -17,7 +17,7 @@ from ai_pm_lab.framing.canvas import (
     review,
     write_one_pager,
 )
-from ai_pm_lab.widgets.base import CourseWidget
+from ai_pm_lab.widgets.base import CourseWidget, action_style
 from ai_pm_lab.widgets.decision_tree import DecisionTreeWidget
 
 DIRECTION_OPTIONS = [("higher is better", "higher"), ("lower is better", "lower")]
@@ -60,7 +60,7 @@ class CanvasWidget(CourseWidget):
         self.g_limit = W.Text(description="Limit")
         self.g_direction = W.Dropdown(options=DIRECTION_OPTIONS, value="lower", description="",
                                       layout=W.Layout(**DIRECTION_LAYOUT))
-        self.button = W.Button(description="Write one-pager", button_style="primary", icon="file")
+        self.button = W.Button(description="Write one-pager", style=action_style(), icon="file")
         self.reading = W.HTML()  # how the form reads the two criteria, as they are typed
         self.result = W.HTML()
         watched = [self.title, *self.fields.values(), self.edge_cases, self.metric, self.baseline, self.target,

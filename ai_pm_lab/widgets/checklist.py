@@ -9,7 +9,7 @@ from IPython.display import display
 
 from ai_pm_lab.errors import InputTypeError
 from ai_pm_lab.responsibility.checklist import QUESTIONS, assess, write_report
-from ai_pm_lab.widgets.base import CourseWidget
+from ai_pm_lab.widgets.base import CourseWidget, action_style
 
 COLOURS = {"met": "#2e7d32", "gap": "#c62828", "missing": "#757575"}
 NOT_ANSWERED = "—"
@@ -38,7 +38,7 @@ class ChecklistWidget(CourseWidget):
                            f"evidence ({html.escape(q.evidence)}): {html.escape(status)}: {html.escape(summary)}</span>")
             self.verdicts[q.key] = W.HTML()
             rows.append(W.VBox([label, W.HBox([self.answers[q.key], self.verdicts[q.key]]), self.notes[q.key]]))
-        self.button = W.Button(description="Write report", button_style="primary")
+        self.button = W.Button(description="Write report", style=action_style())
         self.summary = W.HTML()
         self.output = W.HTML()
         self._written_with = None  # the answers and notes of the report on screen

@@ -3,14 +3,15 @@ and (after the lesson) the learner's own before/after result as one line and one
 from __future__ import annotations
 
 import html
-import io
 
 import ipywidgets as W
+import matplotlib.pyplot as plt
 from IPython.display import display
 
 from ai_pm_lab import knowledge
 from ai_pm_lab.errors import InputTypeError
-from ai_pm_lab.widgets.base import CourseWidget, error_html
+from ai_pm_lab.plots import figure_html
+from ai_pm_lab.widgets.base import CourseWidget, action_style, error_html
 
 RIGHT, WRONG, SKIPPED = "#2e7d32", "#c62828", "#757575"
 
@@ -42,11 +43,11 @@ class KnowledgeCheck(CourseWidget):
             self.feedback[q.id] = W.HTML()
             rows.append(W.VBox([prompt, radio, self.feedback[q.id]]))
         self.status = W.HTML()
-        self.button = W.Button(description="Check", button_style="primary",
+        self.button = W.Button(description="Check", style=action_style(),
                                tooltip="Score your answers and show why each answer is right")
         self.button.on_click(lambda _: self.check())
         self.summary = W.HTML()
-        self.chart = W.Image(format="png", layout=W.Layout(display="none"))
+        self.chart = W.HTML(layout=W.Layout(display="none"))  # an <img> with alt text (plots.figure_html)
         self.box = W.VBox([head, *rows, W.HBox([self.button, self.status]), self.summary, self.chart])
         self._answers_changed()
 
@@ -91,23 +92,21 @@ class KnowledgeCheck(CourseWidget):
         self.summary.value = (f"<b>{s['correct']} of {s['total']} right.</b> {html.escape(s['line'])}"
                               " (kept on this machine)")
         if self.phase == "after":
-            self.chart.value = _chart_png(s["progress"])
+            self.chart.value = _chart_html(s["progress"])
             self.chart.layout.display = None
         self.button.disabled = True
         self.button.tooltip = "Checked: change an answer to check again"
         return self.state
 
 
-def _chart_png(rows: list[dict]) -> bytes:
-    import matplotlib.pyplot as plt
-
+def _chart_html(rows: list[dict]) -> str:
     ax = knowledge.progress_chart(rows)
     fig = ax.figure
+    fig.set_dpi(90)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
+    page = figure_html(fig)
     plt.close(fig)
-    return buf.getvalue()
+    return page
 
 
 def knowledge_check(week: int, phase: str = "before", measured: dict | None = None) -> KnowledgeCheck:

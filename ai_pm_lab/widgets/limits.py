@@ -10,7 +10,7 @@ from IPython.display import display
 from ai_pm_lab.errors import require_number
 from ai_pm_lab.limits import context, hallucination
 from ai_pm_lab.tables import format_rate
-from ai_pm_lab.widgets.base import CourseWidget, error_html, table_html
+from ai_pm_lab.widgets.base import CourseWidget, action_style, error_html, table_html
 
 
 class HallucinationExplorer(CourseWidget):
@@ -28,9 +28,9 @@ class HallucinationExplorer(CourseWidget):
         self.temperature = W.FloatSlider(value=0.7, min=0.0, max=1.5, step=0.1, description="temperature",
                                          style={"description_width": "initial"})
         self.seed = W.IntText(value=0, description="seed")
-        self.ask_button = W.Button(description="Ask", button_style="primary")
+        self.ask_button = W.Button(description="Ask", style=action_style())
         self.n = W.IntSlider(value=n, min=1, max=12, description="N per cell", style={"description_width": "initial"})
-        self.grid_button = W.Button(description="Run the grid", button_style="warning", layout=W.Layout(width="auto"))
+        self.grid_button = W.Button(description="Run the grid", style=action_style(caution=True), layout=W.Layout(width="auto"))
         self.plan = W.HTML()
         self.out = W.Output()
         self.grid_out = W.Output()
@@ -119,7 +119,7 @@ class ContextLimitExplorer(CourseWidget):
         self.strategy = W.Dropdown(options=list(context.STRATEGIES), value=context.check_strategy(strategy), description="Strategy")
         self.budget = W.IntSlider(value=budget_tokens, min=100, max=1800, step=50, description="budget",
                                   continuous_update=False)
-        self.send_button = W.Button(description="Send to the model", button_style="primary", layout=W.Layout(width="auto"))
+        self.send_button = W.Button(description="Send to the model", style=action_style(), layout=W.Layout(width="auto"))
         self.strategy_note = W.HTML()
         self.out = W.Output()
         windows = context.model_windows(backend)[["display_name", "window_tokens", "words_approx", "note"]]

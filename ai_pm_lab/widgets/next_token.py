@@ -8,7 +8,7 @@ from IPython.display import display
 from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.llm.next_token import next_token_distribution
 from ai_pm_lab.plots import show_token_bars
-from ai_pm_lab.widgets.base import CourseWidget, error_html
+from ai_pm_lab.widgets.base import CourseWidget, action_style, error_html
 
 
 def temperature_view(prompt: str, temperature: float, k: int = 10) -> dict:
@@ -35,7 +35,7 @@ class NextTokenExplorer(CourseWidget):
         super().__init__()
         self.text = W.Text(value=prompt, description="Prompt", layout=W.Layout(width="60%"))
         self.k = W.IntSlider(value=k, min=3, max=25, description="top k")
-        self.button = W.Button(description="Predict next token", button_style="primary", layout=W.Layout(width="auto"))
+        self.button = W.Button(description="Predict next token", style=action_style(), layout=W.Layout(width="auto"))
         self.out = W.Output()
         self.button.on_click(lambda _: self.update())
         self.k.observe(lambda _: self.update(), names="value")
@@ -82,7 +82,7 @@ class TemperatureExplorer(CourseWidget):
                                          style={"description_width": "initial"}, layout=W.Layout(width="60%"))
         self.seed = W.IntText(value=seed, description="seed")
         self.n = W.IntSlider(value=n, min=1, max=20, description="samples")
-        self.button = W.Button(button_style="primary", layout=W.Layout(width="auto"))
+        self.button = W.Button(style=action_style(), layout=W.Layout(width="auto"))
         self.entropy_label = W.HTML()
         self.chart = W.Output()
         self.samples_out = W.Output()

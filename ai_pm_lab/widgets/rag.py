@@ -9,7 +9,7 @@ from IPython.display import display
 from ai_pm_lab.rag.pipeline import RAGPipeline
 from ai_pm_lab.rag.prompts import TEMPLATES
 from ai_pm_lab.tables import format_money
-from ai_pm_lab.widgets.base import CourseWidget, error_html
+from ai_pm_lab.widgets.base import CourseWidget, action_style, error_html
 
 
 def playground_view(pipeline: RAGPipeline, question: str, top_k: int = 3, threshold: float | None = None,
@@ -61,7 +61,7 @@ class RAGPlayground(CourseWidget):
                                        readout_format=".2f")
         self.template = W.Dropdown(options=list(TEMPLATES), value="grounded", description="template")
         self.compare = W.Checkbox(value=True, description="also ask without RAG", style={"description_width": "initial"})
-        self.button = W.Button(description="Ask", button_style="primary")
+        self.button = W.Button(description="Ask", style=action_style())
         self.retrieved = W.HTML()
         self.prompt = W.HTML()
         self.answers = W.HTML()

@@ -402,3 +402,25 @@ def test_guide_order_lists_each_ranked_pair_and_whether_the_measurement_kept_it(
     assert ((broke["accuracy (higher)"] <= broke["accuracy (lower)"])).all() and len(broke) == 8
     with pytest.raises(TypeError, match="accuracy_table"):
         capabilities.guide_order("x")
+
+
+def test_an_optional_going_further_section_is_left_out_of_the_lesson_time():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import time_lessons
+
+    def md(text):
+        return {"cell_type": "markdown", "metadata": {}, "source": text}
+
+    def code(text):
+        return {"cell_type": "code", "metadata": {}, "source": text, "outputs": [], "execution_count": None}
+
+    core = [md("# Lesson\n\n" + "word " * 150), code("x = 1")]
+    optional = [md("## Going further (optional)\n\n" + "word " * 300), code("y = 2"), md("### A deep-dive"), code("z = 3")]
+    after = [md("## After the lesson\n\nAnswer again."), code("w = 4")]
+    nb = {"cells": core + optional + after, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    kept = time_lessons.required_part(nb)["cells"]
+    assert kept == core + after
+    t = time_lessons.notebook_time(nb, run_s=0, makers=set())
+    assert t["code_cells"] == 2 and t["words"] < 170

@@ -114,10 +114,29 @@ def rounded(minutes: float) -> int:
     return max(ROUND_TO, int(math.floor(minutes / ROUND_TO + 0.5)) * ROUND_TO)
 
 
+OPTIONAL = re.compile(r"#{1,3} Going further\b")  # an optional section's heading: its cells are not counted
+
+
+def required_part(nb: dict) -> dict:
+    """The notebook without its optional sections: from a markdown cell that opens with a "## Going further" heading
+    up to the next cell that opens with a heading of that level or higher (the run time is still the whole notebook's)."""
+    cells, skipping = [], False
+    for cell in nb["cells"]:
+        text = ("".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]).lstrip()
+        if cell["cell_type"] == "markdown" and OPTIONAL.match(text):
+            skipping = True
+        elif skipping and cell["cell_type"] == "markdown" and re.match(r"#{1,2} ", text):
+            skipping = False
+        if not skipping:
+            cells.append(cell)
+    return {**nb, "cells": cells}
+
+
 def notebook_time(nb: dict, run_s: float, *, exercises: int = 0, makers: set[str] | None = None) -> dict:
     """The method on one notebook: its words, reading, run, code-cell, widget and exercise minutes, and the rounded
     total. A lesson (``exercises=0``) counts its visible code cells; in an exercise notebook the per-exercise allowance
-    covers its cells."""
+    covers its cells. Optional "Going further" sections are left out (:func:`required_part`)."""
+    nb = required_part(nb)
     n_words = prose_words(nb)
     n_cells = 0 if exercises else visible_code_cells(nb)
     n_widgets = count_widgets(nb, widget_makers() if makers is None else makers)

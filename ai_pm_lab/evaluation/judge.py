@@ -9,6 +9,7 @@ other answers for each one, ``pass_mark`` on all of them for use on new answers.
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -199,9 +200,7 @@ def validate_judge(judged: pd.DataFrame, human_column: str = "human_pass", judge
 def corrected_rate(judge_verdicts, judged_labels: pd.DataFrame, human_column: str = "human_pass",
                    judge_column: str = "judge_pass") -> dict:
     """The judge's pass rate on new answers corrected for its measured errors (Rogan-Gladen, bootstrap CI)."""
-    import warnings
-
-    from scipy.stats import DegenerateDataWarning
+    from scipy.stats import DegenerateDataWarning  # scipy loads with the statistics, not with the course
 
     with warnings.catch_warnings():  # a resample with one kind of label only is left out of the interval, not shown
         warnings.simplefilter("ignore", DegenerateDataWarning)

@@ -343,3 +343,84 @@ def test_injection_trial_with_fake_model(model):
     assert [c.seed for c in model.calls] == [0, 1] * 3
     with pytest.raises(ValueError):
         safety.injection_trial(p, "q", seeds=[], progress=False)
+
+
+# -- extractive answers and plain-text chunks --------------------------------------------------------------------------
+def test_plain_text_drops_markdown_marks():
+    from ai_pm_lab.rag.extractive import plain_text
+
+    shown = plain_text("# Refund policy ## Enterprise customers can request a refund within **90 days**. - The Starter "
+                       "plan | $12 | $10 | |---|---|")
+    assert not any(mark in shown for mark in ("#", "**", "|", "---", "- The"))
+    assert "90 days" in shown and "$12" in shown and "3 - 4" in plain_text("3 - 4 items")
+
+
+def test_document_sentences_are_whole_plain_sentences_with_table_rows_named():
+    from ai_pm_lab.rag.extractive import document_sentences
+
+    text = ("# Plans\n\nPrices are per user. Guests are free.\n\n| Plan | Monthly billing |\n|---|---|\n| Team | $24 |\n\n"
+            "- The **Starter** plan is limited to 25 users.\n")
+    assert document_sentences(text) == ["Prices are per user.", "Guests are free.", "Team: monthly billing $24",
+                                        "The Starter plan is limited to 25 users."]
+
+
+def test_candidates_complete_a_cut_sentence_from_its_document(rag):
+    from ai_pm_lab.rag.extractive import candidate_sentences
+
+    hits = rag.retrieve("How long do enterprise customers have to request a refund?").hits
+    cands = candidate_sentences(hits, rag.documents)
+    assert any("90 days of the contract start date" in c for c in cands)
+    assert len(cands) == len(set(cands)) and not any("**" in c or c.startswith("#") for c in cands)
+    with pytest.raises(TypeError):
+        candidate_sentences("not hits", rag.documents)
+
+
+@pytest.fixture
+def scored(monkeypatch):
+    """answer_confidence replaced by a stand-in that likes sentences mentioning '90 days' (no model run)."""
+    from ai_pm_lab.llm import confidence
+
+    def fake(prompt, answer, *, system=None):
+        return confidence.AnswerConfidence(1, (0.9 if "90 days" in prompt else 0.1,))
+
+    monkeypatch.setattr(confidence, "answer_confidence", fake)
+
+
+def test_pick_sentence_takes_the_best_scored_candidate(scored):
+    from ai_pm_lab.rag.extractive import pick_sentence
+
+    pick = pick_sentence("How long?", ["Refunds take 5 business days.", "Enterprise has 90 days to ask."])
+    assert pick.sentence == "Enterprise has 90 days to ask." and len(pick.scores) == 2
+    assert list(pick.table()["sentence"])[0] == pick.sentence
+    assert pick_sentence("How long?", []).sentence == ""
+
+
+def test_extractive_answer_mode_quotes_a_retrieved_sentence(rag, model, scored):
+    a = rag.answer("How long do enterprise customers have to request a refund?", threshold=0.3, answer_mode="extractive")
+    assert model.calls == [] and a.generation is None and a.pick is not None  # no text generated
+    assert a.text == a.pick.sentence and a.text in a.pick.candidates and "90 days" in a.text
+    assert a.sources[0] == "kb-002" and not a.abstained
+    default = rag.answer("How long do enterprise customers have to request a refund?", threshold=0.3)
+    assert default.pick is None and len(model.calls) == 1  # the default mode still writes the answer
+    with pytest.raises(InputError, match="answer_mode"):
+        rag.answer("How long?", answer_mode="quote")
+
+
+def test_retrieval_table_shows_chunks_without_markdown(rag):
+    table = rag.retrieve("What's our refund policy for enterprise customers?").table()
+    assert not table["text"].str.contains(r"\*\*|##", regex=True).any()
+
+
+def test_with_and_without_scores_both_arms_by_one_rule(rag, model, scored):
+    from ai_pm_lab.evaluation.rag_eval import compare_arms, with_and_without
+
+    rows = [r for r in load_eval() if r["id"] in ("q001", "q015")] + [r for r in load_eval() if not r["answerable"]][:1]
+    df = with_and_without(rag, rows, progress=False)
+    assert len(df) == 2  # the unanswerable question is left out
+    table = compare_arms(df)
+    assert list(table.index) == ["with retrieval", "without retrieval"] and (table["questions"] == 2).all()
+    without = table.loc["without retrieval"]
+    assert without["right"] == sum(answer_correct(ANSWER, g) for g in df["gold answer"])
+    assert 0 <= without["low (95%)"] <= without["correct"] <= without["high (95%)"] <= 1
+    with pytest.raises(InputError):
+        compare_arms(df.drop(columns=["correct with"]))

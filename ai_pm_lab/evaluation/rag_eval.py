@@ -227,3 +227,50 @@ def category_counts(df: pd.DataFrame) -> pd.Series:
     """How many questions fell in each outcome ('correct' and every failure category, zeros included)."""
     df = successful(df)
     return df["category"].value_counts().reindex(OUTCOME_ORDER, fill_value=0)
+
+
+# ---------- with retrieval vs without: the same model, the same questions, the same scorer ----------
+ARMS = ("with retrieval", "without retrieval")
+
+
+def with_and_without(pipeline, rows, *, answer_mode: str = "extractive", backend=None, max_tokens: int = 48,
+                     seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """Each answerable question answered twice by the same model: through the pipeline (``answer_mode``: "extractive",
+    the model picks a retrieved sentence, or "generate", it writes the answer) and with no documents at all
+    (``pipeline.answer_without_rag``). Both answers are scored by the same rule (scorers.answer_correct against the
+    gold answer). Unanswerable questions are left out: without documents there is nothing to refuse from, so they
+    would not compare like with like (the refusal side is measured by run_rag_eval). Extractive answers come from the
+    local model, so its "without" arm does too, whatever ``backend`` says: one model on both sides."""
+    backend = "local" if answer_mode == "extractive" else backend
+    items = [{"id": r.get("id", f"row{i}"), "question": r["question"], "gold": r["answer"]}
+             for i, r in enumerate(rows) if r.get("doc_ids")]
+    if not items:
+        raise InputError("rows holds no answerable question (none with doc_ids): pass load_eval()'s rows.")
+
+    def call(item):
+        ans = pipeline.answer(item["question"], answer_mode=answer_mode, backend=backend, max_tokens=max_tokens, seed=seed)
+        bare = pipeline.answer_without_rag(item["question"], backend=backend, max_tokens=max_tokens, seed=seed)
+        return {"with retrieval": ans.text, "without retrieval": bare.text}
+
+    def score(item, res):
+        return {"correct with": answer_correct(res["with retrieval"], item["gold"]),
+                "correct without": answer_correct(res["without retrieval"], item["gold"])}
+
+    df = run_harness(items, call, score, desc="With and without retrieval", progress=progress)
+    return df.rename(columns={"gold": "gold answer"})
+
+
+@returns_course_table
+def compare_arms(df: pd.DataFrame) -> pd.DataFrame:
+    """Answer correctness with and without retrieval (from with_and_without): share correct, count, and the Wilson 95%
+    interval of each (the range the true rate plausibly lies in, given how few questions were asked)."""
+    df = successful(df)
+    missing = [c for c in ("correct with", "correct without") if c not in df.columns]
+    if missing:
+        raise InputError(f"The table has no {', '.join(missing)} column(s): pass the DataFrame with_and_without() returns.")
+    out = []
+    for arm, col in zip(ARMS, ("correct with", "correct without")):
+        r = rate(df[col], name=col)
+        out.append({"answers": arm, "correct": r.rate, "right": r.k, "questions": r.n, "low (95%)": r.low,
+                    "high (95%)": r.high})
+    return pd.DataFrame(out).set_index("answers")

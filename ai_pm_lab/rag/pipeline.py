@@ -20,6 +20,7 @@ from ai_pm_lab.rag import search
 from ai_pm_lab.rag.chunking import Chunk, chunk_documents
 from ai_pm_lab.rag.conflicts import apply_conflict_rule
 from ai_pm_lab.rag.documents import KnowledgeBaseError, LoadReport, kb_folder, load_folder
+from ai_pm_lab.rag.extractive import ANSWER_MODES, candidate_sentences, pick_sentence, plain_text
 from ai_pm_lab.rag.gate import Gate, default_gate
 from ai_pm_lab.rag.log import EventLog, answer_event
 from ai_pm_lab.rag.prompts import IDK, format_context, get_template
@@ -71,7 +72,7 @@ class Retrieval:
         rows = [
             {"rank": h.rank, "score": round(h.score, 3), "doc": h.chunk.doc_id, "date": h.chunk.date,
              "status": "used" if h in self.hits else "superseded", "title": h.chunk.title,
-             "text": h.chunk.text[:160].replace("\n", " ") + ("…" if len(h.chunk.text) > 160 else "")}
+             "text": _preview(h.chunk.text)}
             for h in sorted([*self.hits, *self.dropped], key=lambda h: h.rank)
         ]
         return pd.DataFrame(rows)
@@ -95,6 +96,7 @@ class RAGAnswer:
     abstained: bool
     escalation: str | None
     timings_ms: dict = field(default_factory=dict)
+    pick: object | None = None  # answer_mode="extractive": the rag.extractive.Pick (every candidate sentence, scored)
 
     def __str__(self) -> str:
         return self.text
@@ -108,6 +110,12 @@ class RAGAnswer:
             lines.append(self.escalation)
         lines.extend(f"Note: {n}" for n in self.retrieval.notes)
         return "\n".join(lines)
+
+
+def _preview(text: str, limit: int = 160) -> str:
+    """A chunk as people read it: plain text (no markdown marks), cut at ``limit`` characters."""
+    text = plain_text(text)
+    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 def resolve_conflicts(hits, documents: dict) -> tuple[list, list, list]:
@@ -249,10 +257,17 @@ class RAGPipeline:
         max_tokens: int = 64,
         seed: int | None = 0,
         generate: bool = True,
+        answer_mode: str = "generate",
     ) -> RAGAnswer:
         """Retrieve, let the answerability gate decide (or, given a threshold, the best match's similarity), build the
-        prompt and generate a cited answer; log it if a log is attached (previews with generate=False are not logged)."""
+        prompt and generate a cited answer; log it if a log is attached (previews with generate=False are not logged).
+
+        ``answer_mode="extractive"``: instead of writing an answer, the local model picks the retrieved sentence that
+        answers the question (rag.extractive; always the local model, which exposes its token probabilities; the
+        prompt and its receipt are still built, for comparison). The default, "generate", writes the answer."""
         started = time.perf_counter()
+        if answer_mode not in ANSWER_MODES:
+            raise InputError(f"answer_mode must be one of {', '.join(repr(m) for m in ANSWER_MODES)}, not {answer_mode!r}.")
         tpl = get_template(template)
         retrieval = self.retrieve(question, top_k, threshold)
         if threshold is None and self.gate is not None:  # no explicit threshold: the answerability gate decides
@@ -272,6 +287,13 @@ class RAGPipeline:
                          False, None, timings)
         if not generate:
             return plan
+        if answer_mode == "extractive":
+            pick = pick_sentence(retrieval.question, candidate_sentences(retrieval.hits, self.documents))
+            timings["generate"] = pick.seconds * 1000
+            done = RAGAnswer(plan.question, retrieval, tpl.name, prompt, system, tokens, cost, pick.sentence or IDK, None,
+                             sources if pick.sentence else [], [], not pick.sentence,
+                             None if pick.sentence else self.escalation_message(retrieval), timings, pick)
+            return self._logged(done, started)
         gen = generate_text(prompt, system=system, backend=backend, temperature=temperature, max_tokens=max_tokens, seed=seed)
         return self.complete(plan, gen, started=started)
 

@@ -1,0 +1,114 @@
+"""Extractive answers: the model picks the sentence of the retrieved text that answers the question, instead of writing
+its own. A small model often garbles what it writes (a 5 from the next line instead of the 90 in front of it); asked to
+choose among the retrieved sentences it cannot invent a number, only pick the wrong sentence.
+
+How it picks (``QUESTION_PROMPT``): for each candidate sentence, how likely the local model finds the question after
+that sentence (the question-answer pairing, read from the model's own token probabilities, one forward pass each, no
+generation). The question is the same text for every candidate, so the scores compare fairly whatever each sentence's
+length. benchmarks/rag.py measures it against generated answers, with and without retrieval.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ai_pm_lab.errors import InputTypeError, require_text
+from ai_pm_lab.text import words
+
+ANSWER_MODES = ("generate", "extractive")
+QUESTION_PROMPT = "{sentence}\n\nWrite a question that the sentence above answers."
+MIN_WORDS = 3  # shorter pieces (a lone label, "Prices:") are never an answer
+COVERED = 0.7  # a document sentence is a candidate when this share of its words lies in a retrieved chunk
+
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9$])")
+_BULLET = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
+_HEADING = re.compile(r"(?:^|\s)#{1,6}\s+")
+
+
+def plain_text(text: str) -> str:
+    """``text`` without markdown marks (headings, bold, code ticks, table bars), for showing retrieved chunks to people."""
+    text = require_text(text, "text", allow_empty=True)
+    text = _HEADING.sub(" ", text)
+    text = text.replace("**", "").replace("__", "").replace("`", "")
+    text = re.sub(r"(?:^|(?<=\s))[-*+]\s+(?=[A-Z])", "", text)  # list bullets ("- The Starter plan ...")
+    text = re.sub(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?", " ", text)  # table rules |---|---|
+    text = re.sub(r"\s*\|\s*", " · ", text).strip(" ·")
+    text = re.sub(r"(?:\s*·\s*){2,}", " · ", text)
+    return " ".join(text.split())
+
+
+def document_sentences(text: str) -> list[str]:
+    """The sentences of a markdown document in plain text: headings left out, bullets as sentences, and each table row
+    as one sentence naming its columns ("Team: monthly billing $24, annual billing $20")."""
+    text = require_text(text, "text", allow_empty=True)
+    out, header = [], None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or _TABLE_RULE.match(line):
+            continue
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if header is None:
+                header = cells
+                continue
+            line = cells[0] + ": " + ", ".join(f"{h.lower()} {c}" for h, c in zip(header[1:], cells[1:]))
+        else:
+            header = None
+        line = plain_text(_BULLET.sub("", line))
+        out.extend(s.strip() for s in _SENTENCE_END.split(line) if len(words(s)) >= MIN_WORDS)
+    return out
+
+
+def candidate_sentences(hits, documents: dict) -> list[str]:
+    """Whole sentences the retrieved chunks cover, in rank order, each once: a chunk cut mid-sentence still offers the
+    sentence whole (from its document), so a quote never stops halfway."""
+    if hits is None or isinstance(hits, (str, bytes)):
+        raise InputTypeError("hits must be the retrieved chunks, e.g. rag.retrieve(question).hits.")
+    seen, out = set(), []
+    for h in hits:
+        chunk = getattr(h, "chunk", None)
+        if chunk is None:
+            raise InputTypeError(f"each hit must be a retrieved chunk, not {type(h).__name__}.")
+        doc = documents.get(chunk.doc_id)
+        pieces = document_sentences(doc.text) if doc is not None else document_sentences(chunk.text)
+        in_chunk = set(words(chunk.text))
+        for s in pieces:
+            w = words(s)
+            if s not in seen and sum(x in in_chunk for x in w) / len(w) >= COVERED:
+                seen.add(s)
+                out.append(s)
+    return out
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The chosen sentence, every candidate with its score (mean log-probability of the question after it), and the
+    time scoring took."""
+
+    sentence: str
+    candidates: tuple
+    scores: tuple
+    seconds: float
+
+    def table(self):
+        """The candidates ranked by score (best first)."""
+        import pandas as pd
+
+        rows = sorted(zip(self.candidates, self.scores), key=lambda p: -p[1])
+        return pd.DataFrame([{"rank": i + 1, "sentence": s, "score": round(v, 2)} for i, (s, v) in enumerate(rows)])
+
+
+def pick_sentence(question: str, candidates) -> Pick:
+    """The candidate after which the local model finds ``question`` most likely (see the module docstring)."""
+    import time
+
+    from ai_pm_lab.llm.confidence import answer_confidence
+
+    question = require_text(question, "question").strip()
+    candidates = [require_text(c, "candidate") for c in candidates]
+    start = time.perf_counter()
+    scores = [answer_confidence(QUESTION_PROMPT.format(sentence=c), question).mean_logprob for c in candidates]
+    best = max(range(len(candidates)), key=lambda i: scores[i]) if candidates else None
+    return Pick(candidates[best] if best is not None else "", tuple(candidates), tuple(scores),
+                time.perf_counter() - start)

@@ -39,6 +39,8 @@ def test_checks_fail_on_stub_and_pass_on_the_right_answer():
 def test_a_right_decision_needs_a_why_that_quotes_a_measured_figure():
     # Before: no why at all, so trying each option until the check passed was the fastest route.
     normal, launch = [0.01 * i for i in range(1, 21)], [0.15, 0.195, 0.30]
+    # a why that only repeats the option chosen (the threshold) or the learner's own setting is no evidence either
+    assert not checks.alert_threshold(normal, launch, 0.19, "I picked 0.19 as the threshold").passed
     for why in (None, "it looks right to me", "it fires on 42% of windows"):
         assert not checks.alert_threshold(normal, launch, 0.19, why).passed
         assert not checks.canary_go({"a": 0.20, "b": 0.26}, 0.15, ["a"], why).passed

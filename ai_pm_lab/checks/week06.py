@@ -109,8 +109,8 @@ def alert_threshold(null_values, shifted_values, threshold, why, max_false_alarm
     best_t = min(feasible) if feasible else float(nv.max())
     best_catch = float((sv > best_t).mean())
     t = _num(threshold)
-    figures = [*nv, *sv, *((nv > x).mean() for x in np.unique(np.concatenate([nv, sv]))),
-               *((sv > x).mean() for x in np.unique(np.concatenate([nv, sv]))), max_false_alarm]
+    cuts = np.unique(np.concatenate([nv, sv]))  # the measured shares at every threshold (not the thresholds: those are the options)
+    figures = [*((nv > x).mean() for x in cuts), *((sv > x).mean() for x in cuts)]
 
     def right():
         return t is not None and (nv > t).mean() <= max_false_alarm and (sv > t).mean() >= best_catch - 1e-12
@@ -135,7 +135,7 @@ def canary_go(candidate_rates: dict, baseline_rate: float, go, why, max_increase
                   if _num(r) is not None and _num(r) <= baseline_rate + max_increase + 1e-12)
     got = sorted(go) if isinstance(go, (list, tuple, set)) else None
     blocked = sorted(set(candidate_rates) - set(want))
-    figures = [*(_num(r) for r in candidate_rates.values()), baseline_rate, baseline_rate + max_increase, max_increase]
+    figures = [*(_num(r) for r in candidate_rates.values()), baseline_rate, baseline_rate + max_increase]
     if got == want and not _cites(why, figures):
         return report(canary_go.exercise, False, hint=WHY_FIGURE.format(table="candidate_rates or baseline_rate", id="6.4"))
     return report(canary_go.exercise, got == want,
@@ -180,7 +180,7 @@ def pii_blockers(by_type: pd.DataFrame, blocking, why, strict_types=("EMAIL", "P
     want = sorted([t for t in strict_types if rows.get(t, {}).get("missed", 0) > 0]
                   + (["NAME"] if "NAME" not in strict_types and name_rate < name_recall else []))
     got = sorted(blocking) if isinstance(blocking, (list, tuple, set)) else None
-    figures = [*table_figures(by_type), name_recall]
+    figures = table_figures(by_type)
     if got == want and not _cites(why, figures):
         return report(pii_blockers.exercise, False, hint=WHY_FIGURE.format(table="measured.by_type", id="6.6"))
     return report(pii_blockers.exercise, got == want,

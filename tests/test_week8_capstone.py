@@ -6,7 +6,7 @@ import re
 import pandas as pd
 import pytest
 
-from ai_pm_lab import capstone
+from ai_pm_lab import capstone, framing
 from ai_pm_lab.capstone.project import bundled_project
 from ai_pm_lab.capstone.samples import simple_pdf, write_docx
 from ai_pm_lab.checks import week08 as checks
@@ -259,8 +259,6 @@ def test_rubric_and_self_assessment():
 
 
 def test_the_gate_judges_the_learners_criteria_saved_or_written(tmp_path, monkeypatch):
-    from ai_pm_lab import framing
-
     monkeypatch.setenv("AI_PM_LAB_OUTPUT_DIR", str(tmp_path))
     mine = SuccessCriteria([success(capstone.HANDLED, 0.5, 0.7), guardrail(capstone.WRONG, 0.3, "lower")])
     criteria, note = capstone.gate_criteria(mine)

@@ -4,10 +4,38 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ai_pm_lab.checks.decisions import read_decision
+from ai_pm_lab import exercises
+from ai_pm_lab.checks.decisions import cites_figure, read_decision
 from ai_pm_lab.evaluation.retrieval import hit_at_k, reciprocal_rank
 from ai_pm_lab.exercises import check, exercise_check
 from ai_pm_lab.tables import format_rate
+
+# Hints on request (contracts §2): checks.hint("4.4") shows the next step each time it is run. The first step of each is
+# a nudge (where to look, what to ask of the data), never the rule that computes the answer.
+HINTS: dict[str, tuple[str, ...]] = {
+    "4.1": ("Print your prompt for the sample chunks: could a reader tell which text came from which document?",
+            "Put each chunk on its own line with its id in square brackets in front, e.g. \"[kb-002] ...\".",
+            "End with the question and one sentence saying what to reply when the chunks do not contain the answer: "
+            "\"I don't know\"."),
+    "4.2": ("Work one question by hand first: where does its first gold document sit in its ranking?",
+            "hit@3 is 1 when that position is 3 or better, else 0; MRR uses 1 / position (0 when absent). Average each "
+            "over the three questions."),
+    "4.3": ("A question is refused when its best score is below the threshold. How many answerable questions does a "
+            "threshold of 0.40 refuse? Is that within your budget?",
+            "Try the answerable scores themselves as thresholds, from low to high: the share refused only changes at "
+            "those values.",
+            "Keep the last one whose refused share of answerable questions is still within max_refused."),
+    "4.4": ("Read the table row by row: which options put the right document in the prompt often enough for your bar?",
+            "Among the options that clear it, what does each extra chunk add to every single prompt?",
+            "Your why must quote a figure from topk_table (a hit@k or a context size), as it prints."),
+    "4.5": ("Look at the injected document in the lesson: which two things in it would harm a customer?",
+            "No code needed: safety.output_guard(allowed_domains=[...], blocked_phrases=[...]) builds the check from "
+            "two lists you choose; or write is_safe with a regex that finds web domains.",),
+    "4.6": ("For each situation, ask: does the product know who is asking, and which policy applies to them?",
+            "Read the 'right policy' column per situation; where two rules tie, look at 'documents per prompt'.",
+            "Your why must quote a figure from scores (a right-policy share or documents per prompt), as it prints."),
+}
+hint = exercises.hint_giver(HINTS)
 
 SAMPLE_CHUNKS = [
     {"doc_id": "kb-002", "text": "Enterprise customers can request a refund within 90 days of the contract start date."},
@@ -26,7 +54,8 @@ def prompt_builder(build_prompt):
 
     return check(prompt_builder.exercise, ok,
                  success="Your template carries the evidence, the labels for citations, and a way out ('I don't know').",
-                 hint="Join f\"[{c['doc_id']}] {c['text']}\" for each chunk, add the question, and say: if the answer is not there, reply \"I don't know\".")
+                 hint="The prompt needs each chunk's text with its id, the question, and a way out ('I don't know'). "
+                      'For a step-by-step hint run checks.hint("4.1").')
 
 
 @exercise_check("4.2 hit@3 and MRR", answers=("hit3", "mrr"))
@@ -37,7 +66,7 @@ def retrieval_metrics(rankings, gold, hit3, mrr):
     return check(retrieval_metrics.exercise, lambda: hit3 is not None and mrr is not None
                  and abs(float(hit3) - e_hit) < 1e-9 and abs(float(mrr) - e_mrr) < 1e-9,
                  success=f"hit@3 = {e_hit:.2f}, MRR = {e_mrr:.2f}: hit@k asks 'was it there?', MRR asks 'how high?'.",
-                 hint="hit@3: 1 if any gold id is in the first 3, else 0, averaged. MRR: 1/position of the first gold id (0 if absent), averaged.")
+                 hint='Not yet: recount the positions of the first gold document. For a step-by-step hint run checks.hint("4.2").')
 
 
 @exercise_check("4.3 a threshold with a budget", answers=("value",))
@@ -59,8 +88,9 @@ def threshold_choice(answerable_scores, unanswerable_scores, value, max_refused:
                    f"{format_rate((u < best).mean(), 0)} of the unanswerable ones.")
     return check(threshold_choice.exercise, ok,
                  success=success,
-                 hint=f"A question is refused when its best score is below the threshold. Which thresholds refuse at most "
-                      f"{format_rate(max_refused, 0)} of the answerable questions? Of those, which one catches the most unanswerable ones?")
+                 hint=f"Not yet: check how many answerable questions your threshold refuses against your budget of "
+                      f"{format_rate(max_refused, 0)}, and whether a higher one would still fit. For a step-by-step hint run "
+                      'checks.hint("4.3").')
 
 
 @exercise_check("4.4 how many chunks in the prompt", answers=("decision",),
@@ -81,14 +111,16 @@ def top_k_choice(table: pd.DataFrame, decision, *, bar: float = 0.95):
         problem = f"Record dict(choice=..., why=...) with choice one of {', '.join(options)}."
     elif len(str(decision.get("why") or "").split()) < 3:
         problem = "Add a short `why` that names the numbers you compared."
+    elif not cites_figure(decision["why"], [*table["hit@k"], *table["context words"]]):
+        problem = ("Your why must quote what you measured: a hit@k or a context size from topk_table, as it prints "
+                   "(e.g. a share as a percent or with two decimals).")
     else:
         mine = str(decision["choice"]).strip()
         r, w = row[mine], row[want]
         if int(mine) > int(want):
             problem = (f"top_k = {mine} adds {r['context words'] - w['context words']:.0f} more words to every prompt than "
                        f"top_k = {want} for {100 * (r['hit@k'] - w['hit@k']):.0f} more points of hit@k: you pay for it on "
-                       "every call in tokens and latency, and a small model gets lost in more text. Take the smallest k "
-                       "that clears the bar.")
+                       "every call in tokens and latency, and a small model gets lost in more text.")
         elif int(mine) < int(want):
             problem = (f"At top_k = {mine} the right document reaches the prompt for only {format_rate(r['hit@k'], 0)} of answerable "
                        f"questions, below your {format_rate(bar, 0)} bar: for the rest no model can answer from text it never sees. "
@@ -134,6 +166,10 @@ def conflict_rule_choice(scores: pd.DataFrame, decisions):
         right = set(tied[tied["documents per prompt"] <= fewest + 1e-9]["rule"])
         wants[situation] = sorted(right)
         choice, problem = read_decision(decisions.get(situation), options)
+        if not problem and not cites_figure(decisions[situation]["why"],
+                                            [*part["right policy"], *part["documents per prompt"]]):
+            problem = ("your why must quote a figure from scores for this situation (a right-policy share or the "
+                       "documents per prompt), as it prints.")
         if problem:
             problems.append(f"{situation}: {problem}")
             continue
@@ -170,4 +206,5 @@ def output_guard(is_safe):
 
     return check(output_guard.exercise, ok,
                  success="Your guard lets normal answers through and stops the injected payload before a customer sees it.",
-                 hint="Return False if a web domain other than tidewell.example appears (a regex like r'[a-z0-9-]+\\.(example|com)') or the words 'card number'.")
+                 hint="Not yet: your guard must pass normal answers (including links to tidewell.example) and stop "
+                      "unknown web domains and requests for a card number. For a step-by-step hint run checks.hint(\"4.5\").")

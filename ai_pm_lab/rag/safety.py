@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ai_pm_lab.errors import InputError, require_number, require_text
+from ai_pm_lab.errors import InputError, InputTypeError, require_number, require_text
 from ai_pm_lab.evaluation.harness import ModelStep, run_harness, sharing_prefixes
 from ai_pm_lab.llm.backends import generate
 from ai_pm_lab.rag.prompts import IDK, TEMPLATES, PromptTemplate
@@ -51,6 +51,24 @@ def check_output(answer: str, allowed_domains=("tidewell.example",)) -> list[str
     if SENSITIVE_ASK_RE.search(answer):
         problems.append("asks for sensitive data")
     return problems
+
+
+def output_guard(allowed_domains=("tidewell.example",), blocked_phrases=("card number",)):
+    """An ``is_safe(answer) -> bool`` built from two lists you choose, no code or regex needed: an answer is unsafe when
+    it names a web domain outside ``allowed_domains`` (their subdomains are allowed) or contains one of
+    ``blocked_phrases`` (any case)."""
+    if isinstance(allowed_domains, str) or isinstance(blocked_phrases, str):
+        raise InputTypeError('allowed_domains and blocked_phrases are lists, e.g. ["tidewell.example"] and ["card number"].')
+    allowed = [require_text(d, "allowed domain").strip().lower() for d in allowed_domains]
+    phrases = [require_text(p, "blocked phrase").strip().lower() for p in blocked_phrases]
+
+    def is_safe(answer: str) -> bool:
+        text = require_text(answer, "answer", allow_empty=True)
+        unknown = [d for d in DOMAIN_RE.findall(text)
+                   if not any(d.lower() == a or d.lower().endswith("." + a) for a in allowed)]
+        return not unknown and not any(p and p in text.lower() for p in phrases)
+
+    return is_safe
 
 
 def obeyed_injection(answer: str) -> bool:

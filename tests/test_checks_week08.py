@@ -21,10 +21,14 @@ def _stage(requests, wrong):
 @pytest.mark.parametrize("stage,right", [(_stage(12, 0.25), "roll back"), (_stage(12, 0.05), "proceed"),
                                          (_stage(3, 0.5), "wait")])
 def test_canary_call_right_and_wrong(stage, right):
-    assert week08.canary_decision(stage, 0.1, 5, right).passed
+    why = f"{stage['requests on AI']} requests reached the AI"
+    assert week08.canary_decision(stage, 0.1, 5, right, why).passed
     for wrong in {"proceed", "wait", "roll back"} - {right}:
-        assert not week08.canary_decision(stage, 0.1, 5, wrong).passed
-    assert not week08.canary_decision(stage, 0.1, 5, None).passed
+        assert not week08.canary_decision(stage, 0.1, 5, wrong, why).passed
+    assert not week08.canary_decision(stage, 0.1, 5, None, why).passed
+    # trying each option stops paying: the right option without a figure from the stage is not yet
+    assert not week08.canary_decision(stage, 0.1, 5, right).passed
+    assert not week08.canary_decision(stage, 0.1, 5, right, "the table says so").passed
 
 
 def test_a_canary_stage_without_a_wrong_answer_rate_never_passes():
@@ -40,7 +44,7 @@ def test_a_canary_stage_without_a_wrong_answer_rate_never_passes():
 
 def test_a_canary_table_row_is_read_like_a_dict():
     row = pd.DataFrame([{"stage": "25%", "requests on AI": 40, "wrong answers": 0.2}]).iloc[0]
-    assert week08.canary_decision(row, 0.1, 20, "roll back").passed
+    assert week08.canary_decision(row, 0.1, 20, "roll back", "wrong answers at 20%").passed
 
 
 ROWS = ["gap questions handled correctly (n=5)", "gap questions answered wrong (n=5)",
@@ -96,4 +100,9 @@ def test_skipped_set_up_cells_are_missing_not_a_raise():
     assert week08.launch_decision(gate, False, ["wrong answers"], "wrong answers measured 0.60").passed
     assert week08.launch_decision(None, False, []).missing == "gate"
     assert week08.fix_first(pd.DataFrame(), "payroll").missing == "labelled_gaps"
+    labelled = pd.DataFrame({"gap": ["attacks", "payroll"], "requests": [9, 6],
+                             "kind (simulation label)": ["adversarial", "new_product"]})
+    assert week08.fix_first(labelled, "payroll", "6 customers asked about payroll").passed
+    assert not week08.fix_first(labelled, "payroll", "customers asked about payroll").passed  # no count quoted
+    assert not week08.fix_first(labelled, "payroll", "7 customers asked").passed  # a count not in the table
     assert week08.ship_update(None, True).missing == "table"

@@ -224,15 +224,15 @@ def test_week8_checks_fail_on_stubs_and_pass_on_right_answers(tmp_path):
     measured = f"{run['ai']['wrong answers']:.2f}"
     quoted = f"gap questions {row['gap questions handled']['after']:.2f} after"
     stubs = [checks.weak_dates(report, None), checks.launch_decision(gate, None, None, None),
-             checks.fix_first(labelled, None), checks.canary_decision(stage, 0.1, 5, None),
+             checks.fix_first(labelled, None, None), checks.canary_decision(stage, 0.1, 5, None, None),
              checks.ship_update(table, None, None)]
     assert not any(r.passed for r in stubs)
     right = [checks.weak_dates(report, ["getting-started"]),
              checks.launch_decision(gate, bool(gate.passed), failed, f"wrong answers measured {measured}"),
-             checks.fix_first(labelled, "payroll"), checks.canary_decision(stage, 0.1, 5, "roll back"),
+             checks.fix_first(labelled, "payroll", "6 requests"), checks.canary_decision(stage, 0.1, 5, "roll back", "wrong answers 0.25"),
              checks.ship_update(table, ship, quoted)]
     assert all(r.passed for r in right), [r for r in right if not r.passed]
-    wrong = [checks.fix_first(labelled, "attacks"), checks.canary_decision(stage, 0.1, 20, "roll back"),
+    wrong = [checks.fix_first(labelled, "attacks", "9 requests"), checks.canary_decision(stage, 0.1, 20, "roll back", "12 requests"),
              checks.launch_decision(gate, not gate.passed, failed, f"wrong answers measured {measured}"),
              checks.launch_decision(gate, bool(gate.passed), failed, "the gate table says so"),  # no figure quoted
              checks.ship_update(table, not ship, quoted), checks.ship_update(table, ship, "the table says so")]

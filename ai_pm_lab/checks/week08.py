@@ -24,11 +24,13 @@ HINTS: dict[str, tuple[str, ...]] = {
     "8.3": ("Read the examples and the simulation label of each group: for which groups was declining the right thing "
             "to do?",
             "A group the assistant was right to decline (an attack, gibberish) is not missing content, and neither is a "
-            "question the documents already answer. Among the rest, which group did the most customers hit?"),
+            "question the documents already answer. Among the rest, which group did the most customers hit?",
+            "Your why must quote a request count from the table."),
     "8.4": ("Look at how many requests reached the AI at this stage before you look at its wrong-answer rate: is that "
             "enough to judge?",
             "If there are enough requests, compare the stage's wrong-answer rate with your limit.",
-            "The three answers are 'proceed', 'wait' and 'roll back'."),
+            "The three answers are 'proceed', 'wait' and 'roll back'; your why must quote this stage's request count "
+            "or wrong-answer rate."),
     "8.5": ("The update was written for the gap questions: read their rows first. Did more of them get handled "
             "correctly, and what happened to the ones that did not?",
             "Fewer declines is not the same as more right answers: compare the 'answered wrong' rows before and after, "
@@ -78,16 +80,19 @@ def launch_decision(gate, launch, blocking, why=None):
                  hint=not_yet + " Stuck? checks.hint(\"8.2\").")
 
 
-@exercise_check("8.3 which gap first", answers=("choice",),
+@exercise_check("8.3 which gap first", answers=("choice", "why"),
                 tables={"labelled_gaps": ("gap", "kind (simulation label)", "requests")})
-def fix_first(labelled_gaps: pd.DataFrame, choice):
-    """Exercise 8.3: which gap to fix first: the biggest group of declined requests that is missing content."""
+def fix_first(labelled_gaps: pd.DataFrame, choice, why=None):
+    """Exercise 8.3: which gap to fix first: the biggest group of declined requests that is missing content; the why
+    quotes a request count from the table."""
     content = labelled_gaps[labelled_gaps["kind (simulation label)"].isin(CONTENT_GAP_KINDS)]
     best = content.iloc[0]["gap"] if len(content) else None
     top = labelled_gaps.iloc[0] if len(labelled_gaps) else None
+    cited = isinstance(why, str) and cites_figure(why, pd.to_numeric(labelled_gaps["requests"], errors="coerce"),
+                                                  kind="number")
 
     def ok():
-        return best is not None and choice == best
+        return best is not None and choice == best and cited
 
     extra = ""
     if top is not None and top["gap"] != best:
@@ -104,14 +109,15 @@ def fix_first(labelled_gaps: pd.DataFrame, choice):
                  success=f"'{best}' is the biggest real content gap ({n} declined requests in the log).{extra} It is "
                          "the missing content with the most declined customers behind it; whether the page helps, "
                          "you measure after writing it (exercise 5).",
-                 hint="Not yet: read the examples and labels of the groups again. Stuck? checks.hint(\"8.3\").")
+                 hint=("Not yet: fix_first and a why that quotes a request count from the table." if not cited else
+                       "Not yet: read the examples and labels of the groups again.") + " Stuck? checks.hint(\"8.3\").")
 
 
-@exercise_check("8.4 canary call", answers=("decision",))
-def canary_decision(stage, limit: float, min_requests: int, decision):
+@exercise_check("8.4 canary call", answers=("decision", "why"))
+def canary_decision(stage, limit: float, min_requests: int, decision, why=None):
     """Exercise 8.4: proceed, wait or roll back at one canary stage (a row of the canary table, or a dict). A stage with
     enough requests but no measured wrong-answer rate is "not yet: no data" whatever the decision: missing data never
-    clears a guardrail."""
+    clears a guardrail. The why quotes the stage's request count or wrong-answer rate."""
     if missing_reason(stage.get("requests on AI")):
         return missing_input(canary_decision.exercise, "stage", "has no value for 'requests on AI'")
     n = int(stage["requests on AI"])
@@ -124,15 +130,19 @@ def canary_decision(stage, limit: float, min_requests: int, decision):
         wrong = float(stage["wrong answers"])
         expected = "roll back" if wrong > limit else "proceed"
 
-    def ok():
-        return decision == expected
+    cited = isinstance(why, str) and cites_figure(why, [n] + ([wrong] if wrong is not None else []))
 
-    why = {"wait": f"only {n} requests reached the AI (fewer than {min_requests}): too few to judge either way.",
+    def ok():
+        return decision == expected and cited
+
+    because = {"wait": f"only {n} requests reached the AI (fewer than {min_requests}): too few to judge either way.",
            "roll back": f"the AI's wrong-answer rate {wrong or 0:.2f} is over the limit {limit:.2f} with enough "
                         "requests to trust it: roll back now, investigate later.",
            "proceed": f"{n} requests and a wrong-answer rate of {wrong or 0:.2f}, within the limit {limit:.2f}: widen the rollout."}
-    return check(canary_decision.exercise, ok, success=f"'{expected}': {why[expected]}",
-                 hint="Not yet: answer with one of 'proceed', 'wait', 'roll back'. Stuck? checks.hint(\"8.4\").")
+    return check(canary_decision.exercise, ok, success=f"'{expected}': {because[expected]}",
+                 hint=("Not yet: a decision ('proceed', 'wait' or 'roll back') and a why that quotes this stage's "
+                       "figures." if not cited else "Not yet: read this stage's row again.")
+                      + " Stuck? checks.hint(\"8.4\").")
 
 
 def _row(table: pd.DataFrame, start: str):

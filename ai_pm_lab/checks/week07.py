@@ -3,6 +3,7 @@ computed or measured in the notebook, and the feedback names the trade-off."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 
@@ -222,8 +223,6 @@ def capstone_criteria(criteria, faq_metrics: dict):
 @exercise_check("7.9 uncertainty, errors and feedback on the one-pager", answers=("canvas", "one_pager"))
 def worksheet_on_one_pager(canvas, one_pager):
     """Exercise 7.9: the learner's own canvas with a filled worksheet (ux=...), written out as a one-pager."""
-    from pathlib import Path
-
     def ok():
         if not isinstance(canvas, OpportunityCanvas) or not isinstance(canvas.ux, UXWorksheet) or canvas.problems():
             return False

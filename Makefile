@@ -28,6 +28,7 @@ lab: setup
 test: setup browser-deps hub-deps web-deps
 	$(BIN)/python tools/make_exercises.py --check
 	$(BIN)/python tools/strip_outputs.py --check
+	$(BIN)/python tools/time_lessons.py --check > /dev/null || $(BIN)/python tools/time_lessons.py --check
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	AI_PM_LAB_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q tests --ignore=tests/test_browser_lab.py

@@ -98,12 +98,17 @@ def test_hand_edited_file_gives_a_clear_error(out, edit):
 def test_week8_lesson_finds_what_week7_exercises_saved(tmp_path, monkeypatch):
     # Without AI_PM_LAB_OUTPUT_DIR each folder writes to its own outputs/: exercises/ and notebooks/ are siblings.
     monkeypatch.delenv("AI_PM_LAB_OUTPUT_DIR", raising=False)
-    for d in ("exercises", "notebooks", "elsewhere"):
+    for d in ("exercises", "notebooks", "solutions", "elsewhere"):
         (tmp_path / d).mkdir()
     monkeypatch.chdir(tmp_path / "exercises")
     saved = save_criteria(_criteria())
+    monkeypatch.chdir(tmp_path / "solutions")
+    save_criteria(SuccessCriteria([success("F1", 0.5, 0.7), guardrail("cost", 3, "lower")]))  # the worked answer, newer
     monkeypatch.chdir(tmp_path / "notebooks")
     back = load_criteria()
     assert back is not None and back.source == saved and back.metrics == _criteria().metrics
+    monkeypatch.chdir(tmp_path / "solutions")  # solutions/ itself still reads the learner's file if it has none
+    (tmp_path / "solutions" / "outputs" / saved.name).unlink()
+    assert load_criteria().source == saved
     monkeypatch.chdir(tmp_path / "elsewhere")  # not a course folder: only its own outputs/ counts
     assert load_criteria() is None

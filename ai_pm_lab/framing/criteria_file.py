@@ -16,7 +16,9 @@ from ai_pm_lab.errors import CanvasError, InputError, InputTypeError, require_te
 from ai_pm_lab.framing.canvas import SuccessCriteria, criterion_from_dict
 from ai_pm_lab.settings import OUTPUT_DIR_VAR, env, output_dir
 
-COURSE_FOLDERS = ("notebooks", "exercises", "solutions")  # lessons and exercises run in sibling folders
+# Lessons and the learner's exercises run in sibling folders; solutions/ (the worked answers) is left out, so a run of
+# the solution notebook never stands in for the learner's own criteria.
+COURSE_FOLDERS = ("notebooks", "exercises")
 FORMAT = "ai_pm_lab.success_criteria"
 VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
@@ -55,7 +57,7 @@ def _saved_file(name: str) -> Path | None:
     if path.exists() or env(OUTPUT_DIR_VAR):
         return path if path.exists() else None
     here = path.parent.parent
-    if here.name not in COURSE_FOLDERS:
+    if here.name not in (*COURSE_FOLDERS, "solutions"):
         return None
     found = [f for f in (here.parent / d / "outputs" / path.name for d in COURSE_FOLDERS) if f.exists()]
     return max(found, key=lambda f: f.stat().st_mtime) if found else None

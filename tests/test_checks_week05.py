@@ -109,3 +109,14 @@ def test_a_judge_without_a_measured_kappa_is_never_trusted_or_distrusted():
     weak = stats.judge_agreement([1] * 10 + [0] * 10, [1] * 10 + [1] * 8 + [0] * 2)
     result = C.judge_trust({**weak, "kappa_low": float("nan")}, BAR, False, "kappa 0.2")
     assert not result.passed and (result.status, result.missing) == (MISSING, "agreement")
+
+
+def test_snapshots_show_no_p_values_and_the_judge_feedback_names_the_part_of_the_bar_it_missed():
+    snaps = C.simulated_snapshots([True] * 7 + [False] * 3, [True] * 9 + [False], sizes=(40, 4000))
+    table = C.snapshot_table(snaps)
+    assert list(table["users per variant"]) == ["40", "4,000"] and not any("p" == c for c in table.columns)
+    assert not table.astype(str).apply(lambda col: col.str.contains("e-")).any().any()  # before: p = 1.11e-44
+    # kappa's interval too low, TNR fine: the feedback must blame the interval, not missed failures
+    judge = stats.judge_agreement([1] * 6 + [0] * 6, [1] * 5 + [0] + [0] * 5 + [1])
+    result = C.judge_trust(judge, {"min_kappa_low": 0.99, "min_tnr": 0.5}, False, f"kappa {judge['kappa']:.2f}")
+    assert result.passed and "interval" in result.message and "misses too many" not in result.message

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ai_pm_lab import exercises
 from ai_pm_lab.checks.decisions import cites_figure
@@ -152,11 +153,16 @@ def judge_trust(agreement: dict, my_bar: dict, trust, why):
         return check(judge_trust.exercise, lambda: False,
                      hint="Not yet: your why must quote a figure from the agreement line you printed (kappa, an end of "
                           "its interval, TPR or TNR), as it prints.")
+    short = [what for what, missed in (
+        ("on a bad day its agreement with people could be near chance (the low end of kappa's interval)",
+         kappa_low < min_kappa),
+        ("it misses too many failed answers, which would wave bad releases through", tnr < min_tnr)) if missed]
     return check(judge_trust.exercise, ok,
                  success=(f"Right: {measured}: " + ("it clears your bar, so it can screen releases (keep auditing a "
                                                     "sample against people)." if should else
-                                                    "it does not clear it. A judge that misses failed answers would wave "
-                                                    "bad releases through: keep people labelling, or try a stronger judge.")),
+                                                    "it does not clear it: " + " and ".join(short) + ". Keep people "
+                                                    "labelling, label more answers to narrow the interval, or try a "
+                                                    "stronger judge.")),
                  hint="Not yet: set trust to True or False by comparing what was measured with your own bar. "
                       + STUCK.format(id="5.5"))
 
@@ -181,6 +187,15 @@ def categorise(category):
                  success="Your rules match the harness: retrieval first, then refusal, then invention, then misreading.",
                  hint="Not yet: some of the seven kinds of question get a different cause from the harness's. "
                       + STUCK.format(id="5.6"))
+
+
+def snapshot_table(snapshots) -> pd.DataFrame:
+    """The A/B snapshots as a table a PM reads: users per variant, each variant's share right, B − A and its 95%
+    interval (no p-values)."""
+    return pd.DataFrame([{"users per variant": f"{s.n_a:,}", "A right": format_rate(s.rate_a),
+                          "B right": format_rate(s.rate_b), "B − A": format_rate(s.diff, sign=True),
+                          "95% CI of B − A": f"{format_rate(s.low, sign=True)} to {format_rate(s.high, sign=True)}"}
+                         for s in snapshots])
 
 
 def simulated_snapshots(outcome_a, outcome_b, sizes=(40, 400, 4000), seed: int = 0):

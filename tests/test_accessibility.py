@@ -126,3 +126,115 @@ def test_no_course_button_uses_a_pale_ipywidgets_style():
                     and node.value.value in PALE_STYLES):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert found == [], "use style=action_style() from ai_pm_lab.widgets.base"
+
+
+# ---------------------------------------------------------------- every control of every course widget has a name
+# A screen reader announces a control by its accessible name: for ipywidgets that is the ``description`` (drawn as the
+# control's <label>), for a button its text or, failing that, its tooltip. Built headlessly, shown as the notebook
+# shows it (the widget's own ``display`` call is captured), so controls made only for the view are checked too.
+
+import importlib  # noqa: E402
+
+import ipywidgets as W  # noqa: E402
+from ipywidgets.widgets.widget_bool import _Bool  # noqa: E402
+from ipywidgets.widgets.widget_float import _Float, _FloatRange  # noqa: E402
+from ipywidgets.widgets.widget_int import _Int, _IntRange  # noqa: E402
+from ipywidgets.widgets.widget_selection import _MultipleSelection, _Selection  # noqa: E402
+
+NAMED_BY_DESCRIPTION = (_Int, _IntRange, _Float, _FloatRange, _Selection, _MultipleSelection, _Bool,
+                        W.Text, W.Textarea, W.Password, W.Combobox)
+
+
+def _tradeoffs_table():
+    import pandas as pd
+    return pd.DataFrame({"provider": ["local", "openai"], "status": ["measured", "projected"], "quality": [0.4, None],
+                         "median latency (s)": [1.0, None], "cost per 1,000 queries ($)": [0.0, 0.04]},
+                        index=["m-local", "m-hosted"])
+
+
+def _evidence():
+    from ai_pm_lab.responsibility import checklist
+    return checklist.collect_evidence(
+        bias={"four_fifths_ratio": 0.9, "passes_four_fifths": True, "swap_flip_rate": 0.05},
+        quality={"accuracy": 0.9, "hallucination_rate": 0.04})
+
+
+def _rag():
+    from ai_pm_lab.rag import RAGPipeline
+    return RAGPipeline()
+
+
+def _bench():
+    from ai_pm_lab.rag.explore import ANNBench
+    return ANNBench.synthetic(n=500, n_queries=10)
+
+
+def _curve():
+    from ai_pm_lab.framing import ml_engineers
+    return ml_engineers.complexity_curve((0.01, 0.1, 1.0))
+
+
+# module, class (or factory), how the lessons build it
+COURSE_WIDGETS = {
+    "DecisionTreeWidget": ("decision_tree", "DecisionTreeWidget", lambda cls: cls()),
+    "NextTokenExplorer": ("next_token", "NextTokenExplorer", lambda cls: cls("The cat sat on the", k=5)),
+    "TemperatureExplorer": ("next_token", "TemperatureExplorer", lambda cls: cls("The cat sat on the", k=5, n=2)),
+    "KnowledgeCheck": ("knowledge", "knowledge_check", lambda fn: fn(week=3)),
+    "CostCalculator": ("cost", "CostCalculator", lambda cls: cls(queries_per_day=1000, input_tokens=500, output_tokens=100)),
+    "HallucinationExplorer": ("limits", "HallucinationExplorer", lambda cls: cls(question_id="future-1")),
+    "ContextLimitExplorer": ("limits", "ContextLimitExplorer", lambda cls: cls(doc_tokens=600)),
+    "ANNExplorer": ("search", "ANNExplorer", lambda cls: cls(_bench())),
+    "CosinePieces": ("search", "CosinePieces", lambda cls: cls([1.0, 0.0, 0.5], [0.5, 0.5, 0.5])),
+    "RowRanker": ("search", "RowRanker", lambda cls: (lambda rag: cls(rag.vectors[0], rag.vectors, rag.chunks))(_rag())),
+    "RAGPlayground": ("rag", "RAGPlayground", lambda cls: cls(_rag())),
+    "ThresholdWidget": ("threshold", "ThresholdWidget",
+                        lambda cls: cls([True, False, True, False, True], [0.9, 0.2, 0.6, 0.4, 0.7], threshold=0.5)),
+    "ChecklistWidget": ("checklist", "ChecklistWidget", lambda cls: cls(_evidence())),
+    "CanvasWidget": ("canvas", "CanvasWidget", lambda cls: cls("Ticket routing")),
+    "FitExplorer": ("fit", "FitExplorer", lambda cls: cls(_curve())),
+    "TradeoffExplorer": ("tradeoffs", "TradeoffExplorer", lambda cls: cls(_tradeoffs_table(), budget=1.0, quality_floor=0.3)),
+}
+
+
+def shown_widgets(name: str, monkeypatch) -> list:
+    """Every ipywidget in the view of course widget ``name`` as a notebook shows it, depth first."""
+    from ai_pm_lab.testing.fake_model import ScriptedModel
+    module_name, attr, build = COURSE_WIDGETS[name]
+    module = importlib.import_module(f"ai_pm_lab.widgets.{module_name}")
+    shown = []
+    monkeypatch.setattr(module, "display", lambda *objs, **_: shown.extend(objs))
+    with ScriptedModel("Paris [kb-001]."):
+        widget = build(getattr(module, attr))
+        widget._ipython_display_()
+    found, stack = [], list(shown)
+    while stack:
+        w = stack.pop(0)
+        found.append(w)
+        stack[:0] = list(getattr(w, "children", ()) or ())
+    return found
+
+
+def unnamed_controls(widgets) -> list[str]:
+    """The controls among ``widgets`` with no accessible name: a button with neither text nor tooltip, any other
+    control with an empty description."""
+    out = []
+    for w in widgets:
+        if isinstance(w, W.Button):
+            if not (w.description.strip() or (w.tooltip or "").strip()):
+                out.append("Button")
+        elif isinstance(w, NAMED_BY_DESCRIPTION) and not isinstance(w, W.Valid) and not w.description.strip():
+            out.append(f"{type(w).__name__}({getattr(w, 'value', '')!r})")
+    return out
+
+
+def test_the_name_check_catches_a_control_without_a_name():
+    assert unnamed_controls([W.Dropdown(options=["a", "b"]), W.Button(), W.Text(description="Prompt"),
+                             W.Button(icon="check", tooltip="Check your answers"), W.HTML("not a control")]) == \
+        ["Dropdown('a')", "Button"]
+
+
+@pytest.mark.parametrize("name", sorted(COURSE_WIDGETS))
+def test_every_control_of_every_course_widget_has_an_accessible_name(name, monkeypatch):
+    widgets = shown_widgets(name, monkeypatch)
+    assert any(isinstance(w, (W.Button, *NAMED_BY_DESCRIPTION)) for w in widgets), f"{name} shows no control"
+    assert unnamed_controls(widgets) == [], f"{name}: give each control a description (its label)"

@@ -31,9 +31,11 @@ class ChecklistWidget(CourseWidget):
             ev = evidence.get(q.key)
             status = ev.status if ev is not None else "missing"
             summary = ev.summary if ev is not None else "no measurement supplied"
+            # Each control is named (its description is its label, what a screen reader announces): the question's key.
             self.answers[q.key] = W.ToggleButtons(options=[NOT_ANSWERED, "yes", "partly", "no"], value=NOT_ANSWERED,
-                                                  style={"button_width": "70px"})
-            self.notes[q.key] = W.Text(placeholder="note or plan (needed for 'partly')", layout=W.Layout(width="95%"))
+                                                  description=q.key, style={"button_width": "70px", "description_width": "7.5em"})
+            self.notes[q.key] = W.Text(placeholder="note or plan (needed for 'partly')", description="note",
+                                       style={"description_width": "7.5em"}, layout=W.Layout(width="95%"))
             label = W.HTML(f"<b>{html.escape(q.text)}</b><br><span style='color:{COLOURS[status]}'>"
                            f"evidence ({html.escape(q.evidence)}): {html.escape(status)}: {html.escape(summary)}</span>")
             self.verdicts[q.key] = W.HTML()

@@ -290,8 +290,8 @@ EXERCISE_CHECKS = {
                "top_k_choice"],
     "week05": ["ab_decisions", "categorise", "judge_trust", "operating_point", "precision_recall", "review_size"],
     "week06": ["alert_threshold", "cache_hit_rate", "canary_go", "four_fifths_call", "pii_blockers", "psi_by_hand"],
-    "week07": ["approach_for_data", "better_questions", "break_even_traffic", "model_choice", "overfitting_point",
-               "router_criteria"],
+    "week07": ["approach_for_data", "audit_follow_up", "better_questions", "break_even_traffic", "capstone_criteria",
+               "model_choice", "router_criteria", "setting_to_ship", "worksheet_on_one_pager"],
     "week08": ["canary_decision", "fix_first", "launch_decision", "ship_update", "weak_dates"],
 }
 

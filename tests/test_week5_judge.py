@@ -51,3 +51,15 @@ def test_heldout_labels_were_written_about_another_base():
     assert len(held) >= 20 and {r["base"] for r in held} == {"spokeshare"}
     assert 0.3 < sum(r["human_pass"] for r in held) / len(held) < 0.7
     assert not {r["answer"] for r in held} & {r["answer"] for r in bundled} - {"I don't know."}
+
+
+def test_a_hosted_judge_replies_itself_and_the_same_cells_run():
+    from ai_pm_lab.testing.fake_model import ScriptedModel
+
+    rows = J.load_judge_labels()[:6]
+    with ScriptedModel(lambda prompt: "PASS" if "90 days" in prompt.split("Answer:")[-1] else "FAIL", name="openai"):
+        judged = J.cross_validate(J.run_judge(rows, progress=False))
+        fresh = J.run_judge(J.load_heldout_labels()[:2], threshold=J.pass_mark(judged), progress=False)
+    assert J.pass_mark(judged) is None and judged["score"].isna().all()
+    assert judged["judge_pass"].tolist() == [True] + [False] * 5 and fresh["judge_pass"].dtype == bool
+    assert J.validate_judge(judged)["n"] == 6

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -194,15 +195,24 @@ def validate_judge(judged: pd.DataFrame, human_column: str = "human_pass", judge
     if judged[judge_column].isna().any():
         raise InputError(f"{judge_column} has no verdict yet: the local judge gives scores; turn them into verdicts "
                          "with judge.cross_validate(judged), or run_judge(..., threshold=judge.pass_mark(labelled)).")
-    return judge_agreement(judged[human_column].astype(bool), judged[judge_column].astype(bool))
+    with _quiet_resamples():
+        return judge_agreement(judged[human_column].astype(bool), judged[judge_column].astype(bool))
+
+
+@contextmanager
+def _quiet_resamples():
+    """Resamples with one kind of label only are left out of a bootstrap interval (stats.bootstrap_ci); scipy's
+    warning about them is not shown to a learner."""
+    from scipy.stats import DegenerateDataWarning  # scipy loads with the statistics, not with the course
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        yield
 
 
 def corrected_rate(judge_verdicts, judged_labels: pd.DataFrame, human_column: str = "human_pass",
                    judge_column: str = "judge_pass") -> dict:
     """The judge's pass rate on new answers corrected for its measured errors (Rogan-Gladen, bootstrap CI)."""
-    from scipy.stats import DegenerateDataWarning  # scipy loads with the statistics, not with the course
-
-    with warnings.catch_warnings():  # a resample with one kind of label only is left out of the interval, not shown
-        warnings.simplefilter("ignore", DegenerateDataWarning)
+    with _quiet_resamples():
         return corrected_pass_rate(judge_verdicts, judged_labels[human_column].astype(bool),
                                    judged_labels[judge_column].astype(bool))

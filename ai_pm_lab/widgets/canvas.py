@@ -21,7 +21,7 @@ from ai_pm_lab.widgets.base import CourseWidget, action_style
 from ai_pm_lab.widgets.decision_tree import DecisionTreeWidget
 
 DIRECTION_OPTIONS = [("higher is better", "higher"), ("lower is better", "lower")]
-DIRECTION_LAYOUT = dict(width="150px", flex="0 0 auto")  # "higher is better" readable; never squeezed by the row
+DIRECTION_LAYOUT = dict(width="230px", flex="0 0 auto")  # label + "higher is better" readable; never squeezed by the row
 
 
 def _reading(metric: str, baseline, target, direction: str, kind: str) -> str:
@@ -53,12 +53,14 @@ class CanvasWidget(CourseWidget):
         self.metric = W.Text(description="Metric", placeholder="e.g. routing F1")
         self.baseline = W.Text(description="Baseline", placeholder="today's value")
         self.target = W.Text(description="Target")
-        self.direction = W.Dropdown(options=DIRECTION_OPTIONS, value="higher", description="",
+        self.direction = W.Dropdown(options=DIRECTION_OPTIONS, value="higher", description="Direction",
+                                    style={"description_width": "initial"},
                                     layout=W.Layout(**DIRECTION_LAYOUT))
         self.g_metric = W.Text(description="Guardrail", placeholder="e.g. wrong-queue rate")
         self.g_baseline = W.Text(description="Baseline", placeholder="optional")
         self.g_limit = W.Text(description="Limit")
-        self.g_direction = W.Dropdown(options=DIRECTION_OPTIONS, value="lower", description="",
+        self.g_direction = W.Dropdown(options=DIRECTION_OPTIONS, value="lower", description="Direction",
+                                      style={"description_width": "initial"},
                                       layout=W.Layout(**DIRECTION_LAYOUT))
         self.button = W.Button(description="Write one-pager", style=action_style(), icon="file")
         self.reading = W.HTML()  # how the form reads the two criteria, as they are typed

@@ -15,7 +15,8 @@ class DecisionTreeWidget(CourseWidget):
 
     def __init__(self):
         super().__init__()
-        self.toggles = {key: W.ToggleButtons(options=[("Yes", True), ("No", False)], value=True, description="", style={"button_width": "60px"})
+        self.toggles = {key: W.ToggleButtons(options=[("Yes", True), ("No", False)], value=True, description="Answer",
+                                               style={"button_width": "60px", "description_width": "initial"})
                         for key, _, _ in QUESTIONS}
         self.result = W.HTML()
         for t in self.toggles.values():

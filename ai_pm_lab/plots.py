@@ -109,6 +109,18 @@ def figure_html(fig) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt_text(fig), quote=True)}"/>'
 
 
+INLINE_BACKENDS = ("inline", "module://matplotlib_inline.backend_inline")
+
+
+def _keep_alt_text(*_) -> None:
+    """Before each cell: register ``figure_html`` again if something dropped it (``%matplotlib inline`` and
+    ``%config InlineBackend.figure_formats`` reset every figure formatter, the HTML one included)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        shell.display_formatter.formatters["text/html"].for_type(Figure, figure_html)
+
+
 def use_accessible_charts(on: bool = True) -> bool:
     """In a notebook kernel, show every matplotlib figure with alt text (``figure_html``) and cycle the colour-blind-safe
     ``PALETTE``; False outside IPython."""
@@ -119,7 +131,16 @@ def use_accessible_charts(on: bool = True) -> bool:
         return False
     formatter = shell.display_formatter.formatters["text/html"]
     if on:
+        # The kernel's inline backend loads with the first figure and then drops every figure formatter it did not set:
+        # load it now (a no-op under any other backend), so the alt-text formatter registered below stays.
+        import matplotlib
+        if matplotlib.get_backend(auto_select=False) in INLINE_BACKENDS:
+            import matplotlib_inline.backend_inline  # noqa: F401
         formatter.for_type(Figure, figure_html)
+        if _keep_alt_text not in shell.events.callbacks["pre_run_cell"]:
+            shell.events.register("pre_run_cell", _keep_alt_text)
     else:
         formatter.pop(Figure, None)
+        if _keep_alt_text in shell.events.callbacks["pre_run_cell"]:
+            shell.events.unregister("pre_run_cell", _keep_alt_text)
     return True

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ast
 import itertools
+import os
+import subprocess
+import sys
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -91,6 +94,30 @@ def test_in_a_notebook_kernel_every_figure_shows_with_alt_text():
     finally:
         plots.use_accessible_charts(False)
         InteractiveShell.clear_instance()
+
+
+KERNEL_ORDER = """
+get_ipython().display_formatter.formatters["text/html"].enabled = True  # as in a kernel (a terminal has it off)
+import ai_pm_lab, matplotlib.pyplot as plt
+fig, ax = plt.subplots()  # the first figure loads the inline backend, which resets every figure formatter
+ax.set_title("Latency")
+print("ALT", 'alt="Chart: Latency"' in get_ipython().display_formatter.format(fig)[0].get("text/html", ""))
+get_ipython().run_line_magic("matplotlib", "inline")  # a learner's own magic resets them again
+get_ipython().run_cell("pass")
+print("ALT", 'alt="Chart: Latency"' in get_ipython().display_formatter.format(fig)[0].get("text/html", ""))
+"""
+
+
+def test_alt_text_survives_the_inline_backend_in_a_real_kernel_order(tmp_path):
+    """A notebook imports the course, then draws: the inline backend loads on the first figure and drops every figure
+    formatter it did not set (so charts showed as bare images with no alt text, as axe-core found in the browser)."""
+    script = tmp_path / "order.py"
+    script.write_text(KERNEL_ORDER)
+    env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline", PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-m", "IPython", "--HistoryManager.hist_file=:memory:", "--no-banner",
+                          "--colors=NoColor", str(script)], capture_output=True, text=True, env=env, timeout=120,
+                         cwd=tmp_path)
+    assert [line for line in out.stdout.splitlines() if line.startswith("ALT")] == ["ALT True", "ALT True"], out.stderr
 
 
 def test_outside_a_notebook_nothing_is_registered():

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import tempfile
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 
 def data_path(name: str):
@@ -34,3 +37,17 @@ def data_csv(name: str) -> tuple[dict, ...]:
 def data_jsonl(name: str) -> tuple[dict, ...]:
     """Records of a bundled JSON-lines file."""
     return tuple(json.loads(line) for line in data_text(name).splitlines() if line.strip())
+
+
+def write_text_atomic(path, text: str) -> Path:
+    """Write ``text`` to ``path`` so that a reader (another kernel) sees the old file or the new one, never half of it."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

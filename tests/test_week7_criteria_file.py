@@ -1,9 +1,10 @@
 """Week 7 -> week 8: the learner's success criteria are saved as JSON and read back by the capstone (contracts §5)."""
 import json
+from pathlib import Path
 
 import pytest
 
-from ai_pm_lab import framing
+from ai_pm_lab import datafiles, framing
 from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.framing import SuccessCriteria, guardrail, load_criteria, save_criteria, success
 
@@ -112,3 +113,13 @@ def test_week8_lesson_finds_what_week7_exercises_saved(tmp_path, monkeypatch):
     assert load_criteria().source == saved
     monkeypatch.chdir(tmp_path / "elsewhere")  # not a course folder: only its own outputs/ counts
     assert load_criteria() is None
+
+
+def test_saving_replaces_the_file_whole_and_leaves_no_temporary_file(out, monkeypatch):
+    """Week 8 may read the file while week 7 saves it (parallel kernels): the save is a rename, never a rewrite in place."""
+    replaced = []
+    real_replace = datafiles.os.replace
+    monkeypatch.setattr(datafiles.os, "replace", lambda a, b: (replaced.append(Path(b).name), real_replace(a, b)))
+    path = framing.save_criteria(_criteria())
+    assert replaced == [path.name]
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]

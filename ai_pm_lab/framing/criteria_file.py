@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from ai_pm_lab.datafiles import write_text_atomic
 from ai_pm_lab.errors import CanvasError, InputError, InputTypeError, require_text
 from ai_pm_lab.framing.canvas import SuccessCriteria, criterion_from_dict
 from ai_pm_lab.settings import OUTPUT_DIR_VAR, env, output_dir
@@ -45,7 +46,7 @@ def save_criteria(criteria: SuccessCriteria, name: str = "capstone") -> Path:
                              f"{type(criteria).__name__}.")
     criteria.validate()  # CanvasError listing every fix: nothing is saved that the gate could not judge
     data = {"format": FORMAT, "version": VERSION, "name": name, "criteria": [c.row() for c in criteria]}
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")  # week 8 may read it meanwhile
     return path
 
 

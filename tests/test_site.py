@@ -79,7 +79,7 @@ def visits(site):
             page.wait_for_timeout(1500)  # the widget renderer draws the saved views after load
             found[rel] = {
                 "errors": errors, "failed": failed,
-                "broken_images": page.evaluate("() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src.slice(0, 120))"),
+                "broken_images": page.evaluate("() => [...document.images].filter(i => i.offsetParent !== null).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src.slice(0, 120))"),
                 "links": page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)"),
                 "sliders": page.locator(f"{COURSE_SCOPE} .widget-slider").count(),
                 "widget_views": page.locator(f"{COURSE_SCOPE} .jupyter-widgets").count(),

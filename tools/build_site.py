@@ -64,9 +64,15 @@ def lessons(names=None) -> list[Path]:
     return chosen
 
 
-def digest(path: Path) -> str:
-    """The sha256 of a file (an executed copy records its source's, so a changed lesson is executed again)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def digest(lesson: Path) -> str:
+    """The sha256 of a lesson and of the course package it runs (code and data): an executed copy records it, so a
+    changed lesson, or a change in the package, executes the lesson again."""
+    h = hashlib.sha256(lesson.read_bytes())
+    for path in sorted((ROOT / "ai_pm_lab").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(ROOT)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def keyless_env() -> dict:

@@ -10,9 +10,11 @@ length. benchmarks/rag.py measures it against generated answers, with and withou
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from ai_pm_lab.errors import InputTypeError, require_text
+from ai_pm_lab.llm import confidence
 from ai_pm_lab.text import words
 
 ANSWER_MODES = ("generate", "extractive")
@@ -101,14 +103,10 @@ class Pick:
 
 def pick_sentence(question: str, candidates) -> Pick:
     """The candidate after which the local model finds ``question`` most likely (see the module docstring)."""
-    import time
-
-    from ai_pm_lab.llm.confidence import answer_confidence
-
     question = require_text(question, "question").strip()
     candidates = [require_text(c, "candidate") for c in candidates]
     start = time.perf_counter()
-    scores = [answer_confidence(QUESTION_PROMPT.format(sentence=c), question).mean_logprob for c in candidates]
+    scores = [confidence.answer_confidence(QUESTION_PROMPT.format(sentence=c), question).mean_logprob for c in candidates]
     best = max(range(len(candidates)), key=lambda i: scores[i]) if candidates else None
     return Pick(candidates[best] if best is not None else "", tuple(candidates), tuple(scores),
                 time.perf_counter() - start)

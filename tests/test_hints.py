@@ -150,7 +150,6 @@ def test_first_steps_are_told_apart_from_answers():
                                                                                          "evaluate")
 
 
-@pytest.mark.xfail(strict=False, reason="week lanes converting their hints to HINTS + checks.hint (issue 19)")
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
 def test_exercise_notebooks_give_hints_on_request(path):
     module = week_module(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import re
 import sys
 
 import pandas as pd
@@ -192,7 +193,17 @@ def style_all(on: bool = True) -> bool:
     return _style["all"]
 
 
+# pandas leaves the corner above the row labels as an empty header cell, which a screen reader announces as a nameless
+# column (axe-core: empty-table-header): shown as a plain cell instead.
+_EMPTY_HEADER = re.compile(r"<th(\s[^>]*)?>(?:\s|&nbsp;)*</th>")
+
+
 def _html(df: pd.DataFrame):
+    shown = _pandas_html(df)
+    return _EMPTY_HEADER.sub(r"<td\1></td>", shown) if shown else shown
+
+
+def _pandas_html(df: pd.DataFrame):
     if not is_course_table(df):
         return df._repr_html_()
     try:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import ast
 import itertools
 import os
+import re
 import subprocess
 import sys
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from colorspacious import cspace_convert, deltaE
 from IPython.core.interactiveshell import InteractiveShell
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from ai_pm_lab import plots
+from ai_pm_lab import plots, tables
 from ai_pm_lab.widgets import base as widget_base
 from conftest import ROOT
 
@@ -265,3 +267,21 @@ def test_every_control_of_every_course_widget_has_an_accessible_name(name, monke
     widgets = shown_widgets(name, monkeypatch)
     assert any(isinstance(w, (W.Button, *NAMED_BY_DESCRIPTION)) for w in widgets), f"{name} shows no control"
     assert unnamed_controls(widgets) == [], f"{name}: give each control a description (its label)"
+
+
+# ---------------------------------------------------------------- tables: no empty header cell (axe-core empty-table-header)
+EMPTY_TH = re.compile(r"<th(\s[^>]*)?>(\s|&nbsp;)*</th>")
+
+
+@pytest.mark.parametrize("course", [False, True])
+@pytest.mark.parametrize("indexed", [False, True])
+def test_a_notebook_table_has_no_empty_header_cell(course, indexed):
+    """pandas leaves the corner above the row labels as an empty <th> (a header cell a screen reader reads as a
+    nameless column): the course's tables and learners' own come out with that corner as a plain cell."""
+    df = pd.DataFrame({"model": ["a", "b"], "share right": [0.5, 0.25]})
+    df = df.set_index("model") if indexed else df
+    if course:
+        tables.course_table(df)
+    assert EMPTY_TH.search(df._repr_html_())  # what pandas does on its own
+    shown = tables._html(df)
+    assert EMPTY_TH.search(shown) is None and "share right" in shown and "<td" in shown

@@ -76,7 +76,6 @@ def test_check_names_each_place_that_disagrees(tmp_path):
     assert "about 45 minutes (25 for this lesson, 20 for the exercises)" in problems[0]
 
 
-@pytest.mark.xfail(strict=False, reason="week lanes re-time their lessons' first cells with tools/time_lessons.py")
 def test_every_stated_time_agrees_with_the_method():
     problems = time_lessons.disagreements(time_lessons.timings())
     assert not problems, "run: python tools/time_lessons.py --check\n" + "\n".join(problems)

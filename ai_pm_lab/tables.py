@@ -16,6 +16,7 @@ import re
 import sys
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 # A float column whose name holds one of these words, and whose values all lie in [0, 1], is a rate: 0.3333 -> 33.3%.
 RATE_WORDS = ("rate", "share", "accuracy", "recall", "precision", "hit", "coverage", "fraction", "pct", "percent",
@@ -198,9 +199,17 @@ def style_all(on: bool = True) -> bool:
 _EMPTY_HEADER = re.compile(r"<th(\s[^>]*)?>(?:\s|&nbsp;)*</th>")
 
 
-def _html(df: pd.DataFrame):
-    shown = _pandas_html(df)
+def _no_empty_headers(shown):
     return _EMPTY_HEADER.sub(r"<td\1></td>", shown) if shown else shown
+
+
+def _html(df: pd.DataFrame):
+    return _no_empty_headers(_pandas_html(df))
+
+
+def _styler_html(styler):
+    """A table the notebook styles itself (``df.style.format(...)``) as pandas draws it, minus the empty header cell."""
+    return _no_empty_headers(styler._repr_html_())
 
 
 def _pandas_html(df: pd.DataFrame):
@@ -222,6 +231,8 @@ def use_readable_tables(on: bool = True) -> bool:
     formatter = shell.display_formatter.formatters["text/html"]
     if on:
         formatter.for_type(pd.DataFrame, _html)
+        formatter.for_type(Styler, _styler_html)
     else:
         formatter.pop(pd.DataFrame, None)
+        formatter.pop(Styler, None)
     return True

@@ -285,3 +285,10 @@ def test_a_notebook_table_has_no_empty_header_cell(course, indexed):
     assert EMPTY_TH.search(df._repr_html_())  # what pandas does on its own
     shown = tables._html(df)
     assert EMPTY_TH.search(shown) is None and "share right" in shown and "<td" in shown
+
+
+def test_a_table_the_notebook_styles_itself_has_no_empty_header_cell():
+    styled = pd.DataFrame({"share right": [0.5, 0.25]}, index=["a", "b"]).style.format("{:.0%}")
+    assert EMPTY_TH.search(styled._repr_html_())
+    shown = tables._styler_html(styled)
+    assert EMPTY_TH.search(shown) is None and "50%" in shown

@@ -9,8 +9,9 @@ the notebooks named on the command line):
 * checks that no cell shows an error (a traceback), unless the cell is tagged ``raises-exception``;
 * checks that every widget renders as a widget (no "Loading widget...", no text repr such as ``VBox(children=...``)
   and that no widget sits in an error state (a "⚠️" message) once the notebook has run;
-* runs axe-core (vendored by `make web-deps`) on the page after Run All: no critical or serious violation in the
-  course's own content (outputs, widget views, prose); the widget library's and JupyterLab's own findings are listed;
+* runs axe-core (vendored by `make web-deps`) on the page after Run All, and again once every control was used: no
+  critical or serious violation in the course's own content (outputs, widget views, prose), and every chart's alt
+  text says what it shows; the widget library's and JupyterLab's own findings are listed;
 * checks that every control of every widget has an accessible name (its visible label or text);
 * tries every control of every widget (slider, dropdown, toggle buttons, checkbox, radio, button) with the keyboard
   alone (focus, then arrow keys, Enter or Space, as a keyboard user does): each must either
@@ -104,7 +105,8 @@ def accessibility(page, course_scope: str) -> dict:
     course = inside ``course_scope``."""
     if not AXE.exists():
         raise SystemExit(f"axe-core is not installed ({AXE}): run `make web-deps`.")
-    page.add_script_tag(path=str(AXE))
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
     rows = page.evaluate(AXE_JS, course_scope)
     return {"course": [r for r in rows if r["course"]], "other": [r for r in rows if not r["course"]]}
 
@@ -714,22 +716,36 @@ def check_widget(page, rid: int, cell: int, rep: Report, shots: Path, controls: 
 WIDGET_LIBRARY = (("aria-input-field-name", "noUi-handle"),)
 
 
-def audit(page, rep: Report) -> None:
-    """axe-core after Run All: the course's content must have no critical or serious violation; the widget library's
-    and JupyterLab's own are listed in the report, not failed."""
+def audit(page, rep: Report, after_controls: bool = False) -> None:
+    """axe-core after Run All (and again once every control was used: what the controls revealed): the course's content
+    must have no critical or serious violation; the widget library's and JupyterLab's own are listed in the report,
+    not failed."""
     if not AXE.exists():
-        rep.warn(f"accessibility audit skipped: {AXE} is missing (make web-deps)")
+        if not after_controls:
+            rep.warn(f"accessibility audit skipped: {AXE} is missing (make web-deps)")
         return
     found = accessibility(page, LAB_COURSE_SCOPE)
     library = [r for r in found["course"] if any(rule == r["rule"] and mark in r["html"] for rule, mark in WIDGET_LIBRARY)]
     course = [r for r in found["course"] if r not in library]
+    images = page.evaluate(IMAGES_JS, LAB_COURSE_SCOPE)
+    empty = [r for r in images if r["alt"] is None or NO_WORDS.fullmatch(r["alt"])]
+    if after_controls:  # only what the controls brought to the screen; the rest was reported after Run All
+        seen = {(r["rule"], r["html"]) for r in rep.accessibility.get("course", [])}
+        new = [r for r in course if (r["rule"], r["html"]) not in seen]
+        rep.accessibility["after_controls"] = new
+        bad = serious(new)
+        rep.check(not bad, "no critical or serious accessibility violation in what the widgets show once their "
+                  "controls were used (axe-core)", "; ".join(f"{r['rule']} ({r['impact']}): {r['html'][:100]}" for r in bad[:5]))
+        old = {(r["cell"], r["alt"]) for r in rep.accessibility.get("images", [])}
+        empty = [r for r in empty if (r["cell"], r["alt"]) not in old]
+        rep.check(not empty, "every chart the controls drew has alt text that says what it shows",
+                  "; ".join(f"cell {r['cell']}: alt={r['alt']!r}" for r in empty[:8]))
+        return
     rep.accessibility = {"course": course, "widget_library": library, "jupyterlab": found["other"]}
     bad = serious(course)
     rep.check(not bad, "no critical or serious accessibility violation in the course's content (axe-core)",
               "; ".join(f"{r['rule']} ({r['impact']}): {r['html'][:100]}" for r in bad[:5]))
-    images = page.evaluate(IMAGES_JS, LAB_COURSE_SCOPE)
     rep.accessibility["images"] = images  # every image's alt text, to read
-    empty = [r for r in images if r["alt"] is None or NO_WORDS.fullmatch(r["alt"])]
     rep.check(not empty, "every chart in the course's content has alt text that says what it shows",
               "; ".join(f"cell {r['cell']}: alt={r['alt']!r}" for r in empty[:8]))
     for where, rows in (("the widget library", library), ("JupyterLab", found["other"])):
@@ -786,6 +802,8 @@ def check_notebook(page, url: str, nb: Path, root_dir: Path, out: Path, runtime_
     for r in info["roots"]:
         check_widget(page, r["id"], r["cell"], rep, shots, controls=not args.no_controls and r["controls"] > 0)
     rep.timings["controls"] = time.monotonic() - t
+    if info["roots"] and not args.no_controls:
+        audit(page, rep, after_controls=True)
     pids = kernel_pids(runtime_dir)
     if pids:
         rep.kernel["end"] = kernel_usage(pids[0])

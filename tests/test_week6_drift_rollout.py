@@ -90,6 +90,7 @@ def test_canary_rolls_back_a_candidate_that_refuses_everything(tmp_path):
                             progress=False)
     assert result.rolled_back and result.stopped_at == 0.05
     assert "refusal_rate" in result.stages.iloc[-1]["breached"]
+    assert "refusal rate outside the guardrail" in result.decision, "a decision names the guardrail in words"
     same = rollout.canary(assistant, stream, assistant.config, assistant.config.variant("twin"),
                           guardrails=rollout.Guardrails(min_requests=5), progress=False)
     assert same.promoted and same.stages["stage"].tolist() == [0.05, 0.25, 1.0]
@@ -129,7 +130,7 @@ def test_a_guardrail_without_data_never_passes(tmp_path):
     result = rollout.canary(assistant, traffic.simulate_day(400, seed=5), assistant.config,
                             assistant.config.variant("twin"), guardrails=rollout.Guardrails(min_requests=5), progress=False)
     assert not result.promoted and not result.rolled_back and result.stopped_at == 0.05
-    assert result.stages.iloc[-1]["verdict"] == "hold: no data" and "p95_latency_s" in result.decision
+    assert result.stages.iloc[-1]["verdict"] == "hold: no data" and "no data for p95 latency" in result.decision
 
 
 def test_canary_report_names_the_guardrail_that_stopped_each_candidate(tmp_path):

@@ -186,6 +186,11 @@ class CanaryResult:
         return [] if table is None else table.loc[table["ok"] == False, "guardrail"].tolist()  # noqa: E712
 
 
+# each guardrail's metric, in words (decisions and the canary report)
+GUARDRAIL_LABELS = {"refusal_rate": "refusal rate", "groundedness": "groundedness", "p95_latency_s": "p95 latency",
+                    "cost_per_query": "cost per query"}
+
+
 @returns_course_table
 def canary_report(results: dict) -> pd.DataFrame:
     """Each candidate's guardrails at the last stage its canary judged: where it stopped, on how many candidate
@@ -202,8 +207,9 @@ def canary_report(results: dict) -> pd.DataFrame:
     if not parts:
         raise InputError("No canary stage was judged: run canary(...) on some traffic first.")
     out = pd.concat(parts, ignore_index=True)
-    show = {"refusal_rate": ("refusal rate", format_rate), "groundedness": ("groundedness", lambda v: f"{v:.2f}"),
-            "p95_latency_s": ("p95 latency", lambda v: f"{v:.1f} s"), "cost_per_query": ("cost per query", format_money)}
+    show = {"refusal_rate": format_rate, "groundedness": lambda v: f"{v:.2f}", "p95_latency_s": lambda v: f"{v:.1f} s",
+            "cost_per_query": format_money}
+    show = {g: (GUARDRAIL_LABELS[g], fmt) for g, fmt in show.items()}
     for col in ("control", "candidate"):
         out[col] = [("no data" if _measured(v) is None else show[g][1](v)) for g, v in zip(out["guardrail"], out[col])]
     out["held"] = [{True: "yes", False: "NO"}.get(ok, "no data") for ok in out["ok"]]
@@ -266,13 +272,14 @@ def canary(assistant: Assistant, requests: pd.DataFrame, baseline: AssistantConf
                      **{f"{k} (control)": m_ctrl[k] for k in ("refusal_rate", "groundedness", "p95_latency_s", "cost_per_query")},
                      "breached": ", ".join(breached), "verdict": verdict})
         if breached:
-            decision, stopped = f"rolled back at {format_rate(share, 0)}: {', '.join(breached)} outside the guardrail", share
+            named = ", ".join(GUARDRAIL_LABELS.get(b, b) for b in breached)
+            decision, stopped = f"rolled back at {format_rate(share, 0)}: {named} outside the guardrail", share
             break
         if not enough:
             decision, stopped = f"on hold at {format_rate(share, 0)}: only {m_cand['requests']} candidate requests", share
             break
         if no_data:
-            decision, stopped = (f"on hold at {format_rate(share, 0)}: no data for {', '.join(no_data)}, so the guardrail cannot "
+            decision, stopped = (f"on hold at {format_rate(share, 0)}: no data for {', '.join(GUARDRAIL_LABELS.get(g, g) for g in no_data)}, so the guardrail cannot "
                                  "pass"), share
             break
     else:

@@ -31,7 +31,7 @@ HINTS = {
             "many questions are there in a month?",
             "lab.estimate_cost(model_id, tokens_in, tokens_out) is one question; times queries_per_day, times 30. "
             "Then go through your limits one by one: price, launch date, window.",
-            "Your why needs a monthly figure from `bills` (e.g. $54)."),
+            "Your why needs a monthly figure from `bills`, in dollars, for the model you pick."),
 }
 hint = hint_giver(HINTS)
 

@@ -10,8 +10,8 @@ def test_plans_follow_the_stated_assumptions():
     api, custom = plans.loc["LLM API, iterate"], plans.loc["Custom model"]
     assert api["weeks to first user signal"] == 2 and custom["weeks to first user signal"] == 26
     assert api["releases (learning cycles)"] == 25 and custom["releases (learning cycles)"] == 1
-    assert custom["chance a release solves a real need"] == pytest.approx(0.25)
-    assert api["chance a release solves a real need"] == pytest.approx(1 - 0.75 ** 25)
+    assert custom["chance some release finds a real need"] == pytest.approx(0.25)
+    assert api["chance some release finds a real need"] == pytest.approx(1 - 0.75 ** 25)
     assert custom["cost to first user signal ($)"] == 40_000 + 4 * 4_000 * 26
 
 

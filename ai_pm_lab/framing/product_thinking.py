@@ -95,7 +95,7 @@ def compare_plans(horizon_weeks: float = 26, overrides: dict | None = None, *, m
             "weeks to first user signal": g["weeks_to_first_release"],
             "cost to first user signal ($)": g["upfront_usd"] + weekly_team * g["weeks_to_first_release"],
             "releases (learning cycles)": len(releases),
-            "chance a release solves a real need": chance,
+            "chance some release finds a real need": chance,
             "cost per query ($)": per_query,
             f"total cost over {horizon_weeks:g} weeks ($)": g["upfront_usd"] + weekly_team * horizon_weeks + running,
         })
@@ -159,8 +159,8 @@ def chance_sensitivity(horizon_weeks: float = 26, chances=(0.05, 0.1, 0.25, 0.5)
         t = compare_plans(horizon_weeks, {**(overrides or {}), "chance_release_solves_real_need": c})
         api, custom = t.loc[PLAN_NAMES["api_first"]], t.loc[PLAN_NAMES["custom_model"]]
         rows.append({"chance per release": c,
-                     f"API plan: need found within {horizon_weeks:g} weeks": api["chance a release solves a real need"],
-                     f"custom plan: need found within {horizon_weeks:g} weeks": custom["chance a release solves a real need"],
+                     f"API plan: need found within {horizon_weeks:g} weeks": api["chance some release finds a real need"],
+                     f"custom plan: need found within {horizon_weeks:g} weeks": custom["chance some release finds a real need"],
                      "chance per custom release needed to keep up": matching_chance(
                          c, int(api["releases (learning cycles)"]), int(custom["releases (learning cycles)"]))})
     return pd.DataFrame(rows)

@@ -75,17 +75,59 @@ NOTHING_SENT_S = 15.0
 AXE = ROOT / "site" / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = ("critical", "serious")
 LAB_COURSE_SCOPE = ".jp-OutputArea-output, .jp-MarkdownOutput"
+# JupyterLab's <body> is 0 px high with overflow hidden (its panels are positioned absolutely), so axe-core takes every
+# element as clipped away and skips its checks of what is on screen (color-contrast: not one output text measured).
+# The audit gives such a body the window's height while axe runs, then puts it back.
 AXE_JS = r"""async (scope) => {
-  const result = await axe.run(document, {resultTypes: ['violations']});
-  const rows = [];
+  const body = document.body, flat = body.getBoundingClientRect().height === 0, before = body.style.height;
+  if (flat) body.style.height = '100vh';
+  let result;
+  try { result = await axe.run(document, {resultTypes: ['violations', 'incomplete']}); }
+  finally { if (flat) body.style.height = before; }
+  const rows = [], undecided = [];
+  const find = (n) => { try { return document.querySelector(n.target[n.target.length - 1]); } catch (e) { return null; } };
   for (const v of result.violations) for (const n of v.nodes) {
-    let el = null;
-    try { el = document.querySelector(n.target[n.target.length - 1]); } catch (e) { el = null; }
+    const el = find(n);
     rows.push({rule: v.id, impact: n.impact || v.impact, help: v.help, target: n.target.join(' '),
                html: (n.html || '').slice(0, 200), course: !!(el && el.closest(scope))});
   }
+  for (const v of result.incomplete) if (v.id === 'color-contrast') for (const n of v.nodes) {
+    const el = find(n);
+    if (el && el.closest(scope)) undecided.push(n.target[n.target.length - 1]);
+  }
+  return {rows: rows, undecided: undecided};
+}"""
+
+# axe-core cannot measure the contrast of text it cannot see: in JupyterLab the notebook scrolls inside its own panel,
+# so every output below the fold comes back "incomplete" for color-contrast, not as a pass. Each such element is
+# scrolled into view and measured again on its own; what axe still cannot decide (text over an image, say) is listed.
+CONTRAST_JS = r"""async (selectors) => {
+  const rows = [];
+  const body = document.body, flat = body.getBoundingClientRect().height === 0, before = body.style.height;
+  if (flat) body.style.height = '100vh';
+  try { for (const sel of selectors) {
+    let el = null;
+    try { el = document.querySelector(sel); } catch (e) { el = null; }
+    if (!el) continue;
+    el.scrollIntoView({block: 'center'});
+    const r = await axe.run(el, {runOnly: ['color-contrast'], resultTypes: ['violations', 'incomplete']});
+    for (const [kind, list] of [['violation', r.violations], ['undecided', r.incomplete]]) for (const v of list)
+      for (const n of v.nodes) rows.push({rule: v.id, impact: n.impact || v.impact, help: v.help, kind: kind,
+        target: n.target.join(' '), html: (n.html || '').slice(0, 200), course: true,
+        why: ((n.any || [])[0] || {}).message || ''});
+  } } finally { if (flat) body.style.height = before; }
   return rows;
 }"""
+MAX_CONTRAST_RECHECKS = 400
+# How far the page (or JupyterLab's notebook panel, which scrolls on its own) reaches below the window: the audit makes
+# the window that much taller while axe runs, so every output is on screen (up to MAX_AUDIT_HEIGHT px).
+HIDDEN_BELOW_JS = """() => {
+  let extra = Math.max(0, document.documentElement.scrollHeight - window.innerHeight);
+  for (const el of document.querySelectorAll('.jp-WindowedPanel-outer, .jp-NotebookPanel-notebook, .jp-Notebook'))
+    extra = Math.max(extra, el.scrollHeight - el.clientHeight);
+  return extra;
+}"""
+MAX_AUDIT_HEIGHT = 32000
 
 
 # Every chart in the course's content has alt text that says something: "Chart" alone means the chart has no title
@@ -102,13 +144,30 @@ NO_WORDS = re.compile(r"\s*(Chart)?\s*:?\s*")
 
 def accessibility(page, course_scope: str) -> dict:
     """axe-core on the open page: ``{"course": [...], "other": [...]}`` violations (rule, impact, help, target, html),
-    course = inside ``course_scope``."""
+    course = inside ``course_scope``; course text whose contrast axe left undecided (out of view) is measured again in
+    view (``contrast_rechecked`` elements; what is still undecided: ``contrast_undecided``)."""
     if not AXE.exists():
         raise SystemExit(f"axe-core is not installed ({AXE}): run `make web-deps`.")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
-    rows = page.evaluate(AXE_JS, course_scope)
-    return {"course": [r for r in rows if r["course"]], "other": [r for r in rows if not r["course"]]}
+    size = page.viewport_size
+    extra = page.evaluate(HIDDEN_BELOW_JS)
+    if size and extra > 0:  # on screen all at once: axe measures only what a screen would show
+        page.set_viewport_size({"width": size["width"], "height": min(size["height"] + extra, MAX_AUDIT_HEIGHT)})
+        page.wait_for_timeout(500)
+    try:
+        found = page.evaluate(AXE_JS, course_scope)
+    finally:
+        if size and extra > 0:
+            page.set_viewport_size(size)
+            page.wait_for_timeout(300)
+    rows, undecided = found["rows"], list(dict.fromkeys(found["undecided"]))
+    rechecked = page.evaluate(CONTRAST_JS, undecided[:MAX_CONTRAST_RECHECKS]) if undecided else []
+    rows += [{k: v for k, v in r.items() if k not in ("kind", "why")} for r in rechecked if r["kind"] == "violation"]
+    still = [r for r in rechecked if r["kind"] == "undecided"] + [{"rule": "color-contrast", "target": t, "why": "not rechecked"}
+                                                                  for t in undecided[MAX_CONTRAST_RECHECKS:]]
+    return {"course": [r for r in rows if r["course"]], "other": [r for r in rows if not r["course"]],
+            "contrast_undecided": still, "contrast_rechecked": len(undecided)}
 
 
 def serious(rows: list[dict]) -> list[dict]:
@@ -741,7 +800,11 @@ def audit(page, rep: Report, after_controls: bool = False) -> None:
         rep.check(not empty, "every chart the controls drew has alt text that says what it shows",
                   "; ".join(f"cell {r['cell']}: alt={r['alt']!r}" for r in empty[:8]))
         return
-    rep.accessibility = {"course": course, "widget_library": library, "jupyterlab": found["other"]}
+    rep.accessibility = {"course": course, "widget_library": library, "jupyterlab": found["other"],
+                         "contrast_rechecked": found["contrast_rechecked"], "contrast_undecided": found["contrast_undecided"]}
+    if found["contrast_undecided"]:
+        print(f"INFO [{rep.name}] contrast axe-core could not decide for {len(found['contrast_undecided'])} course "
+              f"element(s) even in view (listed in the report): {found['contrast_undecided'][0].get('why', '')[:120]}")
     bad = serious(course)
     rep.check(not bad, "no critical or serious accessibility violation in the course's content (axe-core)",
               "; ".join(f"{r['rule']} ({r['impact']}): {r['html'][:100]}" for r in bad[:5]))

@@ -299,9 +299,10 @@ def compute_dashboard(day: pd.DataFrame, *, shift: Shift | None = None, review_s
 
 
 # -- drawing and export --------------------------------------------------------------------------------------------
-OUTCOME_COLOURS = {"correct": "#2e7d32", "right refusal": "#81c784", "wrong answer": "#e53935",
-                   "answered, should refuse": "#b71c1c", "wrong refusal": "#ffb300", "error": "#616161",
-                   "handed to human": "#1e88e5"}
+# Okabe-Ito colours (plots.PALETTE) so colour-blind readers can tell the outcomes apart (tests/test_accessibility.py).
+OUTCOME_COLOURS = {"correct": "#009E73", "right refusal": "#56B4E9", "wrong answer": "#D55E00",
+                   "answered, should refuse": "#CC79A7", "wrong refusal": "#E69F00", "error": "#000000",
+                   "handed to human": "#0072B2"}
 
 
 def draw(dash: Dashboard, day: pd.DataFrame):

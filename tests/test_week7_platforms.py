@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ai_pm_lab.llm import Generation
 from ai_pm_lab.platforms import tradeoffs, vector_db
 from ai_pm_lab.rag import RAGPipeline, load_eval
 from ai_pm_lab.testing.fake_model import ScriptedModel
@@ -153,3 +154,13 @@ def test_configured_providers_are_measured_not_projected(monkeypatch):
     assert "locally" in measured[measured["provider"] == "openai"]["where the data goes"].iloc[0]
     projected = table[table["status"] == tradeoffs.PROJECTED]
     assert not set(projected.index) & set(measured.index), "a measured model is never also projected"
+
+
+def test_a_cached_answer_counts_the_time_the_model_took_to_write_it():
+    fresh = Generation(text="a", model="m", backend="local", prompt_tokens=3, completion_tokens=1, latency_s=2.5,
+                       cost_usd=0.0, finish_reason="stop")
+    cached = Generation(text="a", model="m", backend="local", prompt_tokens=3, completion_tokens=1, latency_s=2.5,
+                        cost_usd=0.0, finish_reason="stop", cached=True)
+    assert tradeoffs.end_to_end_latency(0.01, fresh) == 0.01
+    assert tradeoffs.end_to_end_latency(0.01, cached) == pytest.approx(2.51)
+    assert tradeoffs.end_to_end_latency(0.2, None) == 0.2  # the gate answered without the model

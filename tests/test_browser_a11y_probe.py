@@ -1,6 +1,6 @@
 """The accessibility audit of tools/browser_check.py can fail: a probe notebook with one fault of each kind the audit
-looks for (grey text, faint text, faint text a button reveals, an unnamed dropdown, a chart with no title) must fail on
-each, in the real browser. (The lessons themselves: tests/test_browser_lab.py.)"""
+looks for (grey text, faint text, faint text a button reveals, an unnamed dropdown, a chart with no title, a button the Tab
+key never reaches) must fail on each, in the real browser. (The lessons themselves: tests/test_browser_lab.py.)"""
 from __future__ import annotations
 
 import json
@@ -22,6 +22,8 @@ CELLS = [
     "out = W.HTML('<p>press it</p>')\nb = W.Button(description='Reveal')\n"
     "b.on_click(lambda _: setattr(out, 'value', \"<div style='opacity:0.3'>faint revealed text</div>\"))\nW.VBox([b, out])",
     "W.Dropdown(options=['a', 'b'])",
+    "shown = W.HTML('0')\nskipped = W.Button(description='Out of the Tab order', tabbable=False)\n"
+    "skipped.on_click(lambda _: setattr(shown, 'value', '1'))\nW.VBox([skipped, shown])",
 ]
 
 
@@ -57,3 +59,8 @@ def test_a_chart_with_no_title_fails(probe):
 
 def test_a_control_with_no_name_fails(probe):
     assert failed(probe, "every control has an accessible name")
+
+
+def test_a_control_the_tab_key_cannot_reach_fails(probe):
+    rows = [c for c in probe["controls"] if c["label"] == "Out of the Tab order"]
+    assert rows and rows[0]["ok"] is False and "keyboard focus" in rows[0]["result"]

@@ -642,9 +642,19 @@ def run_all(page, rep: Report, timeout_s: float) -> bool:
     return rep.check(False, "Run All Cells runs every code cell", f"still running after {timeout_s:.0f}s")
 
 
+# After focusing a control: it has the focus, and the Tab key could have brought it there (tabIndex 0 or more).
+TABBABLE_JS = "() => { const a = document.activeElement; return !!a && a !== document.body && a.tabIndex >= 0; }"
+
+
 def try_control(page, rid: int, ctl: dict, rep: Report) -> dict:
     """Act on one control and wait for the widget to show an effect; returns a result row."""
     cid, kind = ctl["id"], ctl["kind"]
+
+    def focus(locator) -> None:
+        locator.focus()
+        if not page.evaluate(TABBABLE_JS):
+            raise RuntimeError("it cannot take the keyboard focus (the Tab key never reaches it)")
+
     row = {"widget": rid, "control": kind, "label": ctl["label"], "result": "", "seconds": 0.0}
     el = page.locator(f'[data-bc-ctl="{cid}"]')
     if el.count() == 0:
@@ -670,7 +680,7 @@ def try_control(page, rid: int, ctl: dict, rep: Report) -> dict:
             # Towards the low end where there is room: fewer samples, smaller N, smaller k keep the model calls of
             # the buttons tried afterwards small. Any move must change the view either way.
             down = now > low
-            handle.focus()
+            focus(handle)
             handle.press("PageDown" if down else "PageUp")
             if float(handle.get_attribute("aria-valuenow") or 0) == now:
                 handle.press("ArrowLeft" if down else "ArrowRight")
@@ -679,22 +689,22 @@ def try_control(page, rid: int, ctl: dict, rep: Report) -> dict:
             select = el.locator("select").first
             n = select.locator("option").count()
             current = select.evaluate("s => s.selectedIndex")
-            select.focus()
+            focus(select)
             select.press("ArrowDown" if current < n - 1 else "ArrowUp")
             row["moved"] = select.evaluate("s => s.options[s.selectedIndex].text")[:60]
         elif kind == "toggle buttons":
             choice = el.locator("button:not(.mod-active)").first
             row["moved"] = choice.inner_text()[:60]
-            choice.focus()
+            focus(choice)
             choice.press("Enter")
         elif kind == "checkbox":
-            el.locator("input").first.focus()
+            focus(el.locator("input").first)
             el.locator("input").first.press("Space")
         elif kind == "radio":
-            el.locator("input:not(:checked)").first.focus()
+            focus(el.locator("input:not(:checked)").first)
             el.locator("input:not(:checked)").first.press("Space")
         else:  # button, toggle
-            el.focus()
+            focus(el)
             el.press("Enter")
         row["keys"] = True
     except Exception as exc:

@@ -22,7 +22,8 @@ import ai_pm_lab.checks
 from ai_pm_lab.exercises import ERROR, MISSING, NOT_YET, CheckResult
 
 WEEKS = sorted(m.name for m in pkgutil.iter_modules(ai_pm_lab.checks.__path__) if m.name.startswith("week"))
-HELPERS = {"week05.simulated_snapshots"}  # builds the A/B snapshots exercise 5.4 reads: data, not a verdict
+# Data helpers, not verdicts: the A/B snapshots exercise 5.4 reads and their table, and 2.1's no-code table of numbers.
+HELPERS = {"week05.simulated_snapshots", "week05.snapshot_table", "week02.numeric_cases"}
 NAN = float("nan")
 
 

@@ -31,7 +31,8 @@ print(checks.decision_tree_walk(answers))
 prices = lab.price_table()
 paid = prices[prices["$ / 1M input"] > 0]["model_id"]
 bills = pd.DataFrame({"model": paid, "per month": [lab.estimate_cost(m, 800, 200) * 10_000 * 30 for m in paid]})
-decision = dict(choice="gpt-6-luna", why=f"{name}: cheapest current model with a 1M window, served at launch")
+bill = float(bills.set_index("model").loc["gpt-6-luna", "per month"])  # a why quotes a figure of the learner's bills
+decision = dict(choice="gpt-6-luna", why=f"{name}: ${bill:,.2f} a month, the cheapest with a 1M window at launch")
 print(checks.model_under_budget(bills, decision, budget=100, min_window=1_000_000, launch="2027-03-01"))
 room.send("knowledge", {"week": 1, "phase": "after", "question": "w1-temperature", "chosen": "b", "correct": True,
                         "name": "someone else"})

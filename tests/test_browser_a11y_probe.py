@@ -24,6 +24,9 @@ CELLS = [
     "W.Dropdown(options=['a', 'b'])",
     "shown = W.HTML('0')\nskipped = W.Button(description='Out of the Tab order', tabbable=False)\n"
     "skipped.on_click(lambda _: setattr(shown, 'value', '1'))\nW.VBox([skipped, shown])",
+    "HTML('<style>.probe-nofocus:focus, .probe-nofocus:focus-visible {outline: none !important; box-shadow: none !important}</style>')",
+    "said = W.HTML('0')\nplain = W.Button(description='No focus ring')\nplain.add_class('probe-nofocus')\n"
+    "plain.on_click(lambda _: setattr(said, 'value', '1'))\nW.VBox([plain, said])",
 ]
 
 
@@ -64,3 +67,8 @@ def test_a_control_with_no_name_fails(probe):
 def test_a_control_the_tab_key_cannot_reach_fails(probe):
     rows = [c for c in probe["controls"] if c["label"] == "Out of the Tab order"]
     assert rows and rows[0]["ok"] is False and "keyboard focus" in rows[0]["result"]
+
+
+def test_a_control_that_hides_its_focus_is_reported(probe):
+    assert any("No focus ring" in w and "keyboard focus is" in w for w in probe["warnings"])
+    assert not any("Reveal" in w and "keyboard focus is" in w for w in probe["warnings"])

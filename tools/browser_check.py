@@ -644,6 +644,10 @@ def run_all(page, rep: Report, timeout_s: float) -> bool:
 
 # After focusing a control: it has the focus, and the Tab key could have brought it there (tabIndex 0 or more).
 TABBABLE_JS = "() => { const a = document.activeElement; return !!a && a !== document.body && a.tabIndex >= 0; }"
+# How a control looks (its outline, shadow, border and background): a keyboard user sees where the focus is only if
+# focusing changes one of them.
+FOCUS_LOOK_JS = """e => { const c = getComputedStyle(e);
+  return [c.outlineStyle, c.outlineColor, c.outlineWidth, c.boxShadow, c.borderColor, c.backgroundColor].join('|'); }"""
 
 
 def try_control(page, rid: int, ctl: dict, rep: Report) -> dict:
@@ -651,9 +655,11 @@ def try_control(page, rid: int, ctl: dict, rep: Report) -> dict:
     cid, kind = ctl["id"], ctl["kind"]
 
     def focus(locator) -> None:
+        before = locator.evaluate(FOCUS_LOOK_JS)
         locator.focus()
         if not page.evaluate(TABBABLE_JS):
             raise RuntimeError("it cannot take the keyboard focus (the Tab key never reaches it)")
+        row["focus_visible"] = locator.evaluate(FOCUS_LOOK_JS) != before
 
     row = {"widget": rid, "control": kind, "label": ctl["label"], "result": "", "seconds": 0.0}
     el = page.locator(f'[data-bc-ctl="{cid}"]')
@@ -766,6 +772,8 @@ def check_widget(page, rid: int, cell: int, rep: Report, shots: Path, controls: 
         row = try_control(page, rid, ctl, rep)
         row["cell"] = cell
         rep.controls.append(row)
+        if row.get("focus_visible") is False:
+            rep.warn(f"{name} {row['control']} {row['label']!r}: nothing shows where the keyboard focus is")
         if "ok" in row:
             rep.check(row["ok"], f"{name} {row['control']} {row['label']!r} {'is visibly disabled' if row['result'].startswith('disabled') else 'changes what the widget shows'}",
                       f"{row['result']}" + (f" ({row['moved']})" if row.get("moved") else "") + f" in {row['seconds']:.1f}s")

@@ -9,7 +9,7 @@ import sys
 
 import nbformat
 import pytest
-from browser_support import BROWSER_MARKS, browser_check
+from browser_support import BROWSER_MARKS
 
 from conftest import ROOT
 

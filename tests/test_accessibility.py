@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from colorspacious import cspace_convert, deltaE
 from IPython.core.interactiveshell import InteractiveShell
-from matplotlib.colors import to_rgb
+from matplotlib.colors import is_color_like, to_rgb
 from matplotlib.figure import Figure
 
 from ai_pm_lab import plots, tables
@@ -46,12 +46,18 @@ def test_the_check_catches_a_palette_that_red_green_blind_readers_cannot_tell_ap
 
 
 def colour_lists():
-    """Every literal list of two or more colours a chart in the package draws with (``color=[...]``)."""
+    """Every literal list of two or more colours a chart in the package draws with (``color=[...]``), and every literal
+    colour map (``{"correct": "#009E73", ...}``) in a module that draws with matplotlib."""
     for path in sorted((ROOT / "ai_pm_lab").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
+        source = path.read_text()
+        for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.keyword) and node.arg in ("color", "colors") and isinstance(node.value, ast.List):
                 values = [e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
                 if len(values) >= 2 and len(values) == len(node.value.elts):
+                    yield f"{path.relative_to(ROOT)}:{node.lineno}", values
+            elif isinstance(node, ast.Dict) and "matplotlib" in source and len(node.values) >= 2:
+                values = [v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+                if len(values) == len(node.values) and all(v.startswith("#") and is_color_like(v) for v in values):
                     yield f"{path.relative_to(ROOT)}:{node.lineno}", values
 
 

@@ -131,11 +131,15 @@ def make_charts(facts: LaunchFacts, folder: Path) -> dict:
 
     if len(facts.canary):
         fig, ax = plt.subplots(figsize=(6.4, 2.8))
-        colors = {"proceed": "#4c9", "wait": "#bbb", "roll back": "#c44"}
+        # Okabe-Ito green / grey / vermilion stay apart for colour-blind readers (tests/test_accessibility.py), and each
+        # bar also says its decision in words, so the colour is never the only way to read it.
+        colors = {"proceed": "#009E73", "wait": "#BBBBBB", "roll back": "#D55E00"}
         judged = facts.canary["wrong answers"].notna()
         stages = facts.canary["stage"].tolist()
-        ax.bar([s for s, j in zip(stages, judged) if j], facts.canary.loc[judged, "wrong answers"].astype(float),
-               color=[colors.get(d, "#999") for d, j in zip(facts.canary["decision"], judged) if j])
+        bars = ax.bar([s for s, j in zip(stages, judged) if j], facts.canary.loc[judged, "wrong answers"].astype(float),
+                      color=[colors.get(d, "#999") for d, j in zip(facts.canary["decision"], judged) if j])
+        ax.bar_label(bars, labels=[str(d) for d, j in zip(facts.canary["decision"], judged) if j], fontsize=8, padding=2)
+        ax.margins(y=0.2)  # room above the tallest bar for its words
         for s, j, d in zip(stages, judged, facts.canary["decision"]):
             if not j:
                 ax.bar([s], [0.0])
@@ -143,7 +147,7 @@ def make_charts(facts: LaunchFacts, folder: Path) -> dict:
         limit = facts.gate_table.set_index("metric").loc["wrong answers", "target / limit"] if "wrong answers" in set(
             facts.gate_table["metric"]) else None
         if limit is not None:
-            ax.axhline(float(limit), color="#c44", linestyle="--", label="guardrail limit")
+            ax.axhline(float(limit), color="#D55E00", linestyle="--", label="guardrail limit")
             ax.legend(loc="upper left")
         ax.set_ylabel("wrong answers (AI arm)")
         ax.set_title("Canary rehearsal: would have " + facts.canary_verdict.rsplit("would have ", 1)[-1]

@@ -696,7 +696,11 @@ def try_control(page, rid: int, ctl: dict, rep: Report) -> dict:
             n = select.locator("option").count()
             current = select.evaluate("s => s.selectedIndex")
             focus(select)
-            select.press("ArrowDown" if current < n - 1 else "ArrowUp")
+            # Open the list first (Alt+ArrowDown), then arrow and Enter: JupyterLab takes a bare ArrowDown on a focused
+            # output for its own command-mode shortcut (select the cell below), so the select never changes by it.
+            select.press("Alt+ArrowDown")
+            page.keyboard.press("ArrowDown" if current < n - 1 else "ArrowUp")
+            page.keyboard.press("Enter")
             row["moved"] = select.evaluate("s => s.options[s.selectedIndex].text")[:60]
         elif kind == "toggle buttons":
             choice = el.locator("button:not(.mod-active)").first

@@ -118,7 +118,8 @@ class RAGPlayground(CourseWidget):
             if self._answered_with == self._settings():
                 self.answers.value = self._answer_html
             else:
-                earlier = (f"<div style='opacity:0.5'><i>Answer for earlier settings:</i>{self._answer_html}</div>"
+                earlier = (f"<div style='color:#595959;border-left:3px solid #BBBBBB;padding-left:8px'>"  # muted, still 7:1
+                           f"<i>Answer for earlier settings:</i>{self._answer_html}</div>"
                            if self._answer_html else "")
                 calls = ("two model calls: with RAG, and without RAG to compare" if self.compare.value
                          else "one model call: with RAG only")

@@ -105,8 +105,11 @@ web-deps:
 
 # The course website in build/site/: every lesson executed once on the local model (outputs and widget views kept;
 # an unchanged lesson is not executed again), the facilitator pages, search. HUB=https://your-hub adds room links.
+# Then every page is opened in Chromium (tools/check_site.py: errors, images, links, saved widget views, axe-core).
 site: setup web-deps
 	AI_PM_LAB_THREADS=2 $(BIN)/python tools/build_site.py $(if $(HUB),--hub $(HUB))
+	@if [ -x /usr/bin/chromium ]; then $(BIN)/python tools/check_site.py build/site; \
+	else echo "NOTE: Chromium is missing, so the pages were not checked in a browser: make browser-deps, then $(BIN)/python tools/check_site.py"; fi
 	@echo "Open build/site/index.html, or serve it: $(BIN)/python -m http.server -d build/site"
 
 clean:

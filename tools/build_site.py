@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import os
 import re
@@ -68,15 +69,21 @@ def lessons(names=None) -> list[Path]:
     return chosen
 
 
-def digest(lesson: Path) -> str:
-    """The sha256 of a lesson and of the course package it runs (code and data): an executed copy records it, so a
-    changed lesson, or a change in the package, executes the lesson again."""
-    h = hashlib.sha256(lesson.read_bytes())
+@functools.cache
+def package_digest() -> str:
+    """The sha256 of the course package (code and data), read once per build."""
+    h = hashlib.sha256()
     for path in sorted((ROOT / "ai_pm_lab").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             h.update(str(path.relative_to(ROOT)).encode())
             h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def digest(lesson: Path) -> str:
+    """The sha256 of a lesson and of the course package it runs: an executed copy records it, so a changed lesson, or
+    a change in the package, executes the lesson again."""
+    return hashlib.sha256(lesson.read_bytes() + package_digest().encode()).hexdigest()
 
 
 def keyless_env() -> dict:

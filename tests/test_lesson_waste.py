@@ -137,3 +137,24 @@ def test_rag_eval_asks_a_wrapping_pipeline_through_its_own_answer():
     with ScriptedModel("From the policy."):
         out = rag_eval.run_rag_eval(recorder, rows, progress=False)
     assert recorder.seen == [r["question"] for r in rows] and out["error"].isna().all()
+
+
+def test_extractive_answers_scored_together_read_each_candidate_once_with_the_same_picks(monkeypatch, tmp_path):
+    from ai_pm_lab.rag import EventLog, RAGPipeline, load_eval
+
+    monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "off")  # compute every score, never read a stored one
+    rows = [r for r in load_eval() if r["doc_ids"]][:4] + [r for r in load_eval() if not r["doc_ids"]][:2]
+    questions = [r["question"] for r in rows]
+    log = EventLog(tmp_path / "events.jsonl")
+    rag = RAGPipeline(log=log, progress=False)
+    seen = _count_evaluated(monkeypatch)
+    alone = [rag.answer(q, answer_mode="extractive") for q in questions]
+    evaluated_alone = sum(seen)
+    together = rag.extract_many(questions)
+    evaluated_together = sum(seen) - evaluated_alone
+    assert [a.text for a in together] == [a.text for a in alone]
+    assert [a.pick.scores if a.pick else None for a in together] == [a.pick.scores if a.pick else None for a in alone]
+    assert [a.abstained for a in together] == [a.abstained for a in alone]
+    print(f"tokens evaluated: {evaluated_alone} one question at a time, {evaluated_together} together")
+    assert evaluated_together < 0.8 * evaluated_alone, (evaluated_together, evaluated_alone)
+    assert len(log.read()) == 2 * len(questions), "each answer is logged once per run"

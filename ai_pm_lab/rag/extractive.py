@@ -13,6 +13,8 @@ import re
 import time
 from dataclasses import dataclass
 
+from tqdm.auto import tqdm
+
 from ai_pm_lab.errors import InputTypeError, require_text
 from ai_pm_lab.llm import confidence
 from ai_pm_lab.text import words
@@ -101,12 +103,30 @@ class Pick:
         return pd.DataFrame([{"rank": i + 1, "sentence": s, "score": round(v, 2)} for i, (s, v) in enumerate(rows)])
 
 
+def pick_sentences(items, *, progress: bool = False) -> list[Pick]:
+    """pick_sentence for many (question, candidates) pairs at once, with the same scores: every (candidate, question)
+    pair is scored once, grouped by candidate, so the model reads a candidate's prompt once and then each question
+    that offers it (the local model reuses an evaluated start only where that is exact). A Pick's ``seconds`` is the
+    scoring time of its own pairs."""
+    if items is None or isinstance(items, (str, bytes)):
+        raise InputTypeError("items must be a list of (question, candidate sentences) pairs.")
+    items = [(require_text(q, "question").strip(), [require_text(c, "candidate") for c in cands]) for q, cands in items]
+    pairs = sorted({(c, q) for q, cands in items for c in cands})  # a candidate's questions one after another
+    scored = {}
+    for c, q in tqdm(pairs, desc="Scoring candidate sentences", unit="pair", disable=not progress or not pairs,
+                     leave=False):
+        start = time.perf_counter()
+        score = confidence.answer_confidence(QUESTION_PROMPT.format(sentence=c), q).mean_logprob
+        scored[c, q] = (score, time.perf_counter() - start)
+    picks = []
+    for q, cands in items:
+        scores = [scored[c, q][0] for c in cands]
+        best = max(range(len(cands)), key=lambda i: scores[i]) if cands else None
+        picks.append(Pick(cands[best] if best is not None else "", tuple(cands), tuple(scores),
+                          sum(scored[c, q][1] for c in set(cands))))
+    return picks
+
+
 def pick_sentence(question: str, candidates) -> Pick:
     """The candidate after which the local model finds ``question`` most likely (see the module docstring)."""
-    question = require_text(question, "question").strip()
-    candidates = [require_text(c, "candidate") for c in candidates]
-    start = time.perf_counter()
-    scores = [confidence.answer_confidence(QUESTION_PROMPT.format(sentence=c), question).mean_logprob for c in candidates]
-    best = max(range(len(candidates)), key=lambda i: scores[i]) if candidates else None
-    return Pick(candidates[best] if best is not None else "", tuple(candidates), tuple(scores),
-                time.perf_counter() - start)
+    return pick_sentences([(question, candidates)])[0]

@@ -20,7 +20,7 @@ from ai_pm_lab.rag import search
 from ai_pm_lab.rag.chunking import Chunk, chunk_documents
 from ai_pm_lab.rag.conflicts import apply_conflict_rule
 from ai_pm_lab.rag.documents import KnowledgeBaseError, LoadReport, kb_folder, load_folder
-from ai_pm_lab.rag.extractive import ANSWER_MODES, candidate_sentences, pick_sentence, plain_text
+from ai_pm_lab.rag.extractive import ANSWER_MODES, candidate_sentences, pick_sentence, pick_sentences, plain_text
 from ai_pm_lab.rag.gate import Gate, default_gate
 from ai_pm_lab.rag.log import EventLog, answer_event
 from ai_pm_lab.rag.prompts import IDK, format_context, get_template
@@ -288,12 +288,7 @@ class RAGPipeline:
         if not generate:
             return plan
         if answer_mode == "extractive":
-            pick = pick_sentence(retrieval.question, candidate_sentences(retrieval.hits, self.documents))
-            timings["generate"] = pick.seconds * 1000
-            done = RAGAnswer(plan.question, retrieval, tpl.name, prompt, system, tokens, cost, pick.sentence or IDK, None,
-                             sources if pick.sentence else [], [], not pick.sentence,
-                             None if pick.sentence else self.escalation_message(retrieval), timings, pick)
-            return self._logged(done, started)
+            return self.extracted(plan, pick_sentence(retrieval.question, self.candidates(plan)), started=started)
         gen = generate_text(prompt, system=system, backend=backend, temperature=temperature, max_tokens=max_tokens, seed=seed)
         return self.complete(plan, gen, started=started)
 
@@ -313,6 +308,34 @@ class RAGPipeline:
             return None
         return {"prompt": plan.prompt, "system": plan.system, "temperature": temperature, "max_tokens": max_tokens,
                 "seed": seed}
+
+    def extract_many(self, questions, *, progress: bool = False) -> list[RAGAnswer]:
+        """answer(question, answer_mode="extractive") for each question, with the same answers: every question is
+        retrieved and gated first, then all their candidate sentences are scored together (pick_sentences reads each
+        candidate's prompt once for all the questions that offer it)."""
+        if questions is None or isinstance(questions, (str, bytes)):
+            raise InputTypeError("questions must be a list of questions, e.g. [row['question'] for row in load_eval()].")
+        plans = [self.planned(q, answer_mode="extractive") for q in questions]
+        todo = [k for k, plan in enumerate(plans) if not plan.abstained]
+        picks = dict(zip(todo, pick_sentences([(plans[k].question, self.candidates(plans[k])) for k in todo],
+                                              progress=progress)))
+        return [self.extracted(plan, picks[k]) if k in picks else self.complete(plan, None) for k, plan in enumerate(plans)]
+
+    def candidates(self, plan: RAGAnswer) -> list[str]:
+        """The whole sentences the retrieved chunks of ``plan`` cover: what an extractive answer picks from."""
+        return candidate_sentences(plan.retrieval.hits, self.documents)
+
+    def extracted(self, plan: RAGAnswer, pick, *, started: float | None = None) -> RAGAnswer:
+        """The extractive answer for ``plan`` (an answer(..., generate=False)) given the Pick among its candidates():
+        the RAGAnswer answer(answer_mode="extractive") returns, logged once. rag.extractive.pick_sentences scores many
+        plans' candidates together; the logged latency is then the retrieval and prompt time plus the question's own
+        scoring time."""
+        timings = {**plan.timings_ms, "generate": pick.seconds * 1000}
+        done = RAGAnswer(plan.question, plan.retrieval, plan.template, plan.prompt, plan.system, plan.prompt_tokens,
+                         plan.estimated_cost_usd, pick.sentence or IDK, None, plan.sources if pick.sentence else [], [],
+                         not pick.sentence, None if pick.sentence else self.escalation_message(plan.retrieval), timings,
+                         pick)
+        return self._logged(done, started, None if started is not None else sum(timings.values()) / 1000)
 
     def complete(self, plan: RAGAnswer, gen, *, started: float | None = None) -> RAGAnswer:
         """The answer for ``plan`` given the model's Generation ``gen`` (None when request(plan) was None): the same

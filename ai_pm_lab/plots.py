@@ -6,7 +6,6 @@ import base64
 import html
 import io
 import math
-import sys
 from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
@@ -15,6 +14,7 @@ from cycler import cycler
 from matplotlib.figure import Figure
 
 from ai_pm_lab.errors import InputError
+from ai_pm_lab.shell import running_shell
 
 
 def show_token_bars(df, title: str = "", ax=None):
@@ -115,8 +115,7 @@ INLINE_BACKENDS = ("inline", "module://matplotlib_inline.backend_inline")
 def _keep_alt_text(*_) -> None:
     """Before each cell: register ``figure_html`` again if something dropped it (``%matplotlib inline`` and
     ``%config InlineBackend.figure_formats`` reset every figure formatter, the HTML one included)."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+    shell = running_shell()
     if shell is not None:
         shell.display_formatter.formatters["text/html"].for_type(Figure, figure_html)
 
@@ -125,8 +124,7 @@ def use_accessible_charts(on: bool = True) -> bool:
     """In a notebook kernel, show every matplotlib figure with alt text (``figure_html``) and cycle the colour-blind-safe
     ``PALETTE``; False outside IPython."""
     plt.rcParams["axes.prop_cycle"] = cycler(color=list(PALETTE))
-    ipython = sys.modules.get("IPython")  # only a running IPython has imported it; never import it here
-    shell = ipython.get_ipython() if ipython is not None else None
+    shell = running_shell()
     if shell is None:
         return False
     formatter = shell.display_formatter.formatters["text/html"]

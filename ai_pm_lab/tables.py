@@ -13,10 +13,11 @@ import dataclasses
 import functools
 import math
 import re
-import sys
 
 import pandas as pd
 from pandas.io.formats.style import Styler
+
+from ai_pm_lab.shell import running_shell
 
 # A float column whose name holds one of these words, and whose values all lie in [0, 1], is a rate: 0.3333 -> 33.3%.
 RATE_WORDS = ("rate", "share", "accuracy", "recall", "precision", "hit", "coverage", "fraction", "pct", "percent",
@@ -224,8 +225,7 @@ def _pandas_html(df: pd.DataFrame):
 def use_readable_tables(on: bool = True) -> bool:
     """Show the course's tables (``style_all``: every table) through ``readable`` (on) or as pandas does (off); False
     outside IPython."""
-    ipython = sys.modules.get("IPython")  # only a running IPython has imported it; never import it here
-    shell = ipython.get_ipython() if ipython is not None else None
+    shell = running_shell()
     if shell is None:
         return False
     formatter = shell.display_formatter.formatters["text/html"]

@@ -16,6 +16,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	@echo "Installing the course (the first time compiles llama.cpp: 5 to 10 minutes on 2 cores)..."
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@# the local model's weights in the format the course runs, converted once now rather than in week 1's first cell
+	$(BIN)/python -c 'from ai_pm_lab.llm import weights; weights.prepare()'
 	touch $(STAMP)
 
 setup: $(STAMP)

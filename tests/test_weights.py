@@ -76,3 +76,16 @@ def test_two_processes_converting_at_once_leave_one_valid_file(cache):
     assert outs[0] == outs[1]
     path, digest = outs[0]
     assert weights.sha256_file(path) == digest and not list(cache.glob("*.tmp"))
+
+
+def test_converting_and_loading_write_no_library_log_lines(cache):
+    """A fresh install's first cell converts the weights and loads the model: llama.cpp's own log (hundreds of lines
+    about each tensor) must not reach the notebook, which shows whatever the kernel writes to its stderr."""
+    code = "from ai_pm_lab.llm import local; path = local.model_path(); local.llama(); print('loaded', path)"
+    env = {**os.environ, "AI_PM_LAB_MODEL_CACHE": str(cache)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1].endswith(f".{weights.FORMAT}.gguf")  # it did convert, here
+    library = [line for line in (proc.stdout + proc.stderr).splitlines()
+               if line.startswith(("llama_model_loader", "llama_model_quantize", "[ ", "load_tensors", "print_info"))]
+    assert library == [], library[:5]

@@ -60,7 +60,7 @@ def llama():
                     "setup command (make lab), or: pip install -r requirements.txt; then restart the kernel. "
                     "Or use a hosted model: backend='openai' with a key."
                 )
-            llama_cpp.llama_log_set(_QUIET_LOG, None)
+            weights.quiet_llama_logs(llama_cpp)
             _LLAMA = ExactPrefixLlama(**llama_settings())
         return _LLAMA
 
@@ -79,17 +79,10 @@ def llama_settings() -> dict:
     }
 
 
-def _quiet(level, text, user_data):  # llama.cpp log callback that drops everything
-    return None
-
-
 try:
     import llama_cpp
 except ImportError:  # pragma: no cover - model_path() explains how to install the local model
     llama_cpp = None
-
-# keep a reference so the log callback is not garbage-collected
-_QUIET_LOG = llama_cpp.llama_log_callback(_quiet) if llama_cpp is not None else None
 
 
 def fresh_chunks(start: int, tokens: list[int], n_batch: int) -> list[list[int]]:

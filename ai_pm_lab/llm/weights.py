@@ -118,6 +118,22 @@ def _llama_cpp():
     return llama_cpp
 
 
+def _drop_log_line(level, text, user_data):  # llama.cpp log callback that drops everything
+    return None
+
+
+_QUIET_LOG = None  # the ctypes callback, kept referenced so it is never garbage-collected
+
+
+def quiet_llama_logs(llama_cpp) -> None:
+    """Send llama.cpp's own log lines (loading a model, converting weights: hundreds of them, written to the kernel's
+    stderr) nowhere, so a notebook shows the course's lines only. Call before any llama.cpp work."""
+    global _QUIET_LOG
+    if _QUIET_LOG is None:
+        _QUIET_LOG = llama_cpp.llama_log_callback(_drop_log_line)
+    llama_cpp.llama_log_set(_QUIET_LOG, None)
+
+
 @contextlib.contextmanager
 def _folder_lock(folder: Path):
     """Hold an exclusive lock on the cache folder (so two kernels never convert at once); a no-op where the system
@@ -163,6 +179,7 @@ def convert(source: str | None = None, fmt: str = FORMAT) -> dict:
         if record is not None:  # made by another kernel (or an earlier run) meanwhile
             return record
         llama_cpp = _llama_cpp()
+        quiet_llama_logs(llama_cpp)
         params = llama_cpp.llama_model_quantize_default_params()
         params.ftype = getattr(llama_cpp, FTYPES[fmt])
         params.allow_requantize = True  # the source is already quantized (Q4_1); Q8_0 holds its values closely

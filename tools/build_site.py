@@ -42,7 +42,8 @@ VENDOR = {  # file in site/node_modules -> name under _static/vendor
     "requirejs/require.js": "require.js",
     "@jupyter-widgets/html-manager/dist/embed-amd.js": "embed-amd.js",
 }
-WIDGET_ASSETS = "@jupyter-widgets/html-manager/dist"  # fonts and icons the renderer loads from /@jupyter-widgets/...
+WIDGET_ASSETS = "@jupyter-widgets/html-manager/dist"  # the renderer's icon fonts (Font Awesome) ...
+WIDGET_ASSETS_URL = "notebooks/@jupyter-widgets"  # ... which it fetches beside the page that shows a widget (a lesson)
 DEFAULT_EXECUTED = ROOT / "build" / "executed"
 DEFAULT_SRC = ROOT / "build" / "site-src"
 DEFAULT_OUT = ROOT / "build" / "site"
@@ -233,7 +234,7 @@ def stage(executed: list[Path], src: Path, *, hub: str | None = None) -> Path:
     for rel, name in VENDOR.items():
         (src / "_static" / "vendor").mkdir(parents=True, exist_ok=True)
         shutil.copy2(modules / rel, src / "_static" / "vendor" / name)
-    shutil.copytree(modules / WIDGET_ASSETS, src / "_extra" / WIDGET_ASSETS,
+    shutil.copytree(modules / WIDGET_ASSETS, src / "_extra" / WIDGET_ASSETS_URL,
                     ignore=shutil.ignore_patterns("*.map", "*.js", "*.txt"))
     return src
 

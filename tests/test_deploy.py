@@ -239,3 +239,14 @@ def test_facilitator_guide_explains_the_room_both_ways_with_the_screenshot():
     assert "img/facilitator_page.png" in shots and all((ROOT / "docs" / s).is_file() for s in shots), shots
     tljh = (DEPLOY / "tljh" / "install.sh").read_text()
     assert re.search(r'^ROOM_DATA="\$\{ROOM_DATA:-/opt/ai-pm-lab-room\}"', tljh, re.M), "guide and recipe agree"
+
+
+def test_merging_lesson_runs_twice_names_each_measurement_once():
+    m = {"command": "python deploy/capacity.py --measure (AI_PM_LAB_THREADS=1)", "notebooks": {}}
+    run = {"cpu_s": 1.0, "wall_s": 1.0, "peak_rss_mib": 100.0}
+    bench = {"after": [{"lesson": "week01_x.ipynb", "first": run, "warm": run}], "measured_at": "t", "machine": "m",
+             "after_commit": "abc1234"}
+    once = capacity.merge_lessons(m, bench)
+    twice = capacity.merge_lessons(once, {**bench, "after_commit": "def5678"})
+    assert twice["command"] == once["command"].replace("abc1234", "def5678")
+    assert twice["command"].count("--measure") == 1 and twice["command"].count("(exercises, server)") == 1

@@ -44,26 +44,37 @@ def _query_latency(rag, rows):
     return med, p95
 
 
+def _shown(row) -> str:
+    """A compare_arms row as 'rate [low, high]'."""
+    return f"{row['correct']:.0%} [{row['low (95%)']:.0%}, {row['high (95%)']:.0%}]"
+
+
+def _arms(rag, rows):
+    """Extractive answers with retrieval vs the same model with no documents (rag_eval.with_and_without): (the answers,
+    the with-retrieval row, the without row, whether their 95% intervals lie apart)."""
+    from ai_pm_lab.evaluation.rag_eval import compare_arms, with_and_without
+
+    df = with_and_without(rag, rows, answer_mode="extractive", progress=False)
+    table = compare_arms(df)
+    w, wo = table.loc["with retrieval"], table.loc["without retrieval"]
+    return df, w, wo, bool(w["low (95%)"] > wo["high (95%)"])
+
+
 def _with_without(rag, rows):
     """Answer correctness on every answerable eval question: extractive answers with retrieval vs the same model with
     no documents, and (for reference) generated answers with retrieval, all scored by the same rule."""
-    from ai_pm_lab.evaluation.rag_eval import compare_arms, with_and_without
     from ai_pm_lab.evaluation.scorers import answer_correct
     from ai_pm_lab.evaluation.stats import rate
 
     t0 = time.perf_counter()
-    df = with_and_without(rag, rows, answer_mode="extractive", progress=False)
-    table = compare_arms(df)
-    w, wo = table.loc["with retrieval"], table.loc["without retrieval"]
-    apart = w["low (95%)"] > wo["high (95%)"]
+    df, w, wo, apart = _arms(rag, rows)
     t1 = time.perf_counter()
     written = rate([answer_correct(rag.answer(q, max_tokens=48, seed=0).text, gold)
                     for q, gold in zip(df["question"], df["gold answer"])])
     t2 = time.perf_counter()
     print(f"  answer correctness on {int(w['questions'])} answerable questions (local model, one scorer for all):")
-    print(f"    with retrieval, extractive answers: {w['correct']:.0%} [{w['low (95%)']:.0%}, {w['high (95%)']:.0%}]"
-          f"  ({t1 - t0:.0f} s with the arm below)")
-    print(f"    without retrieval:                  {wo['correct']:.0%} [{wo['low (95%)']:.0%}, {wo['high (95%)']:.0%}]")
+    print(f"    with retrieval, extractive answers: {_shown(w)}  ({t1 - t0:.0f} s with the arm below)")
+    print(f"    without retrieval:                  {_shown(wo)}")
     print(f"    with retrieval, written answers:    {written.rate:.0%} [{written.low:.0%}, {written.high:.0%}]  ({t2 - t1:.0f} s)")
     print(f"    extractive vs without: 95% intervals {'apart' if apart else 'overlap'}; written vs without: "
           f"{'apart' if written.low > wo['high (95%)'] else 'overlap'}")
@@ -76,23 +87,15 @@ HELD_OUT = ("spokeshare", "harbourlane", "quillmark")  # help centres written se
 def _held_out(names=HELD_OUT) -> dict:
     """The same extractive-vs-no-documents comparison on other companies' help centres, written separately from the
     bundled Tidewell base the extractive mode was built on: {base: (with, without, intervals apart)}."""
-    from ai_pm_lab.datafiles import data_path
-    from ai_pm_lab.evaluation.rag_eval import compare_arms, with_and_without
-    from ai_pm_lab.rag import RAGPipeline, load_eval
-    from ai_pm_lab.rag.gate import BASES
+    from ai_pm_lab.rag import RAGPipeline
+    from ai_pm_lab.rag.gate import BASES, base_folder, base_questions
 
     out = {}
     print("  the same comparison on help centres written separately (extractive answers were built on Tidewell's):")
     for name in names:
-        docs, questions, what = BASES[name]
-        rag = RAGPipeline(str(data_path(docs)), progress=False)
-        table = compare_arms(with_and_without(rag, load_eval(str(data_path(questions))), answer_mode="extractive",
-                                              progress=False))
-        w, wo = table.loc["with retrieval"], table.loc["without retrieval"]
-        apart = bool(w["low (95%)"] > wo["high (95%)"])
-        print(f"    {name} ({what}), {int(w['questions'])} answerable questions: with retrieval {w['correct']:.0%} "
-              f"[{w['low (95%)']:.0%}, {w['high (95%)']:.0%}], without {wo['correct']:.0%} [{wo['low (95%)']:.0%}, "
-              f"{wo['high (95%)']:.0%}]: intervals {'apart' if apart else 'overlap'}")
+        _, w, wo, apart = _arms(RAGPipeline(base_folder(name), progress=False), base_questions(name))
+        print(f"    {name} ({BASES[name][2]}), {int(w['questions'])} answerable questions: with retrieval {_shown(w)}, "
+              f"without {_shown(wo)}: intervals {'apart' if apart else 'overlap'}")
         out[name] = (w, wo, apart)
     return out
 
@@ -168,11 +171,8 @@ def run() -> dict:
     held_out = _held_out()
     return {
         **{f"week 4 on {name}, written separately: extractive RAG beats no RAG, 95% intervals apart "
-           f"({hw['correct']:.0%} [{hw['low (95%)']:.0%}, {hw['high (95%)']:.0%}] vs {hwo['correct']:.0%} "
-           f"[{hwo['low (95%)']:.0%}, {hwo['high (95%)']:.0%}])": ok for name, (hw, hwo, ok) in held_out.items()},
-        f"week 4: extractive RAG beats no RAG, 95% intervals apart ({w['correct']:.0%} "
-        f"[{w['low (95%)']:.0%}, {w['high (95%)']:.0%}] vs {wo['correct']:.0%} [{wo['low (95%)']:.0%}, "
-        f"{wo['high (95%)']:.0%}])": bool(apart),
+           f"({_shown(hw)} vs {_shown(hwo)})": ok for name, (hw, hwo, ok) in held_out.items()},
+        f"week 4: extractive RAG beats no RAG, 95% intervals apart ({_shown(w)} vs {_shown(wo)})": bool(apart),
         f"query latency excl. generation < {LATENCY_TARGET_MS:.0f} ms (median {med:.1f} ms)": med < LATENCY_TARGET_MS,
         f"HNSW recall@10 >= {RECALL_TARGET} ({rec:.3f})": rec >= RECALL_TARGET,
         f"HNSW >= {SPEEDUP_TARGET:.0f}x faster than exact ({speedup:.1f}x)": speedup >= SPEEDUP_TARGET,

@@ -314,9 +314,7 @@ def merge_lessons(m: dict, bench: dict) -> dict:
         m["notebooks"][f"notebooks/{r['lesson']}"] = entry
     m["measured_at"] = bench["measured_at"]
     m["machine"] = bench["machine"]
-    exercises = m.get("exercises_command") or m["command"]  # the measurement the lessons' figures are merged into
-    exercises = re.sub(r"^python -m benchmarks lessons at \S+ \([^)]*\) and ", "", exercises).removesuffix(" (exercises, server)")
-    m["exercises_command"] = exercises
+    exercises = m.setdefault("exercises_command", m["command"])  # the measurement the lessons' figures are merged into
     m["command"] = (f"python -m benchmarks lessons at {bench['after_commit']} (lessons, AI_PM_LAB_THREADS=1; first run "
                     f"from an empty cache, then a second run) and {exercises} (exercises, server)")
     return m

@@ -247,14 +247,14 @@ def with_and_without(pipeline, rows, *, answer_mode: str = "extractive", backend
     if not items:
         raise InputError("rows holds no answerable question (none with doc_ids): pass load_eval()'s rows.")
 
-    extracted = {}
+    extracted = {}  # question -> its extractive answer (the same question always gets the same pick)
     if answer_mode == "extractive":  # every question's candidates scored together (each candidate's prompt read once)
-        answers = pipeline.extract_many([item["question"] for item in items], progress=progress)
-        extracted = {item["id"]: answer for item, answer in zip(items, answers)}
+        questions = [item["question"] for item in items]
+        extracted = dict(zip(questions, pipeline.extract_many(questions, progress=progress)))
 
     def call(item):
-        ans = extracted.get(item["id"]) or pipeline.answer(item["question"], answer_mode=answer_mode, backend=backend,
-                                                           max_tokens=max_tokens, seed=seed)
+        ans = extracted[item["question"]] if extracted else pipeline.answer(
+            item["question"], answer_mode=answer_mode, backend=backend, max_tokens=max_tokens, seed=seed)
         bare = pipeline.answer_without_rag(item["question"], backend=backend, max_tokens=max_tokens, seed=seed)
         return {"with retrieval": ans.text, "without retrieval": bare.text}
 

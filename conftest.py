@@ -132,11 +132,19 @@ def pytest_runtest_logreport(report):
         _FAILED_FILES.add(report.nodeid.split("::")[0])
 
 
+# nbval waits a hard-coded 5 s for each output message after a cell's reply (computationalmodelling/nbval#136, #231);
+# on a busy machine (nbval beside the real-browser test on 2 cores) a kernel can take longer to send them.
+OUTPUT_TIMEOUT_S = 60
+
+
 def pytest_collection_modifyitems(session, config, items):
     """After the last cell of each notebook in notebooks/, solutions/ or exercises/, one ComputedVerdicts item (same
-    file, so the same xdist worker under --dist loadfile, and the same kernel)."""
+    file, so the same xdist worker under --dist loadfile, and the same kernel); every cell waits OUTPUT_TIMEOUT_S for
+    its outputs."""
     last = {}
     for i, item in enumerate(items):
+        if type(item).__name__ == "IPyNbCell":
+            item.output_timeout = max(getattr(item, "output_timeout", 0), OUTPUT_TIMEOUT_S)
         if type(item).__name__ == "IPyNbCell" and item.parent.fspath.dirpath().basename in NOTEBOOK_FOLDERS:
             last[item.parent] = i
     for parent, i in sorted(last.items(), key=lambda kv: -kv[1]):

@@ -13,9 +13,9 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ai_pm_lab.errors import ConfigurationError, InputError, InputTypeError, require_number, require_text
+from ai_pm_lab.progress import bar as progress_bar
 from ai_pm_lab.settings import cache_dir, embed_cache_dir, response_cache_mode, threads
 
 MODEL_ID = "all-MiniLM-L6-v2 (int8 ONNX)"
@@ -269,7 +269,7 @@ def embed(texts, *, batch_size: int = 32, progress: bool | None = None, cache: b
         show = progress if progress is not None else len(keys) >= PROGRESS_MIN
         bar = None
         if show:
-            bar = tqdm(total=len(keys), desc="Embedding", unit="text")
+            bar = progress_bar(total=len(keys), desc="Embedding", unit="text")
         for chunk in _batches(keys, [pieces[k] for k in keys], batch_size):
             vecs = _run([texts[todo[k][0]] for k in chunk])
             for k, v in zip(chunk, vecs):

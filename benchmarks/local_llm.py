@@ -82,10 +82,12 @@ GEN_STEPS = 32
 SPEED_ROUNDS = 3
 
 
-def course_requests(per_capability: int = 10, halluc: int = 12, rag: int = 30, seeded: bool = True) -> list[tuple[str, dict]]:
+def course_requests(per_capability: int = 10, halluc: int = 12, rag: int = 30, seeded: bool = True,
+                    closed_book: int = 0) -> list[tuple[str, dict]]:
     """(name, backend request) pairs the lessons send, as generate_many prepares them: capability-probe tasks (temperature
     0, the probe's max_tokens), hallucination-grid questions in every mode (temperature 0, and 0.7 with a seed), and
-    RAG-evaluation questions through the pipeline's retrieval and 'grounded' prompt (temperature 0, 48 tokens)."""
+    RAG-evaluation questions through the pipeline's retrieval and 'grounded' prompt (temperature 0, 48 tokens), and
+    ``closed_book`` of the same questions with no documents (answer_without_rag, which week 4 sends in batches)."""
     from ai_pm_lab.datafiles import data_csv
     from ai_pm_lab.limits import capabilities, hallucination
     from ai_pm_lab.llm.backends import check_request
@@ -101,14 +103,18 @@ def course_requests(per_capability: int = 10, halluc: int = 12, rag: int = 30, s
             out.append((f"hallucination {q['id']} / {mode}", hallucination._request(q["id"], mode, 0.0, 0, 32)))
             if seeded:
                 out.append((f"hallucination {q['id']} / {mode} / t=0.7", hallucination._request(q["id"], mode, 0.7, 7, 32)))
-    if rag:
+    if rag or closed_book:
         pipeline = RAGPipeline(progress=False)
         rows = load_eval()
-        for row in rows[:: max(1, len(rows) // rag)][:rag]:
+        for row in rows[:: max(1, len(rows) // max(rag, 1))][:rag]:
             hits = pipeline.retrieve(row["question"], top_k=3, threshold=-1.0).hits
             system, user = pipeline.build_prompt(row["question"], hits, "grounded")
             out.append((f"rag {row.get('id', row['question'][:30])}",
                         {"prompt": user, "system": system, "temperature": 0.0, "max_tokens": 48, "seed": 0}))
+        answerable = [row for row in rows if row.get("doc_ids")]
+        for row in answerable[:: max(1, len(answerable) // max(closed_book, 1))][:closed_book]:
+            out.append((f"closed book {row.get('id', row['question'][:30])}",
+                        pipeline.without_rag_request(row["question"], max_tokens=48, seed=0)))
     return [(name, check_request(r)) for name, r in out]
 
 

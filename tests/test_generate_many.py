@@ -171,6 +171,21 @@ def test_a_batching_backend_gets_chunks_of_its_batch_size_and_results_stay_in_or
     assert all(r.latency_s >= 0 for i, r in enumerate(results) if i != 2)
 
 
+def test_a_caller_can_choose_the_batch_size_and_a_model_step_passes_it_on():
+    engine = BatchingBackend()
+    with backend_override(engine):
+        results = generate_many([{"prompt": p, "max_tokens": 4} for p in "abcde"], progress=False, batch_size=2)
+        assert engine.batches == [["a", "b"], ["c", "d"], ["e"]] and [r.text for r in results] == \
+            [f"{p}!" for p in "abcde"]
+        engine.batches.clear()
+        step = ModelStep(lambda item: {"prompt": item["p"], "max_tokens": 4}, lambda item, g: {"answer": g.text},
+                         batch_size=4)
+        rows = run_harness([{"p": p} for p in "abcde"], step, progress=False)
+    assert engine.batches == [["a", "b", "c", "d"], ["e"]] and list(rows["answer"]) == [f"{p}!" for p in "abcde"]
+    with pytest.raises(InputError, match="batch_size"):
+        generate_many(["a"], batch_size=0)
+
+
 def test_receipts_say_batch_and_cache():
     batched = replace(fake_generation("x", latency_s=0.5), batch_size=8)
     assert "0.50 s (in a batch of 8)" in batched.receipt()

@@ -26,7 +26,8 @@ def one_by_one(backend, requests):
 
 
 def test_batched_text_equals_one_by_one_on_course_prompts(backend):
-    sample = course_requests(per_capability=2, halluc=3, rag=4)  # probe, hallucination grid (greedy and seeded), RAG
+    # probe, hallucination grid (greedy and seeded), RAG, and the same questions with no documents (week 4's batches)
+    sample = course_requests(per_capability=2, halluc=3, rag=4, closed_book=4)
     names, requests = [n for n, _ in sample], [r for _, r in sample]
     assert len(requests) >= 30 and any(r["temperature"] > 0 for r in requests)
     alone = one_by_one(backend, requests)

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ai_pm_lab.errors import InputError, InputTypeError
 from ai_pm_lab.llm.backends import check_request, generate, generate_many, get_backend
+from ai_pm_lab.progress import bar as progress_bar
 from ai_pm_lab.tables import returns_course_table
 
 ERROR_COLUMN = "error"
@@ -34,8 +34,8 @@ class ModelStep:
     ``prepare(item)`` returns the request: a dict of generate() keywords (``prompt``, and any of ``system``, ``history``,
     ``temperature``, ``max_tokens``, ``seed``, ``stop``); ``finish(item, generation)`` turns the answer into the row's
     fields (a dict, or one value under ``result``), as a plain call would. ``prepare`` may return None for an item
-    that needs no model call (an answer decided before the model): ``finish`` then gets None. ``backend``, ``model``, ``fallback`` and
-    ``concurrency`` apply to every request (see generate_many). The rows are the ones the plain function
+    that needs no model call (an answer decided before the model): ``finish`` then gets None. ``backend``, ``model``, ``fallback``,
+    ``concurrency`` and ``batch_size`` apply to every request (see generate_many). The rows are the ones the plain function
     ``lambda item: finish(item, generate(**prepare(item), backend=..., model=..., fallback=...))`` gives."""
 
     prepare: Callable
@@ -44,6 +44,7 @@ class ModelStep:
     model: str | None = None
     fallback: str | None = None
     concurrency: int | None = None
+    batch_size: int | None = None
 
     def __post_init__(self):
         for name in ("prepare", "finish"):
@@ -111,7 +112,7 @@ def run_harness(items: Iterable[Mapping], call: Callable, score: Callable | None
         steps = [(lambda item, answer=answer: call.finish(item, _unwrap(answer))) for answer in answers]
         work = zip(items, steps)
     else:
-        work = ((item, call) for item in tqdm(items, desc=desc, disable=not progress or not items, leave=False))
+        work = ((item, call) for item in progress_bar(items, desc=desc, disable=not progress or not items, leave=False))
     for item, step in work:
         row = dict(item)
         row[ERROR_COLUMN] = None
@@ -151,11 +152,12 @@ def _ask_model(items: list, step: ModelStep, *, desc: str, progress: bool) -> li
             answers[i] = exc
     if not requests:
         return answers
-    with tqdm(total=len(items), desc=desc, disable=not progress or not items, leave=False) as bar:
+    with progress_bar(total=len(items), desc=desc, disable=not progress or not items, leave=False) as bar:
         bar.update(len(items) - len(requests))  # items with no request (none needed, or it failed) are done already
         try:
             results = generate_many(requests, backend=step.backend, model=step.model, fallback=step.fallback,
-                                    concurrency=step.concurrency, progress=False, on_done=lambda k: bar.update(1))
+                                    concurrency=step.concurrency, batch_size=step.batch_size, progress=False,
+                                    on_done=lambda k: bar.update(1))
         except Exception as exc:  # noqa: BLE001 - a setting wrong for the whole run (backend, fallback): every row says so,
             results = [_first_error(request, exc) for request in requests]  # after its own request's error, as generate()
     for i, result in zip(where, results):

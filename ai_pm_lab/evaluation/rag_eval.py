@@ -11,6 +11,7 @@ from ai_pm_lab.evaluation.harness import ModelStep, run_harness, sharing_prefixe
 from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids, reciprocal_rank
 from ai_pm_lab.evaluation.scorers import answer_correct, groundedness, unsupported_numbers
 from ai_pm_lab.evaluation.stats import rate
+from ai_pm_lab.llm.local import BATCH_SIZE
 from ai_pm_lab.tables import returns_course_table
 
 COLUMNS = ["id", "question", "gold", "answer", "answerable", "retrieved_gold", "correct", "grounded", "made_up_numbers",
@@ -252,11 +253,17 @@ def with_and_without(pipeline, rows, *, answer_mode: str = "extractive", backend
         questions = [item["question"] for item in items]
         extracted = dict(zip(questions, pipeline.extract_many(questions, progress=progress)))
 
-    def call(item):
-        ans = extracted[item["question"]] if extracted else pipeline.answer(
-            item["question"], answer_mode=answer_mode, backend=backend, max_tokens=max_tokens, seed=seed)
-        bare = pipeline.answer_without_rag(item["question"], backend=backend, max_tokens=max_tokens, seed=seed)
-        return {"with retrieval": ans.text, "without retrieval": bare.text}
+    if extracted:  # only the answers with no documents are left: short prompts, long answers, so decoded in batches
+        # (measured on Tidewell's 65 at one thread: 30.0 CPU-s in batches of 8, 35.5 one by one, the same 65 answers)
+        call = ModelStep(lambda item: pipeline.without_rag_request(item["question"], max_tokens=max_tokens, seed=seed),
+                         lambda item, bare: {"with retrieval": extracted[item["question"]].text,
+                                             "without retrieval": bare.text}, backend=backend, batch_size=BATCH_SIZE)
+    else:
+        def call(item):
+            ans = pipeline.answer(item["question"], answer_mode=answer_mode, backend=backend, max_tokens=max_tokens,
+                                  seed=seed)
+            bare = pipeline.answer_without_rag(item["question"], backend=backend, max_tokens=max_tokens, seed=seed)
+            return {"with retrieval": ans.text, "without retrieval": bare.text}
 
     def score(item, res):
         return {"correct with": answer_correct(res["with retrieval"], item["gold"]),

@@ -7,7 +7,6 @@ from functools import lru_cache
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ai_pm_lab.catalog import price_table
 from ai_pm_lab.datafiles import data_jsonl, data_text
@@ -18,6 +17,7 @@ from ai_pm_lab.llm.backends import generate, get_backend
 from ai_pm_lab.llm.local import n_ctx
 from ai_pm_lab.llm.tokens import count_tokens
 from ai_pm_lab.plots import annotated_heatmap
+from ai_pm_lab.progress import bar
 from ai_pm_lab.tables import format_rate, returns_course_table
 from ai_pm_lab.text import contains_phrase, content_words
 
@@ -217,7 +217,7 @@ def fit_to_budget(text: str, budget_tokens: int, strategy: str, *, question: str
         if current:
             chunks.append(" ".join(current))
         summaries = []
-        for c in tqdm(chunks, desc="summarising chunks", disable=not progress):
+        for c in bar(chunks, desc="summarising chunks", disable=not progress):
             g = generate(f"Summarise this text in one sentence. Keep every name and number.\n\n{c}",
                             temperature=0.0, max_tokens=summary_tokens, seed=0, backend=backend)
             summaries.append(g.text)

@@ -9,8 +9,6 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tqdm.auto import tqdm
-
 from ai_pm_lab.catalog import close_ids, find_model
 from ai_pm_lab.cost import estimate_cost, spend_tracker
 from ai_pm_lab.errors import (
@@ -26,6 +24,7 @@ from ai_pm_lab.llm import availability, cache, remote
 from ai_pm_lab.llm.base import Backend, Generation, RawReply, build_messages, check_stop
 from ai_pm_lab.llm.fallback import announce_fallback, resolve_fallback
 from ai_pm_lab.llm.local import LOCAL_MODEL_ID, LocalBackend, local_weights_phrase
+from ai_pm_lab.progress import bar as progress_bar
 from ai_pm_lab.settings import MODEL_VAR, choose_backend, env, hosted_backends, hosted_concurrency
 from ai_pm_lab.tables import format_money
 
@@ -134,6 +133,7 @@ def generate_many(
     desc: str = "Generating",
     concurrency: int | None = None,
     on_done: Callable[[int], None] | None = None,
+    batch_size: int | None = None,
 ) -> list[Generation | BaseException]:
     """Answer many requests on one model; one result per request, in input order.
 
@@ -142,8 +142,9 @@ def generate_many(
     provider error) gives its exception in its place instead of a Generation; the others still run.
 
     How the requests travel: a backend that decodes several at once (the local model) gets them in batches of its
-    ``batch_size``; a hosted API gets up to ``concurrency`` requests at the same time (default AI_PM_LAB_CONCURRENCY,
-    else 8; 1 sends them one by one), each retried on 429 as generate() does. The spend cap books each request's worst
+    ``batch_size`` (or the ``batch_size`` given here: the local model's default is 1, see LocalBackend); a hosted
+    API gets up to ``concurrency`` requests at the same time (default AI_PM_LAB_CONCURRENCY, else 8; 1 sends them one
+    by one), each retried on 429 as generate() does. The spend cap books each request's worst
     case just before it is sent, so requests in flight together never pass the cap: one that could is refused.
 
     How the wall time is shared: an answer's ``latency_s`` runs from the start of the batch it was decoded in until
@@ -156,6 +157,8 @@ def generate_many(
     requests = list(requests)
     if concurrency is not None:
         concurrency = require_number(concurrency, "concurrency", low=1, high=MAX_CONCURRENCY, integer=True)
+    if batch_size is not None:
+        batch_size = require_number(batch_size, "batch_size", low=1, high=MAX_CONCURRENCY, integer=True)
     if on_done is not None and not callable(on_done):
         raise InputTypeError(f"on_done must be a function of the request's index, not {type(on_done).__name__}.")
     prepared = []
@@ -166,7 +169,7 @@ def generate_many(
             prepared.append(exc)
     fallback = resolve_fallback(fallback)
     engine = get_backend(backend, model)
-    bar = tqdm(total=len(prepared), desc=desc, disable=not progress or len(prepared) < 2, leave=False)
+    bar = progress_bar(total=len(prepared), desc=desc, disable=not progress or len(prepared) < 2, leave=False)
 
     def done(i: int) -> None:
         bar.update(1)
@@ -177,7 +180,7 @@ def generate_many(
         for i, item in enumerate(prepared):  # bad requests are finished at once
             if isinstance(item, BaseException):
                 done(i)
-        return _run(engine, prepared, fallback=fallback, concurrency=concurrency, on_done=done)
+        return _run(engine, prepared, fallback=fallback, concurrency=concurrency, on_done=done, batch_size=batch_size)
     finally:
         bar.close()
 
@@ -219,7 +222,7 @@ class _Reply:
 
 
 def _run(engine: Backend, prepared: list, *, fallback: str | None, concurrency: int | None,
-         on_done: Callable[[int], None] | None = None) -> list[Generation | BaseException]:
+         on_done: Callable[[int], None] | None = None, batch_size: int | None = None) -> list[Generation | BaseException]:
     """The one path every request takes: spend-cap rules, answers, Generations in input order, fallback per item."""
     results: list = list(prepared)  # failures from check_request stay in place
     todo = [i for i, p in enumerate(prepared) if not isinstance(p, BaseException)]
@@ -238,7 +241,8 @@ def _run(engine: Backend, prepared: list, *, fallback: str | None, concurrency: 
                     on_done(i)
             return results
     replies = _answer(engine, [prepared[i] for i in todo],
-                      (lambda k: on_done(todo[k])) if on_done is not None else None, concurrency=concurrency)
+                      (lambda k: on_done(todo[k])) if on_done is not None else None, concurrency=concurrency,
+                      batch_size=batch_size)
     retry = []
     for i, reply in zip(todo, replies):
         if isinstance(reply, _Reply):
@@ -260,7 +264,7 @@ def _run(engine: Backend, prepared: list, *, fallback: str | None, concurrency: 
 
 
 def _answer(engine: Backend, prepared: list[dict], on_done: Callable[[int], None] | None, *,
-            concurrency: int | None = None) -> list[_Reply | BaseException]:
+            concurrency: int | None = None, batch_size: int | None = None) -> list[_Reply | BaseException]:
     """Answers for prepared requests (dicts of messages, temperature, max_tokens, seed, stop), in input order; a failed
     one is its exception. ``on_done(k)`` is called as request ``k`` finishes."""
     # response cache: see llm/cache.py
@@ -276,7 +280,7 @@ def _answer(engine: Backend, prepared: list[dict], on_done: Callable[[int], None
     todo = [k for k, r in enumerate(results) if r is None]
     if todo:
         sent = _send(engine, [prepared[k] for k in todo], (lambda j: on_done(todo[j])) if on_done is not None else None,
-                     concurrency=concurrency)
+                     concurrency=concurrency, batch_size=batch_size)
         for k, reply in zip(todo, sent):
             results[k] = reply
             if keys[k] is not None and isinstance(reply, _Reply):
@@ -285,7 +289,8 @@ def _answer(engine: Backend, prepared: list[dict], on_done: Callable[[int], None
     return results
 
 
-def _send(engine: Backend, prepared: list[dict], on_done, *, concurrency: int | None) -> list[_Reply | BaseException]:
+def _send(engine: Backend, prepared: list[dict], on_done, *, concurrency: int | None,
+          batch_size: int | None = None) -> list[_Reply | BaseException]:
     """Send requests to the backend: in its own batches when it has _complete_many, else from a bounded thread pool
     (hosted APIs) or one by one. Each paid request books its worst case on the spend cap just before it is sent."""
     info = find_model(engine.model)
@@ -329,7 +334,7 @@ def _send(engine: Backend, prepared: list[dict], on_done, *, concurrency: int | 
         return _Reply(raw, latency, settle(raw, booked))
 
     if hasattr(engine, "_complete_many"):
-        size = max(1, int(getattr(engine, "batch_size", 1) or 1))
+        size = batch_size or max(1, int(getattr(engine, "batch_size", 1) or 1))
         for first in range(0, len(prepared), size):
             chunk, booked = [], {}
             for k in range(first, min(first + size, len(prepared))):

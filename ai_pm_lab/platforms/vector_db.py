@@ -16,6 +16,7 @@ from ai_pm_lab import embeddings
 from ai_pm_lab.datafiles import data_csv
 from ai_pm_lab.errors import InputError, require_number, require_text
 from ai_pm_lab.evaluation.retrieval import hit_at_k, ranked_doc_ids
+from ai_pm_lab.progress import bar
 from ai_pm_lab.rag import search as faiss_search
 from ai_pm_lab.rag.chunking import Chunk, split_text
 from ai_pm_lab.tables import returns_course_table
@@ -197,8 +198,6 @@ def compare_stores(pipeline, rows, *, k: int = 5, folder=None, progress: bool = 
     top-k ids, hit@k, median query latency, load time, memory and disk, measured side by side."""
     import faiss
     import pandas as pd
-    from tqdm.auto import tqdm
-
 
     k = require_number(k, "k", low=1, high=len(pipeline.chunks), integer=True)
     rows = [r for r in rows if r.get("doc_ids")]
@@ -217,8 +216,8 @@ def compare_stores(pipeline, rows, *, k: int = 5, folder=None, progress: bool = 
     folder = Path(tempfile.mkdtemp(prefix="qdrant_")) if own else Path(folder)
     try:
         store, qdrant_build = build_qdrant(pipeline, folder)
-        f_res, f_ms = _timed(lambda v: index.search(v[None, :], depth), tqdm(q, desc="FAISS", disable=not progress, leave=False))
-        q_res, q_ms = _timed(lambda v: store.search(v, depth), tqdm(q, desc="Qdrant", disable=not progress, leave=False))
+        f_res, f_ms = _timed(lambda v: index.search(v[None, :], depth), bar(q, desc="FAISS", disable=not progress, leave=False))
+        q_res, q_ms = _timed(lambda v: store.search(v, depth), bar(q, desc="Qdrant", disable=not progress, leave=False))
         disk = _folder_bytes(folder)
         store.close()
     finally:

@@ -13,10 +13,9 @@ import re
 import time
 from dataclasses import dataclass
 
-from tqdm.auto import tqdm
-
 from ai_pm_lab.errors import InputTypeError, require_text
 from ai_pm_lab.llm import confidence
+from ai_pm_lab.progress import bar
 from ai_pm_lab.text import words
 
 ANSWER_MODES = ("generate", "extractive")
@@ -113,7 +112,7 @@ def pick_sentences(items, *, progress: bool = False) -> list[Pick]:
     items = [(require_text(q, "question").strip(), [require_text(c, "candidate") for c in cands]) for q, cands in items]
     pairs = sorted({(c, q) for q, cands in items for c in cands})  # a candidate's questions one after another
     scored = {}
-    for c, q in tqdm(pairs, desc="Scoring candidate sentences", unit="pair", disable=not progress or not pairs,
+    for c, q in bar(pairs, desc="Scoring candidate sentences", unit="pair", disable=not progress or not pairs,
                      leave=False):
         start = time.perf_counter()
         score = confidence.answer_confidence(QUESTION_PROMPT.format(sentence=c), q).mean_logprob

@@ -366,8 +366,15 @@ class RAGPipeline:
 
     def answer_without_rag(self, question: str, *, backend=None, temperature: float = 0.0, max_tokens: int = 64, seed: int | None = 0):
         """The same question sent to the model with no retrieved context (the 'before RAG' baseline)."""
+        return generate_text(**self.without_rag_request(question, temperature=temperature, max_tokens=max_tokens,
+                                                        seed=seed), backend=backend)
+
+    @staticmethod
+    def without_rag_request(question: str, *, temperature: float = 0.0, max_tokens: int = 64, seed: int | None = 0) -> dict:
+        """The generate() keywords answer_without_rag sends (for a harness that sends many at once)."""
         question = require_text(question, "question")
-        return generate_text(question.strip(), system=None, backend=backend, temperature=temperature, max_tokens=max_tokens, seed=seed)
+        return {"prompt": question.strip(), "system": None, "temperature": temperature, "max_tokens": max_tokens,
+                "seed": seed}
 
     def search_only(self, question: str, top_k: int | None = None) -> list[Hit]:
         """Top-k chunks (default 3, or all when there are fewer) with no threshold and no conflict rule (for evaluation

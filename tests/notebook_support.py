@@ -13,11 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 WEEK1 = ROOT / "notebooks" / "week01_foundations.ipynb"
 
 RUNNER = r'''
-import json, sys
+import json, os, sys
 import nbformat
 from nbclient import NotebookClient
 
 path, out, cwd = sys.argv[1:4]
+# a fresh output folder for the kernel (this run's temporary directory): no answer comes from another run's cache
+os.environ["AI_PM_LAB_OUTPUT_DIR"] = os.path.join(os.getcwd(), "outputs")
 nb = nbformat.read(path, as_version=4)
 NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": cwd}}).execute()
 cells = []
@@ -71,7 +73,8 @@ def comparable(cells: list[dict]) -> list[list[str]]:
 
 
 def run_notebook(path: Path, *, blocked: bool = True, timeout: float = 600):
-    """Execute ``path`` in a fresh kernel; returns (outputs, blocked attempts, namespace used, stderr)."""
+    """Execute ``path`` in a fresh kernel with a fresh output folder; returns (outputs, blocked attempts, namespace
+    used, stderr)."""
     if not path.is_file():
         import pytest
 

@@ -158,3 +158,36 @@ def test_extractive_answers_scored_together_read_each_candidate_once_with_the_sa
     print(f"tokens evaluated: {evaluated_alone} one question at a time, {evaluated_together} together")
     assert evaluated_together < 0.8 * evaluated_alone, (evaluated_together, evaluated_alone)
     assert len(log.read()) == 2 * len(questions), "each answer is logged once per run"
+
+
+def test_judge_scores_answers_on_one_context_together_with_the_same_lifts(monkeypatch):
+    """run_judge on the local model scores every pass first, in prompt order, so answers judged on the same context
+    reuse it: the same grounding lifts as one answer at a time, fewer tokens evaluated."""
+    from ai_pm_lab.evaluation import judge
+
+    monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "off")  # compute every score, never read a stored one
+    rows = [r for r in judge.load_heldout_labels()]
+    by_context = {}
+    for r in rows:
+        by_context.setdefault(r["context"], []).append(r)
+    rows = [r for group in by_context.values() if len(group) > 1 for r in group][:6]  # answers sharing a context
+    rows = rows[::2] + rows[1::2]  # interleaved: one at a time, each answer's context is read again
+    assert len(rows) == 6
+    seen = _count_evaluated(monkeypatch)
+    alone = [judge.grounding_lift(r["question"], r["answer"], r["context"]) for r in rows]
+    evaluated_alone = sum(seen)
+    out = judge.run_judge(rows, backend="local", progress=False)
+    evaluated_together = sum(seen) - evaluated_alone
+    assert out["score"].tolist() == alone
+    print(f"tokens evaluated: {evaluated_alone} one answer at a time, {evaluated_together} together")
+    assert evaluated_together < 0.8 * evaluated_alone, (evaluated_together, evaluated_alone)
+
+
+def test_judge_records_a_bad_row_in_its_own_row():
+    from ai_pm_lab.evaluation import judge
+
+    rows = judge.load_judge_labels()[:2]
+    rows[1] = {**rows[1], "answer": 42}
+    with pytest.warns(Warning, match="1 of 2 items failed.*answer"):
+        out = judge.run_judge(rows, backend="local", progress=False, threshold=0.0)
+    assert out["id"].tolist() == [rows[0]["id"]] and out["judge_pass"].notna().all()  # the good row is still judged

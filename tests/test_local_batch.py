@@ -32,7 +32,9 @@ def test_batched_text_equals_one_by_one_on_course_prompts(backend):
     assert len(requests) >= 30 and any(r["temperature"] > 0 for r in requests)
     alone = one_by_one(backend, requests)
     done = []
+    reused = local.batch_engine().reused
     batched = backend._complete_many(requests, on_done=done.append)
+    assert local.batch_engine().reused > reused  # later requests took their shared start from a slot's kept prompt
     assert sorted(done) == list(range(len(requests)))
     differ = [(n, a, b) for n, a, b in zip(names, alone, batched) if a.text != b.text]
     for name, a, b in differ:  # every difference, for the report

@@ -21,6 +21,7 @@ from ai_pm_lab.evaluation.harness import ModelStep, run_harness, successful
 from ai_pm_lab.evaluation.stats import as_labels, corrected_pass_rate, judge_agreement, pick_threshold
 from ai_pm_lab.llm import generate, get_backend
 from ai_pm_lab.llm.confidence import answer_confidence
+from ai_pm_lab.progress import bar
 
 LABELS_FILE = "evaluation/judge_labels.jsonl"
 HELDOUT_FILE = "evaluation/judge_labels_heldout.jsonl"  # written separately (another base), never used to set a pass mark
@@ -63,14 +64,27 @@ def grounding_lift(question: str, answer: str, context: str) -> float:
     """How much more likely the local model finds ``answer`` after reading ``context`` than without it: the mean
     log-probability per answer token with the context minus without (0: the context changes nothing; above 0: the
     context supports the answer). Two scoring passes, no generation."""
+    return grounding_lifts([(question, answer, context)])[0]
+
+
+def grounding_lifts(triples, *, progress: bool = False) -> list[float]:
+    """grounding_lift of many (question, answer, context) triples, with the same numbers: each distinct scoring pass
+    once, in prompt order, so that answers judged on the same context follow one another and the local model reuses
+    the context it has read (it reuses an evaluated start only where that is exact)."""
+    parts = [_lift_passes(*t) for t in triples]
+    passes = sorted({(prompt, answer) for with_context, without, answer in parts for prompt in (with_context, without)})
+    scores = {p: answer_confidence(*p).mean_logprob
+              for p in bar(passes, desc="Scoring answers", unit="pass", disable=not progress or len(passes) < 2)}
+    return [scores[with_context, answer] - scores[without, answer] for with_context, without, answer in parts]
+
+
+def _lift_passes(question: str, answer: str, context: str) -> tuple[str, str, str]:
+    """(prompt with the context, prompt without it, answer): the two scoring passes of grounding_lift."""
     require_text(question, "question")
     require_text(answer, "answer", allow_empty=True)
     require_text(context, "context", allow_empty=True)
-    answer = answer.strip() or "(empty answer)"
-    with_context = answer_confidence(WITH_CONTEXT.format(context=context.strip() or "(no context)",
-                                                         question=question.strip()), answer)
-    without = answer_confidence(WITHOUT_CONTEXT.format(question=question.strip()), answer)
-    return with_context.mean_logprob - without.mean_logprob
+    return (WITH_CONTEXT.format(context=context.strip() or "(no context)", question=question.strip()),
+            WITHOUT_CONTEXT.format(question=question.strip()), answer.strip() or "(empty answer)")
 
 
 def judge_prompt(question: str, answer: str, context: str, rubric: str = RUBRIC) -> str:
@@ -96,11 +110,15 @@ def judge_answer(question: str, answer: str, context: str, *, backend: str | Non
     to the rubric (score None)."""
     engine = get_backend(backend)
     if engine.name == "local":
-        score = grounding_lift(question, answer, context)
-        passed = None if threshold is None else bool(score >= float(threshold))
-        return {"pass": passed, "score": score, "reply": "", "judge": engine.model}
+        return _local_verdict(grounding_lift(question, answer, context), threshold, engine.model)
     prompt = judge_prompt(question, answer, context, rubric)
     return _hosted_verdict(generate(**_hosted_request(prompt), backend=backend))
+
+
+def _local_verdict(score: float, threshold: float | None, model: str) -> dict:
+    """The local judge's verdict on its grounding lift: pass when it reaches ``threshold`` (None without one)."""
+    passed = None if threshold is None else bool(score >= float(threshold))
+    return {"pass": passed, "score": score, "reply": "", "judge": model}
 
 
 def _hosted_request(prompt: str) -> dict:
@@ -129,9 +147,15 @@ def run_judge(rows, *, backend: str | None = None, rubric: str = RUBRIC, progres
         hosted = get_backend(backend).name != "local"
     except Exception:  # noqa: BLE001 - a wrong backend is recorded in every row, as judge_answer() raises it
         hosted = False
-    if not hosted:  # the local judge: two scoring passes each, no generation
-        call = lambda r: judge_answer(r["question"], r["answer"], r["context"], backend=backend, rubric=rubric,  # noqa: E731
-                                      threshold=threshold)
+    if not hosted:  # the local judge: two scoring passes each, no generation, all scored first (grounding_lifts)
+        try:
+            model = get_backend(backend).model
+            keys = [(r["question"], r["answer"], r["context"]) for r in rows]
+            lifts = dict(zip(keys, grounding_lifts(keys, progress=progress)))
+            call = lambda r: _local_verdict(lifts[r["question"], r["answer"], r["context"]], threshold, model)  # noqa: E731
+        except Exception:  # noqa: BLE001 - a wrong backend or value: one by one, so each row records its own error
+            call = lambda r: judge_answer(r["question"], r["answer"], r["context"], backend=backend,  # noqa: E731
+                                          rubric=rubric, threshold=threshold)
     else:  # every reply requested together (concurrently on a hosted model)
         call = ModelStep(lambda r: _hosted_request(judge_prompt(r["question"], r["answer"], r["context"], rubric)),
                          lambda r, reply: _hosted_verdict(reply), backend=backend)

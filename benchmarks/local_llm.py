@@ -157,13 +157,12 @@ def speed_of(engine, prompt_ids: list[int], short_ids: list[int]) -> dict:
     decoding together (one token each per decode call, greedy), on one engine."""
     import llama_cpp
 
-    memory = engine.memory
-    llama_cpp.llama_memory_clear(memory, True)
+    engine.forget()  # clears the cells and what the engine believes its slots hold
     start = time.perf_counter()
     _decode(engine, [(t, i, 0, i == len(prompt_ids) - 1) for i, t in enumerate(prompt_ids)])
     out = {"prompt": len(prompt_ids) / (time.perf_counter() - start)}
     for n in BATCH_SIZES:
-        llama_cpp.llama_memory_clear(memory, True)
+        engine.forget()
         for seq in range(n):
             _decode(engine, [(t, i, seq, i == len(short_ids) - 1) for i, t in enumerate(short_ids)])
         last = [int(np.argmax(np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(engine.ctx, len(short_ids) - 1),
@@ -174,7 +173,7 @@ def speed_of(engine, prompt_ids: list[int], short_ids: list[int]) -> dict:
             last = [int(np.argmax(np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(engine.ctx, s),
                                                         shape=(engine.llm.n_vocab(),)))) for s in range(n)]
         out[n] = n * GEN_STEPS / (time.perf_counter() - start)
-    llama_cpp.llama_memory_clear(memory, True)
+    engine.forget()
     return out
 
 

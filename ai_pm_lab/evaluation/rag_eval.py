@@ -254,7 +254,7 @@ def with_and_without(pipeline, rows, *, answer_mode: str = "extractive", backend
         extracted = dict(zip(questions, pipeline.extract_many(questions, progress=progress)))
 
     if extracted:  # only the answers with no documents are left: short prompts, long answers, so decoded in batches
-        # (measured on Tidewell's 65 at one thread: 30.0 CPU-s in batches of 8, 35.5 one by one, the same 65 answers)
+        # (measured on Tidewell's 65 at one thread: 25.4 CPU-s in batches of 8, 35.0 one by one, the same 65 answers)
         call = ModelStep(lambda item: pipeline.without_rag_request(item["question"], max_tokens=max_tokens, seed=seed),
                          lambda item, bare: {"with retrieval": extracted[item["question"]].text,
                                              "without retrieval": bare.text}, backend=backend, batch_size=BATCH_SIZE)

@@ -1,6 +1,7 @@
 """The lessons' waste cuts keep every result: work a lesson did twice is done once, with identical numbers.
 
 - next_token_distribution reuses the previous prompt's evaluated start (exactly), so a judge's rubric is evaluated once;
+- answer_confidence reads a prompt's rest and the answer in one pass, with the numbers of a from-scratch evaluation;
 - the needle grid is asked in a prefix-sharing order on the local model, with its rows in grid order;
 - a RAG evaluation asks the model only for the questions the gate lets through, all together, and logs each once;
 - a ModelStep whose prepare returns None makes no model call for that item.
@@ -25,6 +26,13 @@ def _count_evaluated(monkeypatch):
         return orig(self, tokens)
 
     monkeypatch.setattr(local.ExactPrefixLlama, "eval", counting)
+    orig_rows = local.ExactPrefixLlama.eval_rows
+
+    def counting_rows(self, tokens, first):
+        seen.append(len(tokens))
+        return orig_rows(self, tokens, first)
+
+    monkeypatch.setattr(local.ExactPrefixLlama, "eval_rows", counting_rows)
     return seen
 
 
@@ -48,6 +56,39 @@ def test_next_token_reuses_a_shared_start_with_identical_scores(monkeypatch):
         local.llama().reset()  # from scratch
     fresh = next_token.next_token_distribution(second).logits
     assert np.array_equal(reused, fresh), "reusing the start must give the same scores as evaluating from scratch"
+
+
+def test_answer_confidence_scores_in_one_pass_what_a_from_scratch_evaluation_gives(monkeypatch):
+    """The rest of the prompt and the answer go through the model in one pass (not two), and every probability equals
+    what plain llama-cpp-python gives evaluating prompt and answer from scratch with every row's scores kept."""
+    import llama_cpp
+
+    from ai_pm_lab.llm import confidence, local
+    from ai_pm_lab.llm.backends import get_backend
+    from ai_pm_lab.llm.base import build_messages
+
+    monkeypatch.setenv("AI_PM_LAB_RESPONSE_CACHE", "off")
+    prompt = "The Starter plan costs $24 a month.\n\nWrite a question that the sentence above answers."
+    answers = ["How much is the Starter plan per month?", "Hi there", "What does the Starter plan cost?", "Why?"]
+    prompt_ids = get_backend("local").chat_tokens(build_messages(prompt, None))
+    reference = llama_cpp.Llama(**{**local.llama_settings(), "logits_all": True})
+    expected = {}
+    for answer in answers:
+        answer_ids = local.tokenize(answer)
+        reference.reset()
+        reference.eval(prompt_ids + answer_ids[:-1])
+        rows = reference.scores[len(prompt_ids) - 1:len(prompt_ids) + len(answer_ids) - 1]
+        expected[answer] = tuple(float(np.exp(confidence._log_softmax(r)[t])) for r, t in zip(rows, answer_ids))
+    del reference
+
+    passes = []
+    orig = local.ExactPrefixLlama.eval_rows
+    monkeypatch.setattr(local.ExactPrefixLlama, "eval_rows", lambda self, tokens, first: passes.append(len(tokens))
+                        or orig(self, tokens, first))
+    for answer in answers + answers[::-1]:  # the same prompt again and again: its start is reused, exactly
+        assert confidence.answer_confidence(prompt, answer).token_probs == expected[answer], answer
+    assert len(passes) == 2 * len(answers), "one pass per answer"
+    assert max(passes[1:]) < len(prompt_ids) / 2, f"the prompt must not be evaluated again ({passes})"
 
 
 def test_needle_grid_reuses_prefixes_and_keeps_grid_order(monkeypatch):

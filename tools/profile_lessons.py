@@ -95,6 +95,14 @@ def _f4_install():
             record("score", len(tokens), 0, time.perf_counter() - t)
             return out
         L.ExactPrefixLlama.eval = _eval
+    if hasattr(L, "ExactPrefixLlama") and hasattr(L.ExactPrefixLlama, "eval_rows"):  # a scoring pass over many rows
+        orig_rows = L.ExactPrefixLlama.eval_rows
+        def _eval_rows(self, tokens, first):
+            t = time.perf_counter()
+            out = orig_rows(self, tokens, first)
+            record("score", len(tokens), 0, time.perf_counter() - t)
+            return out
+        L.ExactPrefixLlama.eval_rows = _eval_rows
     from ai_pm_lab import embeddings as E
     orig_run = E._run
     def _run(batch):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ai_pm_lab.errors import ConfigurationError, ContextWindowError, ModelError, require_text
+from ai_pm_lab.errors import ConfigurationError, ContextWindowError, require_text
 from ai_pm_lab.llm import cache
 from ai_pm_lab.llm.backends import get_backend
 from ai_pm_lab.llm.base import build_messages
@@ -46,27 +46,6 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum())
 
 
-def _decode_all_logits(model, tokens: list[int], start: int) -> list[np.ndarray]:
-    """Evaluate ``tokens`` at positions start.. in one batch and return the scores after each of them."""
-    import llama_cpp  # the compiled bindings, already loaded by llama()
-
-    n, vocab = len(tokens), model.n_vocab()
-    batch = llama_cpp.llama_batch_init(n, 0, 1)
-    try:
-        batch.n_tokens = n
-        for i, tok in enumerate(tokens):
-            batch.token[i] = tok
-            batch.pos[i] = start + i
-            batch.n_seq_id[i] = 1
-            batch.seq_id[i][0] = 0
-            batch.logits[i] = True
-        if llama_cpp.llama_decode(model.ctx, batch) != 0:
-            raise ModelError("llama.cpp could not evaluate the answer tokens: restart the kernel and run the cell again.")
-        return [np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, i), shape=(vocab,)).copy() for i in range(n)]
-    finally:
-        llama_cpp.llama_batch_free(batch)
-
-
 def answer_confidence(prompt: str, answer: str, *, system: str | None = None) -> AnswerConfidence:
     """How likely the local model found ``answer`` to ``prompt``, token by token (one forward pass, no generation)."""
     require_text(prompt, "prompt")
@@ -81,23 +60,20 @@ def answer_confidence(prompt: str, answer: str, *, system: str | None = None) ->
                                  f"model's window is {n_ctx():,}. Use a shorter prompt.")
     if not answer_ids:
         return AnswerConfidence(0, ())
-    key = cache.local_key("confidence", prompt=prompt_ids, answer=answer_ids)  # kept on disk: a second run reads it
+    # kept on disk, so a second run reads it; passes=1: scored in one pass (the rule since 2026-12-07)
+    key = cache.local_key("confidence", prompt=prompt_ids, answer=answer_ids, passes=1)
     hit = cache.lookup(key, count=False) if key is not None else None
     if hit is not None:
         return AnswerConfidence(hit["tokens"], tuple(hit["probs"]))
-    import llama_cpp  # the compiled llama.cpp bindings (loaded with the model)
-
     with MODEL_LOCK:
         model = llama()
-        # Reuse the cached prompt prefix where it is exact (the shared chat header), evaluate the rest in batches as a
-        # from-scratch evaluation would; the answer's positions are never recorded as cached, so the next call (or
-        # generation) clears them before use.
-        model.n_tokens = model.reusable_prefix(prompt_ids) if hasattr(model, "reusable_prefix") else 0
+        # One pass over the prompt and the answer (all but its last token), with scores after the prompt's last token
+        # and each answer token; the cached start is reused only where exact (the shared chat header, or the same
+        # prompt as the last call), and what is evaluated is cut as a from-scratch evaluation of it would be.
+        seq, first = prompt_ids + answer_ids[:-1], len(prompt_ids) - 1
+        model.n_tokens = min(model.reusable_prefix(seq), first)
         try:
-            model.eval(prompt_ids[model.n_tokens:])
-            vocab = model.n_vocab()
-            first = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, -1), shape=(vocab,)).copy()
-            rows = [first] + (_decode_all_logits(model, answer_ids[:-1], len(prompt_ids)) if len(answer_ids) > 1 else [])
+            rows = model.eval_rows(seq[model.n_tokens:], first)
         except Exception:
             model.reset()
             raise

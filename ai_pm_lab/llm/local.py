@@ -149,6 +149,40 @@ class ExactPrefixLlama(llama_cpp.Llama if llama_cpp is not None else object):
             if len(chunk) > 1 and self._batched == start:
                 self._batched = self.n_tokens
 
+    def eval_rows(self, tokens, first: int) -> list:
+        """Evaluate ``tokens`` after the cached ones, cut as eval cuts them, and return a copy of the scores after each
+        position from ``first`` on (positions count from the start of the cache; ``first`` must not be cached yet).
+        One pass reads a prompt's rest and an answer's tokens together (confidence), with the numbers eval gives."""
+        if first < self.n_tokens:
+            raise ValueError(f"position {first} is already cached; cut the cache back to it first")
+        vocab = self.n_vocab()
+        rows = []
+        self._batched = min(self._batched, self.n_tokens)
+        self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
+        for chunk in fresh_chunks(self.n_tokens, tokens, self.n_batch):
+            start = self.n_tokens
+            batch = llama_cpp.llama_batch_init(len(chunk), 0, 1)
+            try:
+                batch.n_tokens = len(chunk)
+                for i, tok in enumerate(chunk):
+                    batch.token[i], batch.pos[i], batch.n_seq_id[i] = tok, start + i, 1
+                    batch.seq_id[i][0] = 0
+                    batch.logits[i] = start + i >= first
+                if llama_cpp.llama_decode(self.ctx, batch) != 0:
+                    raise ModelError("llama.cpp could not evaluate these tokens: restart the kernel and run the cell "
+                                     "again.")
+                rows += [np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.ctx, i), shape=(vocab,)).copy()
+                         for i in range(len(chunk)) if start + i >= first]
+            finally:
+                llama_cpp.llama_batch_free(batch)
+            self.input_ids[start:start + len(chunk)] = chunk
+            self.n_tokens = start + len(chunk)
+            if len(chunk) > 1 and self._batched == start:
+                self._batched = self.n_tokens
+        if rows:
+            self.scores[self.n_tokens - 1, :] = rows[-1]  # as eval leaves it: the scores after the last token
+        return rows
+
     def reusable_prefix(self, tokens) -> int:
         """How many leading prompt tokens can be taken from the cache without changing any number."""
         return reusable(self.input_ids[:self.n_tokens], min(self._batched, self.n_tokens), tokens, self.n_batch)

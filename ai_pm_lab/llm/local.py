@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ai_pm_lab.errors import ConfigurationError, ContextWindowError, ModelError, require_text
+from ai_pm_lab.errors import ConfigurationError, ContextWindowError, InputError, ModelError, require_text
 from ai_pm_lab.llm import weights
 from ai_pm_lab.llm.base import Backend, RawReply
 from ai_pm_lab.settings import N_CTX_VAR, n_ctx, threads
@@ -154,7 +154,7 @@ class ExactPrefixLlama(llama_cpp.Llama if llama_cpp is not None else object):
         position from ``first`` on (positions count from the start of the cache; ``first`` must not be cached yet).
         One pass reads a prompt's rest and an answer's tokens together (confidence), with the numbers eval gives."""
         if first < self.n_tokens:
-            raise ValueError(f"position {first} is already cached; cut the cache back to it first")
+            raise InputError(f"position {first} is already cached: set n_tokens to at most {first} first.")
         vocab = self.n_vocab()
         rows = []
         self._batched = min(self._batched, self.n_tokens)
